@@ -1,0 +1,1 @@
+"""payerdesk: the back office of a health-benefits company."""

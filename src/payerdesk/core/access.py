@@ -1,0 +1,52 @@
+"""The PHI access log, written whenever a page or endpoint shows a PHI record."""
+
+from django.http import HttpRequest
+
+from payerdesk.core.models import AccessLogEntry, User, WorkItem
+from payerdesk.core.services import access_log_record
+
+
+def client_ip(request: HttpRequest) -> str | None:
+    # REMOTE_ADDR is the peer; behind a proxy, deployments set it from X-Forwarded-For
+    # in the proxy, not here, so a client cannot forge its address in the log.
+    return request.META.get("REMOTE_ADDR") or None
+
+
+def log_record_view(
+    request: HttpRequest,
+    user: User,
+    *,
+    record_type: str,
+    record_id: str,
+    channel: str,
+    action: str = AccessLogEntry.Action.VIEW,
+) -> None:
+    access_log_record(
+        user=user,
+        action=action,
+        channel=channel,
+        record_type=record_type,
+        record_id=record_id,
+        ip_address=client_ip(request),
+        user_agent=request.headers.get("User-Agent", ""),
+        path=request.path,
+    )
+
+
+def log_phi_view(
+    request: HttpRequest,
+    user: User,
+    item: WorkItem,
+    *,
+    channel: str,
+    action: str = AccessLogEntry.Action.VIEW,
+) -> None:
+    if item.phi:
+        log_record_view(
+            request,
+            user,
+            record_type="work_item",
+            record_id=str(item.pk),
+            channel=channel,
+            action=action,
+        )

@@ -1,0 +1,126 @@
+"""The registry of work item kinds.
+
+Each module registers the kinds of work it creates, with the statuses a kind has and
+the transitions it allows. The core only knows kinds through this registry.
+"""
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class WorkItemKind:
+    code: str
+    label: str
+    statuses: Mapping[str, str]
+    initial: str
+    transitions: Mapping[str, tuple[str, ...]]
+    closed: frozenset[str]
+    # Items of a PHI kind hold member or patient data: every view is access-logged.
+    phi: bool = False
+    description: str = ""
+
+    def __post_init__(self) -> None:
+        known = set(self.statuses)
+        if self.initial not in known:
+            raise ValueError(f"kind {self.code}: initial status {self.initial!r} is not declared")
+        for source, targets in self.transitions.items():
+            unknown = ({source, *targets}) - known
+            if unknown:
+                raise ValueError(f"kind {self.code}: transition uses undeclared {sorted(unknown)}")
+        if not self.closed <= known:
+            raise ValueError(f"kind {self.code}: closed statuses must be declared")
+
+    def allowed_from(self, status: str) -> tuple[str, ...]:
+        return self.transitions.get(status, ())
+
+    def status_label(self, status: str) -> str:
+        return self.statuses.get(status, status)
+
+    def is_closed(self, status: str) -> bool:
+        return status in self.closed
+
+
+_registry: dict[str, WorkItemKind] = {}
+
+
+class UnknownKindError(LookupError):
+    pass
+
+
+def register(kind: WorkItemKind) -> WorkItemKind:
+    existing = _registry.get(kind.code)
+    if existing is not None and existing != kind:
+        raise ValueError(f"work item kind {kind.code!r} is already registered differently")
+    _registry[kind.code] = kind
+    return kind
+
+
+def get(code: str) -> WorkItemKind:
+    try:
+        return _registry[code]
+    except KeyError:
+        raise UnknownKindError(f"unknown work item kind {code!r}") from None
+
+
+def all_kinds() -> list[WorkItemKind]:
+    return sorted(_registry.values(), key=lambda kind: kind.label)
+
+
+def kind_choices() -> list[tuple[str, str]]:
+    return [(kind.code, kind.label) for kind in all_kinds()]
+
+
+def status_choices() -> list[tuple[str, str]]:
+    """Every status of every kind, for filters that span kinds."""
+    seen: dict[str, str] = {}
+    for kind in all_kinds():
+        for code, label in kind.statuses.items():
+            seen.setdefault(code, label)
+    return sorted(seen.items(), key=lambda pair: pair[1])
+
+
+TASK = WorkItemKind(
+    code="task",
+    label="Task",
+    description="A piece of work a person owns: a request to follow up, a form to chase.",
+    statuses={
+        "open": "Open",
+        "in_progress": "In progress",
+        "waiting": "Waiting on others",
+        "done": "Done",
+        "cancelled": "Cancelled",
+    },
+    initial="open",
+    transitions={
+        "open": ("in_progress", "cancelled"),
+        "in_progress": ("waiting", "done", "cancelled"),
+        "waiting": ("in_progress", "done", "cancelled"),
+        "done": ("in_progress",),
+    },
+    closed=frozenset({"done", "cancelled"}),
+)
+
+CALLBACK = WorkItemKind(
+    code="callback",
+    label="Call back",
+    description="A call owed to a member, a provider's office or an employer contact.",
+    statuses={
+        "open": "To call",
+        "attempted": "Attempted, no answer",
+        "completed": "Reached",
+        "cancelled": "Cancelled",
+    },
+    initial="open",
+    transitions={
+        "open": ("attempted", "completed", "cancelled"),
+        "attempted": ("attempted", "completed", "cancelled"),
+    },
+    closed=frozenset({"completed", "cancelled"}),
+    phi=True,
+)
+
+
+def register_core_kinds() -> None:
+    register(TASK)
+    register(CALLBACK)

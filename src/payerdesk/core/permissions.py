@@ -1,0 +1,104 @@
+"""The work item permission policy.
+
+One policy answers both "may this user do X to this item?" and "which items may this
+user see?", so the pages, the API and the CLI decide the same way.
+"""
+
+from typing import Literal
+
+from django.contrib.auth.models import AnonymousUser
+from django.db.models import Q, QuerySet
+
+from payerdesk.core import roles
+from payerdesk.core.models import Queue, User, WorkItem
+
+Action = Literal["view", "claim", "assign", "transition", "note", "attach", "follow_up"]
+AnyUser = User | AnonymousUser
+
+
+def _perm(user: AnyUser, perm: str) -> bool:
+    return bool(user.is_active and user.has_perm(perm))
+
+
+def sees_all_work(user: AnyUser) -> bool:
+    return _perm(user, roles.VIEW_ALL_WORK)
+
+
+def can_supervise(user: AnyUser) -> bool:
+    return _perm(user, roles.SUPERVISE)
+
+
+def can_work(user: AnyUser) -> bool:
+    return _perm(user, roles.WORK_QUEUE)
+
+
+def is_market_scoped(user: AnyUser) -> bool:
+    # Superusers hold every permission, market_scoped included; it does not bind them.
+    return _perm(user, roles.MARKET_SCOPED) and not getattr(user, "is_superuser", False)
+
+
+def queues_worked_by(user: AnyUser) -> QuerySet[Queue]:
+    if not can_work(user):
+        return Queue.objects.none()
+    if can_supervise(user) or not isinstance(user, User):
+        return Queue.objects.all() if can_supervise(user) else Queue.objects.none()
+    return Queue.objects.filter(worker_roles__user=user).distinct()
+
+
+def market_ids_of(user: AnyUser) -> list[int]:
+    profile = getattr(user, "staff_profile", None)
+    return list(profile.markets.values_list("id", flat=True)) if profile else []
+
+
+def visible_work_items(user: AnyUser) -> QuerySet[WorkItem]:
+    items = WorkItem.objects.all()
+    if not user.is_authenticated or not user.is_active:
+        return items.none()
+    if sees_all_work(user):
+        return items
+    if not can_work(user):
+        return items.none()
+    queue_ids = list(Queue.objects.filter(worker_roles__user=user).values_list("id", flat=True))
+    items = items.filter(Q(queue_id__in=queue_ids) | Q(assignee=user))
+    if is_market_scoped(user):
+        in_markets = Q(market__isnull=True) | Q(market_id__in=market_ids_of(user))
+        items = items.filter(in_markets | Q(assignee=user))
+    return items
+
+
+def may(user: AnyUser, action: Action, item: WorkItem) -> bool:
+    """Whether the user's role and scope allow `action` on `item`.
+
+    Who holds the item is the service's concern: claiming a held item is a conflict,
+    not a matter of permission.
+    """
+    if not user.is_authenticated or not user.is_active:
+        return False
+    visible = visible_work_items(user).filter(pk=item.pk).exists()
+    if action == "view" or not visible:
+        return visible
+    if not can_work(user):
+        return False
+    if action == "assign" and not can_supervise(user):
+        # Workers may hand on or release only what they hold.
+        return item.assignee_id == user.pk
+    return True
+
+
+def may_work_queue(user: AnyUser, queue: Queue) -> bool:
+    return queues_worked_by(user).filter(pk=queue.pk).exists()
+
+
+def is_eligible_assignee(user: AnyUser, item: WorkItem) -> bool:
+    """Whether `user` could work `item`: their role serves its queue and its market."""
+    if not (user.is_active and can_work(user)):
+        return False
+    if can_supervise(user):
+        return True
+    if not item.queue.worker_roles.filter(user=user).exists():
+        return False
+    return not (
+        is_market_scoped(user)
+        and item.market_id is not None
+        and item.market_id not in market_ids_of(user)
+    )

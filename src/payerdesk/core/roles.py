@@ -1,0 +1,107 @@
+"""Roles: the career areas of seed 002 that payerdesk serves, as Django groups.
+
+Each role is a group with permissions. A role's `short_name` is also the demo login.
+"""
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from django.apps import AppConfig
+from django.contrib.auth.models import AnonymousUser, Group, Permission
+from django.contrib.contenttypes.models import ContentType
+from django.db import models
+
+if TYPE_CHECKING:
+    from payerdesk.core.models import User
+
+# Permissions on WorkItem (declared in its Meta) that the roles are built from.
+WORK_QUEUE = "core.work_queue"
+SUPERVISE = "core.supervise_queue"
+VIEW_ALL_WORK = "core.view_all_work"
+MARKET_SCOPED = "core.market_scoped"
+ADMIN_REFERENCE = (
+    "core.add_market", "core.change_market", "core.view_market",
+    "core.add_segment", "core.change_segment", "core.view_segment",
+    "core.add_team", "core.change_team", "core.view_team",
+    "core.add_queue", "core.change_queue", "core.view_queue",
+    "core.add_slapolicy", "core.change_slapolicy", "core.view_slapolicy",
+    "core.add_staffprofile", "core.change_staffprofile", "core.view_staffprofile",
+    "core.add_apitoken", "core.change_apitoken", "core.view_apitoken",
+    "core.view_accesslogentry", "core.view_workitem", "core.view_timelineevent",
+    "core.add_user", "core.change_user", "core.view_user", "auth.view_group",
+)  # fmt: skip
+
+
+class Role(models.TextChoices):
+    REP = "rep", "Coverage review representative"
+    PHARMACIST = "pharmacist", "Pharmacist"
+    GROUP_ADMIN = "groupadmin", "Group administrator"
+    SALES_ADMIN = "salesadmin", "Sales administrator"
+    COORDINATOR = "coordinator", "Engagement coordinator"
+    AUDITOR = "auditor", "QA auditor"
+    SUPERVISOR = "supervisor", "Supervisor"
+    ADMIN = "admin", "Administrator"
+    EMPLOYER = "employer", "Employer group administrator"
+    PROVIDER = "provider", "Provider"
+
+
+@dataclass(frozen=True)
+class RoleSpec:
+    role: Role
+    permissions: tuple[str, ...]
+    staff: bool = True  # False for the outside roles (portal and API users)
+
+
+ROLE_SPECS: tuple[RoleSpec, ...] = (
+    RoleSpec(Role.REP, (WORK_QUEUE,)),
+    RoleSpec(Role.PHARMACIST, (WORK_QUEUE,)),
+    RoleSpec(Role.GROUP_ADMIN, (WORK_QUEUE, MARKET_SCOPED)),
+    RoleSpec(Role.SALES_ADMIN, (WORK_QUEUE, MARKET_SCOPED)),
+    RoleSpec(Role.COORDINATOR, (WORK_QUEUE, MARKET_SCOPED)),
+    RoleSpec(Role.AUDITOR, (VIEW_ALL_WORK, "core.view_accesslogentry")),
+    RoleSpec(Role.SUPERVISOR, (WORK_QUEUE, SUPERVISE, VIEW_ALL_WORK)),
+    RoleSpec(Role.ADMIN, (WORK_QUEUE, SUPERVISE, VIEW_ALL_WORK, *ADMIN_REFERENCE)),
+    RoleSpec(Role.EMPLOYER, (), staff=False),
+    RoleSpec(Role.PROVIDER, (), staff=False),
+)
+
+
+def group_name(role: Role) -> str:
+    return str(role.label)
+
+
+def roles_of(user: "User | AnonymousUser") -> set[Role]:
+    if not user.is_authenticated:
+        return set()
+    by_name = {group_name(role): role for role in Role}
+    names = set(user.groups.values_list("name", flat=True))
+    return {by_name[name] for name in names if name in by_name}
+
+
+def is_staff_member(user: "User | AnonymousUser") -> bool:
+    """Staff roles work inside the company; the outside roles never see staff screens.
+
+    Judged by permission, so Django's per-request permission cache answers it.
+    """
+    return user.is_active and (user.has_perm(WORK_QUEUE) or user.has_perm(VIEW_ALL_WORK))
+
+
+def _permissions(codes: Iterable[str]) -> list[Permission]:
+    found = []
+    for code in codes:
+        app_label, codename = code.split(".")
+        found.append(Permission.objects.get(content_type__app_label=app_label, codename=codename))
+    return found
+
+
+def roles_sync() -> None:
+    """Create or update one group per role with exactly the role's permissions."""
+    ContentType.objects.clear_cache()
+    for spec in ROLE_SPECS:
+        group, _ = Group.objects.get_or_create(name=group_name(spec.role))
+        group.permissions.set(_permissions(spec.permissions))
+
+
+def sync_after_migrate(sender: AppConfig, **kwargs: Any) -> None:
+    roles_sync()

@@ -1,0 +1,166 @@
+"""Read queries for the pages, the API and the reports."""
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.db.models import Count, Q, QuerySet
+from django.utils import timezone
+
+from payerdesk.core import permissions
+from payerdesk.core.errors import ErrorCode, NotFound
+from payerdesk.core.models import Queue, TimelineEvent, User, WorkItem
+
+
+class DueWindow:
+    OVERDUE = "overdue"
+    TODAY = "today"
+    WEEK = "week"
+    LATER = "later"
+    CHOICES = (
+        (OVERDUE, "Overdue"),
+        (TODAY, "Due by end of today"),
+        (WEEK, "Due within 7 days"),
+        (LATER, "Due later than 7 days"),
+    )
+
+
+@dataclass(frozen=True)
+class WorkItemFilter:
+    queue: str | None = None  # queue slug
+    status: str | None = None
+    market: str | None = None  # market code
+    kind: str | None = None
+    assignee: str | None = None  # username, or "none" for unassigned
+    due: str | None = None  # one of DueWindow
+    open_only: bool = True
+
+
+def end_of_today(now: datetime) -> datetime:
+    local = timezone.localtime(now)
+    return local.replace(hour=0, minute=0, second=0, microsecond=0) + timedelta(days=1)
+
+
+def _due_filter(window: str, now: datetime) -> Q:
+    if window == DueWindow.OVERDUE:
+        return Q(due_at__lt=now)
+    if window == DueWindow.TODAY:
+        return Q(due_at__lt=end_of_today(now))
+    if window == DueWindow.WEEK:
+        return Q(due_at__lt=now + timedelta(days=7))
+    if window == DueWindow.LATER:
+        return Q(due_at__gte=now + timedelta(days=7))
+    raise ValueError(f"unknown due window {window!r}")
+
+
+def work_item_list(*, user: User, filters: WorkItemFilter) -> QuerySet[WorkItem]:
+    items = permissions.visible_work_items(user)
+    if filters.open_only:
+        items = items.filter(closed_at__isnull=True)
+    if filters.queue:
+        items = items.filter(queue__slug=filters.queue)
+    if filters.status:
+        items = items.filter(status=filters.status)
+    if filters.market:
+        items = items.filter(market__code=filters.market)
+    if filters.kind:
+        items = items.filter(kind=filters.kind)
+    if filters.assignee == "none":
+        items = items.filter(assignee__isnull=True)
+    elif filters.assignee:
+        items = items.filter(assignee__username=filters.assignee)
+    if filters.due:
+        items = items.filter(_due_filter(filters.due, timezone.now()))
+    return items.select_related("queue", "market", "assignee").order_by("due_at", "id")
+
+
+def my_work(*, user: User) -> QuerySet[WorkItem]:
+    """Everything assigned to `user` and still open, from every module, soonest due first."""
+    return (
+        WorkItem.objects.filter(assignee=user, closed_at__isnull=True)
+        .select_related("queue", "market")
+        .order_by("due_at", "id")
+    )
+
+
+def work_item_get(*, user: User, item_id: int) -> WorkItem:
+    item = (
+        permissions.visible_work_items(user)
+        .select_related("queue__sla_policy", "market", "assignee", "created_by")
+        .filter(pk=item_id)
+        .first()
+    )
+    if item is None:
+        # The same answer whether it does not exist or is out of the user's scope.
+        raise NotFound(ErrorCode.NOT_FOUND, f"Work item {item_id} does not exist.")
+    return item
+
+
+def timeline(item: WorkItem) -> QuerySet[TimelineEvent]:
+    return item.timeline.select_related("actor").order_by("at", "id")
+
+
+def queues_for(user: User) -> QuerySet[Queue]:
+    if permissions.sees_all_work(user):
+        return Queue.objects.all()
+    return permissions.queues_worked_by(user)
+
+
+def open_counts_by_queue(*, user: User) -> dict[int, int]:
+    rows = (
+        permissions.visible_work_items(user)
+        .filter(closed_at__isnull=True)
+        .values("queue_id")
+        .annotate(open=Count("id"))
+        .order_by()
+    )
+    return {row["queue_id"]: row["open"] for row in rows}
+
+
+def eligible_assignees(item: WorkItem) -> list[User]:
+    candidates = (
+        User.objects.filter(is_active=True)
+        .filter(Q(groups__queues=item.queue) | Q(groups__permissions__codename="supervise_queue"))
+        .distinct()
+        .order_by("username")
+    )
+    return [user for user in candidates if permissions.is_eligible_assignee(user, item)]
+
+
+@dataclass(frozen=True)
+class QueueHealthRow:
+    queue: str
+    queue_slug: str
+    market: str
+    open: int
+    due_today: int
+    overdue: int
+    unassigned: int
+
+
+def queue_health(*, user: User, now: datetime | None = None) -> list[QueueHealthRow]:
+    """Open, due-today and overdue counts by queue and market, over what `user` sees."""
+    now = now or timezone.now()
+    rows = (
+        permissions.visible_work_items(user)
+        .filter(closed_at__isnull=True)
+        .values("queue__name", "queue__slug", "market__name")
+        .annotate(
+            open=Count("id"),
+            due_today=Count("id", filter=Q(due_at__gte=now, due_at__lt=end_of_today(now))),
+            overdue=Count("id", filter=Q(due_at__lt=now)),
+            unassigned=Count("id", filter=Q(assignee__isnull=True)),
+        )
+        .order_by("queue__name", "market__name")
+    )
+    return [
+        QueueHealthRow(
+            queue=row["queue__name"],
+            queue_slug=row["queue__slug"],
+            market=row["market__name"] or "National",
+            open=row["open"],
+            due_today=row["due_today"],
+            overdue=row["overdue"],
+            unassigned=row["unassigned"],
+        )
+        for row in rows
+    ]

@@ -1,0 +1,552 @@
+"""Every change to work items: one business action, one transaction, one timeline event.
+
+Services check the acting user's permission themselves, so the pages, the API, the CLI
+and background jobs behave the same.
+"""
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any, Protocol
+
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.db import transaction
+from django.utils import timezone
+
+from payerdesk.core import kinds, permissions
+from payerdesk.core.errors import (
+    Conflict,
+    ErrorCode,
+    InvalidInput,
+    NotAuthenticated,
+    NotFound,
+    NotPermitted,
+)
+from payerdesk.core.models import (
+    AccessLogEntry,
+    ApiToken,
+    Attachment,
+    FollowUp,
+    Market,
+    Note,
+    Priority,
+    Queue,
+    TimelineEvent,
+    User,
+    WorkItem,
+)
+from payerdesk.core.notifications import email_on_commit, work_item_link
+from payerdesk.core.uploads import sniff_attachment
+
+Event = TimelineEvent.Event
+NOTE_MAX_CHARS = 10_000
+
+
+def _event(
+    item: WorkItem, *, actor: User | None, event: str, summary: str, **data: Any
+) -> TimelineEvent:
+    return TimelineEvent.objects.create(
+        work_item=item, actor=actor, event=event, summary=summary[:300], data=data
+    )
+
+
+def _lock(item_id: int) -> WorkItem:
+    """The item, row-locked until the transaction ends (a no-op on SQLite, which
+    serialises writers with IMMEDIATE transactions instead)."""
+    try:
+        return WorkItem.objects.select_for_update().select_related("queue").get(pk=item_id)
+    except WorkItem.DoesNotExist:
+        raise NotFound(ErrorCode.NOT_FOUND, f"Work item {item_id} does not exist.") from None
+
+
+def _require(actor: User, action: permissions.Action, item: WorkItem) -> None:
+    if not permissions.may(actor, action, item):
+        raise NotPermitted(f"You may not {action.replace('_', ' ')} work item #{item.pk}.")
+
+
+def _require_open(item: WorkItem) -> None:
+    if item.closed_at is not None:
+        raise Conflict(
+            ErrorCode.ITEM_CLOSED, f"Work item #{item.pk} is closed ({item.status_label})."
+        )
+
+
+def _require_holder(actor: User, item: WorkItem) -> None:
+    if item.assignee_id != actor.pk and not permissions.can_supervise(actor):
+        holder = f"held by {item.assignee}" if item.assignee_id else "not claimed"
+        raise Conflict(
+            ErrorCode.ALREADY_CLAIMED, f"Work item #{item.pk} is {holder}: claim it first."
+        )
+
+
+def work_item_create(
+    *,
+    actor: User | None,
+    kind: str,
+    title: str,
+    queue: Queue,
+    market: Market | None = None,
+    priority: int = Priority.NORMAL,
+    description: str = "",
+    due_at: datetime | None = None,
+) -> WorkItem:
+    """Open a work item in `queue`; its due time comes from the queue's SLA policy.
+
+    `actor` is None when a module or job creates the item on its own.
+    """
+    try:
+        spec = kinds.get(kind)
+    except kinds.UnknownKindError as error:
+        raise InvalidInput(ErrorCode.INVALID, str(error), field="kind") from None
+    if actor is not None and not permissions.may_work_queue(actor, queue):
+        raise NotPermitted(f"You do not work the {queue.name} queue.")
+    if not title.strip():
+        raise InvalidInput(ErrorCode.INVALID, "A work item needs a title.", field="title")
+    now = timezone.now()
+    policy = queue.sla_policy
+    due = due_at or policy.due_at(now)
+    with transaction.atomic():
+        item = WorkItem.objects.create(
+            kind=spec.code,
+            title=title.strip()[:200],
+            description=description,
+            status=spec.initial,
+            priority=priority,
+            queue=queue,
+            market=market,
+            created_by=actor,
+            created_at=now,
+            due_at=due,
+            escalate_at=due - timedelta(hours=policy.escalate_before_hours),
+            phi=spec.phi,
+        )
+        _event(
+            item,
+            actor=actor,
+            event=Event.CREATED,
+            summary=f"{spec.label} opened in {queue.name}",
+            due_at=due.isoformat(),
+        )
+    return item
+
+
+def work_item_claim(*, actor: User, item_id: int) -> WorkItem:
+    """Take an unassigned item. Exactly one of two simultaneous claimers wins."""
+    with transaction.atomic():
+        item = _lock(item_id)
+        _require(actor, "claim", item)
+        _require_open(item)
+        if item.assignee_id == actor.pk:
+            return item
+        if item.assignee_id is not None:
+            raise Conflict(
+                ErrorCode.ALREADY_CLAIMED,
+                f"Work item #{item.pk} is already held by {item.assignee}.",
+            )
+        if not permissions.is_eligible_assignee(actor, item):
+            raise NotPermitted(f"You do not work the {item.queue.name} queue.")
+        return _take(actor, item)
+
+
+def _take(actor: User, item: WorkItem) -> WorkItem:
+    now = timezone.now()
+    # Compare-and-swap: the update only lands if nobody took the item since we read it.
+    taken = WorkItem.objects.filter(
+        pk=item.pk, assignee__isnull=True, closed_at__isnull=True
+    ).update(assignee=actor, claimed_at=now)
+    if taken != 1:
+        raise Conflict(ErrorCode.ALREADY_CLAIMED, f"Work item #{item.pk} was just claimed.")
+    item.assignee, item.claimed_at = actor, now
+    _event(item, actor=actor, event=Event.CLAIMED, summary=f"Claimed by {actor}")
+    return item
+
+
+def work_item_claim_next(*, actor: User, queue: Queue) -> WorkItem:
+    """Claim the unassigned item of `queue` that falls due first.
+
+    On PostgreSQL, SKIP LOCKED lets concurrent workers each lock a different row
+    instead of queueing on the same head item.
+    """
+    if not permissions.may_work_queue(actor, queue):
+        raise NotPermitted(f"You do not work the {queue.name} queue.")
+    candidates = (
+        permissions.visible_work_items(actor)
+        .filter(queue=queue, assignee__isnull=True, closed_at__isnull=True)
+        .order_by("due_at", "id")
+    )
+    for _ in range(10):
+        with transaction.atomic():
+            item = candidates.select_for_update(skip_locked=True).first()
+            if item is None:
+                raise Conflict(ErrorCode.QUEUE_EMPTY, f"Nothing is waiting in {queue.name}.")
+            try:
+                return _take(actor, item)
+            except Conflict:
+                continue
+    raise Conflict(ErrorCode.ALREADY_CLAIMED, f"{queue.name} is busy: try again.")
+
+
+def work_item_assign(*, actor: User, item_id: int, assignee: User | None) -> WorkItem:
+    """Give the item to `assignee`, or release it back to its queue when None."""
+    with transaction.atomic():
+        item = _lock(item_id)
+        _require(actor, "assign", item)
+        _require_open(item)
+        if assignee is None:
+            if item.assignee_id is None:
+                return item
+            item.assignee, item.claimed_at = None, None
+            item.save(update_fields=["assignee", "claimed_at"])
+            _event(item, actor=actor, event=Event.RELEASED, summary=f"Released by {actor}")
+            return item
+        if not permissions.is_eligible_assignee(assignee, item):
+            raise InvalidInput(
+                ErrorCode.ASSIGNEE_NOT_ELIGIBLE,
+                f"{assignee} cannot work items of {item.queue.name}"
+                + (f" in {item.market}" if item.market_id else "")
+                + ".",
+                field="assignee",
+            )
+        previous = item.assignee
+        item.assignee, item.claimed_at = assignee, timezone.now()
+        item.save(update_fields=["assignee", "claimed_at"])
+        _event(
+            item,
+            actor=actor,
+            event=Event.ASSIGNED,
+            summary=f"Assigned to {assignee} by {actor}",
+            previous=previous.username if previous else None,
+            assignee=assignee.username,
+        )
+        if assignee.pk != actor.pk:
+            email_on_commit(
+                [assignee],
+                f"Work item #{item.pk} assigned to you",
+                f"{actor} assigned you {item.kind_spec.label} #{item.pk} in {item.queue.name}, "
+                f"due {timezone.localtime(item.due_at):%Y-%m-%d %H:%M %Z}.\n{work_item_link(item)}",
+            )
+        return item
+
+
+def work_item_transition(
+    *, actor: User, item_id: int, to_status: str, reason: str = ""
+) -> WorkItem:
+    with transaction.atomic():
+        item = _lock(item_id)
+        _require(actor, "transition", item)
+        spec = item.kind_spec
+        if to_status not in spec.statuses:
+            raise InvalidInput(
+                ErrorCode.UNKNOWN_STATUS,
+                f"{to_status!r} is not a status of {spec.label}; it has "
+                + ", ".join(sorted(spec.statuses)),
+                field="status",
+            )
+        allowed = spec.allowed_from(item.status)
+        if to_status not in allowed:
+            raise Conflict(
+                ErrorCode.TRANSITION_NOT_ALLOWED,
+                f"A {spec.label} cannot go from {spec.status_label(item.status)} to "
+                f"{spec.status_label(to_status)}"
+                + (f"; from here it can go to {', '.join(allowed)}." if allowed else "."),
+                field="status",
+            )
+        _require_holder(actor, item)
+        previous = item.status
+        item.status = to_status
+        item.closed_at = timezone.now() if spec.is_closed(to_status) else None
+        item.save(update_fields=["status", "closed_at"])
+        _event(
+            item,
+            actor=actor,
+            event=Event.STATUS_CHANGED,
+            summary=f"{spec.status_label(previous)} → {spec.status_label(to_status)}",
+            previous=previous,
+            status=to_status,
+            reason=reason.strip(),
+        )
+        return item
+
+
+def work_item_note_add(*, actor: User, item_id: int, body: str) -> Note:
+    text = body.strip()
+    if not text:
+        raise InvalidInput(ErrorCode.INVALID, "A note cannot be empty.", field="body")
+    if len(text) > NOTE_MAX_CHARS:
+        raise InvalidInput(
+            ErrorCode.INVALID, f"A note is at most {NOTE_MAX_CHARS:,} characters.", field="body"
+        )
+    with transaction.atomic():
+        item = _lock(item_id)
+        _require(actor, "note", item)
+        note = Note.objects.create(work_item=item, author=actor, body=text)
+        _event(item, actor=actor, event=Event.NOTE_ADDED, summary=f"Note by {actor}", note=note.pk)
+        return note
+
+
+class Upload(Protocol):
+    @property
+    def name(self) -> str | None: ...
+
+    def read(self, size: int = ...) -> bytes: ...
+
+
+def work_item_attach(*, actor: User, item_id: int, upload: Upload) -> Attachment:
+    """Store a file on the item, named by its SHA-256, after checking size and type."""
+    limit: int = settings.PAYERDESK_ATTACHMENT_MAX_BYTES
+    name = Path(upload.name or "").name
+    if not name:
+        raise InvalidInput(ErrorCode.INVALID, "The file has no name.", field="file")
+    content = upload.read(limit + 1)
+    if len(content) > limit:
+        raise InvalidInput(
+            ErrorCode.ATTACHMENT_TOO_LARGE,
+            f"{name} is larger than the {limit // (1024 * 1024)} MB limit.",
+            field="file",
+        )
+    if not content:
+        raise InvalidInput(ErrorCode.INVALID, f"{name} is empty.", field="file")
+    content_type = sniff_attachment(name, content)
+    digest = hashlib.sha256(content).hexdigest()
+    with transaction.atomic():
+        item = _lock(item_id)
+        _require(actor, "attach", item)
+        attachment = Attachment(
+            work_item=item,
+            original_name=name[:200],
+            content_type=content_type,
+            size=len(content),
+            sha256=digest,
+            uploaded_by=actor,
+        )
+        attachment.file.save(name, ContentFile(content), save=False)
+        attachment.save()
+        _event(
+            item,
+            actor=actor,
+            event=Event.ATTACHMENT_ADDED,
+            summary=f"Attachment added by {actor} ({content_type}, {len(content):,} bytes)",
+            attachment=attachment.pk,
+            sha256=digest,
+        )
+        return attachment
+
+
+def follow_up_schedule(
+    *, actor: User, item_id: int, remind_at: datetime, message: str, owner: User | None = None
+) -> FollowUp:
+    if timezone.is_naive(remind_at):
+        raise InvalidInput(
+            ErrorCode.INVALID, "The reminder time needs a time zone.", field="remind_at"
+        )
+    if remind_at <= timezone.now():
+        raise InvalidInput(
+            ErrorCode.INVALID, "The reminder must be in the future.", field="remind_at"
+        )
+    text = message.strip()
+    if not text:
+        raise InvalidInput(ErrorCode.INVALID, "Say what to follow up on.", field="message")
+    with transaction.atomic():
+        item = _lock(item_id)
+        _require(actor, "follow_up", item)
+        _require_open(item)
+        owner = owner or actor
+        if not permissions.may(owner, "view", item):
+            raise InvalidInput(
+                ErrorCode.ASSIGNEE_NOT_ELIGIBLE, f"{owner} cannot see this item.", field="owner"
+            )
+        follow_up = FollowUp.objects.create(
+            work_item=item, owner=owner, remind_at=remind_at, message=text[:300], created_by=actor
+        )
+        _event(
+            item,
+            actor=actor,
+            event=Event.FOLLOW_UP_SCHEDULED,
+            summary=f"Follow-up for {owner} at {timezone.localtime(remind_at):%Y-%m-%d %H:%M}",
+            follow_up=follow_up.pk,
+        )
+        return follow_up
+
+
+@dataclass(frozen=True)
+class TickResult:
+    escalated: int
+    reminders_sent: int
+
+
+def tick(*, now: datetime | None = None) -> TickResult:
+    """The periodic job: escalations first, then reminders. Safe to run concurrently."""
+    now = now or timezone.now()
+    return TickResult(
+        escalated=work_items_escalate(now=now), reminders_sent=follow_ups_send_due(now=now)
+    )
+
+
+def _supervisors_of(queue: Queue) -> list[User]:
+    if queue.team_id and queue.team and queue.team.lead:
+        return [queue.team.lead]
+    return list(
+        User.objects.filter(
+            groups__permissions__codename="supervise_queue", is_active=True
+        ).distinct()
+    )
+
+
+def work_items_escalate(*, now: datetime) -> int:
+    """Raise every open item whose escalation time has come, once."""
+    count = 0
+    while True:
+        with transaction.atomic():
+            item = (
+                WorkItem.objects.select_for_update(skip_locked=True)
+                .select_related("queue__team__lead", "assignee")
+                .filter(closed_at__isnull=True, escalated_at__isnull=True, escalate_at__lte=now)
+                .order_by("escalate_at", "id")
+                .first()
+            )
+            if item is None:
+                return count
+            _escalate(item, now=now)
+            count += 1
+
+
+def _escalate(item: WorkItem, *, now: datetime) -> None:
+    overdue = item.due_at <= now
+    item.escalated_at = now
+    item.priority = max(Priority.URGENT, item.priority - 1)
+    item.save(update_fields=["escalated_at", "priority"])
+    state = "overdue" if overdue else "about to fall due"
+    _event(
+        item,
+        actor=None,
+        event=Event.ESCALATED,
+        summary=f"Escalated: {state} (due {timezone.localtime(item.due_at):%Y-%m-%d %H:%M})",
+        overdue=overdue,
+    )
+    recipients = _supervisors_of(item.queue) + ([item.assignee] if item.assignee else [])
+    email_on_commit(
+        recipients,
+        f"Escalated: work item #{item.pk} is {state}",
+        f"{item.kind_spec.label} #{item.pk} in {item.queue.name} is {state}: it is due "
+        f"{timezone.localtime(item.due_at):%Y-%m-%d %H:%M %Z}.\n{work_item_link(item)}",
+    )
+
+
+def follow_ups_send_due(*, now: datetime) -> int:
+    """Email each owner whose follow-up time has come, once."""
+    count = 0
+    while True:
+        with transaction.atomic():
+            follow_up = (
+                FollowUp.objects.select_for_update(skip_locked=True)
+                .select_related("work_item__queue", "owner")
+                .filter(sent_at__isnull=True, remind_at__lte=now, work_item__closed_at__isnull=True)
+                .order_by("remind_at", "id")
+                .first()
+            )
+            if follow_up is None:
+                return count
+            follow_up.sent_at = now
+            follow_up.save(update_fields=["sent_at"])
+            item = follow_up.work_item
+            _event(
+                item,
+                actor=None,
+                event=Event.FOLLOW_UP_SENT,
+                summary=f"Reminder sent to {follow_up.owner}",
+                follow_up=follow_up.pk,
+            )
+            email_on_commit(
+                [follow_up.owner],
+                f"Follow up: work item #{item.pk}",
+                f"Your follow-up on {item.kind_spec.label} #{item.pk} in {item.queue.name} is due:"
+                f"\n\n{follow_up.message}\n\n{work_item_link(item)}",
+            )
+            count += 1
+
+
+TOKEN_PREFIX = "pd_"  # noqa: S105 - a label, not a secret
+
+
+def _token_hash(raw: str) -> str:
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+def api_token_issue(
+    *, actor: User | None, user: User, name: str, expires_at: datetime | None = None
+) -> tuple[ApiToken, str]:
+    """Create a token for `user`; the raw token is returned once and never stored."""
+    if actor is not None and not actor.has_perm("core.add_apitoken"):
+        raise NotPermitted("Only an administrator issues API tokens.")
+    if expires_at is not None and expires_at <= timezone.now():
+        raise InvalidInput(
+            ErrorCode.INVALID, "The expiry must be in the future.", field="expires_at"
+        )
+    raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    token = ApiToken.objects.create(
+        user=user,
+        name=name.strip()[:80] or "API token",
+        prefix=raw[:10],
+        key_hash=_token_hash(raw),
+        created_by=actor,
+        expires_at=expires_at,
+    )
+    return token, raw
+
+
+def api_token_revoke(*, actor: User | None, token: ApiToken) -> ApiToken:
+    if actor is not None and not actor.has_perm("core.change_apitoken"):
+        raise NotPermitted("Only an administrator revokes API tokens.")
+    if token.revoked_at is None:
+        token.revoked_at = timezone.now()
+        token.save(update_fields=["revoked_at"])
+    return token
+
+
+def api_token_authenticate(raw: str) -> User:
+    """The active user a usable token belongs to; NotAuthenticated says why not."""
+    token = (
+        ApiToken.objects.select_related("user").filter(key_hash=_token_hash(raw)).first()
+        if raw.startswith(TOKEN_PREFIX)
+        else None
+    )
+    now = timezone.now()
+    if token is None:
+        raise NotAuthenticated("Unknown API token.")
+    if token.revoked_at is not None:
+        raise NotAuthenticated(f"API token {token.prefix}… was revoked.")
+    if token.expires_at is not None and token.expires_at <= now:
+        raise NotAuthenticated(f"API token {token.prefix}… expired.")
+    if not token.user.is_active:
+        raise NotAuthenticated("The account this API token belongs to is disabled.")
+    # Record use at most once a minute: a busy client should not write on every call.
+    if token.last_used_at is None or now - token.last_used_at > timedelta(minutes=1):
+        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+    return token.user
+
+
+def access_log_record(
+    *,
+    user: User,
+    action: str,
+    channel: str,
+    record_type: str,
+    record_id: str,
+    ip_address: str | None = None,
+    user_agent: str = "",
+    path: str = "",
+) -> AccessLogEntry:
+    return AccessLogEntry.objects.create(
+        user=user,
+        username=user.get_username(),
+        action=action,
+        channel=channel,
+        record_type=record_type,
+        record_id=record_id,
+        ip_address=ip_address,
+        user_agent=user_agent[:300],
+        path=path[:300],
+    )

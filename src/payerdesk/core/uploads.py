@@ -1,0 +1,65 @@
+"""Which files a work item accepts, judged by their content, not only their name."""
+
+from pathlib import PurePath
+
+import filetype
+
+from payerdesk.core.errors import ErrorCode, InvalidInput
+
+# Extension -> the content type the bytes must show. Faxes arrive as PDF or TIFF,
+# censuses as Excel or CSV, enrollment and remittance files as X12 text.
+BINARY_TYPES = {
+    ".pdf": "application/pdf",
+    ".tif": "image/tiff",
+    ".tiff": "image/tiff",
+    ".png": "image/png",
+    ".jpg": "image/jpeg",
+    ".jpeg": "image/jpeg",
+    ".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+TEXT_TYPES = {
+    ".txt": "text/plain",
+    ".csv": "text/csv",
+    ".edi": "application/edi-x12",
+    ".x12": "application/edi-x12",
+    ".834": "application/edi-x12",
+    ".820": "application/edi-x12",
+}
+ACCEPTED = "PDF, TIFF, PNG, JPEG, Excel (.xlsx), CSV, text and X12 files"
+
+
+def sniff_attachment(name: str, content: bytes) -> str:
+    """The content type of an accepted file; InvalidInput when the file is not one."""
+    suffix = PurePath(name).suffix.lower()
+    if suffix in BINARY_TYPES:
+        expected = BINARY_TYPES[suffix]
+        guess = filetype.guess(content)
+        if guess is None or guess.mime != expected:
+            found = guess.mime if guess else "unrecognised content"
+            raise InvalidInput(
+                ErrorCode.ATTACHMENT_TYPE,
+                f"{name} is named {suffix} but its content is {found}.",
+                field="file",
+            )
+        return expected
+    if suffix in TEXT_TYPES:
+        if b"\x00" in content[:8192]:
+            raise InvalidInput(
+                ErrorCode.ATTACHMENT_TYPE,
+                f"{name} is named {suffix} but is not text.",
+                field="file",
+            )
+        try:
+            content.decode("utf-8")
+        except UnicodeDecodeError as error:
+            raise InvalidInput(
+                ErrorCode.ATTACHMENT_TYPE,
+                f"{name} is not UTF-8 text (bad byte at offset {error.start}).",
+                field="file",
+            ) from None
+        return TEXT_TYPES[suffix]
+    raise InvalidInput(
+        ErrorCode.ATTACHMENT_TYPE,
+        f"{name}: {suffix or 'files without an extension'} not accepted; accepted are {ACCEPTED}.",
+        field="file",
+    )

@@ -1,0 +1,14 @@
+"""Settings for `make run`: debug on, embedded SQLite, mail written to files."""
+
+from payerdesk.settings.base import *  # noqa: F403
+from payerdesk.settings.base import DATA_DIR
+from payerdesk.settings.env import env_bool, env_str
+
+DEBUG = env_bool("DEBUG", True)
+SECRET_KEY = env_str("SECRET_KEY", "dev-only-insecure-key-change-me-for-any-real-deployment")
+EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.filebased.EmailBackend")
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+(DATA_DIR / "static").mkdir(parents=True, exist_ok=True)

@@ -1,0 +1,22 @@
+"""Settings for the test suite: fast hashing, mail and tasks kept in memory."""
+
+import tempfile
+from pathlib import Path
+
+from payerdesk.settings.base import *  # noqa: F403
+from payerdesk.settings.env import env_str
+
+DEBUG = False
+SECRET_KEY = "test-only-key-that-is-long-enough-to-not-matter-0123456789"  # noqa: S105
+ALLOWED_HOSTS = ["*"]
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+MEDIA_ROOT = Path(tempfile.mkdtemp(prefix="payerdesk-test-media-"))
+STATIC_ROOT = Path(tempfile.mkdtemp(prefix="payerdesk-test-static-"))
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+if not env_str("DATABASE_URL"):
+    DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"}}
