@@ -57,7 +57,11 @@ def _lock(item_id: int) -> WorkItem:
     """The item, row-locked until the transaction ends (a no-op on SQLite, which
     serialises writers with IMMEDIATE transactions instead)."""
     try:
-        return WorkItem.objects.select_for_update().select_related("queue").get(pk=item_id)
+        # of=("self",): lock the item only, not its queue row, or every action on a
+        # queue's items would wait on one lock.
+        return (
+            WorkItem.objects.select_for_update(of=("self",)).select_related("queue").get(pk=item_id)
+        )
     except WorkItem.DoesNotExist:
         raise NotFound(ErrorCode.NOT_FOUND, f"Work item {item_id} does not exist.") from None
 
@@ -401,7 +405,7 @@ def work_items_escalate(*, now: datetime) -> int:
     while True:
         with transaction.atomic():
             item = (
-                WorkItem.objects.select_for_update(skip_locked=True)
+                WorkItem.objects.select_for_update(skip_locked=True, of=("self",))
                 .select_related("queue__team__lead", "assignee")
                 .filter(closed_at__isnull=True, escalated_at__isnull=True, escalate_at__lte=now)
                 .order_by("escalate_at", "id")
@@ -441,7 +445,7 @@ def follow_ups_send_due(*, now: datetime) -> int:
     while True:
         with transaction.atomic():
             follow_up = (
-                FollowUp.objects.select_for_update(skip_locked=True)
+                FollowUp.objects.select_for_update(skip_locked=True, of=("self",))
                 .select_related("work_item__queue", "owner")
                 .filter(sent_at__isnull=True, remind_at__lte=now, work_item__closed_at__isnull=True)
                 .order_by("remind_at", "id")
@@ -462,8 +466,9 @@ def follow_ups_send_due(*, now: datetime) -> int:
             email_on_commit(
                 [follow_up.owner],
                 f"Follow up: work item #{item.pk}",
-                f"Your follow-up on {item.kind_spec.label} #{item.pk} in {item.queue.name} is due:"
-                f"\n\n{follow_up.message}\n\n{work_item_link(item)}",
+                # The note itself stays in payerdesk: staff write member details there.
+                f"Your follow-up on {item.kind_spec.label} #{item.pk} in {item.queue.name} is due."
+                f"\n{work_item_link(item)}",
             )
             count += 1
 
