@@ -67,6 +67,9 @@ def _lock(item_id: int) -> WorkItem:
 
 
 def _require(actor: User, action: permissions.Action, item: WorkItem) -> None:
+    if not permissions.may(actor, "view", item):
+        # Out of scope reads the same as nonexistent: no probing for what exists.
+        raise NotFound(ErrorCode.NOT_FOUND, f"Work item {item.pk} does not exist.")
     if not permissions.may(actor, action, item):
         raise NotPermitted(f"You may not {action.replace('_', ' ')} work item #{item.pk}.")
 

@@ -23,7 +23,7 @@ from django.views.decorators.http import require_GET, require_POST
 from payerdesk.core import permissions, selectors, services
 from payerdesk.core.access import log_phi_view
 from payerdesk.core.charts import queue_health_chart
-from payerdesk.core.errors import NotFound, ServiceError
+from payerdesk.core.errors import NotFound, NotPermitted, ServiceError
 from payerdesk.core.forms import (
     AssignForm,
     AttachmentForm,
@@ -124,6 +124,8 @@ def claim_next(request: StaffRequest, slug: str) -> HttpResponse:
     queue = get_object_or_404(Queue, slug=slug)
     try:
         item = services.work_item_claim_next(actor=request.user, queue=queue)
+    except NotPermitted as error:
+        raise PermissionDenied(error.message) from None
     except ServiceError as error:
         messages.error(request, error.message)
         return redirect(f"{reverse('core:work-items')}?queue={queue.slug}")
