@@ -9,6 +9,7 @@ from django.test import override_settings
 from django.utils import timezone
 
 from payerdesk.core import services
+from payerdesk.core.models import WorkItem
 from payerdesk.core.tasks import deliver_email, tick
 
 DATABASE_TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
@@ -37,11 +38,9 @@ def test_enqueued_tick_escalates_through_the_worker(make_item, users):
     item = make_item(due_in=timedelta(hours=-1))
     with override_settings(TASKS=DATABASE_TASKS):
         tick.enqueue()
-        item.refresh_from_db()
-        assert item.escalated_at is None
+        assert WorkItem.objects.get(pk=item.pk).escalated_at is None
         _run_worker()
-    item.refresh_from_db()
-    assert item.escalated_at is not None
+    assert WorkItem.objects.get(pk=item.pk).escalated_at is not None
     assert item.timeline.filter(event="escalated").count() == 1
 
 
