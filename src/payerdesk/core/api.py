@@ -4,7 +4,7 @@ from datetime import datetime
 from typing import Literal
 
 from django.http import HttpRequest
-from ninja import Field, File, Query, Router, Schema
+from ninja import Field, File, Query, Router, Schema, Status
 from ninja.files import UploadedFile
 
 from payerdesk.core import kinds, permissions, selectors, services
@@ -274,35 +274,36 @@ def transition(request: HttpRequest, item_id: int, payload: TransitionIn) -> Wor
 
 
 @router.post("/work-items/{item_id}/notes", response={201: NoteOut})
-def add_note(request: HttpRequest, item_id: int, payload: NoteIn) -> tuple[int, NoteOut]:
+def add_note(request: HttpRequest, item_id: int, payload: NoteIn) -> Status[NoteOut]:
     user = staff_user(request)
     note = services.work_item_note_add(actor=user, item_id=item_id, body=payload.body)
-    return 201, NoteOut(
-        id=note.pk, author=user.username, body=note.body, created_at=note.created_at
+    return Status(
+        201, NoteOut(id=note.pk, author=user.username, body=note.body, created_at=note.created_at)
     )
 
 
 @router.post("/work-items/{item_id}/attachments", response={201: AttachmentOut})
 def add_attachment(
     request: HttpRequest, item_id: int, file: File[UploadedFile]
-) -> tuple[int, AttachmentOut]:
+) -> Status[AttachmentOut]:
     user = staff_user(request)
     attachment = services.work_item_attach(actor=user, item_id=item_id, upload=file)
-    return 201, AttachmentOut(
-        id=attachment.pk,
-        name=attachment.original_name,
-        content_type=attachment.content_type,
-        size=attachment.size,
-        sha256=attachment.sha256,
-        uploaded_by=user.username,
-        uploaded_at=attachment.uploaded_at,
+    return Status(
+        201,
+        AttachmentOut(
+            id=attachment.pk,
+            name=attachment.original_name,
+            content_type=attachment.content_type,
+            size=attachment.size,
+            sha256=attachment.sha256,
+            uploaded_by=user.username,
+            uploaded_at=attachment.uploaded_at,
+        ),
     )
 
 
 @router.post("/work-items/{item_id}/follow-ups", response={201: FollowUpOut})
-def add_follow_up(
-    request: HttpRequest, item_id: int, payload: FollowUpIn
-) -> tuple[int, FollowUpOut]:
+def add_follow_up(request: HttpRequest, item_id: int, payload: FollowUpIn) -> Status[FollowUpOut]:
     user = staff_user(request)
     owner = _user_named(payload.owner, "owner") if payload.owner else None
     follow_up = services.follow_up_schedule(
@@ -312,11 +313,14 @@ def add_follow_up(
         message=payload.message,
         owner=owner,
     )
-    return 201, FollowUpOut(
-        id=follow_up.pk,
-        owner=follow_up.owner.username,
-        remind_at=follow_up.remind_at,
-        message=follow_up.message,
+    return Status(
+        201,
+        FollowUpOut(
+            id=follow_up.pk,
+            owner=follow_up.owner.username,
+            remind_at=follow_up.remind_at,
+            message=follow_up.message,
+        ),
     )
 
 

@@ -1,0 +1,193 @@
+"""Every page and API endpoint for every role: allowed or refused, as the policy says.
+
+The item under test sits unassigned in the coverage review queue, which reps work.
+A route missing from the tables below fails the coverage test: add it, with its answer
+for every role, when you add the route.
+"""
+
+from collections.abc import Callable
+from datetime import timedelta
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
+from django.urls import URLPattern, reverse
+from django.utils import timezone
+
+from payerdesk.api import api
+from payerdesk.core import services
+from payerdesk.core.models import User, WorkItem
+from payerdesk.core.roles import Role
+from payerdesk.core.urls import urlpatterns
+
+STAFF = ["rep", "pharmacist", "groupadmin", "salesadmin", "coordinator", "auditor",
+         "supervisor", "admin"]  # fmt: skip
+OUTSIDE = ["employer", "provider"]
+EVERYONE = [*STAFF, *OUTSIDE, "anonymous"]
+
+
+def staff(ok: int, **overrides: int) -> dict[str, int]:
+    return {role: overrides.get(role, ok) for role in STAFF}
+
+
+def item_scope(ok: int, *, auditor: int, rep: int | None = None) -> dict[str, int]:
+    """Only rep (queue worker), auditor, supervisor and admin can see the item."""
+    return staff(404, rep=ok if rep is None else rep, auditor=auditor, supervisor=ok, admin=ok)
+
+
+WORKERS_REFUSED = dict.fromkeys(["pharmacist", "groupadmin", "salesadmin", "coordinator"], 403)
+
+# route name -> (method, expected status per staff role); outside roles get 403 and
+# anonymous users the login page on every one of them.
+PAGES: dict[str, tuple[str, dict[str, int]]] = {
+    "my-work": ("GET", staff(200)),
+    "work-items": ("GET", staff(200)),
+    "queues": ("GET", staff(200)),
+    "work-item": ("GET", item_scope(200, auditor=200)),
+    "work-item-claim": ("POST", item_scope(302, auditor=403)),
+    "work-item-assign": ("POST", item_scope(302, auditor=403, rep=403)),
+    "work-item-transition": ("POST", item_scope(302, auditor=403, rep=409)),
+    "work-item-note": ("POST", item_scope(302, auditor=403)),
+    "work-item-attach": ("POST", item_scope(302, auditor=403)),
+    "work-item-follow-up": ("POST", item_scope(302, auditor=403)),
+    "work-item-attachment": ("GET", item_scope(200, auditor=200)),
+    "queue-claim-next": ("POST", staff(302, auditor=403, **WORKERS_REFUSED)),
+    "queue-health": ("GET", staff(403, auditor=200, supervisor=200, admin=200)),
+}
+
+# (method, OpenAPI path) -> expected status per staff role; outside roles 403,
+# anonymous 401.
+API: dict[tuple[str, str], dict[str, int]] = {
+    ("GET", "/api/work-items"): staff(200),
+    ("GET", "/api/work-items/mine"): staff(200),
+    ("GET", "/api/work-items/{item_id}"): item_scope(200, auditor=200),
+    ("GET", "/api/work-items/{item_id}/timeline"): item_scope(200, auditor=200),
+    ("POST", "/api/work-items/{item_id}/claim"): item_scope(200, auditor=403),
+    ("POST", "/api/work-items/{item_id}/assign"): item_scope(200, auditor=403, rep=403),
+    ("POST", "/api/work-items/{item_id}/transition"): item_scope(200, auditor=403, rep=409),
+    ("POST", "/api/work-items/{item_id}/notes"): item_scope(201, auditor=403),
+    ("POST", "/api/work-items/{item_id}/attachments"): item_scope(201, auditor=403),
+    ("POST", "/api/work-items/{item_id}/follow-ups"): item_scope(201, auditor=403),
+    ("GET", "/api/queues"): staff(200),
+    ("POST", "/api/queues/{slug}/claim-next"): staff(200, auditor=403, **WORKERS_REFUSED),
+    ("GET", "/api/queues/health"): staff(403, auditor=200, supervisor=200, admin=200),
+}
+
+
+def test_every_page_route_is_in_the_matrix():
+    names = {p.name for p in urlpatterns if isinstance(p, URLPattern)}
+    assert names == set(PAGES)
+
+
+def test_every_api_operation_is_in_the_matrix():
+    schema = api.get_openapi_schema()
+    operations = {
+        (method.upper(), path) for path, methods in schema["paths"].items() for method in methods
+    }
+    assert operations == set(API)
+
+
+def _pdf() -> SimpleUploadedFile:
+    return SimpleUploadedFile("fax.pdf", b"%PDF-1.4\n1 0 obj\n<<>>\nendobj\n%%EOF\n")
+
+
+def _page_request(client: Client, name: str, method: str, item: WorkItem, attachment_id: int):
+    kwargs: dict[str, object] = {}
+    if name == "work-item" or name.startswith("work-item-"):
+        kwargs["item_id"] = item.pk
+    if name == "work-item-attachment":
+        kwargs["attachment_id"] = attachment_id
+    if name == "queue-claim-next":
+        kwargs["slug"] = item.queue.slug
+    url = reverse(f"core:{name}", kwargs=kwargs)
+    if method == "GET":
+        return client.get(url)
+    forms: dict[str, dict[str, object]] = {
+        "work-item-assign": {"assignee": "rep"},
+        "work-item-transition": {"status": "attempted"},
+        "work-item-note": {"body": "Called the office."},
+        "work-item-attach": {"file": _pdf()},
+        "work-item-follow-up": {
+            "remind_at": (timezone.localtime() + timedelta(days=1)).strftime("%Y-%m-%dT%H:%M"),
+            "message": "Chase the fax",
+        },
+    }
+    return client.post(url, forms.get(name, {}))
+
+
+@pytest.fixture
+def scene(users, make_item) -> tuple[WorkItem, int]:
+    item = make_item(kind="callback", title="Call back the prescriber")
+    attachment = services.work_item_attach(
+        actor=users["supervisor"], item_id=item.pk, upload=_pdf()
+    )
+    return item, attachment.pk
+
+
+def _client(role: str, users: dict[str, User], client_for: Callable[[User], Client]) -> Client:
+    return Client() if role == "anonymous" else client_for(users[role])
+
+
+@pytest.mark.parametrize("role", EVERYONE)
+@pytest.mark.parametrize("name", sorted(PAGES))
+def test_page_access(name, role, scene, users, client_for):
+    item, attachment_id = scene
+    method, expected_for_staff = PAGES[name]
+    response = _page_request(_client(role, users, client_for), name, method, item, attachment_id)
+    if role == "anonymous":
+        assert response.status_code == 302
+        assert response["Location"].startswith(reverse("login"))
+    elif role in OUTSIDE:
+        assert response.status_code == 403
+    else:
+        assert response.status_code == expected_for_staff[role], response.content[:500]
+
+
+def _api_request(client: Client, method: str, path: str, item: WorkItem):
+    url = path.replace("{item_id}", str(item.pk)).replace("{slug}", item.queue.slug)
+    if method == "GET":
+        return client.get(url)
+    if path.endswith("/attachments"):
+        return client.post(url, {"file": _pdf()})
+    body: dict[str, object] = {}
+    if path.endswith("/assign"):
+        body = {"assignee": "rep"}
+    elif path.endswith("/transition"):
+        body = {"status": "attempted"}
+    elif path.endswith("/notes"):
+        body = {"body": "Called the office."}
+    elif path.endswith("/follow-ups"):
+        body = {"remind_at": (timezone.now() + timedelta(days=1)).isoformat(), "message": "Fax"}
+    return client.post(url, body, content_type="application/json")
+
+
+@pytest.mark.parametrize("role", EVERYONE)
+@pytest.mark.parametrize(("method", "path"), sorted(API))
+def test_api_access(method, path, role, scene, users):
+    item, _ = scene
+    if role == "anonymous":
+        client = Client()
+    else:
+        _, raw = services.api_token_issue(actor=None, user=users[role], name="matrix")
+        client = Client(headers={"Authorization": f"Bearer {raw}"})
+    response = _api_request(client, method, path, item)
+    if role == "anonymous":
+        assert response.status_code == 401
+    elif role in OUTSIDE:
+        assert response.status_code == 403
+    else:
+        assert response.status_code == API[(method, path)][role], response.content[:500]
+
+
+@pytest.mark.parametrize("role", EVERYONE)
+def test_django_admin_is_for_administrators_only(role, users, client_for):
+    client = _client(role, users, client_for)
+    if role == Role.ADMIN:
+        users[role].is_staff = True
+        users[role].save()
+    response = client.get(reverse("admin:core_queue_changelist"))
+    if role == Role.ADMIN:
+        assert response.status_code == 200
+    else:
+        assert response.status_code == 302
+        assert "/admin/login/" in response["Location"]
