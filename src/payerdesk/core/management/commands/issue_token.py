@@ -24,7 +24,7 @@ class Command(BaseCommand):
             raise CommandError(f"User {user.username!r} is disabled.")
         days = options["days"]
         if days is not None and days <= 0:
-            raise CommandError("--days must be a positive number.")
+            raise CommandError("--days must be positive.")
         expires = timezone.now() + timedelta(days=days) if days else None
         token, raw = services.api_token_issue(
             actor=None, user=user, name=options["name"], expires_at=expires
