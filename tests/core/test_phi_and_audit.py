@@ -59,7 +59,7 @@ def test_log_records_are_rendered_then_masked():
 
 
 def test_every_configured_handler_carries_the_filter():
-    handlers = settings.LOGGING["handlers"]
+    handlers: dict[str, dict[str, list[str]]] = settings.LOGGING["handlers"]
     assert handlers
     assert all("redact_phi" in handler.get("filters", []) for handler in handlers.values())
 
