@@ -2,6 +2,7 @@
 
 import io
 import logging
+from typing import cast
 
 import pytest
 from django.conf import settings
@@ -59,7 +60,7 @@ def test_log_records_are_rendered_then_masked():
 
 
 def test_every_configured_handler_carries_the_filter():
-    handlers: dict[str, dict[str, list[str]]] = settings.LOGGING["handlers"]
+    handlers = cast(dict[str, dict[str, list[str]]], settings.LOGGING["handlers"])
     assert handlers
     assert all("redact_phi" in handler.get("filters", []) for handler in handlers.values())
 
