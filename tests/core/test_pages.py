@@ -159,7 +159,7 @@ def test_downloading_a_phi_attachment_is_logged(users, make_item, client_for):
         actor=users["rep"], item_id=item.pk, upload=SimpleUploadedFile("form.pdf", content)
     )
     response = client_for(users["rep"]).get(f"/work/{item.pk}/attachments/{attachment.pk}")
-    assert b"".join(response.streaming_content) == content  # type: ignore[attr-defined]
+    assert b"".join(response.streaming_content) == content
     assert AccessLogEntry.objects.filter(action="download", record_id=str(item.pk)).count() == 1
 
 
