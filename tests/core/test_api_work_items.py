@@ -76,7 +76,7 @@ def test_a_rep_works_an_item_end_to_end(users, make_item, rep):
         "created", "claimed", "note_added", "attachment_added", "follow_up_scheduled",
         "status_changed",
     ]  # fmt: skip
-    assert rep.get("/api/work-items/mine").json() == []
+    assert rep.get("/api/work-items/mine").json()["items"] == []
 
 
 def test_claim_next_assign_and_release(users, make_item, api_client):
@@ -84,7 +84,8 @@ def test_claim_next_assign_and_release(users, make_item, api_client):
     make_item(due_in=timedelta(hours=9))
     rep = api_client("rep")
     assert rep.post("/api/queues/coverage-review/claim-next").json()["id"] == item.pk
-    assert [i["id"] for i in rep.get("/api/work-items/mine").json()] == [item.pk]
+    mine = rep.get("/api/work-items/mine").json()
+    assert (mine["count"], [i["id"] for i in mine["items"]]) == (1, [item.pk])
     released = post_json(rep, f"/api/work-items/{item.pk}/assign", {"assignee": None})
     assert released.json()["assignee"] is None
     supervisor = api_client("supervisor")

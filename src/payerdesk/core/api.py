@@ -3,6 +3,7 @@
 from datetime import datetime
 from typing import Literal
 
+from django.db.models import QuerySet
 from django.http import HttpRequest
 from ninja import Field, File, Query, Router, Schema, Status
 from ninja.files import UploadedFile
@@ -97,7 +98,12 @@ class WorkItemPage(Schema):
     items: list[WorkItemOut]
 
 
-class WorkItemQuery(Schema):
+class PageQuery(Schema):
+    limit: int = Field(50, ge=1, le=200)
+    offset: int = Field(0, ge=0)
+
+
+class WorkItemQuery(PageQuery):
     queue: str | None = None
     status: str | None = None
     market: str | None = None
@@ -105,8 +111,6 @@ class WorkItemQuery(Schema):
     assignee: str | None = Field(None, description='username, or "none" for unassigned')
     due: Literal["overdue", "today", "week", "later"] | None = None
     include_closed: bool = False
-    limit: int = Field(50, ge=1, le=200)
-    offset: int = Field(0, ge=0)
 
 
 class TimelineEventOut(Schema):
@@ -213,19 +217,22 @@ def list_work_items(request: HttpRequest, query: Query[WorkItemQuery]) -> WorkIt
             open_only=not query.include_closed,
         ),
     )
-    page = list(items[query.offset : query.offset + query.limit])
+    return _page(items, query)
+
+
+def _page(items: QuerySet[WorkItem], query: PageQuery) -> WorkItemPage:
+    rows = items[query.offset : query.offset + query.limit]
     return WorkItemPage(
         count=items.count(),
         limit=query.limit,
         offset=query.offset,
-        items=[WorkItemOut.from_item(item) for item in page],
+        items=[WorkItemOut.from_item(item) for item in rows],
     )
 
 
-@router.get("/work-items/mine", response=list[WorkItemOut], summary="My work, soonest due first")
-def my_work(request: HttpRequest) -> list[WorkItemOut]:
-    user = staff_user(request)
-    return [WorkItemOut.from_item(item) for item in selectors.my_work(user=user)]
+@router.get("/work-items/mine", response=WorkItemPage, summary="My work, soonest due first")
+def my_work(request: HttpRequest, query: Query[PageQuery]) -> WorkItemPage:
+    return _page(selectors.my_work(user=staff_user(request)), query)
 
 
 @router.get("/work-items/{item_id}", response=WorkItemDetailOut)
