@@ -18,7 +18,9 @@ def _production(**env: str) -> subprocess.CompletedProcess[str]:
         "ALLOWED_HOSTS": "payerdesk.example.org",
         **env,
     }
-    environment.pop("DATABASE_URL", None)
+    # The browser tests' conftest relaxes async safety for this process; not for production.
+    for name in ("DATABASE_URL", "DJANGO_ALLOW_ASYNC_UNSAFE"):
+        environment.pop(name, None)
     command = [sys.executable, "-m", "django", "check", "--deploy", "--fail-level", "WARNING"]
     return subprocess.run(command, env=environment, capture_output=True, text=True, check=False)  # noqa: S603
 

@@ -162,6 +162,12 @@ class WorkItem(models.Model):
             models.Index(fields=["assignee", "closed_at", "due_at"], name="workitem_mywork"),
             models.Index(fields=["queue", "closed_at", "due_at"], name="workitem_queue"),
             models.Index(fields=["closed_at", "escalate_at"], name="workitem_escalation"),
+            # Claim-next reads the head of a queue's unassigned open items.
+            models.Index(
+                fields=["queue", "due_at", "id"],
+                condition=models.Q(assignee__isnull=True, closed_at__isnull=True),
+                name="workitem_claimable",
+            ),
         ]
         permissions = [
             ("work_queue", "Can claim and work items in the queues of their role"),

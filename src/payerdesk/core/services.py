@@ -179,11 +179,7 @@ def work_item_claim_next(*, actor: User, queue: Queue) -> WorkItem:
     """
     if not permissions.may_work_queue(actor, queue):
         raise NotPermitted(f"You do not work the {queue.name} queue.")
-    candidates = (
-        permissions.visible_work_items(actor)
-        .filter(queue=queue, assignee__isnull=True, closed_at__isnull=True)
-        .order_by("due_at", "id")
-    )
+    candidates = permissions.claimable_work_items(actor, queue).order_by("due_at", "id")
     for _ in range(10):
         with transaction.atomic():
             item = candidates.select_for_update(skip_locked=True).first()
