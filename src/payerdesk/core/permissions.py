@@ -38,10 +38,10 @@ def is_market_scoped(user: AnyUser) -> bool:
 
 
 def queues_worked_by(user: AnyUser) -> QuerySet[Queue]:
-    if not can_work(user):
+    if not isinstance(user, User) or not can_work(user):
         return Queue.objects.none()
-    if can_supervise(user) or not isinstance(user, User):
-        return Queue.objects.all() if can_supervise(user) else Queue.objects.none()
+    if can_supervise(user):
+        return Queue.objects.all()
     return Queue.objects.filter(worker_roles__user=user).distinct()
 
 

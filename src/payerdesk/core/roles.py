@@ -49,8 +49,7 @@ class Role(models.TextChoices):
 @dataclass(frozen=True)
 class RoleSpec:
     role: Role
-    permissions: tuple[str, ...]
-    staff: bool = True  # False for the outside roles (portal and API users)
+    permissions: tuple[str, ...]  # none for the outside roles: they get no staff screens
 
 
 ROLE_SPECS: tuple[RoleSpec, ...] = (
@@ -62,8 +61,8 @@ ROLE_SPECS: tuple[RoleSpec, ...] = (
     RoleSpec(Role.AUDITOR, (VIEW_ALL_WORK, "core.view_accesslogentry")),
     RoleSpec(Role.SUPERVISOR, (WORK_QUEUE, SUPERVISE, VIEW_ALL_WORK)),
     RoleSpec(Role.ADMIN, (WORK_QUEUE, SUPERVISE, VIEW_ALL_WORK, *ADMIN_REFERENCE)),
-    RoleSpec(Role.EMPLOYER, (), staff=False),
-    RoleSpec(Role.PROVIDER, (), staff=False),
+    RoleSpec(Role.EMPLOYER, ()),
+    RoleSpec(Role.PROVIDER, ()),
 )
 
 
