@@ -11,7 +11,7 @@ from ninja.files import UploadedFile
 from payerdesk.core import kinds, permissions, selectors, services
 from payerdesk.core.access import log_phi_view
 from payerdesk.core.errors import ErrorCode, InvalidInput, NotFound, NotPermitted
-from payerdesk.core.models import AccessLogEntry, Queue, User, WorkItem
+from payerdesk.core.models import AccessLogEntry, Attachment, Note, Queue, User, WorkItem
 from payerdesk.core.roles import is_staff_member
 
 router = Router(tags=["work queue"])
@@ -77,12 +77,30 @@ class AttachmentOut(Schema):
     uploaded_by: str
     uploaded_at: datetime
 
+    @staticmethod
+    def from_attachment(attachment: Attachment) -> "AttachmentOut":
+        return AttachmentOut(
+            id=attachment.pk,
+            name=attachment.original_name,
+            content_type=attachment.content_type,
+            size=attachment.size,
+            sha256=attachment.sha256,
+            uploaded_by=attachment.uploaded_by.username,
+            uploaded_at=attachment.uploaded_at,
+        )
+
 
 class NoteOut(Schema):
     id: int
     author: str
     body: str
     created_at: datetime
+
+    @staticmethod
+    def from_note(note: Note) -> "NoteOut":
+        return NoteOut(
+            id=note.pk, author=note.author.username, body=note.body, created_at=note.created_at
+        )
 
 
 class WorkItemDetailOut(WorkItemOut):
@@ -178,21 +196,9 @@ def _detail(request: HttpRequest, user: User, item_id: int) -> WorkItemDetailOut
     return WorkItemDetailOut(
         **base.dict(),
         description=item.description,
-        notes=[
-            NoteOut(id=n.pk, author=n.author.username, body=n.body, created_at=n.created_at)
-            for n in item.notes.select_related("author")
-        ],
+        notes=[NoteOut.from_note(n) for n in item.notes.select_related("author")],
         attachments=[
-            AttachmentOut(
-                id=a.pk,
-                name=a.original_name,
-                content_type=a.content_type,
-                size=a.size,
-                sha256=a.sha256,
-                uploaded_by=a.uploaded_by.username,
-                uploaded_at=a.uploaded_at,
-            )
-            for a in item.attachments.select_related("uploaded_by")
+            AttachmentOut.from_attachment(a) for a in item.attachments.select_related("uploaded_by")
         ],
     )
 
@@ -284,9 +290,7 @@ def transition(request: HttpRequest, item_id: int, payload: TransitionIn) -> Wor
 def add_note(request: HttpRequest, item_id: int, payload: NoteIn) -> Status[NoteOut]:
     user = staff_user(request)
     note = services.work_item_note_add(actor=user, item_id=item_id, body=payload.body)
-    return Status(
-        201, NoteOut(id=note.pk, author=user.username, body=note.body, created_at=note.created_at)
-    )
+    return Status(201, NoteOut.from_note(note))
 
 
 @router.post("/work-items/{item_id}/attachments", response={201: AttachmentOut})
@@ -295,18 +299,7 @@ def add_attachment(
 ) -> Status[AttachmentOut]:
     user = staff_user(request)
     attachment = services.work_item_attach(actor=user, item_id=item_id, upload=file)
-    return Status(
-        201,
-        AttachmentOut(
-            id=attachment.pk,
-            name=attachment.original_name,
-            content_type=attachment.content_type,
-            size=attachment.size,
-            sha256=attachment.sha256,
-            uploaded_by=user.username,
-            uploaded_at=attachment.uploaded_at,
-        ),
-    )
+    return Status(201, AttachmentOut.from_attachment(attachment))
 
 
 @router.post("/work-items/{item_id}/follow-ups", response={201: FollowUpOut})
