@@ -1,0 +1,28 @@
+"""X12 reading as a plain Python library: no Django imports, nothing of the project's.
+
+`read_834` streams the members of a 005010X220A1 benefit enrollment file; every
+error is an `X12Error` naming the segment number, the segment and the element.
+"""
+
+from payerdesk.edi.errors import X12Error
+from payerdesk.edi.reader import Segment, read_segments
+from payerdesk.edi.x834 import (
+    Coverage,
+    Enrollment,
+    EnrollmentHeader,
+    Member,
+    read_834,
+    summarize_834,
+)
+
+__all__ = [
+    "Coverage",
+    "Enrollment",
+    "EnrollmentHeader",
+    "Member",
+    "Segment",
+    "X12Error",
+    "read_834",
+    "read_segments",
+    "summarize_834",
+]
