@@ -82,8 +82,7 @@ def _chain(first: str, rest: Iterable[str]) -> Iterator[str]:
     yield from rest
 
 
-def raw_segments(source: IO[bytes] | IO[str]) -> Iterator[Segment]:
-    """Every segment of the file, numbered, split on the ISA's delimiters."""
+def _open(source: IO[bytes] | IO[str]) -> tuple[str, Iterator[str], Delimiters]:
     texts = _texts(source)
     head = ""
     for text in texts:
@@ -92,25 +91,13 @@ def raw_segments(source: IO[bytes] | IO[str]) -> Iterator[Segment]:
             break
     if not head:
         raise X12Error("the file is empty")
-    delimiters = _delimiters(head)
-    terminator, separator = delimiters.segment, delimiters.element
-    number = 0
-    carry = ""
-    for text in _chain(head, texts):
-        parts = (carry + text).split(terminator)
-        carry = parts.pop()
-        for part in parts:
-            part = part.strip("\r\n")
-            if not part:
-                continue
-            number += 1
-            elements = part.split(separator)
-            yield Segment(number, elements[0], elements)
-    if carry.strip():
-        raise X12Error(
-            f"the file ends inside a segment ({carry.strip()[:20]!r}…): it is truncated",
-            segment_number=number + 1,
-        )
+    return head, texts, _delimiters(head)
+
+
+# Segments are padded to this many elements so that readers can index them directly.
+PADDED = 12
+_PAD = [""] * PADDED
+ENVELOPE_IDS = frozenset({"ISA", "IEA", "GS", "GE", "ST", "SE"})
 
 
 def _count(segment: Segment, position: int, what: str) -> int:
@@ -134,23 +121,51 @@ class _Envelope:
     groups: int = 0
     sets: int = 0
     in_set: int = 0
-    last: int = 0
 
 
 def read_segments(source: IO[bytes] | IO[str]) -> Iterator[Segment]:
-    """The file's segments, checking the envelopes as they open and close.
+    """The file's segments, numbered, checking the envelopes as they open and close.
 
     ISA/IEA, GS/GE and ST/SE must nest; IEA01, GE01 and SE01 must count what they
-    enclose, and IEA02, GE02 and SE02 repeat their opening control numbers.
+    enclose, and IEA02, GE02 and SE02 repeat their opening control numbers. One loop
+    does the splitting and the checks: this is the hot path of every X12 import.
     """
+    head, texts, delimiters = _open(source)
+    terminator, separator = delimiters.segment, delimiters.element
+    drop_line_breaks = terminator not in "\r\n"
     state = _Envelope()
-    for segment in raw_segments(source):
-        state.last = segment.number
-        _check(state, segment)
-        yield segment
-    if state.last == 0 or state.isa is not None:
+    checked_ids: set[str] = set()
+    number = 0
+    carry = ""
+    for text in _chain(head, texts):
+        if drop_line_breaks:
+            text = text.replace("\r", "").replace("\n", "")
+        parts = (carry + text).split(terminator)
+        carry = parts.pop()
+        for part in parts:
+            if not part:
+                continue
+            number += 1
+            elements = part.split(separator)
+            if len(elements) < PADDED:
+                elements += _PAD[len(elements) :]
+            sid = elements[0]
+            segment = Segment(number, sid, elements)
+            if sid in checked_ids and state.st is not None:
+                state.in_set += 1
+            else:
+                _check(state, segment)
+                if sid not in ENVELOPE_IDS:
+                    checked_ids.add(sid)
+            yield segment
+    if carry.strip():
         raise X12Error(
-            "the file ends before its IEA segment: it is truncated", segment_number=state.last
+            f"the file ends inside a segment ({carry.strip()[:20]!r}…): it is truncated",
+            segment_number=number + 1,
+        )
+    if number == 0 or state.isa is not None:
+        raise X12Error(
+            "the file ends before its IEA segment: it is truncated", segment_number=number
         )
 
 

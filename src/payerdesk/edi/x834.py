@@ -120,11 +120,11 @@ def parse_date(segment: Segment, position: int) -> date:
 
 
 def _dtp_date(segment: Segment) -> date:
-    qualifier = segment.get(2)
+    qualifier = segment.elements[2]
     if qualifier == "D8":
         return parse_date(segment, 3)
     if qualifier == "RD8":  # a range: the first date is the one that applies
-        first = Segment(segment.number, segment.id, ["DTP", "", "", segment.get(3)[:8]])
+        first = Segment(segment.number, segment.id, ["DTP", "", "", segment.elements[3][:8]])
         return parse_date(first, 3)
     raise segment.error(f"date format {qualifier!r} is not D8 or RD8", 2)
 
@@ -158,16 +158,9 @@ class _Transaction:
         self.loop = "header"
         self.header_out = False
 
-    def read(self, segment: Segment) -> Iterator[EnrollmentHeader | Member]:
-        """Take one segment; yield the header and members it completes."""
-        if segment.id == "INS":
-            yield from self.close()
-            self.member = _member(segment)
-            self.loop = "2000"
-        elif self.member is None:
-            self._header(segment)
-        else:
-            self._member_segment(self.member, segment)
+    def start_member(self, segment: Segment) -> None:
+        self.member = _member(segment)
+        self.loop = "2000"
 
     def close(self) -> Iterator[EnrollmentHeader | Member]:
         """Yield what is complete: the header (once), then the open member."""
@@ -179,21 +172,24 @@ class _Transaction:
             _complete(member)
             yield member
 
-    def _header(self, segment: Segment) -> None:
+    def header_segment(self, segment: Segment) -> None:
         sid = segment.id
         if sid == "BGN":
             self.header.purpose = segment.require(1, "BGN01 (purpose)")
-            self.header.reference = segment.get(2)
-            self.header.created = parse_date(segment, 3) if segment.get(3) else None
-            self.header.action = segment.get(8)
-        elif sid == "REF" and segment.get(1) == "38":
-            self.header.master_policy = segment.get(2)
-        elif sid == "N1" and segment.get(1) == "P5":
-            self.header.sponsor_name, self.header.sponsor_id = segment.get(2), segment.get(4)
-        elif sid == "N1" and segment.get(1) == "IN":
-            self.header.payer_id = segment.get(4)
+            self.header.reference = segment.elements[2]
+            self.header.created = parse_date(segment, 3) if segment.elements[3] else None
+            self.header.action = segment.elements[8]
+        elif sid == "REF" and segment.elements[1] == "38":
+            self.header.master_policy = segment.elements[2]
+        elif sid == "N1" and segment.elements[1] == "P5":
+            self.header.sponsor_name, self.header.sponsor_id = (
+                segment.elements[2],
+                segment.elements[4],
+            )
+        elif sid == "N1" and segment.elements[1] == "IN":
+            self.header.payer_id = segment.elements[4]
 
-    def _member_segment(self, member: Member, segment: Segment) -> None:
+    def member_segment(self, member: Member, segment: Segment) -> None:
         sid = segment.id
         if sid == "NM1":
             self.loop = _nm1_loop(segment, self.loop)
@@ -213,7 +209,7 @@ class _Transaction:
 
 
 def _nm1_loop(segment: Segment, current: str) -> str:
-    entity = segment.get(1)
+    entity = segment.elements[1]
     if entity == "IL":
         return "2100A"
     if entity == "70":
@@ -230,15 +226,15 @@ def _member(segment: Segment) -> Member:
         subscriber=subscriber,
         relationship=segment.require(2, "INS02 (relationship)"),
         maintenance_type=_choice(segment, 3, MAINTENANCE_TYPES, "maintenance type"),
-        maintenance_reason=segment.get(4),
-        benefit_status=segment.get(5),
-        employment_status=segment.get(8),
+        maintenance_reason=segment.elements[4],
+        benefit_status=segment.elements[5],
+        employment_status=segment.elements[8],
     )
 
 
 def _loop_2000(member: Member, segment: Segment) -> None:
     if segment.id == "REF":
-        qualifier, value = segment.get(1), segment.get(2)
+        qualifier, value = segment.elements[1], segment.elements[2]
         if qualifier == "0F":
             member.subscriber_id = segment.require(2, "REF02 (subscriber identifier)")
         elif qualifier == "1L":
@@ -252,9 +248,9 @@ def _loop_2000(member: Member, segment: Segment) -> None:
 
 def _name(member: Member, segment: Segment) -> None:
     member.last_name = segment.require(3, "NM103 (last name)")
-    member.first_name = segment.get(4)
-    member.middle_name = segment.get(5)
-    member.member_id = segment.get(9)
+    member.first_name = segment.elements[4]
+    member.middle_name = segment.elements[5]
+    member.member_id = segment.elements[9]
 
 
 def _loop_2100a(member: Member, segment: Segment) -> None:
@@ -262,13 +258,13 @@ def _loop_2100a(member: Member, segment: Segment) -> None:
     if sid == "N3":
         member.address_lines = tuple(line for line in segment.elements[1:3] if line)
     elif sid == "N4":
-        member.city, member.state = segment.get(1), segment.get(2)
-        member.postal_code = segment.get(3)
+        member.city, member.state = segment.elements[1], segment.elements[2]
+        member.postal_code = segment.elements[3]
     elif sid == "DMG":
-        if segment.get(1) != "D8":
-            raise segment.error(f"date format {segment.get(1)!r}; expected D8", 1)
+        if segment.elements[1] != "D8":
+            raise segment.error(f"date format {segment.elements[1]!r}; expected D8", 1)
         member.birth_date = parse_date(segment, 2)
-        member.sex = _choice(segment, 3, SEXES, "sex") if segment.get(3) else ""
+        member.sex = _choice(segment, 3, SEXES, "sex") if segment.elements[3] else ""
 
 
 def _coverage(segment: Segment) -> Coverage:
@@ -276,13 +272,13 @@ def _coverage(segment: Segment) -> Coverage:
         segment_number=segment.number,
         maintenance_type=_choice(segment, 1, COVERAGE_MAINTENANCE_TYPES, "coverage maintenance"),
         insurance_line=segment.require(3, "HD03 (insurance line)"),
-        plan_description=segment.get(4),
-        coverage_level=segment.get(5),
+        plan_description=segment.elements[4],
+        coverage_level=segment.elements[5],
     )
 
 
 def _coverage_date(coverage: Coverage, segment: Segment) -> None:
-    qualifier = segment.get(1)
+    qualifier = segment.elements[1]
     if qualifier == "348":
         coverage.begin = _dtp_date(segment)
     elif qualifier == "349":
@@ -311,17 +307,26 @@ def read_834(source: IO[bytes] | IO[str]) -> Iterator[EnrollmentHeader | Member]
     transaction: _Transaction | None = None
     for segment in read_segments(source):
         sid = segment.id
-        if sid == "ISA":
-            isa = segment
+        if transaction is not None:
+            member = transaction.member
+            if member is not None and sid not in _MEMBER_BOUNDARIES:
+                transaction.member_segment(member, segment)
+            elif sid == "INS":
+                yield from transaction.close()
+                transaction.start_member(segment)
+            elif sid == "SE":
+                yield from transaction.close()
+                transaction = None
+            else:
+                transaction.header_segment(segment)
         elif sid == "ST":
             assert isa is not None  # read_segments checks the nesting
             transaction = _Transaction(isa, segment)
-        elif sid == "SE":
-            assert transaction is not None
-            yield from transaction.close()
-            transaction = None
-        elif transaction is not None:
-            yield from transaction.read(segment)
+        elif sid == "ISA":
+            isa = segment
+
+
+_MEMBER_BOUNDARIES = frozenset({"INS", "SE"})
 
 
 @dataclass(frozen=True)

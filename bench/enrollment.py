@@ -1,0 +1,149 @@
+"""834 enrollment benchmark (issue 4): our streaming reader against pyx12, same run.
+
+Generates 834 files of subscribers with two coverages each and prints the parse rate
+in members/s of `payerdesk.edi.read_834` and of pyx12's X12ContextReader walking the
+2000 loops (the named baseline), the ratio, and the peak memory of our reader on a
+file ten times larger, measured in a fresh process (ru_maxrss).
+
+Targets: >= 100,000 members/s, >= 50x pyx12, peak memory < 100 MB whatever the size.
+The apply figures the issue also names (100,000 members into PostgreSQL and SQLite,
+10,000 changes) need the groups app's importer and are not measured yet.
+"""
+
+import io
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
+
+from payerdesk.edi import Member, read_834
+
+OURS_MEMBERS = int(os.environ.get("BENCH_834_MEMBERS", "100000"))
+PYX12_MEMBERS = int(os.environ.get("BENCH_834_PYX12_MEMBERS", "2000"))
+MEMORY_MEMBERS = int(os.environ.get("BENCH_834_MEMORY_MEMBERS", "1000000"))
+RUNS = 3
+TARGET_RATE = 100_000
+TARGET_RATIO = 50
+TARGET_MEMORY_MB = 100
+
+HEADER = (
+    "ISA*00*          *00*          *ZZ*PAYERDESKBENCH *ZZ*PAYERDESK      *261123*1200*^*00501"
+    "*000000001*0*P*:~\n"
+    "GS*BE*PAYERDESKBENCH*PAYERDESK*20261123*1200*1*X*005010X220A1~\n"
+    "ST*834*0001*005010X220A1~\n"
+    "BGN*00*BENCH1*20261123*1200****2~\n"
+    "REF*38*GRP0001~\n"
+    "N1*P5*ACME MANUFACTURING*FI*123456789~\n"
+    "N1*IN*PAYERDESK LIFE*FI*987654321~\n"
+)
+HEADER_SEGMENTS = 5  # ST, BGN, REF, N1, N1
+MEMBER = (
+    "INS*Y*18*021*28*A***FT~\n"
+    "REF*0F*{sid}~\n"
+    "REF*1L*GRP0001~\n"
+    "DTP*356*D8*20260101~\n"
+    "NM1*IL*1*MEMBER{sid}*PAT*Q***34*{sid}~\n"
+    "N3*{n} MAIN STREET~\n"
+    "N4*OMAHA*NE*68102~\n"
+    "DMG*D8*19{yy:02d}0{m}15*{sex}~\n"
+    "HD*021**LIF*TERM LIFE 50K*EMP~\n"
+    "DTP*348*D8*20260101~\n"
+    "HD*021**AH*ACCIDENT*FAM~\n"
+    "DTP*348*D8*20260101~\n"
+)
+MEMBER_SEGMENTS = 12
+
+
+def generate(members: int, target: io.TextIOBase) -> None:
+    target.write(HEADER)
+    for n in range(members):
+        sid = f"{100000000 + n}"
+        target.write(MEMBER.format(sid=sid, n=n, yy=50 + n % 50, m=1 + n % 9, sex="MF"[n % 2]))
+    count = HEADER_SEGMENTS + members * MEMBER_SEGMENTS + 1
+    target.write(f"SE*{count}*0001~\nGE*1*1~\nIEA*1*000000001~\n")
+
+
+def ours(path: Path) -> int:
+    with path.open("rb") as source:
+        return sum(1 for item in read_834(source) if isinstance(item, Member))
+
+
+def pyx12_walk(path: Path) -> int:
+    import pyx12.error_handler
+    import pyx12.params
+    import pyx12.x12context
+
+    param = pyx12.params.params()
+    errors = pyx12.error_handler.errh_null()
+    with path.open(encoding="ascii") as source:
+        reader = pyx12.x12context.X12ContextReader(param, errors, source)
+        # iter_segments yields each 2000 loop whole, and the segments outside them.
+        return sum(1 for node in reader.iter_segments("2000") if node.id == "2000")
+
+
+def rate(parse, path: Path, members: int) -> float:
+    samples = []
+    for _ in range(RUNS):
+        start = time.perf_counter()
+        counted = parse(path)
+        samples.append(time.perf_counter() - start)
+        if counted != members:
+            raise SystemExit(f"{parse.__name__} counted {counted} members, expected {members}")
+    return members / statistics.median(samples)
+
+
+def peak_memory_mb(path: Path) -> float:
+    """Peak resident memory of a fresh process that reads the whole file."""
+    script = (
+        "import resource, sys; sys.path.insert(0, sys.argv[2]);"
+        "from payerdesk.edi import read_834;"
+        "n = sum(1 for _ in read_834(open(sys.argv[1], 'rb')));"
+        "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)"
+    )
+    src = str(Path(__file__).resolve().parent.parent / "src")
+    out = subprocess.run(  # noqa: S603
+        [sys.executable, "-c", script, str(path), src], capture_output=True, text=True, check=True
+    )
+    return int(out.stdout.strip()) / 1024
+
+
+def verdict(ok: bool) -> str:
+    return "met" if ok else "MISSED"
+
+
+def main() -> None:
+    with tempfile.TemporaryDirectory(prefix="payerdesk-834-") as folder:
+        files = {}
+        for name, members in (
+            ("ours", OURS_MEMBERS),
+            ("pyx12", PYX12_MEMBERS),
+            ("memory", MEMORY_MEMBERS),
+        ):
+            files[name] = Path(folder) / f"{name}.834"
+            with files[name].open("w", encoding="ascii") as target:
+                generate(members, target)
+
+        print("834 parse benchmark (median of 3 runs; members with 2 coverages each)")
+        our_rate = rate(ours, files["ours"], OURS_MEMBERS)
+        their_rate = rate(pyx12_walk, files["pyx12"], PYX12_MEMBERS)
+        ratio = our_rate / their_rate
+        print(f"{'reader':<40} {'members':>9} {'members/s':>11}")
+        print(f"{'payerdesk.edi.read_834':<40} {OURS_MEMBERS:9,} {our_rate:11,.0f}  "
+              f"target >= {TARGET_RATE:,}: {verdict(our_rate >= TARGET_RATE)}")  # fmt: skip
+        print(f"{'pyx12 X12ContextReader (2000 loops)':<40} {PYX12_MEMBERS:9,} {their_rate:11,.0f}")
+        print(f"ratio: {ratio:,.0f}x pyx12  target >= {TARGET_RATIO}x: {verdict(ratio >= 50)}")
+        size_mb = files["memory"].stat().st_size / 1e6
+        peak = peak_memory_mb(files["memory"])
+        print(
+            f"peak memory reading {MEMORY_MEMBERS:,} members ({size_mb:,.0f} MB file): "
+            f"{peak:,.0f} MB  target < {TARGET_MEMORY_MB} MB: {verdict(peak < TARGET_MEMORY_MB)}"
+        )
+
+
+if __name__ == "__main__":
+    main()
