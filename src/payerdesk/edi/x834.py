@@ -190,22 +190,30 @@ class _Transaction:
             self.header.payer_id = segment.elements[4]
 
     def member_segment(self, member: Member, segment: Segment) -> None:
-        sid = segment.id
-        if sid == "NM1":
-            self.loop = _nm1_loop(segment, self.loop)
-            if self.loop == "2100A":
-                _name(member, segment)
+        # The hot path of an import: the commonest segments are tested first.
+        sid, loop = segment.id, self.loop
+        if sid == "DTP":
+            if loop == "2300":
+                _coverage_date(member.coverages[-1], segment)
+            elif loop == "2000":
+                _member_date(member, segment)
         elif sid == "HD":
             member.coverages.append(_coverage(segment))
             self.loop = "2300"
-        elif sid in {"DSB", "LX", "COB", "LS"}:
-            self.loop = {"DSB": "2200", "LX": "2310", "COB": "2320", "LS": "2700"}[sid]
-        elif self.loop == "2000":
-            _loop_2000(member, segment)
-        elif self.loop == "2100A":
+        elif sid == "NM1":
+            self.loop = _nm1_loop(segment, loop)
+            if self.loop == "2100A":
+                _name(member, segment)
+        elif sid in _LOOP_STARTS:
+            self.loop = _LOOP_STARTS[sid]
+        elif loop == "2000":
+            if sid == "REF":
+                _member_reference(member, segment)
+        elif loop == "2100A":
             _loop_2100a(member, segment)
-        elif self.loop == "2300" and sid == "DTP":
-            _coverage_date(member.coverages[-1], segment)
+
+
+_LOOP_STARTS = {"DSB": "2200", "LX": "2310", "COB": "2320", "LS": "2700"}
 
 
 def _nm1_loop(segment: Segment, current: str) -> str:
@@ -232,15 +240,18 @@ def _member(segment: Segment) -> Member:
     )
 
 
-def _loop_2000(member: Member, segment: Segment) -> None:
-    if segment.id == "REF":
-        qualifier, value = segment.elements[1], segment.elements[2]
-        if qualifier == "0F":
-            member.subscriber_id = segment.require(2, "REF02 (subscriber identifier)")
-        elif qualifier == "1L":
-            member.group_policy_number = value
-    elif segment.id == "DTP":
-        member.dates[segment.require(1, "DTP01 (date qualifier)")] = _dtp_date(segment)
+def _member_reference(member: Member, segment: Segment) -> None:
+    qualifier = segment.elements[1]
+    if qualifier == "0F":
+        member.subscriber_id = segment.elements[2] or segment.require(2, "REF02 (subscriber id)")
+    elif qualifier == "1L":
+        member.group_policy_number = segment.elements[2]
+
+
+def _member_date(member: Member, segment: Segment) -> None:
+    qualifier = segment.elements[1] or segment.require(1, "DTP01 (date qualifier)")
+    member.dates[qualifier] = _dtp_date(segment)
+    if qualifier in {"356", "357"}:
         begin, end = member.dates.get("356"), member.dates.get("357")
         if begin and end and end < begin:
             raise segment.error(f"eligibility ends {end} before it begins {begin}", 3)
