@@ -11,4 +11,4 @@ class CoreConfig(AppConfig):
         from payerdesk.core import kinds, roles
 
         kinds.register_core_kinds()
-        post_migrate.connect(roles.sync_after_migrate, sender=self)
+        post_migrate.connect(roles.sync_after_migrate, dispatch_uid="payerdesk-roles")

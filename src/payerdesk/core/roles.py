@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from django.apps import AppConfig
+from django.apps import AppConfig, apps
 from django.contrib.auth.models import AnonymousUser, Group, Permission
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
@@ -86,9 +86,17 @@ def is_staff_member(user: "User | AnonymousUser") -> bool:
     return user.is_active and (user.has_perm(WORK_QUEUE) or user.has_perm(VIEW_ALL_WORK))
 
 
+# Permissions that domain modules grant to roles, registered from their AppConfig.ready().
+_granted: dict[Role, set[str]] = {}
+
+
+def grant(role: Role, *permissions: str) -> None:
+    _granted.setdefault(role, set()).update(permissions)
+
+
 def _permissions(codes: Iterable[str]) -> list[Permission]:
     found = []
-    for code in codes:
+    for code in sorted(codes):
         app_label, codename = code.split(".")
         found.append(Permission.objects.get(content_type__app_label=app_label, codename=codename))
     return found
@@ -99,8 +107,13 @@ def roles_sync() -> None:
     ContentType.objects.clear_cache()
     for spec in ROLE_SPECS:
         group, _ = Group.objects.get_or_create(name=group_name(spec.role))
-        group.permissions.set(_permissions(spec.permissions))
+        codes = {*spec.permissions, *_granted.get(spec.role, set())}
+        group.permissions.set(_permissions(codes))
 
 
 def sync_after_migrate(sender: AppConfig, **kwargs: Any) -> None:
-    roles_sync()
+    # post_migrate comes once per app with models; after the last one, every
+    # permission the roles name exists.
+    with_models = [c for c in apps.get_app_configs() if c.models_module is not None]
+    if sender is with_models[-1]:
+        roles_sync()

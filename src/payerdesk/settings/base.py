@@ -26,6 +26,7 @@ INSTALLED_APPS = [
     "django_tasks",
     "django_tasks_db",
     "payerdesk.core",
+    "payerdesk.groups",
 ]
 
 MIDDLEWARE = [

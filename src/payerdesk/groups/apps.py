@@ -1,0 +1,20 @@
+from django.apps import AppConfig
+
+
+class GroupsConfig(AppConfig):
+    name = "payerdesk.groups"
+    label = "groups"
+    verbose_name = "Group and worksite administration"
+
+    def ready(self) -> None:
+        from payerdesk.core.roles import Role, grant
+        from payerdesk.groups import work
+
+        work.register_kinds()
+        models = ("employergroup", "plandesign", "raterow", "member", "coverage", "product")
+        managing = [
+            f"groups.{verb}_{model}" for model in models for verb in ("add", "change", "view")
+        ]
+        for role in (Role.GROUP_ADMIN, Role.SUPERVISOR, Role.ADMIN):
+            grant(role, *managing)
+        grant(Role.AUDITOR, *(f"groups.view_{model}" for model in models))

@@ -1,0 +1,149 @@
+"""Group and worksite administration actions: case set-up, members, coverages."""
+
+from datetime import date
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import transaction
+from django.utils import timezone
+
+from payerdesk.core import permissions
+from payerdesk.core.errors import ErrorCode, InvalidInput, NotPermitted
+from payerdesk.core.models import Market, Priority, Queue, User
+from payerdesk.core.services import work_item_create
+from payerdesk.core.sla import add_business_days
+from payerdesk.groups import rating, selectors
+from payerdesk.groups.models import (
+    Coverage,
+    EmployerGroup,
+    Member,
+    PlanDesign,
+    SetupStep,
+    state_code,
+)
+from payerdesk.groups.work import WELCOME_CALL
+
+GROUP_QUEUE = "group-administration"
+WELCOME_CALL_BUSINESS_DAYS = 2
+SETUP_CHECKLIST = (
+    "Products and plan designs chosen",
+    "Rate tables loaded",
+    "Billing contact confirmed",
+    "Welcome call made",
+    "Members enrolled (834 or census)",
+    "Group contract generated and approved",
+)
+
+
+def _require(actor: User, perm: str, market: Market) -> None:
+    if not actor.has_perm(perm):
+        raise NotPermitted("Your role does not administer employer groups.")
+    if permissions.is_market_scoped(actor) and market.pk not in permissions.market_ids_of(actor):
+        raise NotPermitted(f"You do not serve the {market} market.")
+
+
+def _invalid(message: str, field: str) -> InvalidInput:
+    return InvalidInput(ErrorCode.INVALID, message, field=field)
+
+
+def group_create(
+    *,
+    actor: User,
+    group_number: str,
+    legal_name: str,
+    situs_state: str,
+    market: Market,
+    effective_date: date,
+    billing_contact_name: str,
+    billing_contact_email: str,
+    billing_contact_phone: str = "",
+) -> EmployerGroup:
+    """Install a group: the record, its set-up checklist and a welcome call work item
+    due in two business days."""
+    _require(actor, "groups.add_employergroup", market)
+    number = group_number.strip().upper()
+    if not number:
+        raise _invalid("A group needs a group number.", "group_number")
+    if EmployerGroup.objects.filter(group_number=number).exists():
+        raise _invalid(f"Group number {number} is already in use.", "group_number")
+    if not legal_name.strip():
+        raise _invalid("A group needs its legal name.", "legal_name")
+    try:
+        state_code(situs_state)
+        validate_email(billing_contact_email)
+    except ValidationError as error:
+        field = "situs_state" if error.message == state_code.message else "billing_contact_email"
+        raise _invalid(" ".join(error.messages), field) from None
+    queue = Queue.objects.filter(slug=GROUP_QUEUE).first()
+    if queue is None:
+        raise _invalid(f"No {GROUP_QUEUE!r} queue is configured for welcome calls.", "queue")
+    with transaction.atomic():
+        group = EmployerGroup.objects.create(
+            group_number=number,
+            legal_name=legal_name.strip(),
+            situs_state=situs_state,
+            market=market,
+            effective_date=effective_date,
+            billing_contact_name=billing_contact_name.strip(),
+            billing_contact_email=billing_contact_email,
+            billing_contact_phone=billing_contact_phone.strip(),
+            created_by=actor,
+        )
+        SetupStep.objects.bulk_create(
+            SetupStep(group=group, position=n, label=label)
+            for n, label in enumerate(SETUP_CHECKLIST, start=1)
+        )
+        group.welcome_call = work_item_create(
+            actor=None,
+            kind=WELCOME_CALL.code,
+            title=f"Welcome call: group {group.group_number}, {group.legal_name}",
+            queue=queue,
+            market=market,
+            priority=Priority.HIGH,
+            due_at=add_business_days(timezone.now(), WELCOME_CALL_BUSINESS_DAYS),
+        )
+        group.save(update_fields=["welcome_call"])
+    return group
+
+
+def coverage_add(
+    *,
+    actor: User,
+    member: Member,
+    plan: PlanDesign,
+    tier: str,
+    benefit_amount: Decimal | None,
+    start_date: date,
+) -> Coverage:
+    """Cover a member under a plan from `start_date`, priced from the rate table."""
+    _require(actor, "groups.add_coverage", member.group.market)
+    if plan.group_id != member.group_id:
+        raise _invalid(f"{plan.name} belongs to another group.", "plan")
+    if start_date < plan.effective_date:
+        raise _invalid(
+            f"{plan.name} starts {plan.effective_date}; coverage cannot start {start_date}.",
+            "start_date",
+        )
+    if selectors.coverage_as_of(member=member, on=start_date, plan=plan):
+        raise _invalid(
+            f"The member is already covered under {plan.name} on {start_date}.", "start_date"
+        )
+    try:
+        rating.check_benefit(plan, benefit_amount)
+        rated = rating.rate(
+            plan, tier=tier, benefit=benefit_amount, birth_date=member.birth_date,
+            tobacco=member.tobacco, start=start_date,
+        )  # fmt: skip
+    except rating.RatingError as error:
+        raise _invalid(error.message, error.field) from None
+    return Coverage.objects.create(
+        member=member,
+        plan=plan,
+        tier=tier,
+        benefit_amount=benefit_amount,
+        start_date=start_date,
+        monthly_premium=rated.monthly_premium,
+        rated_age=rated.age,
+        rated_tobacco=rated.tobacco,
+    )
