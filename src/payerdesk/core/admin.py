@@ -1,5 +1,7 @@
 """Reference data for administrators: markets, segments, teams, queues, SLA policies,
-people and their roles, API tokens; the audit records read-only."""
+people and their roles, API tokens; the access log read-only.
+
+Work items are not here: their pages write the PHI access log, the admin's would not."""
 
 from typing import Any, TypeVar
 
@@ -18,9 +20,7 @@ from payerdesk.core.models import (
     SlaPolicy,
     StaffProfile,
     Team,
-    TimelineEvent,
     User,
-    WorkItem,
 )
 
 M = TypeVar("M", bound=Model)
@@ -133,15 +133,3 @@ class AccessLogEntryAdmin(ReadOnlyAdmin[AccessLogEntry]):
     list_filter = ["action", "channel", "record_type"]
     search_fields = ["username", "record_id"]
     date_hierarchy = "at"
-
-
-@admin.register(WorkItem)
-class WorkItemAdmin(ReadOnlyAdmin[WorkItem]):
-    list_display = ["id", "kind", "status", "queue", "market", "assignee", "due_at", "closed_at"]
-    list_filter = ["kind", "queue", "market"]
-
-
-@admin.register(TimelineEvent)
-class TimelineEventAdmin(ReadOnlyAdmin[TimelineEvent]):
-    list_display = ["at", "work_item", "event", "actor", "summary"]
-    list_filter = ["event"]

@@ -28,7 +28,7 @@ ADMIN_REFERENCE = (
     "core.add_slapolicy", "core.change_slapolicy", "core.view_slapolicy",
     "core.add_staffprofile", "core.change_staffprofile", "core.view_staffprofile",
     "core.add_apitoken", "core.change_apitoken", "core.view_apitoken",
-    "core.view_accesslogentry", "core.view_workitem", "core.view_timelineevent",
+    "core.view_accesslogentry",
     "core.add_user", "core.change_user", "core.view_user", "auth.view_group",
 )  # fmt: skip
 
