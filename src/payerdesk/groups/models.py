@@ -208,7 +208,8 @@ class Member(models.Model):
 
 class CoverageStatus(models.TextChoices):
     ACTIVE = "active", "Active"
-    TERMINATED = "terminated", "Terminated"
+    TERMINATED = "terminated", "Terminated (covered through its end date)"
+    CANCELLED = "cancelled", "Cancelled (never in force)"
 
 
 class Coverage(models.Model):
@@ -246,3 +247,29 @@ class Coverage(models.Model):
 
     def covers(self, on: date) -> bool:
         return self.start_date <= on and (self.end_date is None or on <= self.end_date)
+
+
+class EnrollmentFile(models.Model):
+    """An 834 as received, kept with its hash; applied at most once."""
+
+    name = models.CharField(max_length=200)
+    sha256 = models.CharField(max_length=64)
+    interchange_control_number = models.CharField(max_length=9)
+    content = models.FileField(upload_to="enrollment/", max_length=200)
+    size = models.PositiveBigIntegerField()
+    received_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    received_at = models.DateTimeField(default=timezone.now)
+    summary = models.JSONField(default=dict)
+
+    class Meta:
+        ordering = ["-received_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["interchange_control_number", "sha256"], name="enrollment_file_once"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"834 {self.interchange_control_number} ({self.name})"

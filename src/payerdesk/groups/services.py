@@ -109,15 +109,19 @@ def group_create(
 
 def coverage_add(
     *,
-    actor: User,
+    actor: User | None,
     member: Member,
     plan: PlanDesign,
     tier: str,
     benefit_amount: Decimal | None,
     start_date: date,
 ) -> Coverage:
-    """Cover a member under a plan from `start_date`, priced from the rate table."""
-    _require(actor, "groups.add_coverage", member.group.market)
+    """Cover a member under a plan from `start_date`, priced from the rate table.
+
+    `actor` is None for a trusted batch (an 834 applied from the command line).
+    """
+    if actor is not None:
+        _require(actor, "groups.add_coverage", member.group.market)
     if plan.group_id != member.group_id:
         raise _invalid(f"{plan.name} belongs to another group.", "plan")
     if start_date < plan.effective_date:
