@@ -11,6 +11,7 @@ from payerdesk.core import services
 from payerdesk.core.api import router as core_router
 from payerdesk.core.errors import ServiceError
 from payerdesk.core.models import User
+from payerdesk.groups.api import router as groups_router
 
 
 class ApiTokenAuth(HttpBearer):
@@ -29,6 +30,7 @@ api = NinjaAPI(
     urls_namespace="api",
 )
 api.add_router("/", core_router)
+api.add_router("/", groups_router)
 
 
 def _error(request: HttpRequest, status: int, body: dict[str, Any]) -> HttpResponse:

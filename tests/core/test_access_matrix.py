@@ -7,6 +7,7 @@ for every role, when you add the route.
 
 from collections.abc import Callable
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -20,6 +21,9 @@ from payerdesk.core.models import User, WorkItem
 from payerdesk.core.roles import Role
 from payerdesk.core.urls import urlpatterns
 
+SAMPLE_834 = (
+    Path(__file__).resolve().parents[3] / "shared/samples/x12/834/enroll-employee-managed-care.834"
+)
 STAFF = ["rep", "pharmacist", "groupadmin", "salesadmin", "coordinator", "auditor",
          "supervisor", "admin"]  # fmt: skip
 OUTSIDE = ["employer", "provider"]
@@ -71,6 +75,8 @@ API: dict[tuple[str, str], dict[str, int]] = {
     ("GET", "/api/queues"): staff(200),
     ("POST", "/api/queues/{slug}/claim-next"): staff(200, auditor=403, **WORKERS_REFUSED),
     ("GET", "/api/queues/health"): staff(403, auditor=200, supervisor=200, admin=200),
+    # The sample names a group that does not exist here: allowed roles get a located 422.
+    ("POST", "/api/enrollment/files"): staff(403, groupadmin=422, supervisor=422, admin=422),
 }
 
 
@@ -149,6 +155,8 @@ def _api_request(client: Client, method: str, path: str, item: WorkItem):
         return client.get(url)
     if path.endswith("/attachments"):
         return client.post(url, {"file": _pdf()})
+    if path.endswith("/enrollment/files"):
+        return client.post(url, {"file": SimpleUploadedFile("a.834", SAMPLE_834.read_bytes())})
     body: dict[str, object] = {}
     if path.endswith("/assign"):
         body = {"assignee": "rep"}

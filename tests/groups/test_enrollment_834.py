@@ -196,3 +196,34 @@ def test_the_command_checks_without_the_database_and_applies_with_it(sample_grou
     assert "Applied." in out.getvalue() and Member.objects.count() == 1
     with pytest.raises(CommandError, match="is not enrolled"):
         call_command("import_834", str(SAMPLES / "reinstate-employee.834"), stdout=StringIO())
+
+
+def _upload(api_client, username: str, content: bytes, query: str = ""):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    return api_client(username).post(
+        f"/api/enrollment/files{query}", {"file": SimpleUploadedFile("in.834", content)}
+    )
+
+
+def test_the_api_applies_and_rehearses_834s(sample_group, api_client):
+    content = (SAMPLES / "enroll-employee-multiple-products.834").read_bytes()
+    rehearsal = _upload(api_client, "groupadmin", content, "?dry_run=true")
+    assert rehearsal.status_code == 200 and rehearsal.json()["dry_run"] is True
+    assert not Member.objects.exists()
+    applied = _upload(api_client, "groupadmin", content).json()
+    assert applied["by_maintenance_type"] == {"021": 1} and len(applied["changes"]) == 3
+    assert _upload(api_client, "groupadmin", content).json()["already_imported"] is True
+
+
+def test_the_api_refuses_bad_files_and_other_markets(sample_group, markets, api_client):
+    content = (SAMPLES / "enroll-employee-multiple-products.834").read_bytes()
+    bad = _upload(api_client, "groupadmin", content.replace(b"SE*18*", b"SE*17*"))
+    assert (
+        bad.status_code == 422 and "SE01" in bad.json()["detail"] and bad.json()["field"] == "file"
+    )
+    sample_group.market = markets["SE"]
+    sample_group.save()
+    assert _upload(api_client, "groupadmin", content).status_code == 403
+    assert _upload(api_client, "rep", content).status_code == 403
+    assert not Member.objects.exists()

@@ -106,6 +106,8 @@ def _keep(
 
 def _apply(actor: User | None, loop: Member834) -> list[str]:
     group = _group(loop)
+    if actor is not None:
+        services.require_market_permission(actor, "groups.add_member", group.market)
     if loop.maintenance_type == "021":
         return _add(actor, group, loop)
     member = _existing(group, loop)

@@ -36,7 +36,8 @@ SETUP_CHECKLIST = (
 )
 
 
-def _require(actor: User, perm: str, market: Market) -> None:
+def require_market_permission(actor: User, perm: str, market: Market) -> None:
+    """The role has `perm`, and a market-scoped user serves `market`."""
     if not actor.has_perm(perm):
         raise NotPermitted("Your role does not administer employer groups.")
     if permissions.is_market_scoped(actor) and market.pk not in permissions.market_ids_of(actor):
@@ -61,7 +62,7 @@ def group_create(
 ) -> EmployerGroup:
     """Install a group: the record, its set-up checklist and a welcome call work item
     due in two business days."""
-    _require(actor, "groups.add_employergroup", market)
+    require_market_permission(actor, "groups.add_employergroup", market)
     number = group_number.strip().upper()
     if not number:
         raise _invalid("A group needs a group number.", "group_number")
@@ -121,7 +122,7 @@ def coverage_add(
     `actor` is None for a trusted batch (an 834 applied from the command line).
     """
     if actor is not None:
-        _require(actor, "groups.add_coverage", member.group.market)
+        require_market_permission(actor, "groups.add_coverage", member.group.market)
     if plan.group_id != member.group_id:
         raise _invalid(f"{plan.name} belongs to another group.", "plan")
     if start_date < plan.effective_date:
