@@ -12,5 +12,6 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
     path("api/", api.urls),
+    path("groups/", include("payerdesk.groups.urls")),
     path("", include("payerdesk.core.urls")),
 ]

@@ -19,7 +19,8 @@ from payerdesk.api import api
 from payerdesk.core import services
 from payerdesk.core.models import User, WorkItem
 from payerdesk.core.roles import Role
-from payerdesk.core.urls import urlpatterns
+from payerdesk.core.urls import urlpatterns as core_urls
+from payerdesk.groups.urls import urlpatterns as groups_urls
 
 SAMPLE_834 = (
     Path(__file__).resolve().parents[3] / "shared/samples/x12/834/enroll-employee-managed-care.834"
@@ -44,19 +45,20 @@ WORKERS_REFUSED = dict.fromkeys(["pharmacist", "groupadmin", "salesadmin", "coor
 # route name -> (method, expected status per staff role); outside roles get 403 and
 # anonymous users the login page on every one of them.
 PAGES: dict[str, tuple[str, dict[str, int]]] = {
-    "my-work": ("GET", staff(200)),
-    "work-items": ("GET", staff(200)),
-    "queues": ("GET", staff(200)),
-    "work-item": ("GET", item_scope(200, auditor=200)),
-    "work-item-claim": ("POST", item_scope(302, auditor=403)),
-    "work-item-assign": ("POST", item_scope(302, auditor=403, rep=403)),
-    "work-item-transition": ("POST", item_scope(302, auditor=403, rep=409)),
-    "work-item-note": ("POST", item_scope(302, auditor=403)),
-    "work-item-attach": ("POST", item_scope(302, auditor=403)),
-    "work-item-follow-up": ("POST", item_scope(302, auditor=403)),
-    "work-item-attachment": ("GET", item_scope(200, auditor=200)),
-    "queue-claim-next": ("POST", staff(302, auditor=403, **WORKERS_REFUSED)),
-    "queue-health": ("GET", staff(403, auditor=200, supervisor=200, admin=200)),
+    "core:my-work": ("GET", staff(200)),
+    "core:work-items": ("GET", staff(200)),
+    "core:queues": ("GET", staff(200)),
+    "core:work-item": ("GET", item_scope(200, auditor=200)),
+    "core:work-item-claim": ("POST", item_scope(302, auditor=403)),
+    "core:work-item-assign": ("POST", item_scope(302, auditor=403, rep=403)),
+    "core:work-item-transition": ("POST", item_scope(302, auditor=403, rep=409)),
+    "core:work-item-note": ("POST", item_scope(302, auditor=403)),
+    "core:work-item-attach": ("POST", item_scope(302, auditor=403)),
+    "core:work-item-follow-up": ("POST", item_scope(302, auditor=403)),
+    "core:work-item-attachment": ("GET", item_scope(200, auditor=200)),
+    "core:queue-claim-next": ("POST", staff(302, auditor=403, **WORKERS_REFUSED)),
+    "core:queue-health": ("GET", staff(403, auditor=200, supervisor=200, admin=200)),
+    "groups:enrollment-upload": ("GET", staff(403, groupadmin=200, supervisor=200, admin=200)),
 }
 
 # (method, OpenAPI path) -> expected status per staff role; outside roles 403,
@@ -81,7 +83,12 @@ API: dict[tuple[str, str], dict[str, int]] = {
 
 
 def test_every_page_route_is_in_the_matrix():
-    names = {p.name for p in urlpatterns if isinstance(p, URLPattern)}
+    names = {
+        f"{namespace}:{pattern.name}"
+        for namespace, patterns in (("core", core_urls), ("groups", groups_urls))
+        for pattern in patterns
+        if isinstance(pattern, URLPattern)
+    }
     assert names == set(PAGES)
 
 
@@ -99,13 +106,14 @@ def _pdf() -> SimpleUploadedFile:
 
 def _page_request(client: Client, name: str, method: str, item: WorkItem, attachment_id: int):
     kwargs: dict[str, object] = {}
+    url_name, name = name, name.split(":")[1]
     if name == "work-item" or name.startswith("work-item-"):
         kwargs["item_id"] = item.pk
     if name == "work-item-attachment":
         kwargs["attachment_id"] = attachment_id
     if name == "queue-claim-next":
         kwargs["slug"] = item.queue.slug
-    url = reverse(f"core:{name}", kwargs=kwargs)
+    url = reverse(url_name, kwargs=kwargs)
     if method == "GET":
         return client.get(url)
     forms: dict[str, dict[str, object]] = {

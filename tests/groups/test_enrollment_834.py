@@ -227,3 +227,27 @@ def test_the_api_refuses_bad_files_and_other_markets(sample_group, markets, api_
     assert _upload(api_client, "groupadmin", content).status_code == 403
     assert _upload(api_client, "rep", content).status_code == 403
     assert not Member.objects.exists()
+
+
+def test_the_upload_page_rehearses_applies_and_shows_errors(sample_group, users, client_for):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    content = (SAMPLES / "enroll-employee-multiple-products.834").read_bytes()
+    client = client_for(users["groupadmin"])
+    page = client.get("/groups/enrollment/")
+    assert page.status_code == 200 and "834 enrollment" in page.content.decode()
+
+    def post(data: bytes, dry_run: bool):
+        form: dict[str, object] = {"file": SimpleUploadedFile("in.834", data)}
+        if dry_run:
+            form["dry_run"] = "on"
+        return client.post("/groups/enrollment/", form)
+
+    rehearsal = post(content, dry_run=True)
+    assert rehearsal.status_code == 200 and "Dry run: nothing applied" in rehearsal.content.decode()
+    assert not Member.objects.exists()
+    applied = post(content, dry_run=False)
+    assert "Applied" in applied.content.decode() and Member.objects.count() == 1
+    bad = post(content.replace(b"INS*Y*18*021", b"INS*Y*18*099"), dry_run=False)
+    assert bad.status_code == 422
+    assert "segment 7 (INS), INS03" in bad.content.decode()
