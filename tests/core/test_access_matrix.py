@@ -79,6 +79,8 @@ API: dict[tuple[str, str], dict[str, int]] = {
     ("GET", "/api/queues/health"): staff(403, auditor=200, supervisor=200, admin=200),
     # The sample names a group that does not exist here: allowed roles get a located 422.
     ("POST", "/api/enrollment/files"): staff(403, groupadmin=422, supervisor=422, admin=422),
+    # No member by that id here: roles that may look get the same 404 as a hidden one.
+    ("GET", "/api/eligibility"): staff(404),
 }
 
 
@@ -159,6 +161,8 @@ def test_page_access(name, role, scene, users, client_for):
 
 def _api_request(client: Client, method: str, path: str, item: WorkItem):
     url = path.replace("{item_id}", str(item.pk)).replace("{slug}", item.queue.slug)
+    if path == "/api/eligibility":
+        url += "?member=M1&date=2026-01-01"
     if method == "GET":
         return client.get(url)
     if path.endswith("/attachments"):

@@ -2,6 +2,11 @@
 
 from datetime import date
 
+from django.db.models import QuerySet
+
+from payerdesk.core import permissions
+from payerdesk.core.errors import ErrorCode, InvalidInput, NotFound
+from payerdesk.core.models import User
 from payerdesk.groups.models import Coverage, CoverageStatus, Member, PlanDesign
 
 
@@ -15,3 +20,29 @@ def coverage_as_of(*, member: Member, on: date, plan: PlanDesign | None = None) 
     if plan is not None:
         rows = rows.filter(plan=plan)
     return list(rows.select_related("plan__product"))
+
+
+def members_visible_to(user: User) -> QuerySet[Member]:
+    """Members of the groups in the markets the user serves (all, for unscoped roles)."""
+    members = Member.objects.select_related("group")
+    if not user.has_perm("groups.view_member"):
+        return members.none()
+    if permissions.is_market_scoped(user):
+        members = members.filter(group__market_id__in=permissions.market_ids_of(user))
+    return members
+
+
+def member_find(*, user: User, member_id: str, group_number: str | None = None) -> Member:
+    candidates = members_visible_to(user).filter(member_id=member_id)
+    if group_number:
+        candidates = candidates.filter(group__group_number=group_number.upper())
+    found = list(candidates[:2])
+    if not found:
+        # The same answer whether the member does not exist or is out of scope.
+        raise NotFound(ErrorCode.NOT_FOUND, f"No member {member_id!r} found.")
+    if len(found) > 1:
+        raise InvalidInput(
+            ErrorCode.INVALID, f"Member {member_id!r} is in several groups: give the group.",
+            field="group",
+        )  # fmt: skip
+    return found[0]
