@@ -7,7 +7,7 @@ and background jobs behave the same.
 import hashlib
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -127,7 +127,8 @@ def work_item_create(
             created_by=actor,
             created_at=now,
             due_at=due,
-            escalate_at=due - timedelta(hours=policy.escalate_before_hours),
+            # Elapsed hours (in UTC), even when `due` is a local time across a DST change.
+            escalate_at=due.astimezone(UTC) - timedelta(hours=policy.escalate_before_hours),
             phi=spec.phi,
         )
         _event(
@@ -307,7 +308,10 @@ def work_item_attach(*, actor: User, item_id: int, upload: Upload) -> Attachment
     if len(content) > limit:
         raise InvalidInput(
             ErrorCode.ATTACHMENT_TOO_LARGE,
-            f"{name} is larger than the {limit // (1024 * 1024)} MB limit.",
+            f"{name} is larger than the "
+            # A limit under a megabyte (or not a whole number of them) is shown in bytes.
+            + (f"{limit // (1024 * 1024)} MB" if limit % (1024 * 1024) == 0 else f"{limit:,}-byte")
+            + " limit.",
             field="file",
         )
     if not content:

@@ -1,6 +1,6 @@
 """Due times: calendar hours, or business days that skip weekends and US federal holidays."""
 
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from functools import cache
 
 import holidays
@@ -42,7 +42,9 @@ def add_business_days(start: datetime, days: int) -> datetime:
 
 def due_at(start: datetime, *, clock: str, amount: int) -> datetime:
     if clock == "calendar_hours":
-        return start + timedelta(hours=amount)
+        # In UTC: adding to a local time would add wall-clock hours (23 or 25 a day at DST).
+        # localtime() also refuses a naive start, as the business-day clock does.
+        return timezone.localtime(start, UTC) + timedelta(hours=amount)
     if clock == "business_days":
         return add_business_days(start, amount)
     raise ValueError(f"unknown SLA clock {clock!r}")
