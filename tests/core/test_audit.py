@@ -213,3 +213,15 @@ def test_records_reaching_the_console_are_masked(logger_name):
     output = stream.getvalue()
     assert "/api/eligibility?[QUERY]" in output
     assert "W123456789" not in output and "jane.roe@example.com" not in output
+
+
+def test_viewing_a_phi_item_is_logged_and_a_plain_one_is_not(users, make_item, client_for):
+    phi = make_item(kind="callback", title="Call back a member")
+    plain = make_item(kind="task")
+    client = client_for(users["rep"])
+    assert client.get(f"/work/{phi.pk}/", REMOTE_ADDR="10.1.2.3").status_code == 200
+    assert client.get(f"/work/{plain.pk}/").status_code == 200
+    entry = AccessLogEntry.objects.get()
+    assert (entry.username, entry.record_type, entry.record_id) == ("rep", "work_item", str(phi.pk))
+    assert (entry.action, entry.channel, entry.ip_address) == ("view", "web", "10.1.2.3")
+    assert entry.path == f"/work/{phi.pk}/"

@@ -411,3 +411,17 @@ def test_creating_an_item_of_an_unknown_kind_is_invalid(users, queues):
         )
     assert refused.value.field == "kind"
     assert not WorkItem.objects.exists()
+
+
+def test_notes_are_kept_trimmed_and_empty_or_overlong_ones_refused(users, make_item):
+    item = make_item()
+    services.work_item_claim(actor=users["rep"], item_id=item.pk)
+    note = services.work_item_note_add(actor=users["rep"], item_id=item.pk, body="  Faxed. ")
+    assert note.body == "Faxed."
+    assert item.timeline.filter(event="note_added").count() == 1
+    for body, message in (("   ", "empty"), ("x" * 10_001, "10,000")):
+        with pytest.raises(InvalidInput) as refused:
+            services.work_item_note_add(actor=users["rep"], item_id=item.pk, body=body)
+        assert refused.value.field == "body"
+        assert message in refused.value.message
+    assert item.notes.count() == 1

@@ -298,6 +298,11 @@ class Upload(Protocol):
     def read(self, size: int = ...) -> bytes: ...
 
 
+def _size_label(limit: int) -> str:
+    megabytes, rest = divmod(limit, 1024 * 1024)
+    return f"{megabytes} MB" if megabytes and not rest else f"{limit:,}-byte"
+
+
 def work_item_attach(*, actor: User, item_id: int, upload: Upload) -> Attachment:
     """Store a file on the item, named by its SHA-256, after checking size and type."""
     limit: int = settings.PAYERDESK_ATTACHMENT_MAX_BYTES
@@ -308,10 +313,7 @@ def work_item_attach(*, actor: User, item_id: int, upload: Upload) -> Attachment
     if len(content) > limit:
         raise InvalidInput(
             ErrorCode.ATTACHMENT_TOO_LARGE,
-            f"{name} is larger than the "
-            # A limit under a megabyte (or not a whole number of them) is shown in bytes.
-            + (f"{limit // (1024 * 1024)} MB" if limit % (1024 * 1024) == 0 else f"{limit:,}-byte")
-            + " limit.",
+            f"{name} is larger than the {_size_label(limit)} limit.",
             field="file",
         )
     if not content:
