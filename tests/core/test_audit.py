@@ -225,3 +225,19 @@ def test_viewing_a_phi_item_is_logged_and_a_plain_one_is_not(users, make_item, c
     assert (entry.username, entry.record_type, entry.record_id) == ("rep", "work_item", str(phi.pk))
     assert (entry.action, entry.channel, entry.ip_address) == ("view", "web", "10.1.2.3")
     assert entry.path == f"/work/{phi.pk}/"
+
+
+@pytest.mark.parametrize("model", [TimelineEvent, Note, AccessLogEntry])
+def test_bulk_updates_and_deletes_of_audit_rows_are_refused(model, users, make_item):
+    item = make_item()
+    services.work_item_note_add(actor=users["supervisor"], item_id=item.pk, body="Checked.")
+    services.access_log_record(
+        user=users["rep"], action="view", channel="web", record_type="work_item", record_id="1"
+    )
+    before = model.objects.count()
+    assert before > 0
+    with pytest.raises(ValueError, match="append-only"):
+        model.objects.all().update(at=None) if model is not Note else model.objects.update(body="x")
+    with pytest.raises(ValueError, match="append-only"):
+        model.objects.all().delete()
+    assert model.objects.count() == before

@@ -199,8 +199,20 @@ class WorkItem(models.Model):
         return [(code, spec.status_label(code)) for code in spec.allowed_from(self.status)]
 
 
+class AppendOnlyQuerySet(models.QuerySet[Any]):
+    """Bulk changes would bypass the row checks below: refuse them too."""
+
+    def update(self, **kwargs: Any) -> int:
+        raise ValueError(f"{self.model.__name__} is append-only")
+
+    def delete(self) -> tuple[int, dict[str, int]]:
+        raise ValueError(f"{self.model.__name__} is append-only")
+
+
 class AppendOnlyModel(models.Model):
     """A record that is written once and never changed or deleted."""
+
+    objects = AppendOnlyQuerySet.as_manager()
 
     class Meta:
         abstract = True
