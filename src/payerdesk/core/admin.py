@@ -5,10 +5,12 @@ Work items are not here: their pages write the PHI access log, the admin's would
 
 from typing import Any, TypeVar
 
+from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin
 from django.db.models import Model, QuerySet
 from django.http import HttpRequest
+from django.utils import timezone
 
 from payerdesk.core import services
 from payerdesk.core.models import (
@@ -71,9 +73,24 @@ class PayerdeskUserAdmin(UserAdmin[User]):
         return ", ".join(group.name for group in user.groups.all())
 
 
+class ApiTokenForm(forms.ModelForm[ApiToken]):
+    class Meta:
+        model = ApiToken
+        fields = ["user", "name", "expires_at"]
+
+    def clean_expires_at(self) -> Any:
+        # The service refuses a past expiry too; saying so here makes it a form error.
+        value = self.cleaned_data["expires_at"]
+        if value is not None and value <= timezone.now():
+            raise forms.ValidationError("The expiry must be in the future.")
+        return value
+
+
 @admin.register(ApiToken)
 class ApiTokenAdmin(admin.ModelAdmin[ApiToken]):
     """Issuing shows the token once; only its hash is kept."""
+
+    form = ApiTokenForm
 
     list_display = [
         "prefix",

@@ -250,6 +250,7 @@ def get_work_item(request: HttpRequest, item_id: int) -> WorkItemDetailOut:
 def get_timeline(request: HttpRequest, item_id: int) -> list[TimelineEventOut]:
     user = staff_user(request)
     item = selectors.work_item_get(user=user, item_id=item_id)
+    log_phi_view(request, user, item, channel=AccessLogEntry.Channel.API)
     return [
         TimelineEventOut(
             at=e.at,
