@@ -1,6 +1,7 @@
 from django.http import HttpRequest
 
 from payerdesk.core import permissions
+from payerdesk.core.modules import nav_links_for
 from payerdesk.core.roles import is_staff_member, roles_of
 
 
@@ -12,4 +13,5 @@ def navigation(request: HttpRequest) -> dict[str, object]:
         "nav_staff": is_staff_member(user),
         "nav_health": permissions.sees_all_work(user),
         "nav_roles": sorted(role.label for role in roles_of(user)),
+        "nav_links": nav_links_for(user),
     }

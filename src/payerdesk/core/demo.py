@@ -18,6 +18,7 @@ from payerdesk.core.models import (
     Team,
     User,
 )
+from payerdesk.core.modules import demo_loaders
 from payerdesk.core.roles import Role, group_name, roles_sync
 
 DEMO_PASSWORD = "payerdesk-demo-2026"  # noqa: S105 - printed by `make run` on purpose
@@ -150,6 +151,8 @@ def demo_load() -> DemoResult:
     users = _people(markets)
     queues = _queues(users)
     _work(queues, users, markets)
+    for _label, load in demo_loaders():
+        load()
     return DemoResult(created=True, users=people)
 
 

@@ -4,8 +4,12 @@ Each module registers the kinds of work it creates, with the statuses a kind has
 the transitions it allows. The core only knows kinds through this registry.
 """
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from payerdesk.core.models import WorkItem
 
 
 @dataclass(frozen=True)
@@ -19,6 +23,10 @@ class WorkItemKind:
     # Items of a PHI kind hold member or patient data: every view is access-logged.
     phi: bool = False
     description: str = ""
+    # The page of the domain record the item is about (a PA request, a group), if any.
+    # Domain modules hold the link (their record points at the item), so the core
+    # asks them rather than knowing their models.
+    detail_url: "Callable[[WorkItem], str | None] | None" = None
 
     def __post_init__(self) -> None:
         known = set(self.statuses)
@@ -39,6 +47,9 @@ class WorkItemKind:
 
     def is_closed(self, status: str) -> bool:
         return status in self.closed
+
+    def record_url(self, item: "WorkItem") -> str | None:
+        return self.detail_url(item) if self.detail_url else None
 
 
 _registry: dict[str, WorkItemKind] = {}

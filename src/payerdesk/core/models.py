@@ -188,6 +188,11 @@ class WorkItem(models.Model):
         return self.closed_at is None
 
     @property
+    def record_url(self) -> str | None:
+        """The page of the domain record this item is about, when its kind has one."""
+        return self.kind_spec.record_url(self)
+
+    @property
     def status_label(self) -> str:
         return self.kind_spec.status_label(self.status)
 

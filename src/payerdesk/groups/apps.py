@@ -1,10 +1,13 @@
 from django.apps import AppConfig
 
+from payerdesk.core.modules import NavLink
+
 
 class GroupsConfig(AppConfig):
     name = "payerdesk.groups"
     label = "groups"
     verbose_name = "Group and worksite administration"
+    nav_links = (NavLink("834 enrollment", "groups:enrollment-upload", "groups.add_member"),)
 
     def ready(self) -> None:
         from payerdesk.core.roles import Role, grant
