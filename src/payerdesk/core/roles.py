@@ -78,6 +78,10 @@ def roles_of(user: "User | AnonymousUser") -> set[Role]:
     return {by_name[name] for name in names if name in by_name}
 
 
+def has_role(user: "User | AnonymousUser", role: Role) -> bool:
+    return user.is_authenticated and user.groups.filter(name=group_name(role)).exists()
+
+
 def is_staff_member(user: "User | AnonymousUser") -> bool:
     """Staff roles work inside the company; the outside roles never see staff screens.
 

@@ -38,6 +38,8 @@ class EmployerGroup(models.Model):
     welcome_call = models.OneToOneField(
         WorkItem, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
+    # The employer's own administrators (outside role): they see this group only.
+    portal_users = models.ManyToManyField(User, blank=True, related_name="employer_groups")
 
     class Meta:
         ordering = ["group_number"]

@@ -7,7 +7,8 @@ from django.db.models import QuerySet
 from payerdesk.core import permissions
 from payerdesk.core.errors import ErrorCode, InvalidInput, NotFound
 from payerdesk.core.models import User
-from payerdesk.groups.models import Coverage, CoverageStatus, Member, PlanDesign
+from payerdesk.core.roles import Role, has_role
+from payerdesk.groups.models import Coverage, CoverageStatus, EmployerGroup, Member, PlanDesign
 
 
 def coverage_as_of(*, member: Member, on: date, plan: PlanDesign | None = None) -> list[Coverage]:
@@ -22,9 +23,24 @@ def coverage_as_of(*, member: Member, on: date, plan: PlanDesign | None = None) 
     return list(rows.select_related("plan__product"))
 
 
+def groups_visible_to(user: User) -> QuerySet[EmployerGroup]:
+    """Staff see the groups of the markets they serve (all, for unscoped roles); an
+    employer group administrator sees the groups whose portal they were given."""
+    groups = EmployerGroup.objects.select_related("market")
+    if has_role(user, Role.EMPLOYER):
+        return groups.filter(portal_users=user)
+    if not user.has_perm("groups.view_employergroup"):
+        return groups.none()
+    if permissions.is_market_scoped(user):
+        groups = groups.filter(market_id__in=permissions.market_ids_of(user))
+    return groups
+
+
 def members_visible_to(user: User) -> QuerySet[Member]:
-    """Members of the groups in the markets the user serves (all, for unscoped roles)."""
+    """Members of the groups the user may see (see `groups_visible_to`)."""
     members = Member.objects.select_related("group")
+    if has_role(user, Role.EMPLOYER):
+        return members.filter(group__portal_users=user)
     if not user.has_perm("groups.view_member"):
         return members.none()
     if permissions.is_market_scoped(user):
