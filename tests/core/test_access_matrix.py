@@ -6,7 +6,8 @@ for every role, when you add the route.
 """
 
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import date, timedelta
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -20,6 +21,8 @@ from payerdesk.core import services
 from payerdesk.core.models import User, WorkItem
 from payerdesk.core.roles import Role
 from payerdesk.core.urls import urlpatterns as core_urls
+from payerdesk.groups import services as group_services
+from payerdesk.groups.models import Product
 from payerdesk.groups.urls import urlpatterns as groups_urls
 
 SAMPLE_834 = (
@@ -42,10 +45,20 @@ def item_scope(ok: int, *, auditor: int, rep: int | None = None) -> dict[str, in
 
 WORKERS_REFUSED = dict.fromkeys(["pharmacist", "groupadmin", "salesadmin", "coordinator"], 403)
 
-# route name -> (method, expected status per staff role); outside roles get 403 and
-# anonymous users the login page on every one of them.
+GROUP_READERS = dict.fromkeys(["groupadmin", "auditor", "supervisor", "admin"], 200)
+
+
+def group_staff(ok: int, *, auditor: int = 403) -> dict[str, int]:
+    """Group pages: group administrators (of the group's market), supervisors and admins
+    act; auditors read; the other staff roles have no group screens."""
+    return staff(403, groupadmin=ok, supervisor=ok, admin=ok, auditor=auditor)
+
+
+# route name -> (method, expected status per role); outside roles get 403 unless the
+# entry names them, and anonymous users the login page on every one of them.
 PAGES: dict[str, tuple[str, dict[str, int]]] = {
-    "core:my-work": ("GET", staff(200)),
+    # An employer administrator's home is the employer portal.
+    "core:my-work": ("GET", {**staff(200), "employer": 302}),
     "core:work-items": ("GET", staff(200)),
     "core:queues": ("GET", staff(200)),
     "core:work-item": ("GET", item_scope(200, auditor=200)),
@@ -59,6 +72,23 @@ PAGES: dict[str, tuple[str, dict[str, int]]] = {
     "core:queue-claim-next": ("POST", staff(302, auditor=403, **WORKERS_REFUSED)),
     "core:queue-health": ("GET", staff(403, auditor=200, supervisor=200, admin=200)),
     "groups:enrollment-upload": ("GET", staff(403, groupadmin=200, supervisor=200, admin=200)),
+    "groups:groups": ("GET", group_staff(200, auditor=200)),
+    "groups:group-new": ("POST", group_staff(302)),
+    "groups:group": ("GET", group_staff(200, auditor=200)),
+    "groups:setup-step": ("POST", group_staff(302)),
+    "groups:plan-new": ("POST", group_staff(302)),
+    "groups:plan-edit": ("POST", group_staff(302)),
+    "groups:rate-new": ("POST", group_staff(302)),
+    "groups:rate-edit": ("POST", group_staff(302)),
+    "groups:member-new": ("POST", group_staff(302)),
+    "groups:member": ("GET", group_staff(200, auditor=200)),
+    "groups:coverage-new": ("POST", group_staff(302)),
+    # Any staff member may ask; the answer (here a blank form) is scoped like the API's.
+    "groups:eligibility": ("GET", staff(200)),
+    "groups:contract": ("GET", {**group_staff(200, auditor=200), "employer": 200}),
+    "groups:portal": ("GET", {**staff(403), "employer": 200}),
+    "groups:portal-group": ("GET", {**staff(403), "employer": 200}),
+    "groups:portal-member": ("GET", {**staff(403), "employer": 200}),
 }
 
 # (method, OpenAPI path) -> expected status per staff role; outside roles 403,
@@ -81,6 +111,18 @@ API: dict[tuple[str, str], dict[str, int]] = {
     ("POST", "/api/enrollment/files"): staff(403, groupadmin=422, supervisor=422, admin=422),
     # No member by that id here: roles that may look get the same 404 as a hidden one.
     ("GET", "/api/eligibility"): staff(404),
+    ("GET", "/api/groups"): group_staff(200, auditor=200),
+    ("POST", "/api/groups"): group_staff(201),
+    ("GET", "/api/groups/{group_number}"): group_staff(200, auditor=200),
+    ("GET", "/api/groups/{group_number}/plans"): group_staff(200, auditor=200),
+    ("POST", "/api/groups/{group_number}/plans"): group_staff(201),
+    ("GET", "/api/plans/{plan_id}/rates"): group_staff(200, auditor=200),
+    ("POST", "/api/plans/{plan_id}/rates"): group_staff(201),
+    ("GET", "/api/groups/{group_number}/members"): group_staff(200, auditor=200),
+    ("POST", "/api/groups/{group_number}/members"): group_staff(201),
+    ("GET", "/api/members/{member_pk}"): group_staff(200, auditor=200),
+    ("GET", "/api/members/{member_pk}/coverages"): group_staff(200, auditor=200),
+    ("POST", "/api/members/{member_pk}/coverages"): group_staff(201),
 }
 
 
@@ -106,7 +148,48 @@ def _pdf() -> SimpleUploadedFile:
     return SimpleUploadedFile("fax.pdf", b"%PDF-1.4\n1 0 obj\n<<>>\nendobj\n%%EOF\n")
 
 
-def _page_request(client: Client, name: str, method: str, item: WorkItem, attachment_id: int):
+GROUP_KWARGS = {
+    "group": ("group_number",), "setup-step": ("group_number", "position"),
+    "plan-new": ("group_number",), "member-new": ("group_number",),
+    "contract": ("group_number",), "portal-group": ("group_number",),
+    "plan-edit": ("plan_id",), "rate-new": ("plan_id",), "rate-edit": ("rate_id",),
+    "member": ("member_pk",), "coverage-new": ("member_pk",), "portal-member": ("member_pk",),
+}  # fmt: skip
+GROUP_FORMS: dict[str, dict[str, object]] = {
+    "group-new": {
+        "group_number": "G2002", "legal_name": "Beta Foods Inc", "situs_state": "NY",
+        "market": "TRI", "effective_date": "2026-01-01", "billing_contact_name": "Lee",
+        "billing_contact_email": "lee@beta.example",
+    },
+    "setup-step": {"done": "1"},
+    "plan-new": {
+        "product": "vision", "name": "Vision", "effective_date": "2026-01-01",
+        "eligibility_class": "All", "waiting_period_days": "0", "tiers": ["EMP"],
+        "rate_basis": "tier", "age_rule": "effective_date",
+    },
+    "plan-edit": {
+        "product": "accident", "name": "Accident plus", "effective_date": "2026-01-01",
+        "eligibility_class": "All", "waiting_period_days": "0", "tiers": ["EMP", "FAM"],
+        "rate_basis": "tier", "age_rule": "effective_date",
+    },
+    "rate-new": {"age_min": "0", "age_max": "120", "tier": "FAM", "rate": "30.00"},
+    "rate-edit": {"age_min": "0", "age_max": "120", "tier": "EMP", "rate": "12.50"},
+    "member-new": {
+        "member_id": "900100200", "first_name": "Pat", "last_name": "Lee",
+        "birth_date": "1985-01-01", "sex": "F", "relationship": "18",
+    },
+    "coverage-new": {"plan": "", "tier": "EMP", "start_date": "2026-02-01"},
+}  # fmt: skip
+
+
+def _page_request(
+    client: Client,
+    name: str,
+    method: str,
+    item: WorkItem,
+    attachment_id: int,
+    groups: dict[str, object],
+):
     kwargs: dict[str, object] = {}
     url_name, name = name, name.split(":")[1]
     if name == "work-item" or name.startswith("work-item-"):
@@ -115,9 +198,16 @@ def _page_request(client: Client, name: str, method: str, item: WorkItem, attach
         kwargs["attachment_id"] = attachment_id
     if name == "queue-claim-next":
         kwargs["slug"] = item.queue.slug
+    if url_name.startswith("groups:"):
+        kwargs.update({key: groups[key] for key in GROUP_KWARGS.get(name, ())})
     url = reverse(url_name, kwargs=kwargs)
     if method == "GET":
         return client.get(url)
+    if url_name.startswith("groups:"):
+        data = {**GROUP_FORMS[name]}
+        if name == "coverage-new":
+            data["plan"] = groups["plan_id"]
+        return client.post(url, data)
     forms: dict[str, dict[str, object]] = {
         "work-item-assign": {"assignee": "rep"},
         "work-item-transition": {"status": "attempted"},
@@ -129,6 +219,35 @@ def _page_request(client: Client, name: str, method: str, item: WorkItem, attach
         },
     }
     return client.post(url, forms.get(name, {}))
+
+
+@pytest.fixture
+def group_scene(users, markets, queues) -> dict[str, object]:
+    """A Tri-State group (the group administrator's market) with the employer on its
+    portal, a tier-rated plan with one rate, and an employee."""
+    group = group_services.group_create(
+        actor=users["supervisor"], group_number="G1001", legal_name="Acme LLC",
+        situs_state="NY", market=markets["TRI"], effective_date=date(2026, 1, 1),
+        billing_contact_name="Pat", billing_contact_email="pat@acme.example",
+    )  # fmt: skip
+    group_services.portal_user_grant(actor=users["supervisor"], group=group, user=users["employer"])
+    Product.objects.create(code="vision", name="Vision", insurance_line="VIS")
+    plan = group_services.plan_design_save(
+        actor=users["supervisor"], group=group,
+        product=Product.objects.create(code="accident", name="Accident", insurance_line="AH"),
+        name="Accident", effective_date=date(2026, 1, 1), tiers=["EMP", "FAM"], rate_basis="tier",
+    )  # fmt: skip
+    rate = group_services.rate_row_save(
+        actor=users["supervisor"], plan=plan, tier="EMP", rate=Decimal("12.40")
+    )
+    member = group_services.member_add(
+        actor=users["supervisor"], group=group, member_id="100200300", first_name="Jo",
+        last_name="Rivera", birth_date=date(1986, 3, 15), sex="F",
+    )  # fmt: skip
+    return {
+        "group_number": group.group_number, "position": 1, "plan_id": plan.pk,
+        "rate_id": rate.pk, "member_pk": member.pk,
+    }  # fmt: skip
 
 
 @pytest.fixture
@@ -146,25 +265,50 @@ def _client(role: str, users: dict[str, User], client_for: Callable[[User], Clie
 
 @pytest.mark.parametrize("role", EVERYONE)
 @pytest.mark.parametrize("name", sorted(PAGES))
-def test_page_access(name, role, scene, users, client_for):
+def test_page_access(name, role, scene, group_scene, users, client_for):
     item, attachment_id = scene
-    method, expected_for_staff = PAGES[name]
-    response = _page_request(_client(role, users, client_for), name, method, item, attachment_id)
+    method, expected = PAGES[name]
+    client = _client(role, users, client_for)
+    response = _page_request(client, name, method, item, attachment_id, group_scene)
     if role == "anonymous":
         assert response.status_code == 302
         assert response["Location"].startswith(reverse("login"))
-    elif role in OUTSIDE:
-        assert response.status_code == 403
     else:
-        assert response.status_code == expected_for_staff[role], response.content[:500]
+        assert response.status_code == expected.get(role, 403), response.content[:500]
 
 
-def _api_request(client: Client, method: str, path: str, item: WorkItem):
+API_BODIES: dict[str, dict[str, object]] = {
+    "/api/groups": {
+        "group_number": "G2002", "legal_name": "Beta Foods Inc", "situs_state": "NY",
+        "market": "TRI", "effective_date": "2026-01-01", "billing_contact_name": "Lee",
+        "billing_contact_email": "lee@beta.example",
+    },
+    "/api/groups/{group_number}/plans": {
+        "product": "vision", "name": "Vision", "effective_date": "2026-01-01",
+        "tiers": ["EMP"], "rate_basis": "tier",
+    },
+    "/api/plans/{plan_id}/rates": {"tier": "FAM", "rate": "30.00"},
+    "/api/groups/{group_number}/members": {
+        "member_id": "900100200", "first_name": "Pat", "last_name": "Lee",
+        "birth_date": "1985-01-01", "sex": "F",
+    },
+    "/api/members/{member_pk}/coverages": {"tier": "EMP", "start_date": "2026-02-01"},
+}  # fmt: skip
+
+
+def _api_request(client: Client, method: str, path: str, item: WorkItem, groups: dict[str, object]):
     url = path.replace("{item_id}", str(item.pk)).replace("{slug}", item.queue.slug)
+    for key in ("group_number", "plan_id", "member_pk"):
+        url = url.replace("{" + key + "}", str(groups[key]))
     if path == "/api/eligibility":
         url += "?member=M1&date=2026-01-01"
     if method == "GET":
         return client.get(url)
+    if path in API_BODIES:
+        payload = {**API_BODIES[path]}
+        if path.endswith("/coverages"):
+            payload["plan_id"] = groups["plan_id"]
+        return client.post(url, payload, content_type="application/json")
     if path.endswith("/attachments"):
         return client.post(url, {"file": _pdf()})
     if path.endswith("/enrollment/files"):
@@ -183,14 +327,14 @@ def _api_request(client: Client, method: str, path: str, item: WorkItem):
 
 @pytest.mark.parametrize("role", EVERYONE)
 @pytest.mark.parametrize(("method", "path"), sorted(API))
-def test_api_access(method, path, role, scene, users):
+def test_api_access(method, path, role, scene, group_scene, users):
     item, _ = scene
     if role == "anonymous":
         client = Client()
     else:
         _, raw = services.api_token_issue(actor=None, user=users[role], name="matrix")
         client = Client(headers={"Authorization": f"Bearer {raw}"})
-    response = _api_request(client, method, path, item)
+    response = _api_request(client, method, path, item, group_scene)
     if role == "anonymous":
         assert response.status_code == 401
     elif role in OUTSIDE:

@@ -7,7 +7,13 @@ class GroupsConfig(AppConfig):
     name = "payerdesk.groups"
     label = "groups"
     verbose_name = "Group and worksite administration"
-    nav_links = (NavLink("834 enrollment", "groups:enrollment-upload", "groups.add_member"),)
+    nav_links = (
+        NavLink("Groups", "groups:groups", "groups.view_employergroup"),
+        NavLink("Eligibility", "groups:eligibility", "groups.view_member"),
+        NavLink("834 enrollment", "groups:enrollment-upload", "groups.add_member"),
+    )
+    # Where an outside role lands after signing in (it has no staff My work).
+    landing_pages = {"employer": "groups:portal"}
 
     def ready(self) -> None:
         from payerdesk.core.roles import Role, grant

@@ -6,4 +6,24 @@ app_name = "groups"
 
 urlpatterns = [
     path("enrollment/", views.enrollment_upload, name="enrollment-upload"),
+    path("", views.group_list, name="groups"),
+    path("new/", views.group_create, name="group-new"),
+    path("group/<str:group_number>/", views.group_detail, name="group"),
+    path(
+        "group/<str:group_number>/steps/<int:position>",
+        views.setup_step_mark,
+        name="setup-step",
+    ),
+    path("group/<str:group_number>/plans/new/", views.plan_create, name="plan-new"),
+    path("group/<str:group_number>/members/new/", views.member_create, name="member-new"),
+    path("group/<str:group_number>/contract.pdf", views.contract_pdf, name="contract"),
+    path("plans/<int:plan_id>/", views.plan_edit, name="plan-edit"),
+    path("plans/<int:plan_id>/rates/new/", views.rate_create, name="rate-new"),
+    path("rates/<int:rate_id>/", views.rate_edit, name="rate-edit"),
+    path("members/<int:member_pk>/", views.member_detail, name="member"),
+    path("members/<int:member_pk>/coverages/new/", views.coverage_create, name="coverage-new"),
+    path("eligibility/", views.eligibility, name="eligibility"),
+    path("portal/", views.portal, name="portal"),
+    path("portal/group/<str:group_number>/", views.portal_group, name="portal-group"),
+    path("portal/members/<int:member_pk>/", views.portal_member, name="portal-member"),
 ]
