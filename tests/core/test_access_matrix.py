@@ -10,6 +10,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import URLPattern, reverse
@@ -20,6 +21,8 @@ from payerdesk.core import services
 from payerdesk.core.models import User, WorkItem
 from payerdesk.core.roles import Role
 from payerdesk.core.urls import urlpatterns as core_urls
+from payerdesk.groups.census import COLUMNS
+from payerdesk.groups.models import ImportJob
 from payerdesk.groups.urls import urlpatterns as groups_urls
 
 SAMPLE_834 = (
@@ -40,6 +43,8 @@ def item_scope(ok: int, *, auditor: int, rep: int | None = None) -> dict[str, in
     return staff(404, rep=ok if rep is None else rep, auditor=auditor, supervisor=ok, admin=ok)
 
 
+# An import job uploaded by groupadmin: the uploader and unscoped readers of members.
+JOB_READERS = dict.fromkeys(["groupadmin", "auditor", "supervisor", "admin"], 200)
 WORKERS_REFUSED = dict.fromkeys(["pharmacist", "groupadmin", "salesadmin", "coordinator"], 403)
 
 # route name -> (method, expected status per staff role); outside roles get 403 and
@@ -59,6 +64,12 @@ PAGES: dict[str, tuple[str, dict[str, int]]] = {
     "core:queue-claim-next": ("POST", staff(302, auditor=403, **WORKERS_REFUSED)),
     "core:queue-health": ("GET", staff(403, auditor=200, supervisor=200, admin=200)),
     "groups:enrollment-upload": ("GET", staff(403, groupadmin=200, supervisor=200, admin=200)),
+    "groups:census-upload": ("GET", staff(403, groupadmin=200, supervisor=200, admin=200)),
+    # The job was uploaded by groupadmin: who may read the file may read the job.
+    "groups:import-job": (
+        "GET",
+        staff(404, groupadmin=200, auditor=200, supervisor=200, admin=200),
+    ),
 }
 
 # (method, OpenAPI path) -> expected status per staff role; outside roles 403,
@@ -79,6 +90,8 @@ API: dict[tuple[str, str], dict[str, int]] = {
     ("GET", "/api/queues/health"): staff(403, auditor=200, supervisor=200, admin=200),
     # The sample names a group that does not exist here: allowed roles get a located 422.
     ("POST", "/api/enrollment/files"): staff(403, groupadmin=422, supervisor=422, admin=422),
+    ("POST", "/api/census/files"): staff(403, groupadmin=422, supervisor=422, admin=422),
+    ("GET", "/api/import-jobs/{job_id}"): staff(404, **JOB_READERS),
     # No member by that id here: roles that may look get the same 404 as a hidden one.
     ("GET", "/api/eligibility"): staff(404),
 }
@@ -115,6 +128,8 @@ def _page_request(client: Client, name: str, method: str, item: WorkItem, attach
         kwargs["attachment_id"] = attachment_id
     if name == "queue-claim-next":
         kwargs["slug"] = item.queue.slug
+    if name == "import-job":
+        kwargs["job_id"] = ImportJob.objects.values_list("pk", flat=True).get()
     url = reverse(url_name, kwargs=kwargs)
     if method == "GET":
         return client.get(url)
@@ -131,8 +146,18 @@ def _page_request(client: Client, name: str, method: str, item: WorkItem, attach
     return client.post(url, forms.get(name, {}))
 
 
+def census_sample() -> bytes:
+    """A census naming a group that does not exist here: allowed roles get a located 422."""
+    return (",".join(COLUMNS) + "\n" + "NOGROUP,1,1,employee,A,B,1980-01-01,F,,,,,,,,N,"
+            "life,EMP,,,2026-01-01,\n").encode()  # fmt: skip
+
+
 @pytest.fixture
 def scene(users, make_item) -> tuple[WorkItem, int]:
+    job = ImportJob(kind="834", name="a.834", sha256="0" * 64, size=1, state="done",
+                    created_by=users["groupadmin"])  # fmt: skip
+    job.content.save("matrix-job", ContentFile(b"x"), save=False)
+    job.save()
     item = make_item(kind="callback", title="Call back the prescriber")
     attachment = services.work_item_attach(
         actor=users["supervisor"], item_id=item.pk, upload=_pdf()
@@ -161,6 +186,7 @@ def test_page_access(name, role, scene, users, client_for):
 
 def _api_request(client: Client, method: str, path: str, item: WorkItem):
     url = path.replace("{item_id}", str(item.pk)).replace("{slug}", item.queue.slug)
+    url = url.replace("{job_id}", str(ImportJob.objects.values_list("pk", flat=True).get()))
     if path == "/api/eligibility":
         url += "?member=M1&date=2026-01-01"
     if method == "GET":
@@ -169,6 +195,8 @@ def _api_request(client: Client, method: str, path: str, item: WorkItem):
         return client.post(url, {"file": _pdf()})
     if path.endswith("/enrollment/files"):
         return client.post(url, {"file": SimpleUploadedFile("a.834", SAMPLE_834.read_bytes())})
+    if path.endswith("/census/files"):
+        return client.post(url, {"file": SimpleUploadedFile("c.csv", census_sample())})
     body: dict[str, object] = {}
     if path.endswith("/assign"):
         body = {"assignee": "rep"}

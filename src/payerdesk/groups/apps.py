@@ -7,7 +7,10 @@ class GroupsConfig(AppConfig):
     name = "payerdesk.groups"
     label = "groups"
     verbose_name = "Group and worksite administration"
-    nav_links = (NavLink("834 enrollment", "groups:enrollment-upload", "groups.add_member"),)
+    nav_links = (
+        NavLink("834 enrollment", "groups:enrollment-upload", "groups.add_member"),
+        NavLink("Census import", "groups:census-upload", "groups.add_member"),
+    )
 
     def ready(self) -> None:
         from payerdesk.core.roles import Role, grant

@@ -47,7 +47,9 @@ class Command(BaseCommand):
                 raise CommandError(f"No active user {options['user']!r}.")
         content = path.read_bytes()
         try:
-            with progress_bar(estimate_total(ImportJob.Kind.X834, content), "members") as done:
+            with progress_bar(
+                self.stderr, estimate_total(ImportJob.Kind.X834, content), "members"
+            ) as done:
                 result = enrollment_834_apply(
                     actor=actor, name=path.name, content=content, dry_run=options["dry_run"],
                     apply_audit=options["apply_audit"], progress=done,

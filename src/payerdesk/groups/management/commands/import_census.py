@@ -31,7 +31,9 @@ class Command(BaseCommand):
         actor = _actor(options["user"])
         content = path.read_bytes()
         try:
-            with progress_bar(estimate_total(ImportJob.Kind.CENSUS, content), "rows") as done:
+            with progress_bar(
+                self.stderr, estimate_total(ImportJob.Kind.CENSUS, content), "rows"
+            ) as done:
                 result = census_apply(
                     actor=actor, name=path.name, content=content, dry_run=options["dry_run"],
                     progress=done,
