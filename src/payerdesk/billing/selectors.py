@@ -15,10 +15,16 @@ from payerdesk.groups.models import EmployerGroup, Member
 # Accounts whose balance is debits minus credits; the others are credits minus debits.
 DEBIT_NORMAL = {Account.PREMIUM_RECEIVABLE, Account.CASH, Account.WRITE_OFF}
 _MONEY = DecimalField(max_digits=16, decimal_places=2)
+CENT = Decimal("0.01")
 
 
 def _sum(field: str) -> Coalesce:
     return Coalesce(Sum(field), Value(ZERO), output_field=_MONEY)
+
+
+def cents(amount: Decimal) -> Decimal:
+    """SQLite sums decimals as floats; every sum read back is put to the cent."""
+    return amount.quantize(CENT)
 
 
 def balance(
@@ -38,7 +44,7 @@ def balance(
     if period is not None:
         lines = lines.filter(period_start=period)
     sums = lines.aggregate(debit=_sum("debit"), credit=_sum("credit"))
-    net: Decimal = sums["debit"] - sums["credit"]
+    net = cents(sums["debit"] - sums["credit"])
     return net if account in DEBIT_NORMAL else -net
 
 
@@ -51,7 +57,7 @@ def member_balances(group: EmployerGroup) -> dict[int, Decimal]:
         .values_list("member_id")
         .annotate(debit=_sum("debit"), credit=_sum("credit"))
     )
-    return {member_id: debit - credit for member_id, debit, credit in rows}
+    return {member_id: cents(debit - credit) for member_id, debit, credit in rows}
 
 
 def member_period_balances(group: EmployerGroup) -> dict[tuple[int, date], Decimal]:
@@ -63,7 +69,7 @@ def member_period_balances(group: EmployerGroup) -> dict[tuple[int, date], Decim
         .values_list("member_id", "period_start")
         .annotate(debit=_sum("debit"), credit=_sum("credit"))
     )
-    return {(member_id, start): debit - credit for member_id, start, debit, credit in rows}
+    return {(m, start): cents(debit - credit) for m, start, debit, credit in rows}
 
 
 def list_bills_visible_to(user: User) -> QuerySet[ListBill]:
@@ -84,4 +90,4 @@ def trial_balance(group: EmployerGroup | None = None) -> list[TrialBalanceRow]:
     if group is not None:
         lines = lines.filter(group=group)
     rows = lines.values_list("account").annotate(debit=_sum("debit"), credit=_sum("credit"))
-    return [TrialBalanceRow(a, d, c) for a, d, c in rows.order_by("account")]
+    return [TrialBalanceRow(a, cents(d), cents(c)) for a, d, c in rows.order_by("account")]
