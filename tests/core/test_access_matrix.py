@@ -16,6 +16,7 @@ from django.urls import URLPattern, reverse
 from django.utils import timezone
 
 from payerdesk.api import api
+from payerdesk.billing.urls import urlpatterns as billing_urls
 from payerdesk.core import services
 from payerdesk.core.models import User, WorkItem
 from payerdesk.core.roles import Role
@@ -25,6 +26,7 @@ from payerdesk.groups.urls import urlpatterns as groups_urls
 SAMPLE_834 = (
     Path(__file__).resolve().parents[3] / "shared/samples/x12/834/enroll-employee-managed-care.834"
 )
+SAMPLE_820 = Path(__file__).resolve().parents[3] / "shared/samples/x12/820/sample_820_01.txt"
 STAFF = ["rep", "pharmacist", "groupadmin", "salesadmin", "coordinator", "auditor",
          "supervisor", "admin"]  # fmt: skip
 OUTSIDE = ["employer", "provider"]
@@ -41,6 +43,14 @@ def item_scope(ok: int, *, auditor: int, rep: int | None = None) -> dict[str, in
 
 
 WORKERS_REFUSED = dict.fromkeys(["pharmacist", "groupadmin", "salesadmin", "coordinator"], 403)
+
+
+def billing(ok: int, *, auditor: int = 403) -> dict[str, int]:
+    """Group administrators, supervisors and administrators; auditors read."""
+    return staff(403, groupadmin=ok, supervisor=ok, admin=ok, auditor=auditor)
+
+
+MISSING = 999999  # billing routes are tried on records that do not exist: 404 when allowed
 
 # route name -> (method, expected status per staff role); outside roles get 403 and
 # anonymous users the login page on every one of them.
@@ -59,6 +69,16 @@ PAGES: dict[str, tuple[str, dict[str, int]]] = {
     "core:queue-claim-next": ("POST", staff(302, auditor=403, **WORKERS_REFUSED)),
     "core:queue-health": ("GET", staff(403, auditor=200, supervisor=200, admin=200)),
     "groups:enrollment-upload": ("GET", staff(403, groupadmin=200, supervisor=200, admin=200)),
+    "billing:remittances": ("GET", billing(200, auditor=200)),
+    "billing:remittance-upload": ("POST", billing(400)),  # no file: the form says so
+    "billing:payment-create": ("POST", billing(400)),
+    "billing:remittance": ("GET", billing(404, auditor=404)),
+    "billing:variance-resolve": ("POST", billing(404)),
+    "billing:refunds": ("GET", billing(200, auditor=200)),
+    "billing:refund-decide": ("POST", billing(404)),
+    "billing:refunds-export": ("POST", billing(200)),
+    "billing:reconciliation": ("GET", billing(404, auditor=404)),
+    "billing:premium-reverse": ("POST", billing(404)),
 }
 
 # (method, OpenAPI path) -> expected status per staff role; outside roles 403,
@@ -81,13 +101,27 @@ API: dict[tuple[str, str], dict[str, int]] = {
     ("POST", "/api/enrollment/files"): staff(403, groupadmin=422, supervisor=422, admin=422),
     # No member by that id here: roles that may look get the same 404 as a hidden one.
     ("GET", "/api/eligibility"): staff(404),
+    # The 820 sample names no group (no REF*38): allowed roles get a located 422.
+    ("POST", "/api/remittances/files"): billing(422),
+    ("POST", "/api/remittances/payments"): billing(422),  # no such group
+    ("GET", "/api/remittances/{remittance_id}"): billing(404, auditor=404),
+    ("POST", "/api/variances/{variance_id}/resolve"): billing(404),
+    ("GET", "/api/refunds"): billing(200, auditor=200),
+    ("POST", "/api/refunds/{refund_id}/decision"): billing(404),
+    ("POST", "/api/refunds/export"): billing(200),
+    ("POST", "/api/reversals"): billing(404),  # no such member
+    ("GET", "/api/reconciliation/{group_number}"): billing(404, auditor=404),
 }
 
 
 def test_every_page_route_is_in_the_matrix():
     names = {
         f"{namespace}:{pattern.name}"
-        for namespace, patterns in (("core", core_urls), ("groups", groups_urls))
+        for namespace, patterns in (
+            ("core", core_urls),
+            ("groups", groups_urls),
+            ("billing", billing_urls),
+        )
         for pattern in patterns
         if isinstance(pattern, URLPattern)
     }
@@ -115,6 +149,9 @@ def _page_request(client: Client, name: str, method: str, item: WorkItem, attach
         kwargs["attachment_id"] = attachment_id
     if name == "queue-claim-next":
         kwargs["slug"] = item.queue.slug
+    for key in ("remittance_id", "variance_id", "refund_id", "group_id"):
+        if url_name.startswith("billing:") and f"<int:{key}>" in _route(url_name):
+            kwargs[key] = MISSING
     url = reverse(url_name, kwargs=kwargs)
     if method == "GET":
         return client.get(url)
@@ -129,6 +166,11 @@ def _page_request(client: Client, name: str, method: str, item: WorkItem, attach
         },
     }
     return client.post(url, forms.get(name, {}))
+
+
+def _route(url_name: str) -> str:
+    name = url_name.split(":")[1]
+    return next(str(p.pattern) for p in billing_urls if getattr(p, "name", "") == name)
 
 
 @pytest.fixture
@@ -161,6 +203,8 @@ def test_page_access(name, role, scene, users, client_for):
 
 def _api_request(client: Client, method: str, path: str, item: WorkItem):
     url = path.replace("{item_id}", str(item.pk)).replace("{slug}", item.queue.slug)
+    for key in ("{remittance_id}", "{variance_id}", "{refund_id}", "{group_number}"):
+        url = url.replace(key, str(MISSING))
     if path == "/api/eligibility":
         url += "?member=M1&date=2026-01-01"
     if method == "GET":
@@ -169,8 +213,19 @@ def _api_request(client: Client, method: str, path: str, item: WorkItem):
         return client.post(url, {"file": _pdf()})
     if path.endswith("/enrollment/files"):
         return client.post(url, {"file": SimpleUploadedFile("a.834", SAMPLE_834.read_bytes())})
+    if path.endswith("/remittances/files"):
+        return client.post(url, {"file": SimpleUploadedFile("a.820", SAMPLE_820.read_bytes())})
     body: dict[str, object] = {}
-    if path.endswith("/assign"):
+    if path.endswith("/remittances/payments"):
+        body = {"group": "NOPE", "amount": "10.00", "payment_date": "2026-01-05",
+                "method": "check", "reference": "CHK 1"}  # fmt: skip
+    elif path.endswith("/resolve"):
+        body = {"action": "write_off", "reason": "pennies"}
+    elif path.endswith("/decision"):
+        body = {"approve": True}
+    elif path.endswith("/reversals"):
+        body = {"member": "M1", "group": "NOPE", "since": "2026-01-01", "reason": "retro term"}
+    elif path.endswith("/assign"):
         body = {"assignee": "rep"}
     elif path.endswith("/transition"):
         body = {"status": "attempted"}
