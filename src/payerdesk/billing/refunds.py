@@ -29,6 +29,7 @@ from payerdesk.groups.services import require_market_permission
 
 PERMISSION = "billing.change_refund"
 ZERO = Decimal("0.00")
+CENT = Decimal("0.01")
 
 
 def approval_limit() -> Decimal:
@@ -180,7 +181,7 @@ def _billed_since(member: Member, since: date) -> dict[date, Decimal]:
         .annotate(total=Sum("credit") - Sum("debit"))
     ):  # fmt: skip
         billed[period] -= credit
-    return {period: amount for period, amount in billed.items() if amount > 0}
+    return {period: amount.quantize(CENT) for period, amount in billed.items() if amount > 0}
 
 
 def premium_reverse(
@@ -232,7 +233,8 @@ def _credits(member: Member, periods: list[date]) -> dict[date, Decimal]:
         .values_list("period_start")
         .annotate(net=Sum("debit") - Sum("credit"))
     )
-    credits = {period: -net for period, net in rows if net < 0}
+    # SQLite sums lose the scale: money is put back to cents.
+    credits = {period: (-net).quantize(CENT) for period, net in rows if net < 0}
     for breakdown in Refund.objects.filter(
         member=member, status=RefundStatus.REQUESTED, from_account=Account.PREMIUM_RECEIVABLE
     ).values_list("breakdown", flat=True):
