@@ -79,7 +79,7 @@ def test_write_off_needs_a_reason_and_clears_suspense(held, users):
 
 
 def test_the_work_item_is_resolved_when_its_last_variance_is(held, users):
-    group, _, over, unknown = held
+    _group, _, over, unknown = held
     item = WorkItem.objects.get(kind="premium-suspense")
     assert item.title.startswith("Suspense: 2 variance(s), 800.00")
     variance_write_off(actor=users["groupadmin"], variance_id=over.pk, reason="noise")
