@@ -18,6 +18,7 @@ from django.urls import URLPattern, reverse
 from django.utils import timezone
 
 from payerdesk.api import api
+from payerdesk.billing.urls import urlpatterns as billing_urls
 from payerdesk.core import services
 from payerdesk.core.models import User, WorkItem
 from payerdesk.core.roles import Role
@@ -30,6 +31,7 @@ from payerdesk.groups.urls import urlpatterns as groups_urls
 SAMPLE_834 = (
     Path(__file__).resolve().parents[3] / "shared/samples/x12/834/enroll-employee-managed-care.834"
 )
+SAMPLE_820 = Path(__file__).resolve().parents[3] / "shared/samples/x12/820/sample_820_01.txt"
 STAFF = ["rep", "pharmacist", "groupadmin", "salesadmin", "coordinator", "auditor",
          "supervisor", "admin"]  # fmt: skip
 OUTSIDE = ["employer", "provider"]
@@ -60,6 +62,15 @@ def group_staff(ok: int, *, auditor: int = 403) -> dict[str, int]:
 
 # route name -> (method, expected status per role); outside roles get 403 unless the
 # entry names them, and anonymous users the login page on every one of them.
+def billing(ok: int, *, auditor: int = 403) -> dict[str, int]:
+    """Group administrators, supervisors and administrators; auditors read."""
+    return staff(403, groupadmin=ok, supervisor=ok, admin=ok, auditor=auditor)
+
+
+MISSING = 999999  # billing routes are tried on records that do not exist: 404 when allowed
+BILLING_API = ("/api/remittances", "/api/variances", "/api/refunds", "/api/reversals",
+               "/api/reconciliation")  # fmt: skip
+
 PAGES: dict[str, tuple[str, dict[str, int]]] = {
     # An employer administrator's home is the employer portal.
     "core:my-work": ("GET", {**staff(200), "employer": 302}),
@@ -99,6 +110,16 @@ PAGES: dict[str, tuple[str, dict[str, int]]] = {
         "GET",
         staff(404, groupadmin=200, auditor=200, supervisor=200, admin=200),
     ),
+    "billing:remittances": ("GET", billing(200, auditor=200)),
+    "billing:remittance-upload": ("POST", billing(400)),  # no file: the form says so
+    "billing:payment-create": ("POST", billing(400)),
+    "billing:remittance": ("GET", billing(404, auditor=404)),
+    "billing:variance-resolve": ("POST", billing(404)),
+    "billing:refunds": ("GET", billing(200, auditor=200)),
+    "billing:refund-decide": ("POST", billing(404)),
+    "billing:refunds-export": ("POST", billing(200)),
+    "billing:reconciliation": ("GET", billing(404, auditor=404)),
+    "billing:premium-reverse": ("POST", billing(404)),
 }
 
 # (method, OpenAPI path) -> expected status per staff role; outside roles 403,
@@ -135,13 +156,27 @@ API: dict[tuple[str, str], dict[str, int]] = {
     ("GET", "/api/members/{member_pk}"): group_staff(200, auditor=200),
     ("GET", "/api/members/{member_pk}/coverages"): group_staff(200, auditor=200),
     ("POST", "/api/members/{member_pk}/coverages"): group_staff(201),
+    # The 820 sample names no group (no REF*38): allowed roles get a located 422.
+    ("POST", "/api/remittances/files"): billing(422),
+    ("POST", "/api/remittances/payments"): billing(422),  # no such group
+    ("GET", "/api/remittances/{remittance_id}"): billing(404, auditor=404),
+    ("POST", "/api/variances/{variance_id}/resolve"): billing(404),
+    ("GET", "/api/refunds"): billing(200, auditor=200),
+    ("POST", "/api/refunds/{refund_id}/decision"): billing(404),
+    ("POST", "/api/refunds/export"): billing(200),
+    ("POST", "/api/reversals"): billing(404),  # no such member
+    ("GET", "/api/reconciliation/{group_number}"): billing(404, auditor=404),
 }
 
 
 def test_every_page_route_is_in_the_matrix():
     names = {
         f"{namespace}:{pattern.name}"
-        for namespace, patterns in (("core", core_urls), ("groups", groups_urls))
+        for namespace, patterns in (
+            ("core", core_urls),
+            ("groups", groups_urls),
+            ("billing", billing_urls),
+        )
         for pattern in patterns
         if isinstance(pattern, URLPattern)
     }
@@ -214,6 +249,9 @@ def _page_request(
         kwargs.update({key: groups[key] for key in GROUP_KWARGS.get(name, ())})
     if name == "import-job":
         kwargs["job_id"] = ImportJob.objects.values_list("pk", flat=True).get()
+    for key in ("remittance_id", "variance_id", "refund_id", "group_id"):
+        if url_name.startswith("billing:") and f"<int:{key}>" in _route(url_name):
+            kwargs[key] = MISSING
     url = reverse(url_name, kwargs=kwargs)
     if method == "GET":
         return client.get(url)
@@ -270,6 +308,11 @@ def group_scene(users, markets, queues) -> dict[str, object]:
     }  # fmt: skip
 
 
+def _route(url_name: str) -> str:
+    name = url_name.split(":")[1]
+    return next(str(p.pattern) for p in billing_urls if getattr(p, "name", "") == name)
+
+
 @pytest.fixture
 def scene(users, make_item) -> tuple[WorkItem, int]:
     job = ImportJob(kind="834", name="a.834", sha256="0" * 64, size=1, state="done",
@@ -322,6 +365,9 @@ API_BODIES: dict[str, dict[str, object]] = {
 
 def _api_request(client: Client, method: str, path: str, item: WorkItem, groups: dict[str, object]):
     url = path.replace("{item_id}", str(item.pk)).replace("{slug}", item.queue.slug)
+    if path.startswith(BILLING_API):
+        for key in ("{remittance_id}", "{variance_id}", "{refund_id}", "{group_number}"):
+            url = url.replace(key, str(MISSING))
     for key in ("group_number", "plan_id", "member_pk"):
         url = url.replace("{" + key + "}", str(groups[key]))
     url = url.replace("{job_id}", str(ImportJob.objects.values_list("pk", flat=True).get()))
@@ -340,8 +386,19 @@ def _api_request(client: Client, method: str, path: str, item: WorkItem, groups:
         return client.post(url, {"file": SimpleUploadedFile("a.834", SAMPLE_834.read_bytes())})
     if path.endswith("/census/files"):
         return client.post(url, {"file": SimpleUploadedFile("c.csv", census_sample())})
+    if path.endswith("/remittances/files"):
+        return client.post(url, {"file": SimpleUploadedFile("a.820", SAMPLE_820.read_bytes())})
     body: dict[str, object] = {}
-    if path.endswith("/assign"):
+    if path.endswith("/remittances/payments"):
+        body = {"group": "NOPE", "amount": "10.00", "payment_date": "2026-01-05",
+                "method": "check", "reference": "CHK 1"}  # fmt: skip
+    elif path.endswith("/resolve"):
+        body = {"action": "write_off", "reason": "pennies"}
+    elif path.endswith("/decision"):
+        body = {"approve": True}
+    elif path.endswith("/reversals"):
+        body = {"member": "M1", "group": "NOPE", "since": "2026-01-01", "reason": "retro term"}
+    elif path.endswith("/assign"):
         body = {"assignee": "rep"}
     elif path.endswith("/transition"):
         body = {"status": "attempted"}
