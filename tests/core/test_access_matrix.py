@@ -6,7 +6,8 @@ for every role, when you add the route.
 """
 
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import date, timedelta
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -59,7 +60,30 @@ PAGES: dict[str, tuple[str, dict[str, int]]] = {
     "core:queue-claim-next": ("POST", staff(302, auditor=403, **WORKERS_REFUSED)),
     "core:queue-health": ("GET", staff(403, auditor=200, supervisor=200, admin=200)),
     "groups:enrollment-upload": ("GET", staff(403, groupadmin=200, supervisor=200, admin=200)),
+    # Policy changes: the change sits in group G-MATRIX (Tri-State), referred to underwriting.
+    "groups:changes": ("GET", staff(403, groupadmin=200, auditor=200, supervisor=200, admin=200)),
+    "groups:change": ("GET", staff(403, groupadmin=200, auditor=200, supervisor=200, admin=200)),
+    "groups:change-new": ("GET", staff(403, groupadmin=200, supervisor=200, admin=200)),
+    "groups:change-approve": (
+        "POST",
+        staff(404, groupadmin=302, auditor=403, supervisor=302, admin=302),
+    ),
+    "groups:change-decline": (
+        "POST",
+        staff(404, groupadmin=302, auditor=403, supervisor=302, admin=302),
+    ),
+    "groups:terminate-member": ("GET", staff(403, groupadmin=200, supervisor=200, admin=200)),
+    "groups:reinstate-member": ("GET", staff(403, groupadmin=200, supervisor=200, admin=200)),
+    "groups:terminate-group": ("GET", staff(403, groupadmin=200, supervisor=200, admin=200)),
+    "groups:reinstate-group": ("GET", staff(403, groupadmin=200, supervisor=200, admin=200)),
+    "groups:underwriting-rules": (
+        "GET",
+        staff(403, groupadmin=200, auditor=200, supervisor=200, admin=200),
+    ),
 }
+# Pages the employer group administrator may open for their own group (the portal);
+# every other page refuses the outside roles.
+PORTAL: dict[str, int] = {"groups:changes": 200, "groups:change": 200, "groups:change-new": 200}
 
 # (method, OpenAPI path) -> expected status per staff role; outside roles 403,
 # anonymous 401.
@@ -106,9 +130,19 @@ def _pdf() -> SimpleUploadedFile:
     return SimpleUploadedFile("fax.pdf", b"%PDF-1.4\n1 0 obj\n<<>>\nendobj\n%%EOF\n")
 
 
-def _page_request(client: Client, name: str, method: str, item: WorkItem, attachment_id: int):
+def _page_request(
+    client: Client, name: str, method: str, item: WorkItem, attachment_id: int,
+    policy: dict[str, int] | None = None,
+):  # fmt: skip
     kwargs: dict[str, object] = {}
     url_name, name = name, name.split(":")[1]
+    policy = policy or {}
+    if name in ("change", "change-approve", "change-decline"):
+        kwargs["change_id"] = policy["change_id"]
+    if name in ("change-new", "terminate-member", "reinstate-member"):
+        kwargs["member_pk"] = policy["member_pk"]
+    if name in ("terminate-group", "reinstate-group"):
+        kwargs["group_pk"] = policy["group_pk"]
     if name == "work-item" or name.startswith("work-item-"):
         kwargs["item_id"] = item.pk
     if name == "work-item-attachment":
@@ -127,6 +161,7 @@ def _page_request(client: Client, name: str, method: str, item: WorkItem, attach
             "remind_at": (timezone.localtime() + timedelta(days=1)).strftime("%Y-%m-%dT%H:%M"),
             "message": "Chase the fax",
         },
+        "change-decline": {"reason": "No evidence of insurability received"},
     }
     return client.post(url, forms.get(name, {}))
 
@@ -144,17 +179,57 @@ def _client(role: str, users: dict[str, User], client_for: Callable[[User], Clie
     return Client() if role == "anonymous" else client_for(users[role])
 
 
+@pytest.fixture
+def policy_scene(users, markets, queues) -> dict[str, int]:
+    """A Tri-State group whose portal the employer holds, a covered member, and a change
+    the underwriting rules referred (an increase above guaranteed issue)."""
+    from payerdesk.groups import services as group_services
+    from payerdesk.groups.models import Member, PlanDesign, Product, RateRow
+    from payerdesk.groups.policy_changes import ChangeRequest, policy_change_request
+
+    group = group_services.group_create(
+        actor=users["supervisor"], group_number="G-MATRIX", legal_name="Matrix Co",
+        situs_state="NY", market=markets["TRI"], effective_date=date(2026, 1, 1),
+        billing_contact_name="Pat", billing_contact_email="pat@example.test",
+    )  # fmt: skip
+    group.portal_users.add(users["employer"])
+    product = Product.objects.create(code="life", name="Term life", insurance_line="LIF")
+    plan = PlanDesign.objects.create(
+        group=group, product=product, name="Life", effective_date=date(2026, 1, 1),
+        tiers=["EMP"], rate_basis="per_unit", unit_amount=Decimal("1000"),
+        guaranteed_issue=Decimal("50000"),
+    )  # fmt: skip
+    RateRow.objects.create(plan=plan, rate=Decimal("0.10"))
+    member = Member.objects.create(
+        group=group, subscriber_id="M1", member_id="M1", relationship="18", first_name="A",
+        last_name="B", birth_date=date(1980, 1, 1), sex="F",
+    )  # fmt: skip
+    group_services.coverage_add(
+        actor=None, member=member, plan=plan, tier="EMP", benefit_amount=Decimal("20000"),
+        start_date=date(2026, 1, 1),
+    )  # fmt: skip
+    change = policy_change_request(
+        actor=users["groupadmin"], member=member,
+        request=ChangeRequest(change_type="benefit_increase", effective_date=date(2026, 2, 1),
+                              plan=plan, benefit_amount=Decimal("90000")),
+    )  # fmt: skip
+    return {"change_id": change.pk, "member_pk": member.pk, "group_pk": group.pk}
+
+
 @pytest.mark.parametrize("role", EVERYONE)
 @pytest.mark.parametrize("name", sorted(PAGES))
-def test_page_access(name, role, scene, users, client_for):
+def test_page_access(name, role, scene, users, client_for, request):
     item, attachment_id = scene
+    policy = request.getfixturevalue("policy_scene") if name.startswith("groups:") else None
     method, expected_for_staff = PAGES[name]
-    response = _page_request(_client(role, users, client_for), name, method, item, attachment_id)
+    client = _client(role, users, client_for)
+    response = _page_request(client, name, method, item, attachment_id, policy)
     if role == "anonymous":
         assert response.status_code == 302
         assert response["Location"].startswith(reverse("login"))
     elif role in OUTSIDE:
-        assert response.status_code == 403
+        expected = PORTAL.get(name, 403) if role == "employer" else 403
+        assert response.status_code == expected, response.content[:500]
     else:
         assert response.status_code == expected_for_staff[role], response.content[:500]
 
