@@ -40,17 +40,22 @@ def covered(users, employee, term_life, accident):
     """$30,000 term life (2.55/month: 30 x 0.085) and employee-only accident (12.40)."""
     for plan, tier, benefit in ((term_life, "EMP", "30000"), (accident, "EMP", None)):
         services.coverage_add(
-            actor=users["groupadmin"], member=employee, plan=plan, tier=tier,
-            benefit_amount=Decimal(benefit) if benefit else None, start_date=date(2026, 1, 1),
-        )  # fmt: skip
+            actor=users["groupadmin"],
+            member=employee,
+            plan=plan,
+            tier=tier,
+            benefit_amount=Decimal(benefit) if benefit else None,
+            start_date=date(2026, 1, 1),
+        )
     return employee
 
 
 def request(users, member, change_type, effective, who="groupadmin", **values):
     return policy_change_request(
-        actor=users[who], member=member,
+        actor=users[who],
+        member=member,
         request=ChangeRequest(change_type=change_type, effective_date=effective, **values),
-    )  # fmt: skip
+    )
 
 
 def rows(member, plan):
@@ -58,8 +63,14 @@ def rows(member, plan):
 
 
 def test_an_allowed_increase_is_applied_and_re_rated(users, covered, term_life):
-    change = request(users, covered, "benefit_increase", date(2026, 7, 1), plan=term_life,
-                     benefit_amount=Decimal("40000"))  # fmt: skip
+    change = request(
+        users,
+        covered,
+        "benefit_increase",
+        date(2026, 7, 1),
+        plan=term_life,
+        benefit_amount=Decimal("40000"),
+    )
     assert change.status == ChangeStatus.APPLIED and change.rule_outcome == "allow"
     assert (change.old_premium, change.new_premium) == (Decimal("2.55"), Decimal("3.40"))
     old, new = rows(covered, term_life)
@@ -73,8 +84,14 @@ def test_an_allowed_increase_is_applied_and_re_rated(users, covered, term_life):
 
 
 def test_history_stays_answerable_after_a_change(users, covered, term_life):
-    request(users, covered, "benefit_increase", date(2026, 7, 1), plan=term_life,
-            benefit_amount=Decimal("40000"))  # fmt: skip
+    request(
+        users,
+        covered,
+        "benefit_increase",
+        date(2026, 7, 1),
+        plan=term_life,
+        benefit_amount=Decimal("40000"),
+    )
     june = selectors.coverage_as_of(member=covered, on=date(2026, 6, 30), plan=term_life)
     july = selectors.coverage_as_of(member=covered, on=date(2026, 7, 1), plan=term_life)
     assert [row.benefit_amount for row in june] == [Decimal("30000")]
@@ -82,8 +99,14 @@ def test_history_stays_answerable_after_a_change(users, covered, term_life):
 
 
 def test_an_increase_above_guaranteed_issue_goes_to_underwriting(users, covered, term_life):
-    change = request(users, covered, "benefit_increase", date(2026, 7, 1), plan=term_life,
-                     benefit_amount=Decimal("60000"))  # fmt: skip
+    change = request(
+        users,
+        covered,
+        "benefit_increase",
+        date(2026, 7, 1),
+        plan=term_life,
+        benefit_amount=Decimal("60000"),
+    )
     assert change.status == ChangeStatus.REFERRED and change.rule_outcome == "refer"
     assert EOI in change.rule
     assert change.rule_set == "default (shipped)"
@@ -97,8 +120,14 @@ def test_an_increase_above_guaranteed_issue_goes_to_underwriting(users, covered,
 
 
 def test_approving_a_referral_applies_it_and_closes_the_item(users, covered, term_life):
-    change = request(users, covered, "benefit_increase", date(2026, 7, 1), plan=term_life,
-                     benefit_amount=Decimal("60000"))  # fmt: skip
+    change = request(
+        users,
+        covered,
+        "benefit_increase",
+        date(2026, 7, 1),
+        plan=term_life,
+        benefit_amount=Decimal("60000"),
+    )
     approved = policy_change_approve(actor=users["groupadmin"], change_id=change.pk, note="EOI ok")
     assert approved.status == ChangeStatus.APPLIED and approved.decided_by == users["groupadmin"]
     assert rows(covered, term_life)[-1].monthly_premium == Decimal("5.10")
@@ -113,8 +142,14 @@ def test_approving_a_referral_applies_it_and_closes_the_item(users, covered, ter
 
 
 def test_declining_needs_a_reason_and_applies_nothing(users, covered, term_life):
-    change = request(users, covered, "benefit_increase", date(2026, 7, 1), plan=term_life,
-                     benefit_amount=Decimal("60000"))  # fmt: skip
+    change = request(
+        users,
+        covered,
+        "benefit_increase",
+        date(2026, 7, 1),
+        plan=term_life,
+        benefit_amount=Decimal("60000"),
+    )
     with pytest.raises(InvalidInput) as refused:
         policy_change_decline(actor=users["groupadmin"], change_id=change.pk, reason=" ")
     assert refused.value.field == "reason"
@@ -132,8 +167,14 @@ def test_declining_needs_a_reason_and_applies_nothing(users, covered, term_life)
 
 
 def test_only_underwriters_decide(users, covered, term_life):
-    change = request(users, covered, "benefit_increase", date(2026, 7, 1), plan=term_life,
-                     benefit_amount=Decimal("60000"))  # fmt: skip
+    change = request(
+        users,
+        covered,
+        "benefit_increase",
+        date(2026, 7, 1),
+        plan=term_life,
+        benefit_amount=Decimal("60000"),
+    )
     with pytest.raises(NotPermitted):
         policy_change_approve(actor=users["auditor"], change_id=change.pk)
     with pytest.raises(NotFound):  # a rep cannot even see group members
@@ -141,8 +182,14 @@ def test_only_underwriters_decide(users, covered, term_life):
 
 
 def test_a_past_change_records_the_premium_difference_per_period(users, covered, term_life):
-    change = request(users, covered, "benefit_increase", date(2026, 4, 16), plan=term_life,
-                     benefit_amount=Decimal("40000"))  # fmt: skip
+    change = request(
+        users,
+        covered,
+        "benefit_increase",
+        date(2026, 4, 16),
+        plan=term_life,
+        benefit_amount=Decimal("40000"),
+    )
     diffs = list(PremiumChange.objects.order_by("period"))
     assert [(d.period, d.old_amount, d.new_amount, d.difference) for d in diffs] == [
         # April 16-30 is 15 of 30 days: 2.55 x 15/30 = 1.275 -> 1.28; 3.40 x 15/30 = 1.70
@@ -156,8 +203,14 @@ def test_a_past_change_records_the_premium_difference_per_period(users, covered,
 
 
 def test_a_decrease_is_re_rated_down(users, covered, term_life):
-    change = request(users, covered, "benefit_decrease", date(2026, 7, 1), plan=term_life,
-                     benefit_amount=Decimal("20000"))  # fmt: skip
+    change = request(
+        users,
+        covered,
+        "benefit_decrease",
+        date(2026, 7, 1),
+        plan=term_life,
+        benefit_amount=Decimal("20000"),
+    )
     assert change.status == ChangeStatus.APPLIED
     assert change.new_premium == Decimal("1.70")
 
@@ -193,30 +246,60 @@ def test_changes_that_contradict_the_plan_design_are_refused(
 
 def test_dates_out_of_order_are_refused(users, covered, term_life):
     with pytest.raises(InvalidInput, match="cannot take effect 2025-12-01") as refused:
-        request(users, covered, "benefit_increase", date(2025, 12, 1), plan=term_life,
-                benefit_amount=Decimal("40000"))  # fmt: skip
+        request(
+            users,
+            covered,
+            "benefit_increase",
+            date(2025, 12, 1),
+            plan=term_life,
+            benefit_amount=Decimal("40000"),
+        )
     assert refused.value.field == "effective_date"
 
 
 def test_a_plan_of_another_group_is_refused(users, covered, term_life, markets):
     other = services.group_create(
-        actor=users["supervisor"], group_number="G2", legal_name="Other", situs_state="NY",
-        market=markets["TRI"], effective_date=date(2026, 1, 1), billing_contact_name="B",
+        actor=users["supervisor"],
+        group_number="G2",
+        legal_name="Other",
+        situs_state="NY",
+        market=markets["TRI"],
+        effective_date=date(2026, 1, 1),
+        billing_contact_name="B",
         billing_contact_email="b@example.test",
-    )  # fmt: skip
+    )
     term_life.pk, term_life.group = None, other
     term_life.save()
     with pytest.raises(InvalidInput, match="another group") as refused:
-        request(users, covered, "benefit_increase", date(2026, 7, 1), plan=term_life,
-                benefit_amount=Decimal("40000"))  # fmt: skip
+        request(
+            users,
+            covered,
+            "benefit_increase",
+            date(2026, 7, 1),
+            plan=term_life,
+            benefit_amount=Decimal("40000"),
+        )
     assert refused.value.field == "plan"
 
 
 def test_benefit_add_and_delete(users, employee, term_life, accident):
-    services.coverage_add(actor=users["groupadmin"], member=employee, plan=accident, tier="EMP",
-                          benefit_amount=None, start_date=date(2026, 1, 1))  # fmt: skip
-    added = request(users, employee, "benefit_add", date(2026, 7, 1), plan=term_life, tier="EMP",
-                    benefit_amount=Decimal("20000"))  # fmt: skip
+    services.coverage_add(
+        actor=users["groupadmin"],
+        member=employee,
+        plan=accident,
+        tier="EMP",
+        benefit_amount=None,
+        start_date=date(2026, 1, 1),
+    )
+    added = request(
+        users,
+        employee,
+        "benefit_add",
+        date(2026, 7, 1),
+        plan=term_life,
+        tier="EMP",
+        benefit_amount=Decimal("20000"),
+    )
     assert added.status == ChangeStatus.APPLIED
     assert (added.old_premium, added.new_premium) == (Decimal("0.00"), Decimal("1.70"))
     deleted = request(users, employee, "benefit_delete", date(2026, 8, 1), plan=accident)
@@ -226,8 +309,15 @@ def test_benefit_add_and_delete(users, employee, term_life, accident):
 
 
 def test_a_benefit_add_above_guaranteed_issue_is_referred(users, employee, term_life):
-    added = request(users, employee, "benefit_add", date(2026, 7, 1), plan=term_life, tier="EMP",
-                    benefit_amount=Decimal("75000"))  # fmt: skip
+    added = request(
+        users,
+        employee,
+        "benefit_add",
+        date(2026, 7, 1),
+        plan=term_life,
+        tier="EMP",
+        benefit_amount=Decimal("75000"),
+    )
     assert added.status == ChangeStatus.REFERRED and EOI in added.rule
 
 
@@ -238,8 +328,9 @@ def test_tobacco_to_non_tobacco_needs_a_signed_statement(users, covered, term_li
     assert referred.status == ChangeStatus.REFERRED
     assert "signed non-tobacco statement" in referred.rule
     policy_change_decline(actor=users["groupadmin"], change_id=referred.pk, reason="No statement")
-    allowed = request(users, covered, "tobacco_change", date(2026, 7, 1), tobacco=False,
-                      signed_statement=True)  # fmt: skip
+    allowed = request(
+        users, covered, "tobacco_change", date(2026, 7, 1), tobacco=False, signed_statement=True
+    )
     assert allowed.status == ChangeStatus.APPLIED
     covered.refresh_from_db()
     assert covered.tobacco is False
@@ -254,15 +345,26 @@ def test_a_tobacco_change_re_rates_every_coverage(users, covered, term_life, acc
 
 
 SPOUSE = {
-    "member_id": "100200300-01", "first_name": "Sam", "last_name": "Rivera",
-    "birth_date": "1988-09-01", "sex": "M", "relationship": "01",
-}  # fmt: skip
+    "member_id": "100200300-01",
+    "first_name": "Sam",
+    "last_name": "Rivera",
+    "birth_date": "1988-09-01",
+    "sex": "M",
+    "relationship": "01",
+}
 
 
 def test_adding_a_dependent_within_31_days_is_applied(users, covered, accident):
-    change = request(users, covered, "dependent_add", date(2026, 7, 1), plan=accident,
-                     tier="ESP", dependent_details=SPOUSE,
-                     qualifying_event_date=TODAY - timedelta(days=31))  # fmt: skip
+    change = request(
+        users,
+        covered,
+        "dependent_add",
+        date(2026, 7, 1),
+        plan=accident,
+        tier="ESP",
+        dependent_details=SPOUSE,
+        qualifying_event_date=TODAY - timedelta(days=31),
+    )
     assert change.status == ChangeStatus.APPLIED
     assert (change.old_premium, change.new_premium) == (Decimal("12.40"), Decimal("21.95"))
     spouse = Member.objects.get(member_id="100200300-01")
@@ -272,9 +374,16 @@ def test_adding_a_dependent_within_31_days_is_applied(users, covered, accident):
 
 
 def test_adding_a_dependent_late_needs_underwriting(users, covered, accident):
-    change = request(users, covered, "dependent_add", date(2026, 7, 1), plan=accident,
-                     tier="ESP", dependent_details=SPOUSE,
-                     qualifying_event_date=TODAY - timedelta(days=32))  # fmt: skip
+    change = request(
+        users,
+        covered,
+        "dependent_add",
+        date(2026, 7, 1),
+        plan=accident,
+        tier="ESP",
+        dependent_details=SPOUSE,
+        qualifying_event_date=TODAY - timedelta(days=32),
+    )
     assert change.status == ChangeStatus.REFERRED
     assert "more than 31 days" in change.rule
     assert not Member.objects.filter(member_id="100200300-01").exists()
@@ -300,46 +409,104 @@ def test_dependent_adds_the_plan_does_not_allow_are_refused(
 ):
     plan = {"accident": accident, "term_life": term_life}[plan_name]
     with pytest.raises(InvalidInput, match=says) as refused:
-        request(users, covered, "dependent_add", date(2026, 7, 1), plan=plan, tier=tier,
-                dependent_details=SPOUSE | details,
-                qualifying_event_date=TODAY - timedelta(days=5))  # fmt: skip
+        request(
+            users,
+            covered,
+            "dependent_add",
+            date(2026, 7, 1),
+            plan=plan,
+            tier=tier,
+            dependent_details=SPOUSE | details,
+            qualifying_event_date=TODAY - timedelta(days=5),
+        )
     assert refused.value.field == field
     assert not PolicyChange.objects.exists()
 
 
 def test_dependent_add_dates_out_of_order(users, covered, accident):
     with pytest.raises(InvalidInput, match="before the qualifying event") as refused:
-        request(users, covered, "dependent_add", date(2026, 6, 1), plan=accident, tier="ESP",
-                dependent_details=SPOUSE, qualifying_event_date=date(2026, 6, 10))  # fmt: skip
+        request(
+            users,
+            covered,
+            "dependent_add",
+            date(2026, 6, 1),
+            plan=accident,
+            tier="ESP",
+            dependent_details=SPOUSE,
+            qualifying_event_date=date(2026, 6, 10),
+        )
     assert refused.value.field == "effective_date"
     with pytest.raises(InvalidInput, match="in the future") as refused:
-        request(users, covered, "dependent_add", date(2026, 7, 1), plan=accident, tier="ESP",
-                dependent_details=SPOUSE, qualifying_event_date=date(2026, 6, 20))  # fmt: skip
+        request(
+            users,
+            covered,
+            "dependent_add",
+            date(2026, 7, 1),
+            plan=accident,
+            tier="ESP",
+            dependent_details=SPOUSE,
+            qualifying_event_date=date(2026, 6, 20),
+        )
     assert refused.value.field == "qualifying_event_date"
 
 
 def test_removing_a_dependent_re_rates_and_ends_their_coverage(users, covered, accident):
-    request(users, covered, "dependent_add", date(2026, 6, 1), plan=accident, tier="ESP",
-            dependent_details=SPOUSE, qualifying_event_date=date(2026, 6, 1))  # fmt: skip
+    request(
+        users,
+        covered,
+        "dependent_add",
+        date(2026, 6, 1),
+        plan=accident,
+        tier="ESP",
+        dependent_details=SPOUSE,
+        qualifying_event_date=date(2026, 6, 1),
+    )
     spouse = Member.objects.get(member_id="100200300-01")
-    services.coverage_add(actor=users["groupadmin"], member=spouse, plan=accident, tier="EMP",
-                          benefit_amount=None, start_date=date(2026, 7, 1))  # fmt: skip
-    change = request(users, covered, "dependent_remove", date(2026, 9, 1), plan=accident,
-                     tier="EMP", dependent=spouse)  # fmt: skip
+    services.coverage_add(
+        actor=users["groupadmin"],
+        member=spouse,
+        plan=accident,
+        tier="EMP",
+        benefit_amount=None,
+        start_date=date(2026, 7, 1),
+    )
+    change = request(
+        users,
+        covered,
+        "dependent_remove",
+        date(2026, 9, 1),
+        plan=accident,
+        tier="EMP",
+        dependent=spouse,
+    )
     assert change.status == ChangeStatus.APPLIED
     assert change.new_premium == Decimal("12.40")
     assert rows(covered, accident)[-1].tier == "EMP"
     assert rows(spouse, accident)[-1].end_date == date(2026, 8, 31)
     with pytest.raises(InvalidInput) as refused:
-        request(users, covered, "dependent_remove", date(2026, 9, 1), plan=accident, tier="EMP",
-                dependent=covered)  # fmt: skip
+        request(
+            users,
+            covered,
+            "dependent_remove",
+            date(2026, 9, 1),
+            plan=accident,
+            tier="EMP",
+            dependent=covered,
+        )
     assert refused.value.field == "dependent"
 
 
 def test_portal_submissions_always_go_to_review(users, covered, term_life):
     covered.group.portal_users.add(users["employer"])
-    change = request(users, covered, "benefit_increase", date(2026, 7, 1), who="employer",
-                     plan=term_life, benefit_amount=Decimal("40000"))  # fmt: skip
+    change = request(
+        users,
+        covered,
+        "benefit_increase",
+        date(2026, 7, 1),
+        who="employer",
+        plan=term_life,
+        benefit_amount=Decimal("40000"),
+    )
     assert change.channel == "portal" and change.status == ChangeStatus.REFERRED
     assert change.rule_outcome == "allow" and change.rule == PORTAL_RULE
     assert change.work_item is not None
@@ -350,15 +517,36 @@ def test_portal_submissions_always_go_to_review(users, covered, term_life):
 
 def test_a_portal_user_cannot_touch_another_groups_member(users, covered, term_life):
     with pytest.raises(NotFound):
-        request(users, covered, "benefit_increase", date(2026, 7, 1), who="employer",
-                plan=term_life, benefit_amount=Decimal("40000"))  # fmt: skip
+        request(
+            users,
+            covered,
+            "benefit_increase",
+            date(2026, 7, 1),
+            who="employer",
+            plan=term_life,
+            benefit_amount=Decimal("40000"),
+        )
     assert not PolicyChange.objects.exists()
 
 
 def test_staff_outside_the_groups_market_see_no_member(users, covered, term_life):
     with pytest.raises(NotFound):  # salesadmin serves SE; and roles without groups access
-        request(users, covered, "benefit_increase", date(2026, 7, 1), who="salesadmin",
-                plan=term_life, benefit_amount=Decimal("40000"))  # fmt: skip
+        request(
+            users,
+            covered,
+            "benefit_increase",
+            date(2026, 7, 1),
+            who="salesadmin",
+            plan=term_life,
+            benefit_amount=Decimal("40000"),
+        )
     with pytest.raises(NotPermitted):  # the auditor sees members but changes nothing
-        request(users, covered, "benefit_increase", date(2026, 7, 1), who="auditor",
-                plan=term_life, benefit_amount=Decimal("40000"))  # fmt: skip
+        request(
+            users,
+            covered,
+            "benefit_increase",
+            date(2026, 7, 1),
+            who="auditor",
+            plan=term_life,
+            benefit_amount=Decimal("40000"),
+        )

@@ -225,7 +225,8 @@ def group_terminate(
 
 def _reinstate_row(actor: User | None, row: Coverage, reason: str, start: date | None) -> Coverage:
     """Open a re-rated row for a terminated coverage, from the day after it ended."""
-    member, plan = row.member, row.plan
+    # Fresh: rated on what is true of the member now (tobacco status), not a cached copy.
+    member, plan = Member.objects.select_related("group").get(pk=row.member_id), row.plan
     rows = _rows(member, plan)
     latest = rows[-1] if rows else row
     if latest.status != CoverageStatus.TERMINATED or latest.end_date is None:
