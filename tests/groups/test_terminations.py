@@ -196,9 +196,9 @@ def test_reinstating_restores_from_the_day_after_and_re_rates(users, family, ter
 def test_reinstatement_refusals(users, family, term_life):
     employee, _ = family
     row = Coverage.objects.get(member=employee, plan=term_life)
-    with pytest.raises(Conflict, match="in force") as refused:
+    with pytest.raises(Conflict, match="in force") as conflict:
         coverage_reinstate(actor=users["groupadmin"], coverage=row, reason="appeal")
-    assert refused.value.field == "coverage"
+    assert conflict.value.field == "coverage"
     coverage_terminate(
         actor=users["groupadmin"],
         coverage=row,
