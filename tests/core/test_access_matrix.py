@@ -21,6 +21,7 @@ from payerdesk.core import services
 from payerdesk.core.models import User, WorkItem
 from payerdesk.core.roles import Role
 from payerdesk.core.urls import urlpatterns as core_urls
+from payerdesk.groups import underwriting
 from payerdesk.groups.urls import urlpatterns as groups_urls
 
 SAMPLE_834 = (
@@ -85,6 +86,9 @@ PAGES: dict[str, tuple[str, dict[str, int]]] = {
 # every other page refuses the outside roles.
 PORTAL: dict[str, int] = {"groups:changes": 200, "groups:change": 200, "groups:change-new": 200}
 
+GROUP_WRITERS = ("groupadmin", "supervisor", "admin")
+GROUP_WRITE = staff(404, groupadmin=200, auditor=403, supervisor=200, admin=200)
+
 # (method, OpenAPI path) -> expected status per staff role; outside roles 403,
 # anonymous 401.
 API: dict[tuple[str, str], dict[str, int]] = {
@@ -105,7 +109,37 @@ API: dict[tuple[str, str], dict[str, int]] = {
     ("POST", "/api/enrollment/files"): staff(403, groupadmin=422, supervisor=422, admin=422),
     # No member by that id here: roles that may look get the same 404 as a hidden one.
     ("GET", "/api/eligibility"): staff(404),
+    # Policy changes in group G-MATRIX (Tri-State): roles that cannot see its members get
+    # the same 404 as for a nonexistent one; the auditor sees them but changes nothing.
+    ("POST", "/api/policy-changes/preview"): GROUP_WRITE,
+    ("POST", "/api/policy-changes"): {**GROUP_WRITE, **dict.fromkeys(GROUP_WRITERS, 201)},
+    ("GET", "/api/policy-changes"): staff(200),
+    ("GET", "/api/policy-changes/{change_id}"): staff(
+        404, groupadmin=200, auditor=200, supervisor=200, admin=200
+    ),
+    ("POST", "/api/policy-changes/{change_id}/approve"): GROUP_WRITE,
+    ("POST", "/api/policy-changes/{change_id}/decline"): GROUP_WRITE,
+    ("POST", "/api/members/{member_pk}/terminate"): GROUP_WRITE,
+    # The member's coverage is in force: allowed roles get the 409 that says so.
+    ("POST", "/api/members/{member_pk}/reinstate"): {
+        **GROUP_WRITE,
+        **dict.fromkeys(GROUP_WRITERS, 409),
+    },
+    ("POST", "/api/employer-groups/{group_number}/terminate"): GROUP_WRITE,
+    ("POST", "/api/employer-groups/{group_number}/reinstate"): {
+        **GROUP_WRITE,
+        **dict.fromkeys(GROUP_WRITERS, 409),
+    },
+    ("GET", "/api/underwriting-rules"): staff(
+        403, groupadmin=200, auditor=200, supervisor=200, admin=200
+    ),
+    ("POST", "/api/underwriting-rules"): staff(403, supervisor=201, admin=201),
 }
+
+
+POLICY_PATHS = (
+    "/api/policy-changes", "/api/members/", "/api/employer-groups/", "/api/underwriting-rules",
+)  # fmt: skip
 
 
 def test_every_page_route_is_in_the_matrix():
@@ -213,7 +247,9 @@ def policy_scene(users, markets, queues) -> dict[str, int]:
         request=ChangeRequest(change_type="benefit_increase", effective_date=date(2026, 2, 1),
                               plan=plan, benefit_amount=Decimal("90000")),
     )  # fmt: skip
-    return {"change_id": change.pk, "member_pk": member.pk, "group_pk": group.pk}
+    return {
+        "change_id": change.pk, "member_pk": member.pk, "group_pk": group.pk, "plan_id": plan.pk,
+    }  # fmt: skip
 
 
 @pytest.mark.parametrize("role", EVERYONE)
@@ -232,6 +268,32 @@ def test_page_access(name, role, scene, users, client_for, request):
         assert response.status_code == expected, response.content[:500]
     else:
         assert response.status_code == expected_for_staff[role], response.content[:500]
+
+
+def _policy_api_request(client: Client, method: str, path: str, policy: dict[str, int]):
+    url = (
+        path.replace("{change_id}", str(policy["change_id"]))
+        .replace("{member_pk}", str(policy["member_pk"]))
+        .replace("{group_number}", "G-MATRIX")
+    )
+    if method == "GET":
+        return client.get(url)
+    if path == "/api/underwriting-rules":
+        shipped = underwriting.DEFAULT_FILE.read_bytes()
+        return client.post(url, {"file": SimpleUploadedFile("rules.json", shipped)})
+    body: dict[str, object] = {
+        "member": policy["member_pk"], "change_type": "benefit_increase",
+        "effective_date": "2026-02-01", "plan": policy["plan_id"], "benefit_amount": "30000",
+    }  # fmt: skip
+    if path.endswith("/decline"):
+        body = {"reason": "No evidence of insurability"}
+    elif path.endswith("/approve"):
+        body = {}
+    elif path.endswith("/terminate"):
+        body = {"termination_date": "2026-06-30", "reason": "voluntary"}
+    elif path.endswith("/reinstate"):
+        body = {"reason": "appeal"}
+    return client.post(url, body, content_type="application/json")
 
 
 def _api_request(client: Client, method: str, path: str, item: WorkItem):
@@ -258,14 +320,18 @@ def _api_request(client: Client, method: str, path: str, item: WorkItem):
 
 @pytest.mark.parametrize("role", EVERYONE)
 @pytest.mark.parametrize(("method", "path"), sorted(API))
-def test_api_access(method, path, role, scene, users):
+def test_api_access(method, path, role, scene, users, request):
     item, _ = scene
     if role == "anonymous":
         client = Client()
     else:
         _, raw = services.api_token_issue(actor=None, user=users[role], name="matrix")
         client = Client(headers={"Authorization": f"Bearer {raw}"})
-    response = _api_request(client, method, path, item)
+    if path.startswith(POLICY_PATHS):
+        policy = request.getfixturevalue("policy_scene")
+        response = _policy_api_request(client, method, path, policy)
+    else:
+        response = _api_request(client, method, path, item)
     if role == "anonymous":
         assert response.status_code == 401
     elif role in OUTSIDE:
