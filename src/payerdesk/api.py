@@ -13,6 +13,7 @@ from payerdesk.core.api import router as core_router
 from payerdesk.core.errors import ServiceError
 from payerdesk.core.models import User
 from payerdesk.groups.api import router as groups_router
+from payerdesk.groups.api_changes import router as policy_changes_router
 
 
 class ApiTokenAuth(HttpBearer):
@@ -33,6 +34,7 @@ api = NinjaAPI(
 api.add_router("/", core_router)
 api.add_router("/", groups_router)
 api.add_router("/", remit_router)
+api.add_router("/", policy_changes_router)
 
 
 def _error(request: HttpRequest, status: int, body: dict[str, Any]) -> HttpResponse:

@@ -24,6 +24,7 @@ from payerdesk.core.models import User, WorkItem
 from payerdesk.core.roles import Role
 from payerdesk.core.urls import urlpatterns as core_urls
 from payerdesk.groups import services as group_services
+from payerdesk.groups import underwriting
 from payerdesk.groups.census import COLUMNS
 from payerdesk.groups.models import ImportJob, Product
 from payerdesk.groups.urls import urlpatterns as groups_urls
@@ -120,6 +121,68 @@ PAGES: dict[str, tuple[str, dict[str, int]]] = {
     "billing:refunds-export": ("POST", billing(200)),
     "billing:reconciliation": ("GET", billing(404, auditor=404)),
     "billing:premium-reverse": ("POST", billing(404)),
+    # Policy changes: the change sits in group G-MATRIX (Tri-State), referred to underwriting;
+    # the employer holds that group's portal.
+    "groups:changes": (
+        "GET",
+        {**staff(403, groupadmin=200, auditor=200, supervisor=200, admin=200), "employer": 200},
+    ),
+    "groups:change": (
+        "GET",
+        {**staff(403, groupadmin=200, auditor=200, supervisor=200, admin=200), "employer": 200},
+    ),
+    "groups:change-new": (
+        "GET",
+        {**staff(403, groupadmin=200, supervisor=200, admin=200), "employer": 200},
+    ),
+    "groups:change-approve": (
+        "POST",
+        staff(404, groupadmin=302, auditor=403, supervisor=302, admin=302),
+    ),
+    "groups:change-decline": (
+        "POST",
+        staff(404, groupadmin=302, auditor=403, supervisor=302, admin=302),
+    ),
+    "groups:terminate-member": ("GET", staff(403, groupadmin=200, supervisor=200, admin=200)),
+    "groups:reinstate-member": ("GET", staff(403, groupadmin=200, supervisor=200, admin=200)),
+    "groups:terminate-group": ("GET", staff(403, groupadmin=200, supervisor=200, admin=200)),
+    "groups:reinstate-group": ("GET", staff(403, groupadmin=200, supervisor=200, admin=200)),
+    "groups:underwriting-rules": (
+        "GET",
+        staff(403, groupadmin=200, auditor=200, supervisor=200, admin=200),
+    ),
+}
+
+GROUP_WRITERS = ("groupadmin", "supervisor", "admin")
+GROUP_WRITE = staff(404, groupadmin=200, auditor=403, supervisor=200, admin=200)
+
+# Policy changes in group G-MATRIX: asked against `policy_scene`.
+POLICY_API: dict[tuple[str, str], dict[str, int]] = {
+    # Policy changes in group G-MATRIX (Tri-State): roles that cannot see its members get
+    # the same 404 as for a nonexistent one; the auditor sees them but changes nothing.
+    ("POST", "/api/policy-changes/preview"): GROUP_WRITE,
+    ("POST", "/api/policy-changes"): {**GROUP_WRITE, **dict.fromkeys(GROUP_WRITERS, 201)},
+    ("GET", "/api/policy-changes"): staff(200),
+    ("GET", "/api/policy-changes/{change_id}"): staff(
+        404, groupadmin=200, auditor=200, supervisor=200, admin=200
+    ),
+    ("POST", "/api/policy-changes/{change_id}/approve"): GROUP_WRITE,
+    ("POST", "/api/policy-changes/{change_id}/decline"): GROUP_WRITE,
+    ("POST", "/api/members/{member_pk}/terminate"): GROUP_WRITE,
+    # The member's coverage is in force: allowed roles get the 409 that says so.
+    ("POST", "/api/members/{member_pk}/reinstate"): {
+        **GROUP_WRITE,
+        **dict.fromkeys(GROUP_WRITERS, 409),
+    },
+    ("POST", "/api/employer-groups/{group_number}/terminate"): GROUP_WRITE,
+    ("POST", "/api/employer-groups/{group_number}/reinstate"): {
+        **GROUP_WRITE,
+        **dict.fromkeys(GROUP_WRITERS, 409),
+    },
+    ("GET", "/api/underwriting-rules"): staff(
+        403, groupadmin=200, auditor=200, supervisor=200, admin=200
+    ),
+    ("POST", "/api/underwriting-rules"): staff(403, supervisor=201, admin=201),
 }
 
 # (method, OpenAPI path) -> expected status per staff role; outside roles 403,
@@ -166,7 +229,15 @@ API: dict[tuple[str, str], dict[str, int]] = {
     ("POST", "/api/refunds/export"): billing(200),
     ("POST", "/api/reversals"): billing(404),  # no such member
     ("GET", "/api/reconciliation/{group_number}"): billing(404, auditor=404),
+    **POLICY_API,
 }
+
+
+POLICY_PAGES = {
+    "groups:changes", "groups:change", "groups:change-new", "groups:change-approve",
+    "groups:change-decline", "groups:terminate-member", "groups:reinstate-member",
+    "groups:terminate-group", "groups:reinstate-group", "groups:underwriting-rules",
+}  # fmt: skip
 
 
 def test_every_page_route_is_in_the_matrix():
@@ -236,9 +307,17 @@ def _page_request(
     item: WorkItem,
     attachment_id: int,
     groups: dict[str, object],
+    policy: dict[str, int] | None = None,
 ):
     kwargs: dict[str, object] = {}
     url_name, name = name, name.split(":")[1]
+    policy = policy or {}
+    if name in ("change", "change-approve", "change-decline"):
+        kwargs["change_id"] = policy["change_id"]
+    if name in ("change-new", "terminate-member", "reinstate-member"):
+        kwargs["member_pk"] = policy["member_pk"]
+    if name in ("terminate-group", "reinstate-group"):
+        kwargs["group_pk"] = policy["group_pk"]
     if name == "work-item" or name.startswith("work-item-"):
         kwargs["item_id"] = item.pk
     if name == "work-item-attachment":
@@ -255,7 +334,7 @@ def _page_request(
     url = reverse(url_name, kwargs=kwargs)
     if method == "GET":
         return client.get(url)
-    if url_name.startswith("groups:"):
+    if name in GROUP_FORMS:
         data = {**GROUP_FORMS[name]}
         if name == "coverage-new":
             data["plan"] = groups["plan_id"]
@@ -269,6 +348,7 @@ def _page_request(
             "remind_at": (timezone.localtime() + timedelta(days=1)).strftime("%Y-%m-%dT%H:%M"),
             "message": "Chase the fax",
         },
+        "change-decline": {"reason": "No evidence of insurability received"},
     }
     return client.post(url, forms.get(name, {}))
 
@@ -330,13 +410,53 @@ def _client(role: str, users: dict[str, User], client_for: Callable[[User], Clie
     return Client() if role == "anonymous" else client_for(users[role])
 
 
+@pytest.fixture
+def policy_scene(users, markets, queues) -> dict[str, int]:
+    """A Tri-State group whose portal the employer holds, a covered member, and a change
+    the underwriting rules referred (an increase above guaranteed issue)."""
+    from payerdesk.groups import services as group_services
+    from payerdesk.groups.models import Member, PlanDesign, Product, RateRow
+    from payerdesk.groups.policy_changes import ChangeRequest, policy_change_request
+
+    group = group_services.group_create(
+        actor=users["supervisor"], group_number="G-MATRIX", legal_name="Matrix Co",
+        situs_state="NY", market=markets["TRI"], effective_date=date(2026, 1, 1),
+        billing_contact_name="Pat", billing_contact_email="pat@example.test",
+    )  # fmt: skip
+    group.portal_users.add(users["employer"])
+    product = Product.objects.create(code="life", name="Term life", insurance_line="LIF")
+    plan = PlanDesign.objects.create(
+        group=group, product=product, name="Life", effective_date=date(2026, 1, 1),
+        tiers=["EMP"], rate_basis="per_unit", unit_amount=Decimal("1000"),
+        guaranteed_issue=Decimal("50000"),
+    )  # fmt: skip
+    RateRow.objects.create(plan=plan, rate=Decimal("0.10"))
+    member = Member.objects.create(
+        group=group, subscriber_id="M1", member_id="M1", relationship="18", first_name="A",
+        last_name="B", birth_date=date(1980, 1, 1), sex="F",
+    )  # fmt: skip
+    group_services.coverage_add(
+        actor=None, member=member, plan=plan, tier="EMP", benefit_amount=Decimal("20000"),
+        start_date=date(2026, 1, 1),
+    )  # fmt: skip
+    change = policy_change_request(
+        actor=users["groupadmin"], member=member,
+        request=ChangeRequest(change_type="benefit_increase", effective_date=date(2026, 2, 1),
+                              plan=plan, benefit_amount=Decimal("90000")),
+    )  # fmt: skip
+    return {
+        "change_id": change.pk, "member_pk": member.pk, "group_pk": group.pk, "plan_id": plan.pk,
+    }  # fmt: skip
+
+
 @pytest.mark.parametrize("role", EVERYONE)
 @pytest.mark.parametrize("name", sorted(PAGES))
-def test_page_access(name, role, scene, group_scene, users, client_for):
+def test_page_access(name, role, scene, group_scene, users, client_for, request):
     item, attachment_id = scene
+    policy = request.getfixturevalue("policy_scene") if name in POLICY_PAGES else None
     method, expected = PAGES[name]
     client = _client(role, users, client_for)
-    response = _page_request(client, name, method, item, attachment_id, group_scene)
+    response = _page_request(client, name, method, item, attachment_id, group_scene, policy)
     if role == "anonymous":
         assert response.status_code == 302
         assert response["Location"].startswith(reverse("login"))
@@ -361,6 +481,32 @@ API_BODIES: dict[str, dict[str, object]] = {
     },
     "/api/members/{member_pk}/coverages": {"tier": "EMP", "start_date": "2026-02-01"},
 }  # fmt: skip
+
+
+def _policy_api_request(client: Client, method: str, path: str, policy: dict[str, int]):
+    url = (
+        path.replace("{change_id}", str(policy["change_id"]))
+        .replace("{member_pk}", str(policy["member_pk"]))
+        .replace("{group_number}", "G-MATRIX")
+    )
+    if method == "GET":
+        return client.get(url)
+    if path == "/api/underwriting-rules":
+        shipped = underwriting.DEFAULT_FILE.read_bytes()
+        return client.post(url, {"file": SimpleUploadedFile("rules.json", shipped)})
+    body: dict[str, object] = {
+        "member": policy["member_pk"], "change_type": "benefit_increase",
+        "effective_date": "2026-02-01", "plan": policy["plan_id"], "benefit_amount": "30000",
+    }  # fmt: skip
+    if path.endswith("/decline"):
+        body = {"reason": "No evidence of insurability"}
+    elif path.endswith("/approve"):
+        body = {}
+    elif path.endswith("/terminate"):
+        body = {"termination_date": "2026-06-30", "reason": "voluntary"}
+    elif path.endswith("/reinstate"):
+        body = {"reason": "appeal"}
+    return client.post(url, body, content_type="application/json")
 
 
 def _api_request(client: Client, method: str, path: str, item: WorkItem, groups: dict[str, object]):
@@ -411,14 +557,18 @@ def _api_request(client: Client, method: str, path: str, item: WorkItem, groups:
 
 @pytest.mark.parametrize("role", EVERYONE)
 @pytest.mark.parametrize(("method", "path"), sorted(API))
-def test_api_access(method, path, role, scene, group_scene, users):
+def test_api_access(method, path, role, scene, group_scene, users, request):
     item, _ = scene
     if role == "anonymous":
         client = Client()
     else:
         _, raw = services.api_token_issue(actor=None, user=users[role], name="matrix")
         client = Client(headers={"Authorization": f"Bearer {raw}"})
-    response = _api_request(client, method, path, item, group_scene)
+    if (method, path) in POLICY_API:
+        policy = request.getfixturevalue("policy_scene")
+        response = _policy_api_request(client, method, path, policy)
+    else:
+        response = _api_request(client, method, path, item, group_scene)
     if role == "anonymous":
         assert response.status_code == 401
     elif role in OUTSIDE:

@@ -28,11 +28,20 @@ class GroupsConfig(AppConfig):
         for role in (Role.GROUP_ADMIN, Role.SUPERVISOR, Role.ADMIN):
             grant(role, *managing)
         grant(Role.AUDITOR, *(f"groups.view_{model}" for model in models))
+        # Policy changes and underwriting (groups/policy_changes.py, underwriting.py).
+        work.register_policy_kinds()
+        rule_sets = ("groups.add_underwritingruleset", "groups.view_underwritingruleset")
+        grant(Role.SUPERVISOR, *rule_sets)
+        grant(Role.ADMIN, *rule_sets)
+        grant(Role.GROUP_ADMIN, "groups.view_underwritingruleset")
+        grant(Role.AUDITOR, "groups.view_underwritingruleset")
 
     def demo_load(self) -> None:
         from payerdesk.core.models import User
         from payerdesk.groups import demo
+        from payerdesk.groups.policy_changes import underwriting_queue
 
+        underwriting_queue()
         demo.load(
             actor=User.objects.get(username="groupadmin"),
             employer=User.objects.filter(username="employer").first(),

@@ -41,3 +41,36 @@ WELCOME_CALL = kinds.WorkItemKind(
 
 def register_kinds() -> None:
     kinds.register(WELCOME_CALL)
+
+
+def _policy_change_url(item: "WorkItem") -> str | None:
+    from django.urls import reverse
+
+    from payerdesk.groups.models import PolicyChange
+
+    change_id = PolicyChange.objects.filter(work_item=item).values_list("pk", flat=True).first()
+    return reverse("groups:change", args=[change_id]) if change_id else None
+
+
+# Approved and declined are reached only through the underwriting services, which apply
+# or refuse the change in the same transaction: no plain transition leads there.
+POLICY_CHANGE = kinds.WorkItemKind(
+    code="policy_change",
+    label="Policy change underwriting",
+    description="A policy change the underwriting rules referred, or an employer submitted.",
+    statuses={
+        "to_review": "To underwrite",
+        "awaiting_evidence": "Awaiting evidence (EOI, statement)",
+        "approved": "Approved and applied",
+        "declined": "Declined",
+    },
+    initial="to_review",
+    transitions={"to_review": ("awaiting_evidence",), "awaiting_evidence": ("to_review",)},
+    closed=frozenset({"approved", "declined"}),
+    phi=True,
+    detail_url=_policy_change_url,
+)
+
+
+def register_policy_kinds() -> None:
+    kinds.register(POLICY_CHANGE)
