@@ -14,14 +14,18 @@ from payerdesk.priorauth.models import CriteriaSet
 from tests.priorauth.conftest import DECISION, QUESTIONNAIRE, SEMAGLUTIDE
 
 
+def text(value) -> str:
+    return value if isinstance(value, str) else json.dumps(value)
+
+
 def upload(questionnaire=QUESTIONNAIRE, decision=DECISION, actor=None, rxcuis=None, **kw):
     return services.criteria_upload(
         actor=actor,
         code=kw.get("code", "glp1-t2d"),
         title="GLP-1",
         rxcuis=rxcuis or [SEMAGLUTIDE],
-        questionnaire=questionnaire if isinstance(questionnaire, str) else json.dumps(questionnaire),
-        decision=decision if isinstance(decision, str) else json.dumps(decision),
+        questionnaire=text(questionnaire),
+        decision=text(decision),
     )
 
 
