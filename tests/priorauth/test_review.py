@@ -59,6 +59,7 @@ def test_a_pharmacist_approves_with_a_period(referred, users):
         actor=users["pharmacist"], request_id=referred.pk, approval_days=90
     )
     assert pa.status == Status.APPROVED and not pa.automatic
+    assert pa.approval_start is not None and pa.approval_end is not None
     assert (pa.approval_end - pa.approval_start).days == 89
     assert pa.letters.get().kind == Letter.Kind.APPROVAL
 
