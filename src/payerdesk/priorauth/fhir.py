@@ -82,6 +82,7 @@ class PasSubmission:
     drug_code: str
     urgency: Literal["standard", "expedited"]
     line_of_business: str | None
+    # By linkId: bool, str (a Coding's code), int, Decimal, date; what Criteria.clean takes.
     answers: dict[str, object] = field(default_factory=dict)
     claim_identifier: str | None = None
 
