@@ -12,6 +12,7 @@ from payerdesk.core.api import router as core_router
 from payerdesk.core.errors import ServiceError
 from payerdesk.core.models import User
 from payerdesk.groups.api import router as groups_router
+from payerdesk.priorauth.api import router as priorauth_router
 
 
 class ApiTokenAuth(HttpBearer):
@@ -31,6 +32,7 @@ api = NinjaAPI(
 )
 api.add_router("/", core_router)
 api.add_router("/", groups_router)
+api.add_router("/", priorauth_router)
 
 
 def _error(request: HttpRequest, status: int, body: dict[str, Any]) -> HttpResponse:
