@@ -462,6 +462,12 @@ def test_a_switch_without_default_or_handles_is_refused():
         Criteria.load(QUESTIONNAIRE, graph(switch, approve, edges=edges))
     assert caught.value.where == "decision.edges[1]"
     edges[1] = edge("sw", "ok", "t2d")
+    with pytest.raises(CriteriaError) as caught:
+        Criteria.load(QUESTIONNAIRE, graph(switch, approve, edges=edges))
+    assert caught.value.where == "decision.nodes[1].content.statements[1]"
+    assert "leads nowhere" in caught.value.message
+    edges.append(edge("sw", "ok", "else"))
+    edges[-1]["id"] = "else-edge"
     statements[0]["condition"] = "diagnosis === 'E11'"
     with pytest.raises(CriteriaError) as caught:
         Criteria.load(QUESTIONNAIRE, graph(switch, approve, edges=edges))
@@ -469,6 +475,9 @@ def test_a_switch_without_default_or_handles_is_refused():
     statements[0]["condition"] = "dx == 'E11'"
     with pytest.raises(CriteriaError, match="reads 'dx'"):
         Criteria.load(QUESTIONNAIRE, graph(switch, approve, edges=edges))
+    statements[0]["condition"] = "diagnosis == 'E11'"
+    criteria = Criteria.load(QUESTIONNAIRE, graph(switch, approve, edges=edges))
+    assert criteria.decide({}).unmet == ("x",)
 
 
 def test_an_engine_failure_at_run_time_is_a_decision_error():

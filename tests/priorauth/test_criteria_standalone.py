@@ -6,7 +6,7 @@ import sys
 import pytest
 
 
-@pytest.mark.parametrize("module", ["payerdesk.priorauth.criteria"])
+@pytest.mark.parametrize("module", ["payerdesk.priorauth.criteria", "payerdesk.priorauth.fhir"])
 def test_pure_modules_import_no_django(module):
     script = (
         f"import sys, {module};"

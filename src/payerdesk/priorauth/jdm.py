@@ -130,6 +130,7 @@ def _check_edges(
 def _check_edge_handles(
     edges: list[dict[str, Any]], nodes: list[dict[str, Any]], index_of: dict[str, int]
 ) -> None:
+    used: set[tuple[str, str]] = set()
     for j, edge in enumerate(edges):
         source = nodes[index_of[edge["sourceId"]]]
         if source["type"] != "switchNode":
@@ -139,6 +140,14 @@ def _check_edge_handles(
             raise CriteriaError(
                 "an edge out of a switch names one of its statements", f"decision.edges[{j}]"
             )
+        used.add((source["id"], edge["sourceHandle"]))
+    for node in nodes:
+        if node["type"] != "switchNode":
+            continue
+        for k, statement in enumerate(node["content"]["statements"]):
+            if (node["id"], statement["id"]) not in used:
+                where = f"decision.nodes[{index_of[node['id']]}].content.statements[{k}]"
+                raise CriteriaError("this branch of the switch leads nowhere", where)
 
 
 def _topological(nodes: list[dict[str, Any]], preds: dict[str, list[str]]) -> list[str]:
