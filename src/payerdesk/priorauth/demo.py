@@ -11,7 +11,7 @@ from payerdesk.groups import services as group_services
 from payerdesk.groups.models import Member
 from payerdesk.priorauth import services
 from payerdesk.priorauth.criteria_sets import demo_criteria_sets
-from payerdesk.priorauth.models import Prescriber
+from payerdesk.priorauth.models import Prescriber, PriorAuthRequest
 
 PRESCRIBERS = [
     ("1234567893", "Dr. Paul Reyes", "reyes@riverside-clinic.invalid"),
@@ -149,8 +149,16 @@ def _requests(members: list[Member]) -> None:
     first, second, third, fourth = (members * 4)[:4]
 
     def submit(
-        actor: User, member: Member, npi: str, drug: str, answers: dict[str, object], **extra: str
-    ):
+        actor: User,
+        member: Member,
+        npi: str,
+        drug: str,
+        answers: dict[str, object],
+        *,
+        urgency: str = "standard",
+        line_of_business: str = "part_d",
+        channel: str = "phone",
+    ) -> PriorAuthRequest:
         return services.prior_auth_submit(
             actor=actor,
             member_id=member.member_id,
@@ -158,10 +166,9 @@ def _requests(members: list[Member]) -> None:
             prescriber_npi=npi,
             drug=drug,
             answers=answers,
-            urgency=extra.pop("urgency", "standard"),
-            line_of_business=extra.pop("line_of_business", "part_d"),
-            channel=extra.pop("channel", "phone"),
-            **extra,
+            urgency=urgency,
+            line_of_business=line_of_business,
+            channel=channel,
         )
 
     reyes, okafor, tanaka = (npi for npi, _, _ in PRESCRIBERS)
