@@ -318,7 +318,7 @@ def request_new(request: StaffRequest) -> HttpResponse:
             raise PermissionDenied(error.message) from None
         except services.AnswersInvalid as error:
             errors = dict(reversed(error.errors))
-            form.add_error(None, "Some answers need attention: see the questions below.")
+            form.add_error(None, f"Some answers need attention: {error.message}")
             status = error.http_status
         except ServiceError as error:
             field = error.field if error.field in form.fields else None
