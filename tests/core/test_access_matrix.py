@@ -5,6 +5,7 @@ A route missing from the tables below fails the coverage test: add it, with its 
 for every role, when you add the route.
 """
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -22,6 +23,7 @@ from payerdesk.core.models import Market, User, WorkItem
 from payerdesk.core.roles import Role
 from payerdesk.core.urls import urlpatterns as core_urls
 from payerdesk.groups.urls import urlpatterns as groups_urls
+from payerdesk.priorauth.fhir_urls import urlpatterns as fhir_urls
 from payerdesk.priorauth.models import PriorAuthRequest
 from payerdesk.priorauth.urls import urlpatterns as priorauth_urls
 from tests.priorauth.conftest import (
@@ -301,6 +303,50 @@ def test_api_access(method, path, role, scene, users):
         assert response.status_code == expected, response.content[:500]
     else:
         assert response.status_code == API[(method, path)][role], response.content[:500]
+
+
+# FHIR operations (bearer token, like the API); outside roles as listed, else 403.
+FHIR: dict[tuple[str, str], dict[str, int]] = {
+    ("POST", "/fhir/Claim/$submit"): {**pa_intake(200), "provider": 200},
+}
+PAS_BUNDLE = Path(__file__).resolve().parents[1] / "priorauth/fixtures/pas_semaglutide.json"
+
+
+def _pas_bundle() -> str:
+    """The shared PAS sample, for the scene's member and a drug without criteria."""
+    bundle = json.loads(PAS_BUNDLE.read_text())
+    for entry in bundle["entry"]:
+        resource = entry["resource"]
+        if resource["resourceType"] == "Patient":
+            resource["identifier"] = [{"type": {"coding": [{"code": "MB"}]}, "value": "M100"}]
+        elif resource["resourceType"] == "MedicationRequest":
+            resource["medicationCodeableConcept"] = {
+                "coding": [{"system": "http://www.nlm.nih.gov/research/umls/rxnorm",
+                            "code": ADALIMUMAB}]
+            }  # fmt: skip
+        elif resource["resourceType"] == "QuestionnaireResponse":
+            resource.pop("item", None)
+    return json.dumps(bundle)
+
+
+def test_every_fhir_route_is_in_the_matrix():
+    paths = {f"/fhir/{pattern.pattern}" for pattern in fhir_urls if isinstance(pattern, URLPattern)}
+    assert paths == {path for _, path in FHIR}
+
+
+@pytest.mark.parametrize("role", EVERYONE)
+@pytest.mark.parametrize(("method", "path"), sorted(FHIR))
+def test_fhir_access(method, path, role, scene, users):
+    scene.pa  # noqa: B018 - the formulary, prescriber and member the Bundle names
+    headers = {}
+    if role != "anonymous":
+        _, raw = services.api_token_issue(actor=None, user=users[role], name="matrix")
+        headers = {"Authorization": f"Bearer {raw}"}
+    response = Client(headers=headers).post(
+        path, _pas_bundle(), content_type="application/fhir+json"
+    )
+    expected = 401 if role == "anonymous" else FHIR[(method, path)].get(role, 403)
+    assert response.status_code == expected, response.content[:500]
 
 
 def _pa_api_post(client: Client, url: str, path: str):
