@@ -14,6 +14,7 @@ from payerdesk.core.errors import ServiceError
 from payerdesk.core.models import User
 from payerdesk.groups.api import router as groups_router
 from payerdesk.groups.api_changes import router as policy_changes_router
+from payerdesk.priorauth.api import router as priorauth_router
 
 
 class ApiTokenAuth(HttpBearer):
@@ -35,6 +36,7 @@ api.add_router("/", core_router)
 api.add_router("/", groups_router)
 api.add_router("/", remit_router)
 api.add_router("/", policy_changes_router)
+api.add_router("/", priorauth_router)
 
 
 def _error(request: HttpRequest, status: int, body: dict[str, Any]) -> HttpResponse:

@@ -14,5 +14,7 @@ urlpatterns = [
     path("api/", api.urls),
     path("groups/", include("payerdesk.groups.urls")),
     path("billing/", include("payerdesk.billing.urls")),
+    path("priorauth/", include("payerdesk.priorauth.urls")),
+    path("fhir/", include("payerdesk.priorauth.fhir_urls")),
     path("", include("payerdesk.core.urls")),
 ]

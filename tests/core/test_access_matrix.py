@@ -5,7 +5,9 @@ A route missing from the tables below fails the coverage test: add it, with its 
 for every role, when you add the route.
 """
 
+import json
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -20,7 +22,7 @@ from django.utils import timezone
 from payerdesk.api import api
 from payerdesk.billing.urls import urlpatterns as billing_urls
 from payerdesk.core import services
-from payerdesk.core.models import User, WorkItem
+from payerdesk.core.models import Market, User, WorkItem
 from payerdesk.core.roles import Role
 from payerdesk.core.urls import urlpatterns as core_urls
 from payerdesk.groups import services as group_services
@@ -28,6 +30,17 @@ from payerdesk.groups import underwriting
 from payerdesk.groups.census import COLUMNS
 from payerdesk.groups.models import ImportJob, Product
 from payerdesk.groups.urls import urlpatterns as groups_urls
+from payerdesk.priorauth.fhir_urls import urlpatterns as fhir_urls
+from payerdesk.priorauth.models import PriorAuthRequest
+from payerdesk.priorauth.urls import urlpatterns as priorauth_urls
+from tests.priorauth.conftest import (
+    ADALIMUMAB,
+    NPI,
+    SEMAGLUTIDE,
+    pa_criteria_files,
+    pa_files,
+    pa_scene_create,
+)
 
 SAMPLE_834 = (
     Path(__file__).resolve().parents[3] / "shared/samples/x12/834/enroll-employee-managed-care.834"
@@ -51,6 +64,20 @@ def item_scope(ok: int, *, auditor: int, rep: int | None = None) -> dict[str, in
 # An import job uploaded by groupadmin: the uploader and unscoped readers of members.
 JOB_READERS = dict.fromkeys(["groupadmin", "auditor", "supervisor", "admin"], 200)
 WORKERS_REFUSED = dict.fromkeys(["pharmacist", "groupadmin", "salesadmin", "coordinator"], 403)
+MARKET_ROLES_REFUSED = dict.fromkeys(["groupadmin", "salesadmin", "coordinator"], 403)
+
+
+def pa_readers(ok: int, **overrides: int) -> dict[str, int]:
+    """Prior authorization requests: the national review roles and auditors read them;
+    the market roles do not; a provider reads the requests of their own NPI."""
+    return {**staff(ok, **MARKET_ROLES_REFUSED), "provider": ok, **overrides}
+
+
+def pa_intake(ok: int) -> dict[str, int]:
+    return staff(403, rep=ok, pharmacist=ok, supervisor=ok, admin=ok)
+
+
+PHARMACIST_ONLY = {**staff(403, pharmacist=200)}
 
 GROUP_READERS = dict.fromkeys(["groupadmin", "auditor", "supervisor", "admin"], 200)
 
@@ -151,6 +178,22 @@ PAGES: dict[str, tuple[str, dict[str, int]]] = {
         "GET",
         staff(403, groupadmin=200, auditor=200, supervisor=200, admin=200),
     ),
+    "priorauth:requests": ("GET", pa_readers(200)),
+    "priorauth:request-new": ("GET", pa_intake(200)),
+    "priorauth:request-questions": ("GET", pa_intake(200)),
+    "priorauth:request-detail": ("GET", pa_readers(200)),
+    "priorauth:request-letter": ("GET", pa_readers(200)),
+    "priorauth:request-approve": ("POST", staff(403, pharmacist=302)),
+    "priorauth:request-deny": ("POST", staff(403, pharmacist=302)),
+    "priorauth:request-pend": ("POST", staff(403, pharmacist=302)),
+    # The scene's request is not waiting for a statement: intake roles get the 409.
+    "priorauth:request-statement": ("POST", pa_readers(409, auditor=403)),
+    "priorauth:drugs": (
+        "GET",
+        staff(403, **{r: 200 for r in ("rep", "pharmacist", "supervisor", "auditor", "admin")}),
+    ),
+    "priorauth:formulary-import": ("GET", staff(403, admin=200)),
+    "priorauth:criteria-upload": ("GET", staff(403, admin=200)),
 }
 
 GROUP_WRITERS = ("groupadmin", "supervisor", "admin")
@@ -230,6 +273,19 @@ API: dict[tuple[str, str], dict[str, int]] = {
     ("POST", "/api/reversals"): billing(404),  # no such member
     ("GET", "/api/reconciliation/{group_number}"): billing(404, auditor=404),
     **POLICY_API,
+    ("POST", "/api/priorauth/requests"): {**pa_intake(201), "provider": 201},
+    ("GET", "/api/priorauth/requests"): pa_readers(200),
+    ("GET", "/api/priorauth/requests/{request_id}"): pa_readers(200),
+    ("POST", "/api/priorauth/requests/{request_id}/approve"): PHARMACIST_ONLY,
+    ("POST", "/api/priorauth/requests/{request_id}/deny"): PHARMACIST_ONLY,
+    ("POST", "/api/priorauth/requests/{request_id}/pend"): PHARMACIST_ONLY,
+    ("POST", "/api/priorauth/requests/{request_id}/statement"): pa_readers(409, auditor=403),
+    ("GET", "/api/priorauth/drugs"): staff(
+        403, **{r: 200 for r in ("rep", "pharmacist", "supervisor", "auditor", "admin")}
+    ),
+    # The scene imported this formulary already: the same file again answers 200.
+    ("POST", "/api/priorauth/formularies"): staff(403, admin=200),
+    ("POST", "/api/priorauth/criteria"): staff(403, admin=201),
 }
 
 
@@ -247,6 +303,7 @@ def test_every_page_route_is_in_the_matrix():
             ("core", core_urls),
             ("groups", groups_urls),
             ("billing", billing_urls),
+            ("priorauth", priorauth_urls),
         )
         for pattern in patterns
         if isinstance(pattern, URLPattern)
@@ -308,6 +365,7 @@ def _page_request(
     attachment_id: int,
     groups: dict[str, object],
     policy: dict[str, int] | None = None,
+    pa: "PaScene | None" = None,
 ):
     kwargs: dict[str, object] = {}
     url_name, name = name, name.split(":")[1]
@@ -318,6 +376,10 @@ def _page_request(
         kwargs["member_pk"] = policy["member_pk"]
     if name in ("terminate-group", "reinstate-group"):
         kwargs["group_pk"] = policy["group_pk"]
+    if pa is not None and url_name.startswith("priorauth:request-") and url_name not in PA_NO_ID:
+        kwargs["request_id"] = pa.pa.pk
+    if pa is not None and url_name == "priorauth:request-letter":
+        kwargs["letter_id"] = pa.letter_id
     if name == "work-item" or name.startswith("work-item-"):
         kwargs["item_id"] = item.pk
     if name == "work-item-attachment":
@@ -349,8 +411,45 @@ def _page_request(
             "message": "Chase the fax",
         },
         "change-decline": {"reason": "No evidence of insurability received"},
+        "request-approve": {"approval_days": "90"},
+        "request-deny": {"reason": DENIAL_REASON},
+        "request-pend": {"information": "Send the last two A1c results."},
+        "request-statement": {"statement": "Generic failed."},
     }
     return client.post(url, forms.get(name, {}))
+
+
+PA_NO_ID = {"priorauth:request-new", "priorauth:request-questions"}
+DENIAL_REASON = "A1c of 6.2% is below the 7% the criteria require; no other indication."
+
+
+@dataclass
+class PaScene:
+    """The prior authorization records, built on first use: they take a formulary and
+    criteria, which most routes do not need."""
+
+    users: dict[str, User]
+    markets: dict[str, Market]
+    _pa: tuple[PriorAuthRequest, int] | None = None
+
+    def _prior_auth(self) -> tuple[PriorAuthRequest, int]:
+        # Built only for the prior authorization routes: it takes a formulary and criteria.
+        if self._pa is None:
+            self._pa = pa_scene_create(self.users, self.markets)
+        return self._pa
+
+    @property
+    def pa(self) -> PriorAuthRequest:
+        return self._prior_auth()[0]
+
+    @property
+    def letter_id(self) -> int:
+        return self._prior_auth()[1]
+
+
+@pytest.fixture
+def pa_scene(users, markets) -> PaScene:
+    return PaScene(users, markets)
 
 
 def census_sample() -> bytes:
@@ -451,12 +550,13 @@ def policy_scene(users, markets, queues) -> dict[str, int]:
 
 @pytest.mark.parametrize("role", EVERYONE)
 @pytest.mark.parametrize("name", sorted(PAGES))
-def test_page_access(name, role, scene, group_scene, users, client_for, request):
+def test_page_access(name, role, scene, group_scene, pa_scene, users, client_for, request):
     item, attachment_id = scene
     policy = request.getfixturevalue("policy_scene") if name in POLICY_PAGES else None
     method, expected = PAGES[name]
     client = _client(role, users, client_for)
-    response = _page_request(client, name, method, item, attachment_id, group_scene, policy)
+    pa = pa_scene if name.startswith("priorauth:") else None
+    response = _page_request(client, name, method, item, attachment_id, group_scene, policy, pa)
     if role == "anonymous":
         assert response.status_code == 302
         assert response["Location"].startswith(reverse("login"))
@@ -509,7 +609,10 @@ def _policy_api_request(client: Client, method: str, path: str, policy: dict[str
     return client.post(url, body, content_type="application/json")
 
 
-def _api_request(client: Client, method: str, path: str, item: WorkItem, groups: dict[str, object]):
+def _api_request(
+    client: Client, method: str, path: str, item: WorkItem, groups: dict[str, object],
+    pa: "PaScene",
+):  # fmt: skip
     url = path.replace("{item_id}", str(item.pk)).replace("{slug}", item.queue.slug)
     if path.startswith(BILLING_API):
         for key in ("{remittance_id}", "{variance_id}", "{refund_id}", "{group_number}"):
@@ -517,10 +620,18 @@ def _api_request(client: Client, method: str, path: str, item: WorkItem, groups:
     for key in ("group_number", "plan_id", "member_pk"):
         url = url.replace("{" + key + "}", str(groups[key]))
     url = url.replace("{job_id}", str(ImportJob.objects.values_list("pk", flat=True).get()))
+    if "{request_id}" in url:
+        url = url.replace("{request_id}", str(pa.pa.pk))
+    elif path.startswith("/api/priorauth/"):
+        pa.pa  # noqa: B018 - the formulary and prescriber these calls need
     if path == "/api/eligibility":
         url += "?member=M1&date=2026-01-01"
+    if path == "/api/priorauth/drugs":
+        url += "?q=sema"
     if method == "GET":
         return client.get(url)
+    if path.startswith("/api/priorauth/"):
+        return _pa_api_post(client, url, path)
     if path in API_BODIES:
         payload = {**API_BODIES[path]}
         if path.endswith("/coverages"):
@@ -557,7 +668,7 @@ def _api_request(client: Client, method: str, path: str, item: WorkItem, groups:
 
 @pytest.mark.parametrize("role", EVERYONE)
 @pytest.mark.parametrize(("method", "path"), sorted(API))
-def test_api_access(method, path, role, scene, group_scene, users, request):
+def test_api_access(method, path, role, scene, group_scene, pa_scene, users, request):
     item, _ = scene
     if role == "anonymous":
         client = Client()
@@ -568,13 +679,80 @@ def test_api_access(method, path, role, scene, group_scene, users, request):
         policy = request.getfixturevalue("policy_scene")
         response = _policy_api_request(client, method, path, policy)
     else:
-        response = _api_request(client, method, path, item, group_scene)
+        response = _api_request(client, method, path, item, group_scene, pa_scene)
     if role == "anonymous":
         assert response.status_code == 401
     elif role in OUTSIDE:
-        assert response.status_code == 403
+        expected = API[(method, path)].get(role, 403)
+        assert response.status_code == expected, response.content[:500]
     else:
         assert response.status_code == API[(method, path)][role], response.content[:500]
+
+
+# FHIR operations (bearer token, like the API); outside roles as listed, else 403.
+FHIR: dict[tuple[str, str], dict[str, int]] = {
+    ("POST", "/fhir/Claim/$submit"): {**pa_intake(200), "provider": 200},
+}
+PAS_BUNDLE = Path(__file__).resolve().parents[1] / "priorauth/fixtures/pas_semaglutide.json"
+
+
+def _pas_bundle() -> str:
+    """The shared PAS sample, for the scene's member and a drug without criteria."""
+    bundle = json.loads(PAS_BUNDLE.read_text())
+    for entry in bundle["entry"]:
+        resource = entry["resource"]
+        if resource["resourceType"] == "Patient":
+            resource["identifier"] = [{"type": {"coding": [{"code": "MB"}]}, "value": "M100"}]
+        elif resource["resourceType"] == "MedicationRequest":
+            resource["medicationCodeableConcept"] = {
+                "coding": [{"system": "http://www.nlm.nih.gov/research/umls/rxnorm",
+                            "code": ADALIMUMAB}]
+            }  # fmt: skip
+        elif resource["resourceType"] == "QuestionnaireResponse":
+            resource.pop("item", None)
+    return json.dumps(bundle)
+
+
+def test_every_fhir_route_is_in_the_matrix():
+    paths = {f"/fhir/{pattern.pattern}" for pattern in fhir_urls if isinstance(pattern, URLPattern)}
+    assert paths == {path for _, path in FHIR}
+
+
+@pytest.mark.parametrize("role", EVERYONE)
+@pytest.mark.parametrize(("method", "path"), sorted(FHIR))
+def test_fhir_access(method, path, role, pa_scene, users):
+    pa_scene.pa  # noqa: B018 - the formulary, prescriber and member the Bundle names
+    headers = {}
+    if role != "anonymous":
+        _, raw = services.api_token_issue(actor=None, user=users[role], name="matrix")
+        headers = {"Authorization": f"Bearer {raw}"}
+    response = Client(headers=headers).post(
+        path, _pas_bundle(), content_type="application/fhir+json"
+    )
+    expected = 401 if role == "anonymous" else FHIR[(method, path)].get(role, 403)
+    assert response.status_code == expected, response.content[:500]
+
+
+def _pa_api_post(client: Client, url: str, path: str):
+    if path.endswith("/formularies"):
+        files = pa_files()
+        return client.post(url, {"formulary_file": files[0], "names_file": files[1]})
+    if path.endswith("/criteria"):
+        questionnaire, decision = pa_criteria_files()
+        form = {"code": "matrix", "title": "Matrix", "rxcuis": SEMAGLUTIDE}
+        return client.post(url, {**form, "questionnaire": questionnaire, "decision": decision})
+    bodies: dict[str, dict[str, object]] = {
+        "/api/priorauth/requests": {
+            "member_id": "M100", "prescriber_npi": NPI, "drug": ADALIMUMAB,
+            "urgency": "standard", "line_of_business": "part_d", "answers": {},
+        },
+        "/approve": {"approval_days": 90},
+        "/deny": {"reason": DENIAL_REASON},
+        "/pend": {"information": "Send the last two A1c results."},
+        "/statement": {"statement": "Generic failed."},
+    }  # fmt: skip
+    body = next(value for key, value in bodies.items() if path.endswith(key))
+    return client.post(url, body, content_type="application/json")
 
 
 @pytest.mark.parametrize("role", EVERYONE)

@@ -71,6 +71,23 @@ def member_find(*, user: User, member_id: str, group_number: str | None = None) 
     return found[0]
 
 
+def member_lookup(*, member_id: str, group_number: str | None = None) -> Member:
+    """A member by id across every group, for the national queues that serve them all
+    (coverage review, pharmacy). The caller checks its own permission first."""
+    candidates = Member.objects.select_related("group").filter(member_id=member_id.strip())
+    if group_number:
+        candidates = candidates.filter(group__group_number=group_number.strip().upper())
+    found = list(candidates[:2])
+    if not found:
+        raise InvalidInput(ErrorCode.INVALID, f"No member {member_id!r} found.", field="member_id")
+    if len(found) > 1:
+        raise InvalidInput(
+            ErrorCode.INVALID, f"Member {member_id!r} is in several groups: give the group.",
+            field="group_number",
+        )  # fmt: skip
+    return found[0]
+
+
 def group_list(*, user: User, search: str = "") -> QuerySet[EmployerGroup]:
     """The groups the user may see, matching a group number or a name."""
     groups = groups_visible_to(user)

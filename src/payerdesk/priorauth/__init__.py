@@ -1,0 +1,1 @@
+"""Prior authorization: formulary, criteria, requests, pharmacist review, letters, metrics."""

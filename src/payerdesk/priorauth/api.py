@@ -1,0 +1,376 @@
+"""Prior authorization over REST: intake, reads, pharmacist actions, reference data."""
+
+from datetime import date, datetime
+from typing import Any, Literal
+
+from django.http import HttpRequest
+from django.utils import timezone
+from ninja import Field, File, Form, Query, Router, Schema, Status
+from ninja.files import UploadedFile
+
+from payerdesk.core.access import log_record_view
+from payerdesk.core.errors import NotPermitted
+from payerdesk.core.models import AccessLogEntry, User
+from payerdesk.core.roles import is_staff_member
+from payerdesk.priorauth import selectors, services
+from payerdesk.priorauth.models import Channel, PriorAuthRequest
+
+router = Router(tags=["prior authorization"])
+RECORD_TYPE = "prior_auth_request"
+
+
+def api_user(request: HttpRequest) -> User:
+    user = request.auth  # type: ignore[attr-defined]
+    if not isinstance(user, User):
+        raise NotPermitted("Sign in with an API token.")
+    return user
+
+
+def staff_with(request: HttpRequest, permission: str, what: str) -> User:
+    user = api_user(request)
+    if not is_staff_member(user) or not user.has_perm(permission):
+        raise NotPermitted(f"Your role may not {what}.")
+    return user
+
+
+def reader(request: HttpRequest) -> User:
+    """Staff who read requests, or a provider (who sees only their own)."""
+    user = api_user(request)
+    if not (user.has_perm("priorauth.view_priorauthrequest") or selectors.is_provider(user)):
+        raise NotPermitted("Your role does not see prior authorization requests.")
+    return user
+
+
+def log_view(request: HttpRequest, user: User, pa: PriorAuthRequest) -> None:
+    log_record_view(
+        request,
+        user,
+        record_type=RECORD_TYPE,
+        record_id=str(pa.pk),
+        channel=AccessLogEntry.Channel.API,
+    )
+
+
+class RequestIn(Schema):
+    member_id: str = Field(..., min_length=1, max_length=30)
+    group_number: str | None = Field(None, max_length=20)
+    prescriber_npi: str = Field(..., min_length=1, max_length=20)
+    drug: str = Field(..., min_length=1, max_length=20, description="RXCUI or 11-digit NDC")
+    urgency: Literal["standard", "expedited"]
+    line_of_business: Literal["part_d", "medicare_advantage", "medicaid", "commercial"]
+    answers: dict[str, Any] = Field(default_factory=dict, description="Answers by linkId")
+    supporting_statement: str = Field("", max_length=20_000)
+
+
+class LetterOut(Schema):
+    id: int
+    kind: str
+    file_name: str
+    sha256: str
+    created_at: datetime
+
+
+class RequestOut(Schema):
+    id: int
+    number: str
+    request_type: str
+    status: str
+    decision: str
+    automatic: bool
+    member_id: str
+    prescriber_npi: str
+    drug_rxcui: str
+    drug_name: str
+    urgency: str
+    line_of_business: str
+    channel: str
+    answers: dict[str, Any]
+    criteria_code: str | None
+    criteria_version: int | None
+    unmet: list[str]
+    approval_start: date | None
+    approval_end: date | None
+    denial_reason: str
+    information_requested: str
+    received_at: datetime
+    clock_start: datetime | None
+    due_at: datetime | None
+    overdue: bool
+    decided_at: datetime | None
+    duplicate_of: str | None
+    work_item: int
+    letters: list[LetterOut]
+
+    @staticmethod
+    def of(pa: PriorAuthRequest) -> "RequestOut":
+        return RequestOut(
+            id=pa.pk,
+            number=pa.number,
+            request_type=pa.request_type,
+            status=pa.status,
+            decision=pa.decision,
+            automatic=pa.automatic,
+            member_id=pa.member.member_id,
+            prescriber_npi=pa.prescriber.npi,
+            drug_rxcui=pa.drug.rxcui,
+            drug_name=pa.drug.name,
+            urgency=pa.urgency,
+            line_of_business=pa.line_of_business,
+            channel=pa.channel,
+            answers=pa.answers,
+            criteria_code=pa.criteria.code if pa.criteria else None,
+            criteria_version=pa.criteria.version if pa.criteria else None,
+            unmet=pa.unmet,
+            approval_start=pa.approval_start,
+            approval_end=pa.approval_end,
+            denial_reason=pa.denial_reason,
+            information_requested=pa.information_requested,
+            received_at=pa.received_at,
+            clock_start=pa.clock_start,
+            due_at=pa.due_at,
+            overdue=pa.is_overdue(),
+            decided_at=pa.decided_at,
+            duplicate_of=pa.duplicate_of.number if pa.duplicate_of else None,
+            work_item=pa.work_item_id,
+            letters=[
+                LetterOut(
+                    id=x.pk,
+                    kind=x.kind,
+                    file_name=x.file_name,
+                    sha256=x.sha256,
+                    created_at=x.created_at,
+                )
+                for x in pa.letters.all()
+            ],
+        )
+
+
+@router.post(
+    "/priorauth/requests", response={201: RequestOut}, summary="Submit a PA or exception request"
+)
+def request_submit(request: HttpRequest, body: RequestIn) -> Status[RequestOut]:
+    """Decided at once when the answers meet the drug's criteria; otherwise referred to a
+    pharmacist (status `in_review`, with the unmet criteria)."""
+    user = api_user(request)
+    pa = services.prior_auth_submit(
+        actor=user,
+        member_id=body.member_id,
+        group_number=body.group_number,
+        prescriber_npi=body.prescriber_npi,
+        drug=body.drug,
+        urgency=body.urgency,
+        line_of_business=body.line_of_business,
+        channel=Channel.ONLINE,
+        answers=body.answers,
+        supporting_statement=body.supporting_statement,
+    )
+    log_view(request, user, pa)
+    return Status(201, RequestOut.of(pa))
+
+
+class RequestQuery(Schema):
+    status: str | None = None
+    limit: int = Field(50, ge=1, le=200)
+    offset: int = Field(0, ge=0)
+
+
+@router.get("/priorauth/requests", response=list[RequestOut], summary="Requests you may see")
+def request_list(request: HttpRequest, query: Query[RequestQuery]) -> list[RequestOut]:
+    user = reader(request)
+    rows = selectors.requests_visible_to(user).select_related("criteria", "duplicate_of")
+    if query.status:
+        rows = rows.filter(status=query.status)
+    page = list(rows[query.offset : query.offset + query.limit])
+    for pa in page:
+        log_view(request, user, pa)
+    return [RequestOut.of(pa) for pa in page]
+
+
+@router.get("/priorauth/requests/{request_id}", response=RequestOut, summary="One request")
+def request_detail(request: HttpRequest, request_id: int) -> RequestOut:
+    user = reader(request)
+    pa = selectors.request_get(user=user, request_id=request_id)
+    log_view(request, user, pa)
+    return RequestOut.of(pa)
+
+
+class ApproveIn(Schema):
+    approval_days: int = Field(services.DEFAULT_APPROVAL_DAYS, ge=1, le=services.MAX_APPROVAL_DAYS)
+
+
+class DenyIn(Schema):
+    reason: str = Field(..., max_length=5000)
+
+
+class PendIn(Schema):
+    information: str = Field(..., max_length=5000)
+
+
+class StatementIn(Schema):
+    statement: str = Field(..., max_length=20_000)
+
+
+def _acted(request: HttpRequest, user: User, pa: PriorAuthRequest) -> RequestOut:
+    fresh = selectors.request_get(user=user, request_id=pa.pk)
+    log_view(request, user, fresh)
+    return RequestOut.of(fresh)
+
+
+def _visible(user: User, request_id: int) -> None:
+    # Out of sight reads the same as nonexistent, before any permission answer.
+    selectors.request_get(user=user, request_id=request_id)
+
+
+@router.post("/priorauth/requests/{request_id}/approve", response=RequestOut, summary="Approve")
+def request_approve(request: HttpRequest, request_id: int, body: ApproveIn) -> RequestOut:
+    user = reader(request)
+    _visible(user, request_id)
+    pa = services.prior_auth_approve(
+        actor=user, request_id=request_id, approval_days=body.approval_days
+    )
+    return _acted(request, user, pa)
+
+
+@router.post("/priorauth/requests/{request_id}/deny", response=RequestOut, summary="Deny")
+def request_deny(request: HttpRequest, request_id: int, body: DenyIn) -> RequestOut:
+    """Pharmacists only, with a specific reason; anyone else is refused (403)."""
+    user = reader(request)
+    _visible(user, request_id)
+    pa = services.prior_auth_deny(actor=user, request_id=request_id, reason=body.reason)
+    return _acted(request, user, pa)
+
+
+@router.post("/priorauth/requests/{request_id}/pend", response=RequestOut, summary="Pend")
+def request_pend(request: HttpRequest, request_id: int, body: PendIn) -> RequestOut:
+    user = reader(request)
+    _visible(user, request_id)
+    pa = services.prior_auth_pend(actor=user, request_id=request_id, information=body.information)
+    return _acted(request, user, pa)
+
+
+@router.post(
+    "/priorauth/requests/{request_id}/statement",
+    response=RequestOut,
+    summary="Add the supporting statement of an exception",
+)
+def request_statement(request: HttpRequest, request_id: int, body: StatementIn) -> RequestOut:
+    user = reader(request)
+    _visible(user, request_id)
+    pa = services.prior_auth_statement_add(
+        actor=user, request_id=request_id, statement=body.statement
+    )
+    return _acted(request, user, pa)
+
+
+class DrugOut(Schema):
+    rxcui: str
+    name: str
+    ndc: str
+    tier: int | None
+    prior_authorization: bool
+    step_therapy: bool
+    quantity_limit: bool
+    quantity_limit_text: str
+    on_formulary: bool
+    has_criteria: bool
+
+
+class DrugQuery(Schema):
+    q: str = Field(..., min_length=1, max_length=100, description="Name, RXCUI or NDC")
+
+
+@router.get("/priorauth/drugs", response=list[DrugOut], summary="Search drugs")
+def drug_search(request: HttpRequest, query: Query[DrugQuery]) -> list[DrugOut]:
+    """By name (any part), RXCUI or NDC, with tier and PA/ST/QL flags of the current formulary."""
+    staff_with(request, "priorauth.view_formularydrug", "search the formulary")
+    return [DrugOut(**hit.__dict__) for hit in selectors.drug_search(query.q)]
+
+
+class FormularyOut(Schema):
+    id: int
+    formulary_id: str
+    formulary_version: str
+    contract_year: str
+    drug_count: int
+    sha256: str
+    created: bool
+    message: str
+
+
+@router.post(
+    "/priorauth/formularies",
+    response={200: FormularyOut, 201: FormularyOut},
+    summary="Import a CMS basic formulary file",
+)
+def formulary_upload(
+    request: HttpRequest, formulary_file: File[UploadedFile], names_file: File[UploadedFile]
+) -> Status[FormularyOut]:
+    """Pipe-delimited, columns by header name. The same file again changes nothing (200)."""
+    user = staff_with(request, "priorauth.add_formularyversion", "import formularies")
+    result = services.formulary_import(
+        actor=user,
+        formulary_name=formulary_file.name or "formulary.txt",
+        formulary_content=formulary_file.read(),
+        names_name=names_file.name or "names.txt",
+        names_content=names_file.read(),
+    )
+    version = result.formulary
+    out = FormularyOut(
+        id=version.pk,
+        formulary_id=version.formulary_id,
+        formulary_version=version.formulary_version,
+        contract_year=version.contract_year,
+        drug_count=version.drug_count,
+        sha256=version.sha256,
+        created=result.created,
+        message=result.message,
+    )
+    return Status(201 if result.created else 200, out)
+
+
+class CriteriaOut(Schema):
+    id: int
+    code: str
+    version: int
+    title: str
+    rxcuis: list[str]
+    sha256: str
+    created: bool
+    uploaded_at: datetime
+
+
+@router.post(
+    "/priorauth/criteria",
+    response={200: CriteriaOut, 201: CriteriaOut},
+    summary="Upload a criteria version (Questionnaire + JDM decision)",
+)
+def criteria_upload(
+    request: HttpRequest,
+    questionnaire: File[UploadedFile],
+    decision: File[UploadedFile],
+    code: Form[str],
+    title: Form[str],
+    rxcuis: Form[str],
+) -> Status[CriteriaOut]:
+    """`rxcuis` is comma separated. The same content again for a code changes nothing (200)."""
+    user = staff_with(request, "priorauth.add_criteriaset", "upload criteria")
+    result = services.criteria_upload(
+        actor=user,
+        code=code,
+        title=title,
+        rxcuis=rxcuis.split(","),
+        questionnaire=questionnaire.read(),
+        decision=decision.read(),
+    )
+    criteria = result.criteria
+    out = CriteriaOut(
+        id=criteria.pk,
+        code=criteria.code,
+        version=criteria.version,
+        title=criteria.title,
+        rxcuis=criteria.rxcuis,
+        sha256=criteria.sha256,
+        created=result.created,
+        uploaded_at=timezone.localtime(criteria.uploaded_at),
+    )
+    return Status(201 if result.created else 200, out)

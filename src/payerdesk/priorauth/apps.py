@@ -1,0 +1,50 @@
+from django.apps import AppConfig
+
+from payerdesk.core.modules import NavLink
+
+
+class PriorAuthConfig(AppConfig):
+    name = "payerdesk.priorauth"
+    label = "priorauth"
+    verbose_name = "Prior authorization"
+    nav_links = (
+        NavLink("PA requests", "priorauth:requests", "priorauth.view_priorauthrequest"),
+        NavLink("New PA", "priorauth:request-new", "priorauth.add_priorauthrequest"),
+        NavLink("Drugs", "priorauth:drugs", "priorauth.view_formularydrug"),
+        NavLink("Formulary import", "priorauth:formulary-import", "priorauth.add_formularyversion"),
+        NavLink("Criteria", "priorauth:criteria-upload", "priorauth.add_criteriaset"),
+    )
+
+    def ready(self) -> None:
+        from payerdesk.core.roles import Role, grant
+        from payerdesk.priorauth import work
+
+        work.register_kinds()
+        read = (
+            "priorauth.view_priorauthrequest",
+            "priorauth.view_formularydrug",
+            "priorauth.view_criteriaset",
+            "priorauth.view_prescriber",
+        )
+        intake = ("priorauth.add_priorauthrequest", "priorauth.change_priorauthrequest")
+        grant(Role.REP, *read, *intake)
+        grant(Role.PHARMACIST, *read, "priorauth.decide_priorauthrequest", *intake)
+        grant(Role.SUPERVISOR, *read, *intake)
+        grant(Role.AUDITOR, *read)
+        grant(
+            Role.ADMIN,
+            *read,
+            *intake,
+            "priorauth.add_formularyversion",
+            "priorauth.view_formularyversion",
+            "priorauth.add_criteriaset",
+            "priorauth.add_prescriber",
+            "priorauth.change_prescriber",
+            "priorauth.view_clockrule",
+            "priorauth.change_clockrule",
+        )
+
+    def demo_load(self) -> None:
+        from payerdesk.priorauth.demo import demo_load
+
+        demo_load()

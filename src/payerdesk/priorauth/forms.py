@@ -1,0 +1,82 @@
+"""Forms for the prior authorization pages; the services do the business checks."""
+
+from django import forms
+
+from payerdesk.priorauth.models import LineOfBusiness, Urgency
+from payerdesk.priorauth.services import DEFAULT_APPROVAL_DAYS, MAX_APPROVAL_DAYS
+
+
+class IntakeForm(forms.Form):
+    """The request's frame; the drug's questions are rendered from its criteria."""
+
+    channel = forms.ChoiceField(choices=[("phone", "Phone"), ("fax", "Fax")], initial="phone")
+    member_id = forms.CharField(label="Member ID", max_length=30)
+    group_number = forms.CharField(
+        label="Group number",
+        max_length=20,
+        required=False,
+        help_text="Only when the member ID is in more than one group",
+    )
+    prescriber_npi = forms.CharField(label="Prescriber NPI", max_length=10)
+    drug = forms.CharField(
+        label="Drug (RXCUI or NDC)",
+        max_length=20,
+        help_text="Find it on the drug search page; the drug's questions follow",
+    )
+    urgency = forms.ChoiceField(choices=Urgency.choices)
+    line_of_business = forms.ChoiceField(choices=LineOfBusiness.choices)
+    supporting_statement = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=20_000,
+        help_text="Non-formulary exceptions: the prescriber's statement "
+        "(the clock starts when it arrives)",
+    )
+    fax = forms.FileField(required=False, help_text="Faxed form, PDF or TIFF")
+
+
+class DrugSearchForm(forms.Form):
+    q = forms.CharField(label="Name, RXCUI or NDC", max_length=100)
+
+
+class FormularyImportForm(forms.Form):
+    formulary_file = forms.FileField(help_text="CMS basic formulary file, pipe-delimited")
+    names_file = forms.FileField(help_text="Drug names by RXCUI (RXCUI|DRUG_NAME)")
+
+
+class CriteriaUploadForm(forms.Form):
+    code = forms.SlugField(max_length=60, help_text="The drug or drug group, e.g. glp1-t2d")
+    title = forms.CharField(max_length=200)
+    rxcuis = forms.CharField(label="RXCUIs", max_length=500, help_text="Comma separated")
+    questionnaire = forms.FileField(help_text="FHIR R4 Questionnaire (JSON)")
+    decision = forms.FileField(help_text="GoRules JDM decision graph (JSON)")
+
+
+class ApproveForm(forms.Form):
+    approval_days = forms.IntegerField(
+        min_value=1, max_value=MAX_APPROVAL_DAYS, initial=DEFAULT_APPROVAL_DAYS
+    )
+
+
+class DenyForm(forms.Form):
+    reason = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=5000,
+        help_text="The specific criterion not met and what the record shows",
+    )
+
+
+class PendForm(forms.Form):
+    information = forms.CharField(
+        label="Information needed from the prescriber",
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=5000,
+    )
+
+
+class StatementForm(forms.Form):
+    statement = forms.CharField(
+        label="Prescriber's supporting statement",
+        widget=forms.Textarea(attrs={"rows": 4}),
+        max_length=20_000,
+    )

@@ -1,0 +1,97 @@
+"""Determination letters: what was decided, for which drug, and how to appeal."""
+
+from datetime import date
+
+from django.utils import timezone
+
+from payerdesk.core.documents import Document, Table, render_pdf
+from payerdesk.priorauth.models import Letter, LineOfBusiness, PriorAuthRequest
+
+SENDER = "payerdesk Coverage Review, Pharmacy Prior Authorization"
+
+APPEAL_MEDICARE = (
+    "If you disagree with this decision, you or your prescriber may ask us to look at it "
+    "again (a redetermination). Ask within 65 days of the date of this letter, in writing or "
+    "by phone. If your health could be seriously harmed by waiting, ask for a fast (expedited) "
+    "decision and we will answer within 72 hours. You may send any information that supports "
+    "your request. If we say no again, an independent reviewer can look at your case."
+)
+APPEAL_OTHER = (
+    "If you disagree with this decision, you or your prescriber may appeal. Send your appeal "
+    "within 180 days of the date of this letter, in writing or by phone, with any information "
+    "that supports it. If waiting could seriously harm your health, ask for an expedited "
+    "appeal and we will answer within 72 hours. You also have the right to an external review "
+    "by an independent organisation after our appeal decision."
+)
+
+
+def _appeal_rights(request: PriorAuthRequest) -> str:
+    medicare = (LineOfBusiness.PART_D, LineOfBusiness.MEDICARE_ADVANTAGE)
+    return APPEAL_MEDICARE if request.line_of_business in medicare else APPEAL_OTHER
+
+
+def _facts(request: PriorAuthRequest) -> Table:
+    member = request.member
+    return Table(
+        header=("", ""),
+        rows=[
+            ("Request", request.number),
+            ("Type", request.get_request_type_display()),
+            ("Member", f"{member.first_name} {member.last_name} (ID {member.member_id})"),
+            ("Drug", f"{request.drug.name} (RXCUI {request.drug.rxcui})"),
+            ("Prescriber", f"{request.prescriber.name} (NPI {request.prescriber.npi})"),
+            ("Coverage", request.get_line_of_business_display()),
+            ("Received", f"{timezone.localtime(request.received_at):%B %d, %Y %H:%M %Z}"),
+        ],
+        widths=(1, 3),
+    )
+
+
+def _document(request: PriorAuthRequest, kind: str) -> Document:
+    addressee = [request.prescriber.name, f"NPI {request.prescriber.npi}"]
+    today = timezone.localdate()
+    drug = request.drug.name
+    if kind == Letter.Kind.APPROVAL:
+        blocks: list[str | Table] = [
+            f"We approved coverage of {drug}.",
+            f"The approval is valid from {request.approval_start:%B %d, %Y} through "
+            f"{request.approval_end:%B %d, %Y}. Fill the prescription as usual during that time.",
+            _facts(request),
+        ]
+        title = f"Coverage approved: {drug}"
+    elif kind == Letter.Kind.DENIAL:
+        blocks = [
+            f"We cannot approve coverage of {drug}.",
+            "# Why we said no",
+            request.denial_reason,
+            _facts(request),
+            "# Your right to appeal",
+            _appeal_rights(request),
+        ]
+        title = f"Coverage denied: {drug}"
+    else:
+        blocks = [
+            f"Before we can decide on coverage of {drug}, we need more information from you.",
+            "# What we need",
+            request.information_requested,
+            "Please send it by replying to this letter, by fax or by phone, quoting "
+            f"{request.number}.",
+            _facts(request),
+        ]
+        title = f"More information needed: {drug}"
+    return Document(
+        title=title,
+        issued_on=today,
+        sender=SENDER,
+        addressee=addressee,
+        reference=request.number,
+        blocks=blocks,
+    )
+
+
+def letter_render(request: PriorAuthRequest, kind: str) -> bytes:
+    return render_pdf(_document(request, kind))
+
+
+def letter_file_name(request: PriorAuthRequest, kind: str, on: date) -> str:
+    return f"{request.number}-{kind}-{on:%Y%m%d}.pdf"

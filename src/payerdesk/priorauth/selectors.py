@@ -1,0 +1,197 @@
+"""Read queries for the prior authorization pages, API and reports."""
+
+from dataclasses import dataclass
+from threading import Lock
+
+from django.db.models import Q, QuerySet
+
+from payerdesk.core.errors import ErrorCode, InvalidInput, NotFound
+from payerdesk.core.models import User
+from payerdesk.core.roles import Role, has_role
+from payerdesk.priorauth.criteria import Criteria
+from payerdesk.priorauth.models import (
+    CriteriaSet,
+    Drug,
+    FormularyDrug,
+    FormularyVersion,
+    Prescriber,
+    PriorAuthRequest,
+)
+
+SEARCH_LIMIT = 50
+
+
+def current_formulary() -> FormularyVersion | None:
+    return FormularyVersion.objects.order_by("-imported_at", "-id").first()
+
+
+@dataclass(frozen=True)
+class DrugHit:
+    rxcui: str
+    name: str
+    ndc: str
+    tier: int | None
+    prior_authorization: bool
+    step_therapy: bool
+    quantity_limit: bool
+    quantity_limit_text: str
+    on_formulary: bool
+    has_criteria: bool
+
+
+def _ql_text(row: FormularyDrug) -> str:
+    if not row.quantity_limit:
+        return ""
+    amount = f"{row.quantity_limit_amount.normalize():f}" if row.quantity_limit_amount else "?"
+    return f"{amount} per {row.quantity_limit_days or '?'} days"
+
+
+def drug_search(query: str) -> list[DrugHit]:
+    """Drugs by name (part of it), RXCUI or NDC, with their current formulary status."""
+    text = query.strip()
+    if not text:
+        return []
+    formulary = current_formulary()
+    rows = FormularyDrug.objects.filter(formulary=formulary).select_related("drug")
+    drugs = Drug.objects.all()
+    if text.isdigit():
+        rows = rows.filter(Q(drug__rxcui=text) | Q(ndc=text.zfill(11) if len(text) > 8 else text))
+        drugs = drugs.filter(rxcui=text)
+    else:
+        rows = rows.filter(drug__name__icontains=text)
+        drugs = drugs.filter(name__icontains=text)
+    with_criteria = set(
+        CriteriaSet.objects.values_list("drug_rows__rxcui", flat=True).exclude(
+            drug_rows__rxcui__isnull=True
+        )
+    )
+    hits = [
+        DrugHit(
+            rxcui=row.drug.rxcui,
+            name=row.drug.name,
+            ndc=row.ndc,
+            tier=row.tier,
+            prior_authorization=row.prior_authorization,
+            step_therapy=row.step_therapy,
+            quantity_limit=row.quantity_limit,
+            quantity_limit_text=_ql_text(row),
+            on_formulary=True,
+            has_criteria=row.drug.rxcui in with_criteria,
+        )
+        for row in rows.order_by("drug__name", "ndc")[:SEARCH_LIMIT]
+    ]
+    listed = {hit.rxcui for hit in hits}
+    on_formulary = set(
+        FormularyDrug.objects.filter(formulary=formulary).values_list("drug__rxcui", flat=True)
+    )
+    for drug in drugs.order_by("name")[:SEARCH_LIMIT]:
+        if drug.rxcui not in listed and drug.rxcui not in on_formulary:
+            hits.append(
+                DrugHit(
+                    rxcui=drug.rxcui,
+                    name=drug.name,
+                    ndc="",
+                    tier=None,
+                    prior_authorization=False,
+                    step_therapy=False,
+                    quantity_limit=False,
+                    quantity_limit_text="",
+                    on_formulary=False,
+                    has_criteria=drug.rxcui in with_criteria,
+                )
+            )
+    return hits[:SEARCH_LIMIT]
+
+
+def drug_resolve(code: str, *, field: str = "drug") -> Drug:
+    """A drug by RXCUI, or by an 11-digit NDC of the current formulary."""
+    text = code.strip().replace("-", "")
+    drug = Drug.objects.filter(rxcui=text).first() if text else None
+    if drug is None and len(text) == 11 and text.isdigit():
+        row = (
+            FormularyDrug.objects.filter(formulary=current_formulary(), ndc=text)
+            .select_related("drug")
+            .first()
+        )
+        drug = row.drug if row else None
+    if drug is None:
+        raise InvalidInput(
+            ErrorCode.INVALID, f"No drug with RXCUI or NDC {code!r} is known.", field=field
+        )
+    return drug
+
+
+def formulary_row(drug: Drug) -> FormularyDrug | None:
+    return (
+        FormularyDrug.objects.filter(formulary=current_formulary(), drug=drug)
+        .order_by("ndc")
+        .first()
+    )
+
+
+def criteria_for(rxcui: str) -> CriteriaSet | None:
+    """The newest version of the criteria set that covers the drug."""
+    for candidate in CriteriaSet.objects.filter(drug_rows__rxcui=rxcui).order_by("-version", "-id"):
+        newest = CriteriaSet.objects.filter(code=candidate.code).order_by("-version").first()
+        if newest is not None and newest.pk == candidate.pk:
+            return candidate
+    return None
+
+
+_compiled: dict[tuple[int, str], Criteria] = {}
+_compiled_lock = Lock()
+
+
+def compiled(criteria: CriteriaSet) -> Criteria:
+    """One compiled Criteria per criteria version in this process (versions never change)."""
+    key = (criteria.pk, criteria.sha256)
+    found = _compiled.get(key)
+    if found is None:
+        with _compiled_lock:
+            found = _compiled.get(key)
+            if found is None:
+                found = Criteria.load(criteria.questionnaire, criteria.decision)
+                _compiled[key] = found
+    return found
+
+
+def prescriber_get(npi: str) -> Prescriber | None:
+    return Prescriber.objects.filter(npi=npi).first()
+
+
+def is_provider(user: User) -> bool:
+    return has_role(user, Role.PROVIDER)
+
+
+def requests_visible_to(user: User) -> QuerySet[PriorAuthRequest]:
+    """Staff who may read requests see all (one national queue); a provider sees only
+    the requests of the NPIs they act for."""
+    rows = PriorAuthRequest.objects.select_related(
+        "member__group", "prescriber", "drug", "work_item__queue", "work_item__assignee"
+    )
+    if not user.is_authenticated or not user.is_active:
+        return rows.none()
+    if user.has_perm("priorauth.view_priorauthrequest"):
+        return rows
+    if is_provider(user):
+        return rows.filter(prescriber__portal_users=user)
+    return rows.none()
+
+
+def request_get(*, user: User, request_id: int) -> PriorAuthRequest:
+    found = requests_visible_to(user).filter(pk=request_id).first()
+    if found is None:
+        raise NotFound(ErrorCode.NOT_FOUND, f"Request PA-{request_id} does not exist.")
+    return found
+
+
+def open_duplicate(*, member_id: int, drug_id: int) -> PriorAuthRequest | None:
+    from payerdesk.priorauth.models import OPEN_STATUSES
+
+    return (
+        PriorAuthRequest.objects.filter(
+            member_id=member_id, drug_id=drug_id, status__in=OPEN_STATUSES
+        )
+        .order_by("received_at", "id")
+        .first()
+    )

@@ -1,0 +1,649 @@
+"""Every change to prior authorization data: one business action, one transaction.
+
+Requests from every door (guided form, REST, FHIR, fax) go through
+`prior_auth_submit`, so they are checked, decided and recorded the same way. The
+system approves when the criteria say so and otherwise refers to a pharmacist; only
+a pharmacist denies.
+"""
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from django.core.files.base import ContentFile
+from django.db import transaction
+from django.utils import timezone
+
+from payerdesk.core.errors import Conflict, ErrorCode, InvalidInput, NotFound, NotPermitted
+from payerdesk.core.models import Queue, TimelineEvent, User, WorkItem
+from payerdesk.core.notifications import notice_email_on_commit
+from payerdesk.core.services import work_item_attach, work_item_create
+from payerdesk.core.uploads import sniff_attachment
+from payerdesk.groups.selectors import member_lookup
+from payerdesk.priorauth import letters, rules, selectors
+from payerdesk.priorauth.criteria import AnswerError, Criteria, CriteriaError, DecisionError
+from payerdesk.priorauth.formulary import FormularyError, drug_names_read, formulary_read
+from payerdesk.priorauth.models import (
+    Channel,
+    CriteriaDrug,
+    CriteriaSet,
+    Decision,
+    Drug,
+    FormularyDrug,
+    FormularyVersion,
+    Letter,
+    LineOfBusiness,
+    Prescriber,
+    PriorAuthRequest,
+    RequestType,
+    Status,
+    Urgency,
+)
+from payerdesk.priorauth.work import PRIOR_AUTH
+
+INTAKE_QUEUE = "coverage-review"
+REVIEW_QUEUE = "pharmacist-review"
+DEFAULT_APPROVAL_DAYS = 365
+MAX_APPROVAL_DAYS = 730
+MIN_DENIAL_REASON = 30
+NO_CRITERIA = "No approval criteria are on file for this drug: clinical review needed."
+Event = TimelineEvent.Event
+
+
+def _invalid(message: str, field: str) -> InvalidInput:
+    return InvalidInput(ErrorCode.INVALID, message, field=field)
+
+
+# --- formulary ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FormularyImport:
+    formulary: FormularyVersion
+    created: bool
+
+    @property
+    def message(self) -> str:
+        version = self.formulary
+        if not self.created:
+            return (
+                f"This file was already imported as {version} on "
+                f"{timezone.localtime(version.imported_at):%Y-%m-%d %H:%M}: nothing changed."
+            )
+        return f"Imported {version}: {version.drug_count} drug rows."
+
+
+def formulary_import(
+    *,
+    actor: User | None,
+    formulary_name: str,
+    formulary_content: bytes,
+    names_name: str,
+    names_content: bytes,
+) -> FormularyImport:
+    """Import a CMS basic formulary file and its drug names as a new version.
+
+    The same formulary file twice changes nothing. `actor` is None from the CLI.
+    """
+    if actor is not None and not actor.has_perm("priorauth.add_formularyversion"):
+        raise NotPermitted("Only an administrator imports formularies.")
+    digest = hashlib.sha256(formulary_content).hexdigest()
+    existing = FormularyVersion.objects.filter(sha256=digest).first()
+    if existing is not None:
+        return FormularyImport(existing, created=False)
+    try:
+        names = drug_names_read(names_name, names_content)
+    except FormularyError as error:
+        raise _invalid(error.message, "names_file") from None
+    try:
+        rows = formulary_read(formulary_name, formulary_content)
+    except FormularyError as error:
+        raise _invalid(error.message, "formulary_file") from None
+    for row in rows:
+        if row.rxcui not in names:
+            raise _invalid(
+                f"{formulary_name}, line {row.line}, column RXCUI: {row.rxcui} has no name "
+                f"in {names_name}",
+                "formulary_file",
+            )
+    with transaction.atomic():
+        first = rows[0]
+        version = FormularyVersion.objects.create(
+            formulary_id=first.formulary_id,
+            formulary_version=first.formulary_version,
+            contract_year=first.contract_year,
+            file_name=formulary_name[:200],
+            sha256=digest,
+            names_sha256=hashlib.sha256(names_content).hexdigest(),
+            drug_count=len(rows),
+            imported_by=actor,
+        )
+        drugs = _drugs_upsert({row.rxcui: names[row.rxcui] for row in rows})
+        FormularyDrug.objects.bulk_create(
+            FormularyDrug(
+                formulary=version,
+                drug=drugs[row.rxcui],
+                ndc=row.ndc,
+                tier=row.tier,
+                quantity_limit=row.quantity_limit,
+                quantity_limit_amount=row.quantity_limit_amount,
+                quantity_limit_days=row.quantity_limit_days,
+                prior_authorization=row.prior_authorization,
+                step_therapy=row.step_therapy,
+            )
+            for row in rows
+        )
+        # Names of drugs not on this formulary are kept too: exceptions ask for them.
+        _drugs_upsert(names)
+    return FormularyImport(version, created=True)
+
+
+def _drugs_upsert(names: dict[str, str]) -> dict[str, Drug]:
+    existing = {drug.rxcui: drug for drug in Drug.objects.filter(rxcui__in=list(names))}
+    changed = []
+    for rxcui, name in names.items():
+        drug = existing.get(rxcui)
+        if drug is None:
+            existing[rxcui] = Drug.objects.create(rxcui=rxcui, name=name)
+        elif drug.name != name:
+            drug.name = name
+            changed.append(drug)
+    Drug.objects.bulk_update(changed, ["name"])
+    return existing
+
+
+# --- criteria ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CriteriaUpload:
+    criteria: CriteriaSet
+    created: bool
+
+
+def _json(text: str | bytes, field: str) -> Any:
+    try:
+        return json.loads(text)
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        where = ""
+        if isinstance(error, json.JSONDecodeError):
+            where = f" at line {error.lineno}, column {error.colno}"
+        raise _invalid(f"{field} is not valid JSON{where}: {error}", field) from None
+
+
+def criteria_upload(
+    *,
+    actor: User | None,
+    code: str,
+    title: str,
+    rxcuis: list[str],
+    questionnaire: str | bytes,
+    decision: str | bytes,
+) -> CriteriaUpload:
+    """Store a new version of the criteria for a drug or drug group, once checked.
+
+    The same questionnaire and decision again for the same code change nothing.
+    """
+    if actor is not None and not actor.has_perm("priorauth.add_criteriaset"):
+        raise NotPermitted("Only an administrator uploads criteria.")
+    slug = code.strip().lower()
+    if not slug or not all(c.isalnum() or c in "-_" for c in slug):
+        raise _invalid("The code is letters, digits and hyphens, e.g. glp1-t2d.", "code")
+    if not title.strip():
+        raise _invalid("Give the criteria a title.", "title")
+    wanted = sorted({rxcui.strip() for rxcui in rxcuis if rxcui.strip()})
+    if not wanted:
+        raise _invalid("Name at least one drug (RXCUI) the criteria apply to.", "rxcuis")
+    known = set(Drug.objects.filter(rxcui__in=wanted).values_list("rxcui", flat=True))
+    unknown = [rxcui for rxcui in wanted if rxcui not in known]
+    if unknown:
+        raise _invalid(f"Unknown RXCUI(s): {', '.join(unknown)}.", "rxcuis")
+    questionnaire_json = _json(questionnaire, "questionnaire")
+    decision_json = _json(decision, "decision")
+    try:
+        Criteria.load(questionnaire_json, decision_json)
+    except CriteriaError as error:
+        field = (
+            "decision" if error.where.lower().startswith(("decision", "jdm")) else "questionnaire"
+        )
+        raise _invalid(f"{error.where}: {error.message}", field) from None
+    canonical = json.dumps([questionnaire_json, decision_json, wanted], sort_keys=True)
+    digest = hashlib.sha256(canonical.encode()).hexdigest()
+    with transaction.atomic():
+        latest = (
+            CriteriaSet.objects.select_for_update().filter(code=slug).order_by("-version").first()
+        )
+        if latest is not None and latest.sha256 == digest:
+            return CriteriaUpload(latest, created=False)
+        criteria = CriteriaSet.objects.create(
+            code=slug,
+            version=(latest.version + 1) if latest else 1,
+            title=title.strip()[:200],
+            rxcuis=wanted,
+            questionnaire=questionnaire_json,
+            decision=decision_json,
+            sha256=digest,
+            uploaded_by=actor,
+        )
+        CriteriaDrug.objects.bulk_create(
+            CriteriaDrug(criteria=criteria, rxcui=rxcui) for rxcui in wanted
+        )
+    return CriteriaUpload(criteria, created=True)
+
+
+# --- prescribers -------------------------------------------------------------------------
+
+
+def npi_check(npi: str, field: str = "prescriber_npi") -> str:
+    text = npi.strip()
+    if not rules.npi_is_valid(text):
+        raise _invalid(
+            f"{text!r} is not a valid NPI: ten digits with a Luhn check digit (prefix 80840).",
+            field,
+        )
+    return text
+
+
+def prescriber_register(*, actor: User | None, npi: str, name: str, email: str = "") -> Prescriber:
+    if actor is not None and not actor.has_perm("priorauth.add_prescriber"):
+        raise NotPermitted("Only an administrator registers prescribers.")
+    number = npi_check(npi, "npi")
+    if not name.strip():
+        raise _invalid("Give the prescriber's name.", "name")
+    prescriber, _ = Prescriber.objects.update_or_create(
+        npi=number, defaults={"name": name.strip()[:120], "email": email.strip()}
+    )
+    return prescriber
+
+
+def provider_link(*, actor: User | None, user: User, npi: str) -> Prescriber:
+    """Let a provider user act for an NPI and see its requests."""
+    if actor is not None and not actor.has_perm("priorauth.change_prescriber"):
+        raise NotPermitted("Only an administrator links provider users.")
+    prescriber = selectors.prescriber_get(npi_check(npi, "npi"))
+    if prescriber is None:
+        raise _invalid(f"No prescriber with NPI {npi} is registered.", "npi")
+    prescriber.portal_users.add(user)
+    return prescriber
+
+
+# --- intake ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Fax:
+    name: str
+    content: bytes
+
+
+def _jsonable(answers: dict[str, object]) -> dict[str, object]:
+    out: dict[str, object] = {}
+    for key, value in answers.items():
+        if isinstance(value, Decimal):
+            out[key] = str(value)
+        elif isinstance(value, date):
+            out[key] = value.isoformat()
+        else:
+            out[key] = value
+    return out
+
+
+class AnswersInvalid(InvalidInput):
+    """Answers refused: every (linkId, message) at once, so a form can mark each question."""
+
+    def __init__(self, errors: list[tuple[str, str]]) -> None:
+        message = "; ".join(f"{link_id}: {text}" for link_id, text in errors)
+        super().__init__(ErrorCode.INVALID, message, field=f"answers.{errors[0][0]}")
+        self.errors = errors
+
+
+def answers_clean(criteria: Criteria | None, answers: dict[str, object]) -> dict[str, object]:
+    """Typed answers, or InvalidInput naming each question that is wrong and why."""
+    if criteria is None:
+        if answers:
+            raise AnswersInvalid(
+                [(key, "no such question (this drug has no criteria questions)") for key in answers]
+            )
+        return {}
+    try:
+        return criteria.clean(answers)
+    except AnswerError as error:
+        raise AnswersInvalid(error.errors) from None
+
+
+def _choice(
+    value: str, choices: type[LineOfBusiness] | type[Urgency] | type[Channel], field: str
+) -> str:
+    if value not in choices.values:
+        raise _invalid(f"{value!r} is not one of {', '.join(choices.values)}.", field)
+    return value
+
+
+def _may_submit(actor: User, prescriber: Prescriber) -> None:
+    if actor.has_perm("priorauth.add_priorauthrequest"):
+        return
+    if selectors.is_provider(actor) and prescriber.portal_users.filter(pk=actor.pk).exists():
+        return
+    if selectors.is_provider(actor):
+        raise NotPermitted(f"You do not act for NPI {prescriber.npi}.")
+    raise NotPermitted("Your role does not take prior authorization requests.")
+
+
+def prior_auth_submit(
+    *,
+    actor: User,
+    member_id: str,
+    prescriber_npi: str,
+    drug: str,
+    urgency: str,
+    line_of_business: str,
+    channel: str,
+    answers: dict[str, object],
+    group_number: str | None = None,
+    supporting_statement: str = "",
+    claim_identifier: str = "",
+    fax: Fax | None = None,
+) -> PriorAuthRequest:
+    """Take a request from any channel, record it and decide it when the criteria allow."""
+    npi = npi_check(prescriber_npi)
+    prescriber = selectors.prescriber_get(npi)
+    if prescriber is None:
+        raise _invalid(f"No prescriber with NPI {npi} is registered.", "prescriber_npi")
+    _may_submit(actor, prescriber)
+    _choice(urgency, Urgency, "urgency")
+    _choice(line_of_business, LineOfBusiness, "line_of_business")
+    _choice(channel, Channel, "channel")
+    member = member_lookup(member_id=member_id, group_number=group_number)
+    found = selectors.drug_resolve(drug)
+    row = selectors.formulary_row(found)
+    criteria_set = selectors.criteria_for(found.rxcui)
+    criteria = selectors.compiled(criteria_set) if criteria_set else None
+    cleaned = answers_clean(criteria, answers)
+    if fax is not None:
+        sniff_attachment(fax.name, fax.content)
+    request_type = RequestType.PRIOR_AUTH if row is not None else RequestType.EXCEPTION
+    statement = supporting_statement.strip()
+    now = timezone.now()
+    with transaction.atomic():
+        request = PriorAuthRequest(
+            request_type=request_type,
+            member=member,
+            prescriber=prescriber,
+            drug=found,
+            formulary_drug=row,
+            urgency=urgency,
+            line_of_business=line_of_business,
+            channel=channel,
+            answers=_jsonable(cleaned),
+            criteria=criteria_set,
+            received_at=now,
+            supporting_statement=statement,
+            statement_received_at=now if statement else None,
+            duplicate_of=selectors.open_duplicate(member_id=member.pk, drug_id=found.pk),
+            claim_identifier=claim_identifier[:100],
+            submitted_by=actor,
+        )
+        waiting = request_type == RequestType.EXCEPTION and not statement
+        request.work_item = _open_item(request, waiting=waiting)
+        request.status = Status.AWAITING_STATEMENT if waiting else Status.IN_REVIEW
+        request.save()
+        _event(
+            request.work_item,
+            actor,
+            Event.CREATED,
+            f"{request.get_request_type_display()} received by {request.get_channel_display()}"
+            + (f"; duplicate of {request.duplicate_of.number}" if request.duplicate_of else ""),
+            request=request.pk,
+            channel=channel,
+            duplicate_of=request.duplicate_of_id,
+        )
+        if fax is not None:
+            work_item_attach(
+                actor=actor,
+                item_id=request.work_item.pk,
+                upload=ContentFile(fax.content, name=fax.name),
+            )
+        if not waiting:
+            _start_clock(request, now)
+            _determine(request, criteria, cleaned)
+    return request
+
+
+def _queue(slug: str) -> Queue:
+    queue = Queue.objects.filter(slug=slug).select_related("sla_policy").first()
+    if queue is None:
+        raise Conflict(ErrorCode.INVALID, f"No {slug!r} queue is configured.", field="queue")
+    return queue
+
+
+def _open_item(request: PriorAuthRequest, *, waiting: bool) -> WorkItem:
+    clock = rules.clock_for(
+        line_of_business=request.line_of_business,
+        urgency=request.urgency,
+        start=request.received_at,
+    )
+    item = work_item_create(
+        actor=None,
+        kind=PRIOR_AUTH.code,
+        # Titles show in every list: the drug and the clock, never the member.
+        title=f"{request.get_request_type_display()}: {request.drug.name} "
+        f"({request.get_line_of_business_display()}, {request.get_urgency_display()})",
+        queue=_queue(INTAKE_QUEUE),
+        priority=2 if request.urgency == Urgency.EXPEDITED else 3,
+        due_at=clock.due_at,
+    )
+    item.status = "awaiting_statement" if waiting else "in_review"
+    item.escalate_at = clock.escalate_at
+    item.save(update_fields=["status", "escalate_at"])
+    return item
+
+
+def _start_clock(request: PriorAuthRequest, start: datetime) -> None:
+    clock = rules.clock_for(
+        line_of_business=request.line_of_business, urgency=request.urgency, start=start
+    )
+    request.clock_start, request.due_at = start, clock.due_at
+    item = request.work_item
+    item.due_at, item.escalate_at = clock.due_at, clock.escalate_at
+    item.save(update_fields=["due_at", "escalate_at"])
+    request.save(update_fields=["clock_start", "due_at"])
+
+
+def _event(item: WorkItem, actor: User | None, event: str, summary: str, **data: Any) -> None:
+    TimelineEvent.objects.create(
+        work_item=item, actor=actor, event=event, summary=summary[:300], data=data
+    )
+
+
+def _item_status(request: PriorAuthRequest, actor: User | None, status: str, reason: str) -> None:
+    item = request.work_item
+    previous = item.status
+    item.status = status
+    item.closed_at = timezone.now() if PRIOR_AUTH.is_closed(status) else None
+    item.save(update_fields=["status", "closed_at"])
+    _event(
+        item,
+        actor,
+        Event.STATUS_CHANGED,
+        f"{PRIOR_AUTH.status_label(previous)} → {PRIOR_AUTH.status_label(status)}: {reason}",
+        previous=previous,
+        status=status,
+    )
+
+
+def _determine(
+    request: PriorAuthRequest, criteria: Criteria | None, cleaned: dict[str, object]
+) -> None:
+    if criteria is None:
+        _refer(request, [NO_CRITERIA])
+        return
+    try:
+        decision = criteria.decide(cleaned)
+    except DecisionError as error:
+        # A criteria set that misbehaves never decides: a pharmacist does.
+        _refer(request, [f"The criteria could not be evaluated ({error}): clinical review needed."])
+        return
+    if decision.outcome == "approve":
+        _approve(request, actor=None, days=int(decision.approval_days or DEFAULT_APPROVAL_DAYS))
+    else:
+        _refer(request, list(decision.unmet) or ["The criteria did not approve."])
+
+
+def _refer(request: PriorAuthRequest, unmet: list[str]) -> None:
+    request.status, request.unmet = Status.IN_REVIEW, unmet
+    request.save(update_fields=["status", "unmet"])
+    item = request.work_item
+    queue = _queue(REVIEW_QUEUE)
+    if item.queue_id != queue.pk:
+        item.queue = queue
+        item.save(update_fields=["queue"])
+    _item_status(request, None, "in_review", "referred to pharmacist review: " + "; ".join(unmet))
+
+
+def _approve(request: PriorAuthRequest, *, actor: User | None, days: int) -> None:
+    today = timezone.localdate()
+    request.status, request.decision = Status.APPROVED, Decision.APPROVED
+    request.automatic = actor is None
+    request.approval_start, request.approval_end = today, today + timedelta(days=days - 1)
+    request.decided_at, request.decided_by = timezone.now(), actor
+    request.save()
+    how = "automatically: the answers meet the criteria" if actor is None else f"by {actor}"
+    _item_status(request, actor, "approved", f"approved {how}, through {request.approval_end}")
+    _letter(request, Letter.Kind.APPROVAL)
+
+
+def _letter(request: PriorAuthRequest, kind: str) -> Letter:
+    content = letters.letter_render(request, kind)
+    today = timezone.localdate()
+    letter = Letter.objects.create(
+        request=request,
+        kind=kind,
+        file_name=letters.letter_file_name(request, kind, today),
+        content=content,
+        sha256=hashlib.sha256(content).hexdigest(),
+        sent_to=request.prescriber.email,
+    )
+    label = Letter.Kind(kind).label
+    notice_email_on_commit(
+        [request.prescriber.email],
+        f"{request.number}: {label} for {request.drug.name}",
+        f"Dear {request.prescriber.name},\n\nThe {label.lower()} letter for prior authorization "
+        f"request {request.number} ({request.drug.name}) is attached.\n\npayerdesk Coverage Review",
+        (letter.file_name, "application/pdf", content),
+    )
+    return letter
+
+
+# --- after intake ------------------------------------------------------------------------
+
+
+def _locked(request_id: int) -> PriorAuthRequest:
+    found = (
+        PriorAuthRequest.objects.select_for_update(of=("self",))
+        .select_related("member", "prescriber", "drug", "work_item__queue")
+        .filter(pk=request_id)
+        .first()
+    )
+    if found is None:
+        raise NotFound(ErrorCode.NOT_FOUND, f"Request PA-{request_id} does not exist.")
+    return found
+
+
+def _require_pharmacist(actor: User, action: str) -> None:
+    if not actor.has_perm("priorauth.decide_priorauthrequest"):
+        raise NotPermitted(f"Only a pharmacist may {action} a request.")
+
+
+def _require_undecided(request: PriorAuthRequest) -> None:
+    if request.status in (Status.APPROVED, Status.DENIED):
+        raise Conflict(
+            ErrorCode.ITEM_CLOSED,
+            f"{request.number} is already {request.get_status_display().lower()}.",
+        )
+    if request.status == Status.AWAITING_STATEMENT:
+        raise Conflict(
+            ErrorCode.TRANSITION_NOT_ALLOWED,
+            f"{request.number} waits for the prescriber's supporting statement.",
+        )
+
+
+def prior_auth_approve(
+    *, actor: User, request_id: int, approval_days: int = DEFAULT_APPROVAL_DAYS
+) -> PriorAuthRequest:
+    _require_pharmacist(actor, "approve")
+    if not 1 <= approval_days <= MAX_APPROVAL_DAYS:
+        raise _invalid(f"Approve for 1 to {MAX_APPROVAL_DAYS} days.", "approval_days")
+    with transaction.atomic():
+        request = _locked(request_id)
+        _require_undecided(request)
+        _approve(request, actor=actor, days=approval_days)
+    return request
+
+
+def prior_auth_deny(*, actor: User, request_id: int, reason: str) -> PriorAuthRequest:
+    """Deny, by a pharmacist only, with a reason specific enough to appeal against."""
+    _require_pharmacist(actor, "deny")
+    text = reason.strip()
+    if len(text) < MIN_DENIAL_REASON:
+        raise _invalid(
+            f"Give the specific reason (at least {MIN_DENIAL_REASON} characters): which "
+            "criterion is not met and what the record shows.",
+            "reason",
+        )
+    with transaction.atomic():
+        request = _locked(request_id)
+        _require_undecided(request)
+        request.status, request.decision, request.denial_reason = (
+            Status.DENIED,
+            Decision.DENIED,
+            text,
+        )
+        request.automatic = False
+        request.decided_at, request.decided_by = timezone.now(), actor
+        request.save()
+        _item_status(request, actor, "denied", f"denied by {actor}")
+        _letter(request, Letter.Kind.DENIAL)
+    return request
+
+
+def prior_auth_pend(*, actor: User, request_id: int, information: str) -> PriorAuthRequest:
+    """Ask the prescriber for more information; the request stays with the pharmacist."""
+    _require_pharmacist(actor, "pend")
+    text = information.strip()
+    if not text:
+        raise _invalid("Say what information the prescriber should send.", "information")
+    with transaction.atomic():
+        request = _locked(request_id)
+        _require_undecided(request)
+        request.status, request.information_requested = Status.PENDED, text
+        request.save(update_fields=["status", "information_requested"])
+        _item_status(request, actor, "pended", f"more information requested by {actor}")
+        _letter(request, Letter.Kind.MORE_INFORMATION)
+    return request
+
+
+def prior_auth_statement_add(*, actor: User, request_id: int, statement: str) -> PriorAuthRequest:
+    """Record the prescriber's supporting statement of an exception; its clock starts now."""
+    text = statement.strip()
+    if not text:
+        raise _invalid("The supporting statement is empty.", "statement")
+    with transaction.atomic():
+        request = _locked(request_id)
+        _may_submit(actor, request.prescriber)
+        if request.status != Status.AWAITING_STATEMENT:
+            raise Conflict(
+                ErrorCode.TRANSITION_NOT_ALLOWED,
+                f"{request.number} is not waiting for a supporting statement.",
+            )
+        now = timezone.now()
+        request.supporting_statement, request.statement_received_at = text, now
+        request.save(update_fields=["supporting_statement", "statement_received_at"])
+        _event(request.work_item, actor, Event.NOTE_ADDED, "Supporting statement received")
+        _start_clock(request, now)
+        criteria = selectors.compiled(request.criteria) if request.criteria else None
+        cleaned = criteria.clean(request.answers) if criteria else {}
+        _determine(request, criteria, cleaned)
+    return request

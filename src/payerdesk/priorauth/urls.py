@@ -1,0 +1,24 @@
+from django.urls import path
+
+from payerdesk.priorauth import views
+
+app_name = "priorauth"
+
+urlpatterns = [
+    path("requests/", views.request_list, name="requests"),
+    path("requests/new/", views.request_new, name="request-new"),
+    path("requests/new/questions", views.request_questions, name="request-questions"),
+    path("requests/<int:request_id>/", views.request_detail, name="request-detail"),
+    path("requests/<int:request_id>/approve", views.request_approve, name="request-approve"),
+    path("requests/<int:request_id>/deny", views.request_deny, name="request-deny"),
+    path("requests/<int:request_id>/pend", views.request_pend, name="request-pend"),
+    path("requests/<int:request_id>/statement", views.request_statement, name="request-statement"),
+    path(
+        "requests/<int:request_id>/letters/<int:letter_id>",
+        views.letter_download,
+        name="request-letter",
+    ),
+    path("drugs/", views.drug_search, name="drugs"),
+    path("formulary/", views.formulary_import, name="formulary-import"),
+    path("criteria/", views.criteria_upload, name="criteria-upload"),
+]

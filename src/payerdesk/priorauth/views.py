@@ -1,0 +1,417 @@
+"""Prior authorization pages. Thin: forms parse, services act, selectors read.
+
+Providers (an outside role) reach only the request list, their requests and letters;
+every other page is for staff whose role holds the page's permission.
+"""
+
+from collections.abc import Callable
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.forms import Form
+from django.http import Http404, HttpResponse, QueryDict
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from payerdesk.core import selectors as core_selectors
+from payerdesk.core.access import log_record_view
+from payerdesk.core.errors import InvalidInput, NotFound, NotPermitted, ServiceError
+from payerdesk.core.models import AccessLogEntry, User
+from payerdesk.core.views import StaffRequest, is_htmx, staff_required
+from payerdesk.priorauth import selectors, services
+from payerdesk.priorauth.forms import (
+    ApproveForm,
+    CriteriaUploadForm,
+    DenyForm,
+    DrugSearchForm,
+    FormularyImportForm,
+    IntakeForm,
+    PendForm,
+    StatementForm,
+)
+from payerdesk.priorauth.models import CriteriaSet, FormularyVersion, PriorAuthRequest, Status
+
+RECORD_TYPE = "prior_auth_request"
+PAGE_SIZE = 50
+
+
+def _require_perm(request: StaffRequest, permission: str) -> None:
+    if not request.user.has_perm(permission):
+        raise PermissionDenied("Your role does not open this page.")
+
+
+def _reader(request: StaffRequest) -> User:
+    user = request.user
+    if not (user.has_perm("priorauth.view_priorauthrequest") or selectors.is_provider(user)):
+        raise PermissionDenied("Your role does not see prior authorization requests.")
+    return user
+
+
+def _log(request: StaffRequest, pa: PriorAuthRequest, action: str = "view") -> None:
+    log_record_view(
+        request,
+        request.user,
+        record_type=RECORD_TYPE,
+        record_id=str(pa.pk),
+        channel=AccessLogEntry.Channel.WEB,
+        action=action,
+    )
+
+
+def _get(request: StaffRequest, request_id: int) -> PriorAuthRequest:
+    try:
+        return selectors.request_get(user=request.user, request_id=request_id)
+    except NotFound:
+        raise Http404(f"Request PA-{request_id} does not exist") from None
+
+
+# --- lists and the request page ------------------------------------------------------------
+
+
+@require_GET
+@login_required
+def request_list(request: StaffRequest) -> HttpResponse:
+    user = _reader(request)
+    rows = selectors.requests_visible_to(user).select_related("duplicate_of")
+    status = request.GET.get("status", "open")
+    if status == "open":
+        rows = rows.filter(status__in=[Status.AWAITING_STATEMENT, Status.IN_REVIEW, Status.PENDED])
+    elif status in Status.values:
+        rows = rows.filter(status=status)
+    page = Paginator(rows.order_by("due_at", "-received_at"), PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    for pa in page:
+        _log(request, pa)
+    context = {"page": page, "status": status, "statuses": Status.choices}
+    return render(request, "priorauth/request_list.html", context)
+
+
+def _answer_rows(pa: PriorAuthRequest) -> list[tuple[str, str, object]]:
+    if pa.criteria is None:
+        return [(key, key, value) for key, value in pa.answers.items()]
+    criteria = selectors.compiled(pa.criteria)
+    return [
+        (q.link_id, q.text, pa.answers[q.link_id])
+        for q in criteria.questions
+        if q.link_id in pa.answers
+    ]
+
+
+def _detail_context(request: StaffRequest, pa: PriorAuthRequest, **forms: Form) -> dict[str, Any]:
+    user = request.user
+    decides = user.has_perm("priorauth.decide_priorauthrequest")
+    return {
+        "pa": pa,
+        "answers": _answer_rows(pa),
+        "letters": pa.letters.all(),
+        "timeline": core_selectors.timeline(pa.work_item),
+        "attachments": pa.work_item.attachments.all() if not selectors.is_provider(user) else [],
+        "can_decide": decides and pa.status in (Status.IN_REVIEW, Status.PENDED),
+        "can_add_statement": pa.status == Status.AWAITING_STATEMENT,
+        "approve_form": forms.get("approve_form") or ApproveForm(),
+        "deny_form": forms.get("deny_form") or DenyForm(),
+        "pend_form": forms.get("pend_form") or PendForm(),
+        "statement_form": forms.get("statement_form") or StatementForm(),
+    }
+
+
+@require_GET
+@login_required
+def request_detail(request: StaffRequest, request_id: int) -> HttpResponse:
+    _reader(request)
+    pa = _get(request, request_id)
+    _log(request, pa)
+    return render(request, "priorauth/request_detail.html", _detail_context(request, pa))
+
+
+@require_GET
+@login_required
+def letter_download(request: StaffRequest, request_id: int, letter_id: int) -> HttpResponse:
+    _reader(request)
+    pa = _get(request, request_id)
+    letter = pa.letters.filter(pk=letter_id).first()
+    if letter is None:
+        raise Http404("No such letter")
+    _log(request, pa, action=AccessLogEntry.Action.DOWNLOAD)
+    response = HttpResponse(bytes(letter.content), content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{letter.file_name}"'
+    return response
+
+
+def _act(
+    request: StaffRequest,
+    request_id: int,
+    *,
+    form: Form,
+    form_name: str,
+    action: Callable[[dict[str, Any]], object],
+    done: str,
+) -> HttpResponse:
+    _reader(request)
+    pa = _get(request, request_id)
+    status = 400
+    if form.is_valid():
+        try:
+            action(form.cleaned_data)
+        except NotPermitted as error:
+            raise PermissionDenied(error.message) from None
+        except ServiceError as error:
+            field = error.field if error.field in form.fields else None
+            form.add_error(field, error.message)
+            status = error.http_status
+        else:
+            messages.success(request, done)
+            return redirect("priorauth:request-detail", request_id=request_id)
+    _log(request, pa)
+    context = _detail_context(request, pa, **{form_name: form})
+    return render(request, "priorauth/request_detail.html", context, status=status)
+
+
+@require_POST
+@login_required
+def request_approve(request: StaffRequest, request_id: int) -> HttpResponse:
+    return _act(
+        request,
+        request_id,
+        form=ApproveForm(request.POST),
+        form_name="approve_form",
+        action=lambda data: services.prior_auth_approve(
+            actor=request.user, request_id=request_id, approval_days=data["approval_days"]
+        ),
+        done="Approved: the letter is on the request and the prescriber is notified.",
+    )
+
+
+@require_POST
+@login_required
+def request_deny(request: StaffRequest, request_id: int) -> HttpResponse:
+    return _act(
+        request,
+        request_id,
+        form=DenyForm(request.POST),
+        form_name="deny_form",
+        action=lambda data: services.prior_auth_deny(
+            actor=request.user, request_id=request_id, reason=data["reason"]
+        ),
+        done="Denied: the letter with appeal rights is on the request and sent.",
+    )
+
+
+@require_POST
+@login_required
+def request_pend(request: StaffRequest, request_id: int) -> HttpResponse:
+    return _act(
+        request,
+        request_id,
+        form=PendForm(request.POST),
+        form_name="pend_form",
+        action=lambda data: services.prior_auth_pend(
+            actor=request.user, request_id=request_id, information=data["information"]
+        ),
+        done="Pended: the request for more information went to the prescriber.",
+    )
+
+
+@require_POST
+@login_required
+def request_statement(request: StaffRequest, request_id: int) -> HttpResponse:
+    return _act(
+        request,
+        request_id,
+        form=StatementForm(request.POST),
+        form_name="statement_form",
+        action=lambda data: services.prior_auth_statement_add(
+            actor=request.user, request_id=request_id, statement=data["statement"]
+        ),
+        done="Statement recorded: the clock started and the request was decided or referred.",
+    )
+
+
+# --- the guided intake form ------------------------------------------------------------------
+
+
+def _raw_answers(data: QueryDict) -> dict[str, str]:
+    answers = {}
+    for key in data:
+        value = str(data.get(key, ""))
+        if key.startswith("q_") and value.strip():
+            answers[key[2:]] = value
+    return answers
+
+
+def _questions(data: QueryDict, errors: dict[str, str] | None = None) -> dict[str, Any]:
+    """The drug's questions enabled by the answers so far, for the form."""
+    code = data.get("drug", "").strip()
+    context: dict[str, Any] = {
+        "drug": None,
+        "questions": [],
+        "answers": _raw_answers(data),
+        "errors": errors or {},
+        "drug_error": "",
+        "criteria": None,
+        "branching": set(),
+    }
+    if not code:
+        return context
+    try:
+        drug = selectors.drug_resolve(code)
+    except InvalidInput as error:
+        context["drug_error"] = error.message
+        return context
+    context["drug"] = drug
+    context["formulary_row"] = selectors.formulary_row(drug)
+    criteria_set = selectors.criteria_for(drug.rxcui)
+    if criteria_set is not None:
+        context["criteria"] = criteria_set
+        criteria = selectors.compiled(criteria_set)
+        context["questions"] = criteria.enabled(context["answers"])
+        # Answers other questions depend on re-render the questions when they change.
+        context["branching"] = {
+            condition.question for q in criteria.questions for condition in q.enable_when
+        }
+    return context
+
+
+@require_GET
+@staff_required
+def request_questions(request: StaffRequest) -> HttpResponse:
+    _require_perm(request, "priorauth.add_priorauthrequest")
+    return render(request, "priorauth/partials/questions.html", _questions(request.GET))
+
+
+@require_http_methods(["GET", "POST"])
+@staff_required
+def request_new(request: StaffRequest) -> HttpResponse:
+    _require_perm(request, "priorauth.add_priorauthrequest")
+    if request.method == "GET":
+        form = IntakeForm(initial=request.GET.dict())
+        context = {"form": form, **_questions(request.GET)}
+        return render(request, "priorauth/request_new.html", context)
+    form = IntakeForm(request.POST, request.FILES)
+    if "refresh" in request.POST:
+        context = {"form": IntakeForm(request.POST), **_questions(request.POST)}
+        return render(request, "priorauth/request_new.html", context)
+    errors: dict[str, str] = {}
+    status = 400
+    if form.is_valid():
+        data = form.cleaned_data
+        upload = data["fax"]
+        try:
+            pa = services.prior_auth_submit(
+                actor=request.user,
+                member_id=data["member_id"],
+                group_number=data["group_number"] or None,
+                prescriber_npi=data["prescriber_npi"],
+                drug=data["drug"],
+                urgency=data["urgency"],
+                line_of_business=data["line_of_business"],
+                channel=data["channel"],
+                answers=dict(_raw_answers(request.POST)),
+                supporting_statement=data["supporting_statement"],
+                fax=services.Fax(upload.name, upload.read()) if upload else None,
+            )
+        except NotPermitted as error:
+            raise PermissionDenied(error.message) from None
+        except services.AnswersInvalid as error:
+            errors = dict(reversed(error.errors))
+            form.add_error(None, f"Some answers need attention: {error.message}")
+            status = error.http_status
+        except ServiceError as error:
+            field = error.field if error.field in form.fields else None
+            form.add_error(field, error.message)
+            status = error.http_status
+        else:
+            messages.success(request, f"{pa.number}: {pa.get_status_display()}.")
+            return redirect("priorauth:request-detail", request_id=pa.pk)
+    context = {"form": form, **_questions(request.POST, errors)}
+    return render(request, "priorauth/request_new.html", context, status=status)
+
+
+# --- reference data ----------------------------------------------------------------------------
+
+
+@require_GET
+@staff_required
+def drug_search(request: StaffRequest) -> HttpResponse:
+    _require_perm(request, "priorauth.view_formularydrug")
+    form = DrugSearchForm(request.GET or None)
+    hits = selectors.drug_search(form.cleaned_data["q"]) if form.is_valid() else []
+    context = {"form": form, "hits": hits, "formulary": selectors.current_formulary()}
+    template = "priorauth/partials/drug_hits.html" if is_htmx(request) else "priorauth/drugs.html"
+    return render(request, template, context)
+
+
+@require_http_methods(["GET", "POST"])
+@staff_required
+def formulary_import(request: StaffRequest) -> HttpResponse:
+    _require_perm(request, "priorauth.add_formularyversion")
+    form = FormularyImportForm(request.POST or None, request.FILES or None)
+    status = 200
+    if request.method == "POST":
+        status = 400
+        if form.is_valid():
+            formulary, names = form.cleaned_data["formulary_file"], form.cleaned_data["names_file"]
+            try:
+                result = services.formulary_import(
+                    actor=request.user,
+                    formulary_name=formulary.name,
+                    formulary_content=formulary.read(),
+                    names_name=names.name,
+                    names_content=names.read(),
+                )
+            except ServiceError as error:
+                field = error.field if error.field in form.fields else None
+                form.add_error(field, error.message)
+                status = error.http_status
+            else:
+                messages.success(request, result.message)
+                return redirect("priorauth:formulary-import")
+    versions = FormularyVersion.objects.select_related("imported_by")[:20]
+    return render(
+        request,
+        "priorauth/formulary_import.html",
+        {"form": form, "versions": versions},
+        status=status,
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@staff_required
+def criteria_upload(request: StaffRequest) -> HttpResponse:
+    _require_perm(request, "priorauth.add_criteriaset")
+    form = CriteriaUploadForm(request.POST or None, request.FILES or None)
+    status = 200
+    if request.method == "POST":
+        status = 400
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                result = services.criteria_upload(
+                    actor=request.user,
+                    code=data["code"],
+                    title=data["title"],
+                    rxcuis=data["rxcuis"].split(","),
+                    questionnaire=data["questionnaire"].read(),
+                    decision=data["decision"].read(),
+                )
+            except ServiceError as error:
+                field = error.field if error.field in form.fields else None
+                form.add_error(field, error.message)
+                status = error.http_status
+            else:
+                criteria = result.criteria
+                messages.success(
+                    request,
+                    f"Stored {criteria} for RXCUI {', '.join(criteria.rxcuis)}."
+                    if result.created
+                    else f"Same as {criteria}: nothing changed.",
+                )
+                return redirect("priorauth:criteria-upload")
+    sets = CriteriaSet.objects.select_related("uploaded_by")[:50]
+    return render(
+        request, "priorauth/criteria_upload.html", {"form": form, "sets": sets}, status=status
+    )
