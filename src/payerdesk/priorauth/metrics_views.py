@@ -75,7 +75,7 @@ def metrics_csv(request: StaffRequest) -> HttpResponse:
     report = _report(form)
     if report is None:
         problems = "; ".join(
-            f"{field}: {' '.join(errors)}" for field, errors in form.errors.items()
+            f"{field}: {' '.join(str(e) for e in errors)}" for field, errors in form.errors.items()
         )
         return HttpResponse(problems, status=400, content_type="text/plain; charset=utf-8")
     response = HttpResponse(turnaround_csv(report), content_type="text/csv; charset=utf-8")
