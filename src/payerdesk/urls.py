@@ -14,5 +14,6 @@ urlpatterns = [
     path("api/", api.urls),
     path("groups/", include("payerdesk.groups.urls")),
     path("priorauth/", include("payerdesk.priorauth.urls")),
+    path("fhir/", include("payerdesk.priorauth.fhir_urls")),
     path("", include("payerdesk.core.urls")),
 ]

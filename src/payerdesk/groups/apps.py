@@ -21,3 +21,12 @@ class GroupsConfig(AppConfig):
         for role in (Role.GROUP_ADMIN, Role.SUPERVISOR, Role.ADMIN):
             grant(role, *managing)
         grant(Role.AUDITOR, *(f"groups.view_{model}" for model in models))
+
+    def demo_load(self) -> None:
+        from payerdesk.core.models import User
+        from payerdesk.groups import demo
+
+        demo.load(
+            actor=User.objects.get(username="groupadmin"),
+            employer=User.objects.filter(username="employer").first(),
+        )

@@ -44,3 +44,8 @@ class PriorAuthConfig(AppConfig):
             "priorauth.view_clockrule",
             "priorauth.change_clockrule",
         )
+
+    def demo_load(self) -> None:
+        from payerdesk.priorauth.demo import demo_load
+
+        demo_load()

@@ -28,6 +28,7 @@ INSTALLED_APPS = [
     "payerdesk.core",
     "payerdesk.groups",
     "payerdesk.priorauth",
+    "payerdesk.billing",
 ]
 
 MIDDLEWARE = [
