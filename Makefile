@@ -46,7 +46,7 @@ bench: install
 	$(BIN)/python bench/work_queue.py
 	$(BIN)/python bench/enrollment.py
 	$(BIN)/python bench/billing.py
-	$(BIN)/python bench/priorauth_decisions.py
+	$(BIN)/python bench/priorauth.py
 
 clean:
 	rm -rf $(VENV) var .mypy_cache .ruff_cache

@@ -194,6 +194,8 @@ PAGES: dict[str, tuple[str, dict[str, int]]] = {
     ),
     "priorauth:formulary-import": ("GET", staff(403, admin=200)),
     "priorauth:criteria-upload": ("GET", staff(403, admin=200)),
+    "priorauth:metrics": ("GET", staff(403, auditor=200, supervisor=200, admin=200)),
+    "priorauth:metrics-csv": ("GET", staff(403, auditor=200, supervisor=200, admin=200)),
 }
 
 GROUP_WRITERS = ("groupadmin", "supervisor", "admin")
@@ -448,7 +450,7 @@ class PaScene:
 
 
 @pytest.fixture
-def pa_scene(users, markets) -> PaScene:
+def pa_scene(users, markets, queues) -> PaScene:
     return PaScene(users, markets)
 
 
