@@ -11,6 +11,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import URLPattern, reverse
@@ -22,7 +23,8 @@ from payerdesk.core.models import User, WorkItem
 from payerdesk.core.roles import Role
 from payerdesk.core.urls import urlpatterns as core_urls
 from payerdesk.groups import services as group_services
-from payerdesk.groups.models import Product
+from payerdesk.groups.census import COLUMNS
+from payerdesk.groups.models import ImportJob, Product
 from payerdesk.groups.urls import urlpatterns as groups_urls
 
 SAMPLE_834 = (
@@ -43,6 +45,8 @@ def item_scope(ok: int, *, auditor: int, rep: int | None = None) -> dict[str, in
     return staff(404, rep=ok if rep is None else rep, auditor=auditor, supervisor=ok, admin=ok)
 
 
+# An import job uploaded by groupadmin: the uploader and unscoped readers of members.
+JOB_READERS = dict.fromkeys(["groupadmin", "auditor", "supervisor", "admin"], 200)
 WORKERS_REFUSED = dict.fromkeys(["pharmacist", "groupadmin", "salesadmin", "coordinator"], 403)
 
 GROUP_READERS = dict.fromkeys(["groupadmin", "auditor", "supervisor", "admin"], 200)
@@ -89,6 +93,12 @@ PAGES: dict[str, tuple[str, dict[str, int]]] = {
     "groups:portal": ("GET", {**staff(403), "employer": 200}),
     "groups:portal-group": ("GET", {**staff(403), "employer": 200}),
     "groups:portal-member": ("GET", {**staff(403), "employer": 200}),
+    "groups:census-upload": ("GET", staff(403, groupadmin=200, supervisor=200, admin=200)),
+    # The job was uploaded by groupadmin: who may read the file may read the job.
+    "groups:import-job": (
+        "GET",
+        staff(404, groupadmin=200, auditor=200, supervisor=200, admin=200),
+    ),
 }
 
 # (method, OpenAPI path) -> expected status per staff role; outside roles 403,
@@ -109,6 +119,8 @@ API: dict[tuple[str, str], dict[str, int]] = {
     ("GET", "/api/queues/health"): staff(403, auditor=200, supervisor=200, admin=200),
     # The sample names a group that does not exist here: allowed roles get a located 422.
     ("POST", "/api/enrollment/files"): staff(403, groupadmin=422, supervisor=422, admin=422),
+    ("POST", "/api/census/files"): staff(403, groupadmin=422, supervisor=422, admin=422),
+    ("GET", "/api/import-jobs/{job_id}"): staff(404, **JOB_READERS),
     # No member by that id here: roles that may look get the same 404 as a hidden one.
     ("GET", "/api/eligibility"): staff(404),
     ("GET", "/api/groups"): group_staff(200, auditor=200),
@@ -200,6 +212,8 @@ def _page_request(
         kwargs["slug"] = item.queue.slug
     if url_name.startswith("groups:"):
         kwargs.update({key: groups[key] for key in GROUP_KWARGS.get(name, ())})
+    if name == "import-job":
+        kwargs["job_id"] = ImportJob.objects.values_list("pk", flat=True).get()
     url = reverse(url_name, kwargs=kwargs)
     if method == "GET":
         return client.get(url)
@@ -219,6 +233,12 @@ def _page_request(
         },
     }
     return client.post(url, forms.get(name, {}))
+
+
+def census_sample() -> bytes:
+    """A census naming a group that does not exist here: allowed roles get a located 422."""
+    return (",".join(COLUMNS) + "\n" + "NOGROUP,1,1,employee,A,B,1980-01-01,F,,,,,,,,N,"
+            "life,EMP,,,2026-01-01,\n").encode()  # fmt: skip
 
 
 @pytest.fixture
@@ -252,6 +272,10 @@ def group_scene(users, markets, queues) -> dict[str, object]:
 
 @pytest.fixture
 def scene(users, make_item) -> tuple[WorkItem, int]:
+    job = ImportJob(kind="834", name="a.834", sha256="0" * 64, size=1, state="done",
+                    created_by=users["groupadmin"])  # fmt: skip
+    job.content.save("matrix-job", ContentFile(b"x"), save=False)
+    job.save()
     item = make_item(kind="callback", title="Call back the prescriber")
     attachment = services.work_item_attach(
         actor=users["supervisor"], item_id=item.pk, upload=_pdf()
@@ -300,6 +324,7 @@ def _api_request(client: Client, method: str, path: str, item: WorkItem, groups:
     url = path.replace("{item_id}", str(item.pk)).replace("{slug}", item.queue.slug)
     for key in ("group_number", "plan_id", "member_pk"):
         url = url.replace("{" + key + "}", str(groups[key]))
+    url = url.replace("{job_id}", str(ImportJob.objects.values_list("pk", flat=True).get()))
     if path == "/api/eligibility":
         url += "?member=M1&date=2026-01-01"
     if method == "GET":
@@ -313,6 +338,8 @@ def _api_request(client: Client, method: str, path: str, item: WorkItem, groups:
         return client.post(url, {"file": _pdf()})
     if path.endswith("/enrollment/files"):
         return client.post(url, {"file": SimpleUploadedFile("a.834", SAMPLE_834.read_bytes())})
+    if path.endswith("/census/files"):
+        return client.post(url, {"file": SimpleUploadedFile("c.csv", census_sample())})
     body: dict[str, object] = {}
     if path.endswith("/assign"):
         body = {"assignee": "rep"}

@@ -1,5 +1,6 @@
-"""Group administration over REST: enrollment files, eligibility, groups, plan designs,
-rate tables, members and coverages. Role-scoped like the pages; PHI reads access-logged."""
+"""Group administration over REST: enrollment files (834, census), import jobs,
+eligibility, groups, plan designs, rate tables, members and coverages. Role-scoped like the
+pages; PHI reads access-logged."""
 
 from datetime import date, datetime
 from decimal import Decimal
@@ -12,11 +13,11 @@ from payerdesk.core.access import log_record_view
 from payerdesk.core.api import staff_user
 from payerdesk.core.errors import ErrorCode, InvalidInput, NotPermitted
 from payerdesk.core.models import AccessLogEntry, Market, User
-from payerdesk.groups import selectors, services
-from payerdesk.groups.enrollment import enrollment_834_apply
+from payerdesk.groups import imports, selectors, services
 from payerdesk.groups.models import (
     Coverage,
     EmployerGroup,
+    ImportJob,
     Member,
     PlanDesign,
     Product,
@@ -32,24 +33,87 @@ class EnrollmentResultOut(Schema):
     already_imported: bool
     by_maintenance_type: dict[str, int]
     changes: list[str]
+    audit: bool
+    audit_applied: bool
+    absence_means: str
 
 
-@router.post("/enrollment/files", response=EnrollmentResultOut, summary="Apply an X12 834")
+class CensusResultOut(Schema):
+    name: str
+    dry_run: bool
+    already_imported: bool
+    rows: int
+    members_added: int
+    changes: list[str]
+
+
+class ImportJobOut(Schema):
+    id: int
+    kind: str
+    name: str
+    state: str
+    dry_run: bool
+    apply_audit: bool
+    processed: int
+    total: int
+    result: dict[str, object]
+    error: str
+    status_url: str
+
+
+def _job_out(job: ImportJob) -> ImportJobOut:
+    return ImportJobOut(
+        id=job.pk, kind=job.kind, name=job.name, state=job.state, dry_run=job.dry_run,
+        apply_audit=job.apply_audit, processed=imports.progress_read(job), total=job.total,
+        result=job.result, error=job.error, status_url=f"/api/import-jobs/{job.pk}",
+    )  # fmt: skip
+
+
+def _import(
+    request: HttpRequest, kind: str, file: UploadedFile, dry_run: bool, apply_audit: bool = False
+) -> Status[dict[str, object] | ImportJobOut]:
+    """Small files answer 200 with the result; large ones 202 with the queued job."""
+    options = {
+        "actor": staff_user(request), "kind": kind, "name": file.name or f"upload.{kind}",
+        "content": file.read(), "dry_run": dry_run, "apply_audit": apply_audit,
+    }  # fmt: skip
+    if (file.size or 0) > imports.background_threshold():
+        return Status(202, _job_out(imports.import_job_create(**options)))
+    return Status(200, imports.run_import(**options))
+
+
+@router.post(
+    "/enrollment/files",
+    response={200: EnrollmentResultOut, 202: ImportJobOut},
+    summary="Apply an X12 834",
+)
 def upload_834(
+    request: HttpRequest, file: File[UploadedFile], dry_run: bool = False, apply_audit: bool = False
+) -> Status[dict[str, object] | ImportJobOut]:
+    """Apply an 834 all or nothing; `dry_run=true` reports the changes and applies none. A
+    full (030 audit) file reports its differences; `apply_audit=true` applies them. A large
+    file answers 202 with an import job to poll."""
+    return _import(request, ImportJob.Kind.X834, file, dry_run, apply_audit)
+
+
+@router.post(
+    "/census/files",
+    response={200: CensusResultOut, 202: ImportJobOut},
+    summary="Apply a census (CSV or Excel)",
+)
+def upload_census(
     request: HttpRequest, file: File[UploadedFile], dry_run: bool = False
-) -> EnrollmentResultOut:
-    """Apply an 834 all or nothing; `dry_run=true` reports the changes and applies none."""
+) -> Status[dict[str, object] | ImportJobOut]:
+    """Apply a census all or nothing; errors name the row and column. `dry_run=true`
+    reports the changes and applies none. A large file answers 202 with an import job."""
+    return _import(request, ImportJob.Kind.CENSUS, file, dry_run)
+
+
+@router.get("/import-jobs/{job_id}", response=ImportJobOut, summary="An import job's progress")
+def import_job(request: HttpRequest, job_id: int) -> ImportJobOut:
+    """State, progress and the result or the located error of a background import."""
     user = staff_user(request)
-    result = enrollment_834_apply(
-        actor=user, name=file.name or "upload.834", content=file.read(), dry_run=dry_run
-    )
-    return EnrollmentResultOut(
-        interchange_control_number=result.interchange_control_number,
-        dry_run=result.dry_run,
-        already_imported=result.already_imported,
-        by_maintenance_type=dict(result.by_maintenance_type),
-        changes=result.changes,
-    )
+    return _job_out(imports.import_job_get(user=user, job_id=job_id))
 
 
 class EligibilityQuery(Schema):

@@ -11,6 +11,7 @@ class GroupsConfig(AppConfig):
         NavLink("Groups", "groups:groups", "groups.view_employergroup"),
         NavLink("Eligibility", "groups:eligibility", "groups.view_member"),
         NavLink("834 enrollment", "groups:enrollment-upload", "groups.add_member"),
+        NavLink("Census import", "groups:census-upload", "groups.add_member"),
     )
     # Where an outside role lands after signing in (it has no staff My work).
     landing_pages = {"employer": "groups:portal"}

@@ -134,3 +134,17 @@ class EligibilityForm(forms.Form):
     member = forms.CharField(max_length=30, label="Member id")
     group = forms.CharField(max_length=20, required=False, label="Group number")
     date = _date(label="Date of service")
+
+
+class Enrollment834Form(EnrollmentUploadForm):
+    apply_audit = forms.BooleanField(
+        label="Apply a full (030 audit) file's differences (without it they are only reported)",
+        required=False,
+    )
+
+
+class CensusUploadForm(forms.Form):
+    file = forms.FileField(label="Census file", help_text="CSV (UTF-8) or Excel (.xlsx)")
+    dry_run = forms.BooleanField(
+        label="Dry run: show what would change, apply nothing", required=False, initial=True
+    )

@@ -1,11 +1,13 @@
 from django.urls import path
 
-from payerdesk.groups import views
+from payerdesk.groups import import_views, views
 
 app_name = "groups"
 
 urlpatterns = [
-    path("enrollment/", views.enrollment_upload, name="enrollment-upload"),
+    path("enrollment/", import_views.enrollment_upload, name="enrollment-upload"),
+    path("census/", import_views.census_upload, name="census-upload"),
+    path("imports/<int:job_id>/", import_views.import_job, name="import-job"),
     path("", views.group_list, name="groups"),
     path("new/", views.group_create, name="group-new"),
     path("group/<str:group_number>/", views.group_detail, name="group"),

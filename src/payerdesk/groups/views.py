@@ -1,5 +1,5 @@
-"""Group administration pages: case set-up, members, eligibility, the group contract,
-834 enrollment, and the employer portal (read only)."""
+"""Group administration pages: case set-up, members, eligibility, the group contract and
+the employer portal (read only). The enrollment import pages are in `import_views`."""
 
 from collections.abc import Callable
 from decimal import Decimal
@@ -24,12 +24,10 @@ from payerdesk.core.models import AccessLogEntry, Market, User
 from payerdesk.core.roles import Role, has_role, is_staff_member
 from payerdesk.core.views import StaffRequest, is_htmx, staff_required
 from payerdesk.groups import contract, selectors, services
-from payerdesk.groups.enrollment import enrollment_834_apply
 from payerdesk.groups.forms import (
     AsOfForm,
     CoverageForm,
     EligibilityForm,
-    EnrollmentUploadForm,
     GroupForm,
     GroupSearchForm,
     MemberForm,
@@ -39,37 +37,6 @@ from payerdesk.groups.forms import (
 from payerdesk.groups.models import EmployerGroup, Member, PlanDesign
 
 T = TypeVar("T")
-
-
-@require_http_methods(["GET", "POST"])
-@staff_required
-def enrollment_upload(request: StaffRequest) -> HttpResponse:
-    if not request.user.has_perm("groups.add_member"):
-        raise PermissionDenied("Enrollment is for group administrators")
-    form = EnrollmentUploadForm(request.POST or None, request.FILES or None)
-    result, status = None, 200
-    if request.method == "POST":
-        if form.is_valid():
-            upload = form.cleaned_data["file"]
-            try:
-                result = enrollment_834_apply(
-                    actor=request.user,
-                    name=upload.name,
-                    content=upload.read(),
-                    dry_run=form.cleaned_data["dry_run"],
-                )
-            except NotPermitted as error:
-                form.add_error("file", error.message)
-                status = 403
-            except ServiceError as error:
-                form.add_error("file", error.message)
-                status = error.http_status
-        else:
-            status = 400
-    # A Counter answers 0 for the template's `.items` lookup: hand over plain pairs.
-    counts = sorted(result.by_maintenance_type.items()) if result else []
-    context = {"form": form, "result": result, "counts": counts}
-    return render(request, "groups/enrollment_upload.html", context, status=status)
 
 
 # --- Case set-up, members, eligibility, contract and the employer portal ----------------

@@ -27,6 +27,7 @@ INSTALLED_APPS = [
     "django_tasks_db",
     "payerdesk.core",
     "payerdesk.groups",
+    "payerdesk.billing",
 ]
 
 MIDDLEWARE = [
