@@ -206,3 +206,22 @@ def test_auditors_read_but_do_not_change_and_other_markets_see_nothing(
     assert admin.get(reverse("groups:group", args=["G1001"])).status_code == 404
     assert _rate(admin, term_life, age_min="121", age_max="121").status_code == 404
     assert admin.get(reverse("groups:plan-edit", args=[term_life.pk])).status_code == 404
+
+
+def test_a_plan_with_members_keeps_its_product_and_rate_basis(
+    client_for, users, employee, accident, dental
+):
+    services.coverage_add(
+        actor=users["groupadmin"], member=employee, plan=accident, tier="EMP",
+        benefit_amount=None, start_date=date(2026, 1, 1),
+    )  # fmt: skip
+    url = reverse("groups:plan-edit", args=[accident.pk])
+    form = {**PLAN_FORM, "name": "Accident", "tiers": ["EMP", "ESP", "ECH", "FAM"]}
+    moved = client_for(users["groupadmin"]).post(url, form)  # product: dental
+    assert moved.status_code == 422 and "product" in moved.context["form"].errors
+    rebased = client_for(users["groupadmin"]).post(
+        url, {**form, "product": "accident", "rate_basis": "per_unit", "unit_amount": "1000"}
+    )
+    assert rebased.status_code == 422 and "rate_basis" in rebased.context["form"].errors
+    accident.refresh_from_db()
+    assert (accident.product.code, accident.rate_basis) == ("accident", "tier")

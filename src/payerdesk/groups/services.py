@@ -224,6 +224,14 @@ def _check_plan(
             f"The guaranteed-issue amount {issue} is above the maximum benefit {high}.",
             "guaranteed_issue",
         )
+    moved = plan is not None and (
+        product.pk != plan.product_id or values["rate_basis"] != plan.rate_basis
+    )
+    if moved and plan is not None and plan.coverages.exists():
+        raise _invalid(
+            "Members are covered under this plan: its product and rate basis stay as they are.",
+            "product" if product.pk != plan.product_id else "rate_basis",
+        )
     if plan is not None:
         rated = set(plan.rates.exclude(tier="").values_list("tier", flat=True))
         dropped = sorted(rated - set(tiers))
