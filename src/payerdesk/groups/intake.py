@@ -351,13 +351,28 @@ def _insert_sql(model: type[Member] | type[Coverage], columns: tuple[str, ...]) 
     return f"INSERT INTO {table} ({names}) VALUES ({marks})"  # noqa: S608 - names, not data
 
 
+def _insert(
+    model: type[Member] | type[Coverage], columns: tuple[str, ...], rows: list[tuple[object, ...]]
+) -> None:
+    """PostgreSQL takes the rows by COPY (one stream, no per-row statement); others by
+    executemany. Either way inside the caller's transaction."""
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            names = ", ".join(connection.ops.quote_name(column) for column in columns)
+            table = connection.ops.quote_name(model._meta.db_table)
+            with cursor.cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+        else:
+            cursor.executemany(_insert_sql(model, columns), rows)  # type: ignore[arg-type]
+
+
 def _insert_members(members: list[Member]) -> None:
     """Insert, then read the new primary keys back by (group, member id), which is unique."""
     if not members:
         return
     rows = [tuple(getattr(m, column) for column in _MEMBER_COLUMNS) for m in members]
-    with connection.cursor() as cursor:
-        cursor.executemany(_insert_sql(Member, _MEMBER_COLUMNS), rows)
+    _insert(Member, _MEMBER_COLUMNS, rows)
     by_group: dict[int, dict[str, Member]] = {}
     for member in members:
         by_group.setdefault(member.group_id, {})[member.member_id] = member
@@ -378,8 +393,7 @@ def _insert_coverages(coverages: list[Coverage]) -> None:
         row.member_id = row.member.pk
     rows = [(*(getattr(c, column) for column in _COVERAGE_COLUMNS[:-1]), created)
             for c in coverages]  # fmt: skip
-    with connection.cursor() as cursor:
-        cursor.executemany(_insert_sql(Coverage, _COVERAGE_COLUMNS), rows)
+    _insert(Coverage, _COVERAGE_COLUMNS, rows)
 
 
 def _update_coverages(coverages: list[Coverage]) -> None:
