@@ -6,11 +6,15 @@ in members/s of `payerdesk.edi.read_834` and of pyx12's X12ContextReader walking
 file ten times larger, measured in a fresh process (ru_maxrss).
 
 Targets: >= 100,000 members/s, >= 50x pyx12, peak memory < 100 MB whatever the size.
-The apply figures the issue also names (100,000 members into PostgreSQL and SQLite,
-10,000 changes) need the groups app's importer and are not measured yet.
+Then the apply figures (`bench/enrollment_apply.py`, a fresh database per run, each in
+its own process): a 100,000-member add file into PostgreSQL and into SQLite, and a
+10,000-change file against those members. Targets: <= 30 s (PostgreSQL), <= 60 s
+(SQLite), <= 10 s for the changes. BENCH_DATABASE_URL names the PostgreSQL database,
+dropped and created anew for each run; BENCH_APPLY_RUNS the runs per database (median).
 """
 
 import io
+import json
 import os
 import statistics
 import subprocess
@@ -18,6 +22,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from urllib.parse import urlsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
 
@@ -30,6 +35,12 @@ RUNS = 3
 TARGET_RATE = 100_000
 TARGET_RATIO = 50
 TARGET_MEMORY_MB = 100
+APPLY_RUNS = int(os.environ.get("BENCH_APPLY_RUNS", "3"))
+POSTGRES_URL = os.environ.get(
+    "BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/payerdesk_bench"
+)
+TARGET_APPLY = {"PostgreSQL": 30.0, "SQLite": 60.0}
+TARGET_CHANGES = 10.0
 
 HEADER = (
     "ISA*00*          *00*          *ZZ*PAYERDESKBENCH *ZZ*PAYERDESK      *261123*1200*^*00501"
@@ -53,10 +64,11 @@ MEMBER = (
     "DMG*D8*19{yy:02d}0{m}15*{sex}~\n"
     "HD*021**LIF*TERM LIFE 50K*EMP~\n"
     "DTP*348*D8*20260101~\n"
+    "AMT*FK*50000~\n"
     "HD*021**AH*ACCIDENT*FAM~\n"
     "DTP*348*D8*20260101~\n"
 )
-MEMBER_SEGMENTS = 12
+MEMBER_SEGMENTS = 13
 
 
 def generate(members: int, target: io.TextIOBase) -> None:
@@ -112,6 +124,48 @@ def peak_memory_mb(path: Path) -> float:
     return int(out.stdout.strip()) / 1024
 
 
+def recreate_postgres(url: str) -> None:
+    import psycopg
+
+    parts = urlsplit(url)
+    name = parts.path.lstrip("/")
+    with psycopg.connect(parts._replace(path="/postgres").geturl(), autocommit=True) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.execute(f'CREATE DATABASE "{name}"')
+
+
+def apply_once(database: str, folder: str, run: int) -> dict[str, float]:
+    """One apply run in a fresh process and a fresh database."""
+    if database == "SQLite":
+        url = f"sqlite:///{folder}/apply-{run}.sqlite3"
+    else:
+        url = POSTGRES_URL
+        recreate_postgres(url)
+    environment = {**os.environ, "DATABASE_URL": url, "PAYERDESK_DATA_DIR": folder}
+    script = str(Path(__file__).resolve().parent / "enrollment_apply.py")
+    out = subprocess.run(  # noqa: S603
+        [sys.executable, script], capture_output=True, text=True, check=True, env=environment
+    )
+    figures: dict[str, float] = json.loads(out.stdout.strip().splitlines()[-1])
+    return figures
+
+
+def apply_figures(folder: str) -> None:
+    print(f"834 apply benchmark (median of {APPLY_RUNS}; wall seconds, CPU of the importer)")
+    for database, target in TARGET_APPLY.items():
+        runs = [apply_once(database, folder, run) for run in range(APPLY_RUNS)]
+
+        def median(key: str, runs: list[dict[str, float]] = runs) -> float:
+            return statistics.median(run[key] for run in runs)
+
+        add, change = median("add_seconds"), median("change_seconds")
+        print(f"{database:<11} 100,000 adds {add:6.1f} s (CPU {median('add_cpu_seconds'):5.1f})  "
+              f"target <= {target:.0f} s: {verdict(add <= target)}")  # fmt: skip
+        print(f"{database:<11} 10,000 changes {change:4.1f} s "
+              f"(CPU {median('change_cpu_seconds'):4.1f})  target <= {TARGET_CHANGES:.0f} s: "
+              f"{verdict(change <= TARGET_CHANGES)}")  # fmt: skip
+
+
 def verdict(ok: bool) -> str:
     return "met" if ok else "MISSED"
 
@@ -143,6 +197,7 @@ def main() -> None:
             f"peak memory reading {MEMORY_MEMBERS:,} members ({size_mb:,.0f} MB file): "
             f"{peak:,.0f} MB  target < {TARGET_MEMORY_MB} MB: {verdict(peak < TARGET_MEMORY_MB)}"
         )
+        apply_figures(folder)
 
 
 if __name__ == "__main__":

@@ -15,7 +15,7 @@ from decimal import Decimal, InvalidOperation
 from typing import IO
 
 from payerdesk.edi.errors import X12Error
-from payerdesk.edi.reader import Segment, read_segments
+from payerdesk.edi.reader import Segment, read_batches, widen
 
 # INS03: what is to be done with the member.
 MAINTENANCE_TYPES = {
@@ -127,209 +127,176 @@ class EnrollmentHeader:
         return self.effective or self.created
 
 
-def parse_date(segment: Segment, position: int) -> date:
-    value = segment.get(position)
+def _error(number: int, elements: list[str], message: str, position: int | None = None) -> X12Error:
+    """Errors are the only place a reader builds a `Segment`: it names the place."""
+    return Segment(number, elements[0], widen(list(elements), 12)).error(message, position)
+
+
+_DATES: dict[str, date] = {}  # CCYYMMDD -> date: files repeat the same few dates
+
+
+def _date(number: int, elements: list[str], position: int) -> date:
+    value = elements[position]
+    known = _DATES.get(value)
+    if known is not None:
+        return known
     if len(value) != 8 or not value.isdigit():
-        raise segment.error(f"{value!r} is not a date (CCYYMMDD)", position)
+        raise _error(number, elements, f"{value!r} is not a date (CCYYMMDD)", position)
     try:
-        return date(int(value[:4]), int(value[4:6]), int(value[6:]))
+        parsed = date(int(value[:4]), int(value[4:6]), int(value[6:]))
     except ValueError:
-        raise segment.error(f"{value!r} is not a calendar date", position) from None
+        raise _error(number, elements, f"{value!r} is not a calendar date", position) from None
+    if len(_DATES) > 100_000:
+        _DATES.clear()  # bounded: birth dates are many
+    _DATES[value] = parsed
+    return parsed
 
 
-def _dtp_date(segment: Segment) -> date:
-    qualifier = segment.elements[2]
+def parse_date(segment: Segment, position: int) -> date:
+    return _date(segment.number, segment.elements, position)
+
+
+def _dtp_date(number: int, elements: list[str]) -> date:
+    qualifier = elements[2]
     if qualifier == "D8":
-        return parse_date(segment, 3)
+        known = _DATES.get(elements[3])
+        if known is not None:
+            return known
+        return _date(number, elements, 3)
     if qualifier == "RD8":  # a range: the first date is the one that applies
-        first = Segment(segment.number, segment.id, ["DTP", "", "", segment.elements[3][:8]])
-        return parse_date(first, 3)
-    raise segment.error(f"date format {qualifier!r} is not D8 or RD8", 2)
+        return _date(number, [elements[0], "", "", elements[3][:8]], 3)
+    raise _error(number, elements, f"date format {qualifier!r} is not D8 or RD8", 2)
 
 
-def _choice(segment: Segment, position: int, allowed: dict[str, str] | set[str], what: str) -> str:
-    value = segment.get(position)
+def _choice(
+    number: int, elements: list[str], position: int, allowed: dict[str, str] | set[str],
+    what: str,
+) -> str:  # fmt: skip
+    value = elements[position]
     if value not in allowed:
-        raise segment.error(
-            f"unknown {what} {value!r}; expected one of {', '.join(sorted(allowed))}", position
-        )
+        raise _error(number, elements, f"unknown {what} {value!r}; expected one of "
+                                       f"{', '.join(sorted(allowed))}", position)  # fmt: skip
     return value
 
 
-class _Transaction:
-    """Reads one ST..SE set: the header, then member loops."""
+def _required(number: int, elements: list[str], position: int, what: str) -> str:
+    value = elements[position]
+    if not value:
+        raise _error(number, elements, f"{what} is required", position)
+    return value
 
-    def __init__(self, isa: Segment, st: Segment) -> None:
-        if st.get(1) != "834":
-            raise st.error(f"transaction set {st.get(1)!r} is not an 834", 1)
-        version = st.get(3)
-        if version and version != "005010X220A1":
-            raise st.error(f"implementation guide {version!r}; expected 005010X220A1", 3)
-        self.header = EnrollmentHeader(
-            segment_number=st.number,
-            interchange_control_number=isa.get(13),
-            sender_id=isa.get(6).strip(),
-            receiver_id=isa.get(8).strip(),
-            control_number=st.get(2),
-        )
-        self.member: Member | None = None
-        self.loop = "header"
-        self.header_out = False
 
-    def start_member(self, segment: Segment) -> None:
-        self.member = _member(segment)
-        self.loop = "2000"
+def _header(isa: list[str], number: int, st: list[str]) -> EnrollmentHeader:
+    if st[1] != "834":
+        raise _error(number, st, f"transaction set {st[1]!r} is not an 834", 1)
+    version = st[3]
+    if version and version != "005010X220A1":
+        raise _error(number, st, f"implementation guide {version!r}; expected 005010X220A1", 3)
+    return EnrollmentHeader(
+        segment_number=number, interchange_control_number=isa[13], sender_id=isa[6].strip(),
+        receiver_id=isa[8].strip(), control_number=st[2],
+    )  # fmt: skip
 
-    def close(self) -> Iterator[EnrollmentHeader | Member]:
-        """Yield what is complete: the header (once), then the open member."""
-        if not self.header_out:
-            self.header_out = True
-            yield self.header
-        member, self.member = self.member, None
-        if member is not None:
-            _complete(member)
-            yield member
 
-    def header_segment(self, segment: Segment) -> None:
-        sid = segment.id
-        if sid == "BGN":
-            self.header.purpose = segment.require(1, "BGN01 (purpose)")
-            self.header.reference = segment.elements[2]
-            self.header.created = parse_date(segment, 3) if segment.elements[3] else None
-            self.header.action = segment.elements[8]
-        elif sid == "REF" and segment.elements[1] == "38":
-            self.header.master_policy = segment.elements[2]
-        elif sid == "N1" and segment.elements[1] == "P5":
-            self.header.sponsor_name, self.header.sponsor_id = (
-                segment.elements[2],
-                segment.elements[4],
-            )
-        elif sid == "N1" and segment.elements[1] == "IN":
-            self.header.payer_id = segment.elements[4]
-        elif sid == "DTP" and segment.elements[1] in {"007", "303"}:
-            self.header.effective = _dtp_date(segment)
-
-    def member_segment(self, member: Member, segment: Segment) -> None:
-        # The hot path of an import: the commonest segments are tested first.
-        sid, loop = segment.id, self.loop
-        if sid == "DTP":
-            if loop == "2300":
-                _coverage_date(member.coverages[-1], segment)
-            elif loop == "2000":
-                _member_date(member, segment)
-        elif sid == "HD":
-            member.coverages.append(_coverage(segment))
-            self.loop = "2300"
-        elif sid == "NM1":
-            self.loop = _nm1_loop(segment, loop)
-            if self.loop == "2100A":
-                _name(member, segment)
-        elif sid in _LOOP_STARTS:
-            self.loop = _LOOP_STARTS[sid]
-        elif sid == "AMT" and loop == "2300":
-            _coverage_amount(member.coverages[-1], segment)
-        elif loop == "2000":
-            if sid == "REF":
-                _member_reference(member, segment)
-        elif loop == "2100A":
-            _loop_2100a(member, segment)
+def _header_segment(header: EnrollmentHeader, number: int, el: list[str]) -> None:
+    sid = el[0]
+    if sid == "BGN":
+        header.purpose = _required(number, el, 1, "BGN01 (purpose)")
+        header.reference = el[2]
+        header.created = _date(number, el, 3) if el[3] else None
+        header.action = el[8]
+    elif sid == "REF" and el[1] == "38":
+        header.master_policy = el[2]
+    elif sid == "N1" and el[1] == "P5":
+        header.sponsor_name, header.sponsor_id = el[2], el[4]
+    elif sid == "N1" and el[1] == "IN":
+        header.payer_id = el[4]
+    elif sid == "DTP" and el[1] in {"007", "303"}:
+        header.effective = _dtp_date(number, el)
 
 
 _LOOP_STARTS = {"DSB": "2200", "LX": "2310", "COB": "2320", "LS": "2700"}
 
 
-def _nm1_loop(segment: Segment, current: str) -> str:
-    entity = segment.elements[1]
-    if entity == "IL":
-        return "2100A"
-    if entity == "70":
-        return "2100B"
-    return "2310" if current in {"2300", "2310"} else "2100"
-
-
-def _member(segment: Segment) -> Member:
-    subscriber = _choice(segment, 1, {"Y", "N"}, "INS01 (subscriber indicator)") == "Y"
+def _member(number: int, el: list[str]) -> Member:
+    indicator, relationship, maintenance = el[1], el[2], el[3]
+    if indicator != "Y" and indicator != "N":
+        _choice(number, el, 1, {"Y", "N"}, "INS01 (subscriber indicator)")
+    if maintenance not in MAINTENANCE_TYPES:
+        _choice(number, el, 3, MAINTENANCE_TYPES, "maintenance type")
     # The guide says a subscriber's INS02 is 18 (self); real files send other codes
     # (the public terminate-subscriber sample has Y with 19), so it is not enforced.
     return Member(
-        segment_number=segment.number,
-        subscriber=subscriber,
-        relationship=segment.require(2, "INS02 (relationship)"),
-        maintenance_type=_choice(segment, 3, MAINTENANCE_TYPES, "maintenance type"),
-        maintenance_reason=segment.elements[4],
-        benefit_status=segment.elements[5],
-        employment_status=segment.elements[8],
-    )
+        number, indicator == "Y", relationship or _required(number, el, 2, "INS02 (relationship)"),
+        maintenance, el[4], el[5], el[8], "", "", "", "", "", "", (), "", "", "", None, "", {}, [],
+    )  # fmt: skip
 
 
-def _member_reference(member: Member, segment: Segment) -> None:
-    qualifier = segment.elements[1]
-    if qualifier == "0F":
-        member.subscriber_id = segment.elements[2] or segment.require(2, "REF02 (subscriber id)")
-    elif qualifier == "1L":
-        member.group_policy_number = segment.elements[2]
-
-
-def _member_date(member: Member, segment: Segment) -> None:
-    qualifier = segment.elements[1] or segment.require(1, "DTP01 (date qualifier)")
-    member.dates[qualifier] = _dtp_date(segment)
-    if qualifier in {"356", "357"}:
-        begin, end = member.dates.get("356"), member.dates.get("357")
+def _member_date(member: Member, number: int, el: list[str]) -> None:
+    qualifier = el[1] or _required(number, el, 1, "DTP01 (date qualifier)")
+    dates = member.dates
+    dates[qualifier] = _dtp_date(number, el)
+    if qualifier == "357" or qualifier == "356":
+        begin, end = dates.get("356"), dates.get("357")
         if begin and end and end < begin:
-            raise segment.error(f"eligibility ends {end} before it begins {begin}", 3)
+            raise _error(number, el, f"eligibility ends {end} before it begins {begin}", 3)
 
 
-def _name(member: Member, segment: Segment) -> None:
-    member.last_name = segment.require(3, "NM103 (last name)")
-    member.first_name = segment.elements[4]
-    member.middle_name = segment.elements[5]
-    member.member_id = segment.elements[9]
-
-
-def _loop_2100a(member: Member, segment: Segment) -> None:
-    sid = segment.id
-    if sid == "N3":
-        member.address_lines = tuple(line for line in segment.elements[1:3] if line)
-    elif sid == "N4":
-        member.city, member.state = segment.elements[1], segment.elements[2]
-        member.postal_code = segment.elements[3]
-    elif sid == "DMG":
-        if segment.elements[1] != "D8":
-            raise segment.error(f"date format {segment.elements[1]!r}; expected D8", 1)
-        member.birth_date = parse_date(segment, 2)
-        member.sex = _choice(segment, 3, SEXES, "sex") if segment.elements[3] else ""
-
-
-def _coverage(segment: Segment) -> Coverage:
+def _coverage(number: int, el: list[str]) -> Coverage:
     return Coverage(
-        segment_number=segment.number,
-        maintenance_type=_choice(segment, 1, COVERAGE_MAINTENANCE_TYPES, "coverage maintenance"),
-        insurance_line=segment.require(3, "HD03 (insurance line)"),
-        plan_description=segment.elements[4],
-        coverage_level=segment.elements[5],
+        segment_number=number,
+        maintenance_type=_choice(number, el, 1, COVERAGE_MAINTENANCE_TYPES, "coverage maintenance"),
+        insurance_line=el[3] or _required(number, el, 3, "HD03 (insurance line)"),
+        plan_description=el[4],
+        coverage_level=el[5],
     )
 
 
-def _coverage_date(coverage: Coverage, segment: Segment) -> None:
-    qualifier = segment.elements[1]
+def _coverage_date(coverage: Coverage, number: int, el: list[str]) -> None:
+    qualifier = el[1]
     if qualifier == "348":
-        coverage.begin = _dtp_date(segment)
+        coverage.begin = _dtp_date(number, el)
     elif qualifier == "349":
-        coverage.end = _dtp_date(segment)
+        coverage.end = _dtp_date(number, el)
+    else:
+        return
     if coverage.begin and coverage.end and coverage.end < coverage.begin:
-        raise segment.error(f"coverage ends {coverage.end} before it begins {coverage.begin}", 3)
+        raise _error(
+            number, el, f"coverage ends {coverage.end} before it begins {coverage.begin}", 3
+        )
 
 
-def _coverage_amount(coverage: Coverage, segment: Segment) -> None:
-    qualifier = _choice(segment, 1, AMOUNT_QUALIFIERS, "amount qualifier")
-    value = segment.require(2, "AMT02 (amount)")
+_AMOUNTS: dict[str, Decimal] = {}  # AMT02 -> Decimal: benefit amounts repeat
+
+
+def _coverage_amount(coverage: Coverage, number: int, el: list[str]) -> None:
+    qualifier, value = el[1], el[2]
+    known = _AMOUNTS.get(value)
+    if known is not None and qualifier in AMOUNT_QUALIFIERS:
+        coverage.amounts[qualifier] = known
+        return
+    _choice(number, el, 1, AMOUNT_QUALIFIERS, "amount qualifier")
+    _required(number, el, 2, "AMT02 (amount)")
     try:
         amount = Decimal(value)
     except InvalidOperation:
         amount = Decimal("NaN")
     if not amount.is_finite() or amount < 0 or "e" in value.lower():
-        raise segment.error(f"{value!r} is not an amount", 2)
+        raise _error(number, el, f"{value!r} is not an amount", 2)
+    if len(_AMOUNTS) > 10_000:
+        _AMOUNTS.clear()
+    _AMOUNTS[value] = amount
     coverage.amounts[qualifier] = amount
+
+
+def _demographics(member: Member, number: int, el: list[str]) -> None:
+    if el[1] != "D8":
+        raise _error(number, el, f"date format {el[1]!r}; expected D8", 1)
+    member.birth_date = _DATES.get(el[2]) or _date(number, el, 2)
+    sex = el[3]
+    if sex and sex not in SEXES:
+        _choice(number, el, 3, SEXES, "sex")
+    member.sex = sex
 
 
 def _complete(member: Member) -> None:
@@ -347,31 +314,100 @@ def read_834(source: IO[bytes] | IO[str]) -> Iterator[EnrollmentHeader | Member]
 
     The envelope is checked as the file is read, so the last item may be followed by
     an error about the trailer: apply nothing until the iterator is exhausted.
+
+    One loop over element lists (`read_batches`): a member's segments are handled
+    inline, the commonest first, and a `Segment` is built only to report an error.
     """
-    isa: Segment | None = None
-    transaction: _Transaction | None = None
-    for segment in read_segments(source):
-        sid = segment.id
-        if transaction is not None:
-            member = transaction.member
-            if member is not None and sid not in _MEMBER_BOUNDARIES:
-                transaction.member_segment(member, segment)
-            elif sid == "INS":
-                yield from transaction.close()
-                transaction.start_member(segment)
+    isa: list[str] = []
+    header: EnrollmentHeader | None = None  # the open transaction set's
+    header_out = True
+    member: Member | None = None
+    coverage: Coverage | None = None
+    loop = ""
+    for first, batch in read_batches(source):
+        number = first - 1
+        for el in batch:
+            number += 1
+            sid = el[0]
+            if member is not None:
+                if sid == "DTP":
+                    if len(el) < 4:
+                        widen(el, 4)
+                    if loop == "2300":
+                        _coverage_date(coverage, number, el)  # type: ignore[arg-type]
+                    elif loop == "2000":
+                        _member_date(member, number, el)
+                    continue
+                if sid == "HD":
+                    coverage = _coverage(number, widen(el, 6) if len(el) < 6 else el)
+                    member.coverages.append(coverage)
+                    loop = "2300"
+                    continue
+                if sid == "REF":
+                    if len(el) < 3:
+                        widen(el, 3)
+                    if loop == "2000":
+                        if el[1] == "0F":
+                            member.subscriber_id = el[2] or _required(
+                                number, el, 2, "REF02 (subscriber id)"
+                            )
+                        elif el[1] == "1L":
+                            member.group_policy_number = el[2]
+                    continue
+                if sid == "NM1":
+                    if len(el) < 10:
+                        widen(el, 10)
+                    entity = el[1]
+                    if entity == "IL":
+                        loop = "2100A"
+                        member.last_name = el[3] or _required(number, el, 3, "NM103 (last name)")
+                        member.first_name, member.middle_name = el[4], el[5]
+                        member.member_id = el[9]
+                    elif entity == "70":
+                        loop = "2100B"
+                    else:
+                        loop = "2310" if loop == "2300" or loop == "2310" else "2100"
+                    continue
+                if loop == "2100A":
+                    if len(el) < 4:
+                        widen(el, 4)
+                    if sid == "N3":
+                        first_line, second_line = el[1], el[2]
+                        member.address_lines = (
+                            (first_line, second_line) if second_line
+                            else (first_line,) if first_line else ()
+                        )  # fmt: skip
+                    elif sid == "N4":
+                        member.city, member.state, member.postal_code = el[1], el[2], el[3]
+                    elif sid == "DMG":
+                        _demographics(member, number, el)
+                if sid == "AMT" and loop == "2300":
+                    _coverage_amount(coverage, number, widen(el, 3))  # type: ignore[arg-type]
+                elif sid in _LOOP_STARTS:
+                    loop = _LOOP_STARTS[sid]
+                if sid != "INS" and sid != "SE":
+                    continue
+                if not member.subscriber_id or not member.last_name:
+                    _complete(member)  # raises
+                yield member
+                member = None
+            if sid == "INS":
+                if header is None:
+                    raise _error(number, el, "INS outside a transaction set")
+                if not header_out:
+                    header_out = True
+                    yield header
+                member, coverage, loop = _member(number, widen(el, 9)), None, "2000"
             elif sid == "SE":
-                yield from transaction.close()
-                transaction = None
-            else:
-                transaction.header_segment(segment)
-        elif sid == "ST":
-            assert isa is not None  # read_segments checks the nesting
-            transaction = _Transaction(isa, segment)
-        elif sid == "ISA":
-            isa = segment
-
-
-_MEMBER_BOUNDARIES = frozenset({"INS", "SE"})
+                if not header_out and header is not None:
+                    yield header
+                header, header_out = None, True
+            elif header is not None:
+                _header_segment(header, number, widen(el, 9))
+            elif sid == "ST":
+                header, header_out = _header(isa, number, widen(el, 4)), False
+            elif sid == "ISA":
+                isa = widen(el, 17)
 
 
 @dataclass(frozen=True)

@@ -12,8 +12,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from typing import TypeVar
 
+from django.db import connection
 from django.db.models import Q
+from django.db.models.base import ModelState
+from django.utils import timezone
 
 from payerdesk.core.errors import ErrorCode, InvalidInput
 from payerdesk.core.models import User
@@ -33,6 +37,21 @@ MEMBER_FIELDS = (
     "first_name", "last_name", "birth_date", "sex", "address_line1", "address_line2", "city",
     "state", "postal_code", "hire_date", "employment_class", "tobacco", "relationship",
 )  # fmt: skip
+
+
+TIERS = frozenset(Tier.values)
+_Row = TypeVar("_Row", Member, Coverage)
+
+
+def _build(model: type[_Row], related: dict[str, object], **values: object) -> _Row:
+    """A new, unsaved instance with every column given by attname, built without
+    `Model.__init__` (its per-field checks cost most of an import's time; these models
+    have no post_init receivers). `related` caches the related objects, saved or not."""
+    instance = model.__new__(model)
+    instance._state = ModelState()
+    instance.__dict__.update(values, id=None)
+    instance._state.fields_cache.update(related)
+    return instance
 
 
 def refused(where: str, message: str) -> InvalidInput:
@@ -202,11 +221,12 @@ class Batch:
                     person.where,
                     f"dependent of subscriber {person.subscriber_id}, who is not enrolled",
                 )
-        member = Member(
-            group=group, employee=employee, subscriber_id=person.subscriber_id,
-            member_id=person.member_id, relationship=person.relationship,
-            first_name=person.first_name, last_name=person.last_name,
-            birth_date=person.birth_date, sex=person.sex or "U",
+        member = _build(
+            Member, {"group": group, "employee": employee},
+            group_id=group.pk, employee_id=employee.pk if employee else None,
+            subscriber_id=person.subscriber_id, member_id=person.member_id,
+            relationship=person.relationship, first_name=person.first_name,
+            last_name=person.last_name, birth_date=person.birth_date, sex=person.sex or "U",
             address_line1=person.address_line1, address_line2=person.address_line2,
             city=person.city, state=person.state, postal_code=person.postal_code,
             hire_date=person.hire_date, employment_class=person.employment_class,
@@ -245,7 +265,7 @@ class Batch:
                 f"{plan.name} on {start}",
             )  # fmt: skip
         tier = coverage.tier or Tier.EMPLOYEE
-        if tier not in Tier.values:
+        if tier not in TIERS:
             raise refused(coverage.where, f"coverage level {tier!r} is not one of "
                                           f"{', '.join(Tier.values)}")  # fmt: skip
         try:
@@ -257,10 +277,12 @@ class Batch:
         except rating.RatingError as error:
             where = coverage.field_where.get(error.field, coverage.where)
             raise refused(where, error.message) from None
-        row = Coverage(
-            member=member, plan=plan, tier=tier, benefit_amount=coverage.benefit,
-            start_date=start, monthly_premium=rated.monthly_premium, rated_age=rated.age,
-            rated_tobacco=rated.tobacco,
+        row = _build(
+            Coverage, {"member": member, "plan": plan},
+            member_id=member.pk, plan_id=plan.pk, tier=tier, benefit_amount=coverage.benefit,
+            start_date=start, end_date=None, status=CoverageStatus.ACTIVE,
+            monthly_premium=rated.monthly_premium, rated_age=rated.age,
+            rated_tobacco=rated.tobacco, created_at=None,
         )  # fmt: skip
         self.coverages(member).append(row)
         self.pending.coverages.append(row)
@@ -287,22 +309,98 @@ class Batch:
         point at them), new coverages, then the updated rows."""
         pending, self.pending = self.pending, _Pending()
         employees = [m for m in pending.members if m.employee is None]
-        Member.objects.bulk_create(employees, batch_size=500)
-        Member.objects.bulk_create([m for m in pending.members if m.employee], batch_size=500)
-        for row in pending.coverages:
-            row.member = row.member  # picks up the member's new primary key
-        Coverage.objects.bulk_create(pending.coverages, batch_size=500)
+        _insert_members(employees)
+        for member in pending.members:
+            if member.employee is not None:
+                member.employee_id = member.employee.pk
+        _insert_members([m for m in pending.members if m.employee is not None])
+        _insert_coverages(pending.coverages)
         by_fields: dict[tuple[str, ...], list[Member]] = {}
         for member, names in pending.member_updates.values():
             by_fields.setdefault(tuple(sorted(names)), []).append(member)
         for fields, members in by_fields.items():
             Member.objects.bulk_update(members, fields, batch_size=500)
-        if pending.coverage_updates:
-            Coverage.objects.bulk_update(
-                list(pending.coverage_updates.values()), ["status", "end_date"], batch_size=500
-            )
+        _update_coverages(list(pending.coverage_updates.values()))
 
     def forget(self) -> None:
         """Drop the chunk's cached members and rows (they are stored; memory stays flat)."""
         self.members.clear()
         self.rows.clear()
+
+
+# ---- writing -------------------------------------------------------------------------
+# Plain parameterised SQL, executemany: the ORM's bulk_create spends most of an import's
+# time preparing values field by field. The columns are the models' own, listed here.
+
+_MEMBER_COLUMNS = (
+    "group_id", "employee_id", "subscriber_id", "member_id", "relationship", "first_name",
+    "last_name", "birth_date", "sex", "address_line1", "address_line2", "city", "state",
+    "postal_code", "hire_date", "employment_class", "tobacco",
+)  # fmt: skip
+_COVERAGE_COLUMNS = (
+    "member_id", "plan_id", "tier", "benefit_amount", "start_date", "end_date", "status",
+    "monthly_premium", "rated_age", "rated_tobacco", "created_at",
+)  # fmt: skip
+
+
+def _insert_sql(model: type[Member] | type[Coverage], columns: tuple[str, ...]) -> str:
+    quote = connection.ops.quote_name
+    names = ", ".join(quote(column) for column in columns)
+    marks = ", ".join(["%s"] * len(columns))
+    table = quote(model._meta.db_table)
+    return f"INSERT INTO {table} ({names}) VALUES ({marks})"  # noqa: S608 - names, not data
+
+
+def _insert(
+    model: type[Member] | type[Coverage], columns: tuple[str, ...], rows: list[tuple[object, ...]]
+) -> None:
+    """PostgreSQL takes the rows by COPY (one stream, no per-row statement); others by
+    executemany. Either way inside the caller's transaction."""
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            names = ", ".join(connection.ops.quote_name(column) for column in columns)
+            table = connection.ops.quote_name(model._meta.db_table)
+            with cursor.cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+        else:
+            cursor.executemany(_insert_sql(model, columns), rows)  # type: ignore[arg-type]
+
+
+def _insert_members(members: list[Member]) -> None:
+    """Insert, then read the new primary keys back by (group, member id), which is unique."""
+    if not members:
+        return
+    rows = [tuple(getattr(m, column) for column in _MEMBER_COLUMNS) for m in members]
+    _insert(Member, _MEMBER_COLUMNS, rows)
+    by_group: dict[int, dict[str, Member]] = {}
+    for member in members:
+        by_group.setdefault(member.group_id, {})[member.member_id] = member
+    for group_id, named in by_group.items():
+        ids = list(named)
+        for start in range(0, len(ids), 900):  # SQLite's bound-parameter limit
+            found = Member.objects.filter(group_id=group_id, member_id__in=ids[start : start + 900])
+            for pk, member_id in found.values_list("pk", "member_id"):
+                named[member_id].pk = pk
+                named[member_id]._state.adding = False
+
+
+def _insert_coverages(coverages: list[Coverage]) -> None:
+    if not coverages:
+        return
+    created = connection.ops.adapt_datetimefield_value(timezone.now())
+    for row in coverages:
+        row.member_id = row.member.pk
+    rows = [(*(getattr(c, column) for column in _COVERAGE_COLUMNS[:-1]), created)
+            for c in coverages]  # fmt: skip
+    _insert(Coverage, _COVERAGE_COLUMNS, rows)
+
+
+def _update_coverages(coverages: list[Coverage]) -> None:
+    if not coverages:
+        return
+    quote = connection.ops.quote_name
+    table = quote(Coverage._meta.db_table)
+    sql = f"UPDATE {table} SET status = %s, end_date = %s WHERE id = %s"  # noqa: S608
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, [(c.status, c.end_date, c.pk) for c in coverages])
