@@ -134,7 +134,7 @@ def test_approving_a_referral_applies_it_and_closes_the_item(users, covered, ter
     item = approved.work_item
     assert item is not None
     item.refresh_from_db()
-    assert item.status == "approved" and item.closed_at is not None
+    assert item.status == "applied" and item.closed_at is not None
     last = TimelineEvent.objects.filter(work_item=item).last()
     assert last is not None and last.data["reason"] == "EOI ok"
     with pytest.raises(Conflict, match="already applied"):

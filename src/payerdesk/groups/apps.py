@@ -7,7 +7,13 @@ class GroupsConfig(AppConfig):
     name = "payerdesk.groups"
     label = "groups"
     verbose_name = "Group and worksite administration"
-    nav_links = (NavLink("834 enrollment", "groups:enrollment-upload", "groups.add_member"),)
+    nav_links = (
+        NavLink("834 enrollment", "groups:enrollment-upload", "groups.add_member"),
+        NavLink("Policy changes", "groups:changes", "groups.view_member"),
+        NavLink(
+            "Underwriting rules", "groups:underwriting-rules", "groups.view_underwritingruleset"
+        ),
+    )
 
     def ready(self) -> None:
         from payerdesk.core.roles import Role, grant

@@ -651,7 +651,7 @@ def policy_change_approve(*, actor: User, change_id: int, note: str = "") -> Pol
         quote = policy_change_quote(
             member=member, request=_request_of(change), channel=change.channel
         )
-        _close_item(change.work_item, actor, "approved", note.strip())
+        _close_item(change.work_item, actor, "applied", note.strip())
         change.decided_by, change.decided_at = actor, timezone.now()
         change.save(update_fields=["decided_by", "decided_at"])
         _apply(change, quote, actor)
