@@ -45,6 +45,7 @@ test: install lint browser
 bench: install
 	$(BIN)/python bench/work_queue.py
 	$(BIN)/python bench/enrollment.py
+	$(BIN)/python bench/billing.py
 
 clean:
 	rm -rf $(VENV) var .mypy_cache .ruff_cache

@@ -11,22 +11,28 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import URLPattern, reverse
 from django.utils import timezone
 
 from payerdesk.api import api
+from payerdesk.billing.urls import urlpatterns as billing_urls
 from payerdesk.core import services
 from payerdesk.core.models import User, WorkItem
 from payerdesk.core.roles import Role
 from payerdesk.core.urls import urlpatterns as core_urls
+from payerdesk.groups import services as group_services
 from payerdesk.groups import underwriting
+from payerdesk.groups.census import COLUMNS
+from payerdesk.groups.models import ImportJob, Product
 from payerdesk.groups.urls import urlpatterns as groups_urls
 
 SAMPLE_834 = (
     Path(__file__).resolve().parents[3] / "shared/samples/x12/834/enroll-employee-managed-care.834"
 )
+SAMPLE_820 = Path(__file__).resolve().parents[3] / "shared/samples/x12/820/sample_820_01.txt"
 STAFF = ["rep", "pharmacist", "groupadmin", "salesadmin", "coordinator", "auditor",
          "supervisor", "admin"]  # fmt: skip
 OUTSIDE = ["employer", "provider"]
@@ -42,12 +48,33 @@ def item_scope(ok: int, *, auditor: int, rep: int | None = None) -> dict[str, in
     return staff(404, rep=ok if rep is None else rep, auditor=auditor, supervisor=ok, admin=ok)
 
 
+# An import job uploaded by groupadmin: the uploader and unscoped readers of members.
+JOB_READERS = dict.fromkeys(["groupadmin", "auditor", "supervisor", "admin"], 200)
 WORKERS_REFUSED = dict.fromkeys(["pharmacist", "groupadmin", "salesadmin", "coordinator"], 403)
 
-# route name -> (method, expected status per staff role); outside roles get 403 and
-# anonymous users the login page on every one of them.
+GROUP_READERS = dict.fromkeys(["groupadmin", "auditor", "supervisor", "admin"], 200)
+
+
+def group_staff(ok: int, *, auditor: int = 403) -> dict[str, int]:
+    """Group pages: group administrators (of the group's market), supervisors and admins
+    act; auditors read; the other staff roles have no group screens."""
+    return staff(403, groupadmin=ok, supervisor=ok, admin=ok, auditor=auditor)
+
+
+# route name -> (method, expected status per role); outside roles get 403 unless the
+# entry names them, and anonymous users the login page on every one of them.
+def billing(ok: int, *, auditor: int = 403) -> dict[str, int]:
+    """Group administrators, supervisors and administrators; auditors read."""
+    return staff(403, groupadmin=ok, supervisor=ok, admin=ok, auditor=auditor)
+
+
+MISSING = 999999  # billing routes are tried on records that do not exist: 404 when allowed
+BILLING_API = ("/api/remittances", "/api/variances", "/api/refunds", "/api/reversals",
+               "/api/reconciliation")  # fmt: skip
+
 PAGES: dict[str, tuple[str, dict[str, int]]] = {
-    "core:my-work": ("GET", staff(200)),
+    # An employer administrator's home is the employer portal.
+    "core:my-work": ("GET", {**staff(200), "employer": 302}),
     "core:work-items": ("GET", staff(200)),
     "core:queues": ("GET", staff(200)),
     "core:work-item": ("GET", item_scope(200, auditor=200)),
@@ -61,10 +88,44 @@ PAGES: dict[str, tuple[str, dict[str, int]]] = {
     "core:queue-claim-next": ("POST", staff(302, auditor=403, **WORKERS_REFUSED)),
     "core:queue-health": ("GET", staff(403, auditor=200, supervisor=200, admin=200)),
     "groups:enrollment-upload": ("GET", staff(403, groupadmin=200, supervisor=200, admin=200)),
-    # Policy changes: the change sits in group G-MATRIX (Tri-State), referred to underwriting.
-    "groups:changes": ("GET", staff(403, groupadmin=200, auditor=200, supervisor=200, admin=200)),
-    "groups:change": ("GET", staff(403, groupadmin=200, auditor=200, supervisor=200, admin=200)),
-    "groups:change-new": ("GET", staff(403, groupadmin=200, supervisor=200, admin=200)),
+    "groups:groups": ("GET", group_staff(200, auditor=200)),
+    "groups:group-new": ("POST", group_staff(302)),
+    "groups:group": ("GET", group_staff(200, auditor=200)),
+    "groups:setup-step": ("POST", group_staff(302)),
+    "groups:plan-new": ("POST", group_staff(302)),
+    "groups:plan-edit": ("POST", group_staff(302)),
+    "groups:rate-new": ("POST", group_staff(302)),
+    "groups:rate-edit": ("POST", group_staff(302)),
+    "groups:member-new": ("POST", group_staff(302)),
+    "groups:member": ("GET", group_staff(200, auditor=200)),
+    "groups:coverage-new": ("POST", group_staff(302)),
+    # Any staff member may ask; the answer (here a blank form) is scoped like the API's.
+    "groups:eligibility": ("GET", staff(200)),
+    "groups:contract": ("GET", {**group_staff(200, auditor=200), "employer": 200}),
+    "groups:portal": ("GET", {**staff(403), "employer": 200}),
+    "groups:portal-group": ("GET", {**staff(403), "employer": 200}),
+    "groups:portal-member": ("GET", {**staff(403), "employer": 200}),
+    "groups:census-upload": ("GET", staff(403, groupadmin=200, supervisor=200, admin=200)),
+    # The job was uploaded by groupadmin: who may read the file may read the job.
+    "groups:import-job": (
+        "GET",
+        staff(404, groupadmin=200, auditor=200, supervisor=200, admin=200),
+    ),
+    "billing:remittances": ("GET", billing(200, auditor=200)),
+    "billing:remittance-upload": ("POST", billing(400)),  # no file: the form says so
+    "billing:payment-create": ("POST", billing(400)),
+    "billing:remittance": ("GET", billing(404, auditor=404)),
+    "billing:variance-resolve": ("POST", billing(404)),
+    "billing:refunds": ("GET", billing(200, auditor=200)),
+    "billing:refund-decide": ("POST", billing(404)),
+    "billing:refunds-export": ("POST", billing(200)),
+    "billing:reconciliation": ("GET", billing(404, auditor=404)),
+    "billing:premium-reverse": ("POST", billing(404)),
+    # Policy changes: the change sits in group G-MATRIX (Tri-State), referred to underwriting;
+    # the employer holds that group's portal.
+    "groups:changes": ("GET", {**group_staff(200, auditor=200), "employer": 200}),
+    "groups:change": ("GET", {**group_staff(200, auditor=200), "employer": 200}),
+    "groups:change-new": ("GET", {**group_staff(200), "employer": 200}),
     "groups:change-approve": (
         "POST",
         staff(404, groupadmin=302, auditor=403, supervisor=302, admin=302),
@@ -73,18 +134,19 @@ PAGES: dict[str, tuple[str, dict[str, int]]] = {
         "POST",
         staff(404, groupadmin=302, auditor=403, supervisor=302, admin=302),
     ),
-    "groups:terminate-member": ("GET", staff(403, groupadmin=200, supervisor=200, admin=200)),
-    "groups:reinstate-member": ("GET", staff(403, groupadmin=200, supervisor=200, admin=200)),
-    "groups:terminate-group": ("GET", staff(403, groupadmin=200, supervisor=200, admin=200)),
-    "groups:reinstate-group": ("GET", staff(403, groupadmin=200, supervisor=200, admin=200)),
-    "groups:underwriting-rules": (
-        "GET",
-        staff(403, groupadmin=200, auditor=200, supervisor=200, admin=200),
-    ),
+    "groups:terminate-member": ("GET", group_staff(200)),
+    "groups:reinstate-member": ("GET", group_staff(200)),
+    "groups:terminate-group": ("GET", group_staff(200)),
+    "groups:reinstate-group": ("GET", group_staff(200)),
+    "groups:underwriting-rules": ("GET", group_staff(200, auditor=200)),
 }
-# Pages the employer group administrator may open for their own group (the portal);
-# every other page refuses the outside roles.
-PORTAL: dict[str, int] = {"groups:changes": 200, "groups:change": 200, "groups:change-new": 200}
+POLICY_KWARGS = {
+    "change": ("change_id",), "change-approve": ("change_id",), "change-decline": ("change_id",),
+    "change-new": ("member_pk",), "terminate-member": ("member_pk",),
+    "reinstate-member": ("member_pk",), "terminate-group": ("group_number",),
+    "reinstate-group": ("group_number",),
+}  # fmt: skip
+POLICY_FORMS = {"change-approve": {}, "change-decline": {"reason": "No evidence received"}}
 
 GROUP_WRITERS = ("groupadmin", "supervisor", "admin")
 GROUP_WRITE = staff(404, groupadmin=200, auditor=403, supervisor=200, admin=200)
@@ -107,8 +169,32 @@ API: dict[tuple[str, str], dict[str, int]] = {
     ("GET", "/api/queues/health"): staff(403, auditor=200, supervisor=200, admin=200),
     # The sample names a group that does not exist here: allowed roles get a located 422.
     ("POST", "/api/enrollment/files"): staff(403, groupadmin=422, supervisor=422, admin=422),
+    ("POST", "/api/census/files"): staff(403, groupadmin=422, supervisor=422, admin=422),
+    ("GET", "/api/import-jobs/{job_id}"): staff(404, **JOB_READERS),
     # No member by that id here: roles that may look get the same 404 as a hidden one.
     ("GET", "/api/eligibility"): staff(404),
+    ("GET", "/api/groups"): group_staff(200, auditor=200),
+    ("POST", "/api/groups"): group_staff(201),
+    ("GET", "/api/groups/{group_number}"): group_staff(200, auditor=200),
+    ("GET", "/api/groups/{group_number}/plans"): group_staff(200, auditor=200),
+    ("POST", "/api/groups/{group_number}/plans"): group_staff(201),
+    ("GET", "/api/plans/{plan_id}/rates"): group_staff(200, auditor=200),
+    ("POST", "/api/plans/{plan_id}/rates"): group_staff(201),
+    ("GET", "/api/groups/{group_number}/members"): group_staff(200, auditor=200),
+    ("POST", "/api/groups/{group_number}/members"): group_staff(201),
+    ("GET", "/api/members/{member_pk}"): group_staff(200, auditor=200),
+    ("GET", "/api/members/{member_pk}/coverages"): group_staff(200, auditor=200),
+    ("POST", "/api/members/{member_pk}/coverages"): group_staff(201),
+    # The 820 sample names no group (no REF*38): allowed roles get a located 422.
+    ("POST", "/api/remittances/files"): billing(422),
+    ("POST", "/api/remittances/payments"): billing(422),  # no such group
+    ("GET", "/api/remittances/{remittance_id}"): billing(404, auditor=404),
+    ("POST", "/api/variances/{variance_id}/resolve"): billing(404),
+    ("GET", "/api/refunds"): billing(200, auditor=200),
+    ("POST", "/api/refunds/{refund_id}/decision"): billing(404),
+    ("POST", "/api/refunds/export"): billing(200),
+    ("POST", "/api/reversals"): billing(404),  # no such member
+    ("GET", "/api/reconciliation/{group_number}"): billing(404, auditor=404),
     # Policy changes in group G-MATRIX (Tri-State): roles that cannot see its members get
     # the same 404 as for a nonexistent one; the auditor sees them but changes nothing.
     ("POST", "/api/policy-changes/preview"): GROUP_WRITE,
@@ -125,8 +211,8 @@ API: dict[tuple[str, str], dict[str, int]] = {
         **GROUP_WRITE,
         **dict.fromkeys(GROUP_WRITERS, 409),
     },
-    ("POST", "/api/employer-groups/{group_number}/terminate"): GROUP_WRITE,
-    ("POST", "/api/employer-groups/{group_number}/reinstate"): {
+    ("POST", "/api/groups/{group_number}/terminate"): GROUP_WRITE,
+    ("POST", "/api/groups/{group_number}/reinstate"): {
         **GROUP_WRITE,
         **dict.fromkeys(GROUP_WRITERS, 409),
     },
@@ -135,17 +221,19 @@ API: dict[tuple[str, str], dict[str, int]] = {
     ),
     ("POST", "/api/underwriting-rules"): staff(403, supervisor=201, admin=201),
 }
-
-
-POLICY_PATHS = (
-    "/api/policy-changes", "/api/members/", "/api/employer-groups/", "/api/underwriting-rules",
-)  # fmt: skip
+POLICY_API = {path for _, path in API if path.startswith(
+    ("/api/policy-changes", "/api/underwriting-rules")
+) or path.endswith(("/terminate", "/reinstate"))}  # fmt: skip
 
 
 def test_every_page_route_is_in_the_matrix():
     names = {
         f"{namespace}:{pattern.name}"
-        for namespace, patterns in (("core", core_urls), ("groups", groups_urls))
+        for namespace, patterns in (
+            ("core", core_urls),
+            ("groups", groups_urls),
+            ("billing", billing_urls),
+        )
         for pattern in patterns
         if isinstance(pattern, URLPattern)
     }
@@ -164,28 +252,75 @@ def _pdf() -> SimpleUploadedFile:
     return SimpleUploadedFile("fax.pdf", b"%PDF-1.4\n1 0 obj\n<<>>\nendobj\n%%EOF\n")
 
 
+GROUP_KWARGS = {
+    "group": ("group_number",), "setup-step": ("group_number", "position"),
+    "plan-new": ("group_number",), "member-new": ("group_number",),
+    "contract": ("group_number",), "portal-group": ("group_number",),
+    "plan-edit": ("plan_id",), "rate-new": ("plan_id",), "rate-edit": ("rate_id",),
+    "member": ("member_pk",), "coverage-new": ("member_pk",), "portal-member": ("member_pk",),
+}  # fmt: skip
+GROUP_FORMS: dict[str, dict[str, object]] = {
+    "group-new": {
+        "group_number": "G2002", "legal_name": "Beta Foods Inc", "situs_state": "NY",
+        "market": "TRI", "effective_date": "2026-01-01", "billing_contact_name": "Lee",
+        "billing_contact_email": "lee@beta.example",
+    },
+    "setup-step": {"done": "1"},
+    "plan-new": {
+        "product": "vision", "name": "Vision", "effective_date": "2026-01-01",
+        "eligibility_class": "All", "waiting_period_days": "0", "tiers": ["EMP"],
+        "rate_basis": "tier", "age_rule": "effective_date",
+    },
+    "plan-edit": {
+        "product": "accident", "name": "Accident plus", "effective_date": "2026-01-01",
+        "eligibility_class": "All", "waiting_period_days": "0", "tiers": ["EMP", "FAM"],
+        "rate_basis": "tier", "age_rule": "effective_date",
+    },
+    "rate-new": {"age_min": "0", "age_max": "120", "tier": "FAM", "rate": "30.00"},
+    "rate-edit": {"age_min": "0", "age_max": "120", "tier": "EMP", "rate": "12.50"},
+    "member-new": {
+        "member_id": "900100200", "first_name": "Pat", "last_name": "Lee",
+        "birth_date": "1985-01-01", "sex": "F", "relationship": "18",
+    },
+    "coverage-new": {"plan": "", "tier": "EMP", "start_date": "2026-02-01"},
+}  # fmt: skip
+
+
 def _page_request(
-    client: Client, name: str, method: str, item: WorkItem, attachment_id: int,
-    policy: dict[str, int] | None = None,
-):  # fmt: skip
+    client: Client,
+    name: str,
+    method: str,
+    item: WorkItem,
+    attachment_id: int,
+    groups: dict[str, object],
+    policy: dict[str, object] | None = None,
+):
     kwargs: dict[str, object] = {}
     url_name, name = name, name.split(":")[1]
-    policy = policy or {}
-    if name in ("change", "change-approve", "change-decline"):
-        kwargs["change_id"] = policy["change_id"]
-    if name in ("change-new", "terminate-member", "reinstate-member"):
-        kwargs["member_pk"] = policy["member_pk"]
-    if name in ("terminate-group", "reinstate-group"):
-        kwargs["group_pk"] = policy["group_pk"]
     if name == "work-item" or name.startswith("work-item-"):
         kwargs["item_id"] = item.pk
     if name == "work-item-attachment":
         kwargs["attachment_id"] = attachment_id
     if name == "queue-claim-next":
         kwargs["slug"] = item.queue.slug
+    if url_name.startswith("groups:"):
+        kwargs.update({key: groups[key] for key in GROUP_KWARGS.get(name, ())})
+        kwargs.update({key: (policy or {})[key] for key in POLICY_KWARGS.get(name, ())})
+    if name == "import-job":
+        kwargs["job_id"] = ImportJob.objects.values_list("pk", flat=True).get()
+    for key in ("remittance_id", "variance_id", "refund_id", "group_id"):
+        if url_name.startswith("billing:") and f"<int:{key}>" in _route(url_name):
+            kwargs[key] = MISSING
     url = reverse(url_name, kwargs=kwargs)
     if method == "GET":
         return client.get(url)
+    if name in POLICY_FORMS:
+        return client.post(url, POLICY_FORMS[name])
+    if url_name.startswith("groups:"):
+        data = {**GROUP_FORMS[name]}
+        if name == "coverage-new":
+            data["plan"] = groups["plan_id"]
+        return client.post(url, data)
     forms: dict[str, dict[str, object]] = {
         "work-item-assign": {"assignee": "rep"},
         "work-item-transition": {"status": "attempted"},
@@ -195,30 +330,50 @@ def _page_request(
             "remind_at": (timezone.localtime() + timedelta(days=1)).strftime("%Y-%m-%dT%H:%M"),
             "message": "Chase the fax",
         },
-        "change-decline": {"reason": "No evidence of insurability received"},
     }
     return client.post(url, forms.get(name, {}))
 
 
+def census_sample() -> bytes:
+    """A census naming a group that does not exist here: allowed roles get a located 422."""
+    return (",".join(COLUMNS) + "\n" + "NOGROUP,1,1,employee,A,B,1980-01-01,F,,,,,,,,N,"
+            "life,EMP,,,2026-01-01,\n").encode()  # fmt: skip
+
+
 @pytest.fixture
-def scene(users, make_item) -> tuple[WorkItem, int]:
-    item = make_item(kind="callback", title="Call back the prescriber")
-    attachment = services.work_item_attach(
-        actor=users["supervisor"], item_id=item.pk, upload=_pdf()
+def group_scene(users, markets, queues) -> dict[str, object]:
+    """A Tri-State group (the group administrator's market) with the employer on its
+    portal, a tier-rated plan with one rate, and an employee."""
+    group = group_services.group_create(
+        actor=users["supervisor"], group_number="G1001", legal_name="Acme LLC",
+        situs_state="NY", market=markets["TRI"], effective_date=date(2026, 1, 1),
+        billing_contact_name="Pat", billing_contact_email="pat@acme.example",
+    )  # fmt: skip
+    group_services.portal_user_grant(actor=users["supervisor"], group=group, user=users["employer"])
+    Product.objects.create(code="vision", name="Vision", insurance_line="VIS")
+    plan = group_services.plan_design_save(
+        actor=users["supervisor"], group=group,
+        product=Product.objects.create(code="accident", name="Accident", insurance_line="AH"),
+        name="Accident", effective_date=date(2026, 1, 1), tiers=["EMP", "FAM"], rate_basis="tier",
+    )  # fmt: skip
+    rate = group_services.rate_row_save(
+        actor=users["supervisor"], plan=plan, tier="EMP", rate=Decimal("12.40")
     )
-    return item, attachment.pk
-
-
-def _client(role: str, users: dict[str, User], client_for: Callable[[User], Client]) -> Client:
-    return Client() if role == "anonymous" else client_for(users[role])
+    member = group_services.member_add(
+        actor=users["supervisor"], group=group, member_id="100200300", first_name="Jo",
+        last_name="Rivera", birth_date=date(1986, 3, 15), sex="F",
+    )  # fmt: skip
+    return {
+        "group_number": group.group_number, "position": 1, "plan_id": plan.pk,
+        "rate_id": rate.pk, "member_pk": member.pk,
+    }  # fmt: skip
 
 
 @pytest.fixture
-def policy_scene(users, markets, queues) -> dict[str, int]:
+def policy_scene(users, markets, queues) -> dict[str, object]:
     """A Tri-State group whose portal the employer holds, a covered member, and a change
     the underwriting rules referred (an increase above guaranteed issue)."""
-    from payerdesk.groups import services as group_services
-    from payerdesk.groups.models import Member, PlanDesign, Product, RateRow
+    from payerdesk.groups.models import Member, PlanDesign, RateRow
     from payerdesk.groups.policy_changes import ChangeRequest, policy_change_request
 
     group = group_services.group_create(
@@ -248,29 +403,69 @@ def policy_scene(users, markets, queues) -> dict[str, int]:
                               plan=plan, benefit_amount=Decimal("90000")),
     )  # fmt: skip
     return {
-        "change_id": change.pk, "member_pk": member.pk, "group_pk": group.pk, "plan_id": plan.pk,
+        "change_id": change.pk, "member_pk": member.pk, "group_number": "G-MATRIX",
+        "plan_id": plan.pk,
     }  # fmt: skip
+
+
+def _route(url_name: str) -> str:
+    name = url_name.split(":")[1]
+    return next(str(p.pattern) for p in billing_urls if getattr(p, "name", "") == name)
+
+
+@pytest.fixture
+def scene(users, make_item) -> tuple[WorkItem, int]:
+    job = ImportJob(kind="834", name="a.834", sha256="0" * 64, size=1, state="done",
+                    created_by=users["groupadmin"])  # fmt: skip
+    job.content.save("matrix-job", ContentFile(b"x"), save=False)
+    job.save()
+    item = make_item(kind="callback", title="Call back the prescriber")
+    attachment = services.work_item_attach(
+        actor=users["supervisor"], item_id=item.pk, upload=_pdf()
+    )
+    return item, attachment.pk
+
+
+def _client(role: str, users: dict[str, User], client_for: Callable[[User], Client]) -> Client:
+    return Client() if role == "anonymous" else client_for(users[role])
 
 
 @pytest.mark.parametrize("role", EVERYONE)
 @pytest.mark.parametrize("name", sorted(PAGES))
-def test_page_access(name, role, scene, users, client_for, request):
+def test_page_access(name, role, scene, group_scene, users, client_for, request):
     item, attachment_id = scene
-    policy = request.getfixturevalue("policy_scene") if name.startswith("groups:") else None
-    method, expected_for_staff = PAGES[name]
+    method, expected = PAGES[name]
     client = _client(role, users, client_for)
-    response = _page_request(client, name, method, item, attachment_id, policy)
+    policy = request.getfixturevalue("policy_scene") if name.split(":")[1] in (
+        *POLICY_KWARGS, "changes", "underwriting-rules") else None  # fmt: skip
+    response = _page_request(client, name, method, item, attachment_id, group_scene, policy)
     if role == "anonymous":
         assert response.status_code == 302
         assert response["Location"].startswith(reverse("login"))
-    elif role in OUTSIDE:
-        expected = PORTAL.get(name, 403) if role == "employer" else 403
-        assert response.status_code == expected, response.content[:500]
     else:
-        assert response.status_code == expected_for_staff[role], response.content[:500]
+        assert response.status_code == expected.get(role, 403), response.content[:500]
 
 
-def _policy_api_request(client: Client, method: str, path: str, policy: dict[str, int]):
+API_BODIES: dict[str, dict[str, object]] = {
+    "/api/groups": {
+        "group_number": "G2002", "legal_name": "Beta Foods Inc", "situs_state": "NY",
+        "market": "TRI", "effective_date": "2026-01-01", "billing_contact_name": "Lee",
+        "billing_contact_email": "lee@beta.example",
+    },
+    "/api/groups/{group_number}/plans": {
+        "product": "vision", "name": "Vision", "effective_date": "2026-01-01",
+        "tiers": ["EMP"], "rate_basis": "tier",
+    },
+    "/api/plans/{plan_id}/rates": {"tier": "FAM", "rate": "30.00"},
+    "/api/groups/{group_number}/members": {
+        "member_id": "900100200", "first_name": "Pat", "last_name": "Lee",
+        "birth_date": "1985-01-01", "sex": "F",
+    },
+    "/api/members/{member_pk}/coverages": {"tier": "EMP", "start_date": "2026-02-01"},
+}  # fmt: skip
+
+
+def _policy_api_request(client: Client, method: str, path: str, policy: dict[str, object]):
     url = (
         path.replace("{change_id}", str(policy["change_id"]))
         .replace("{member_pk}", str(policy["member_pk"]))
@@ -296,18 +491,42 @@ def _policy_api_request(client: Client, method: str, path: str, policy: dict[str
     return client.post(url, body, content_type="application/json")
 
 
-def _api_request(client: Client, method: str, path: str, item: WorkItem):
+def _api_request(client: Client, method: str, path: str, item: WorkItem, groups: dict[str, object]):
     url = path.replace("{item_id}", str(item.pk)).replace("{slug}", item.queue.slug)
+    if path.startswith(BILLING_API):
+        for key in ("{remittance_id}", "{variance_id}", "{refund_id}", "{group_number}"):
+            url = url.replace(key, str(MISSING))
+    for key in ("group_number", "plan_id", "member_pk"):
+        url = url.replace("{" + key + "}", str(groups[key]))
+    url = url.replace("{job_id}", str(ImportJob.objects.values_list("pk", flat=True).get()))
     if path == "/api/eligibility":
         url += "?member=M1&date=2026-01-01"
     if method == "GET":
         return client.get(url)
+    if path in API_BODIES:
+        payload = {**API_BODIES[path]}
+        if path.endswith("/coverages"):
+            payload["plan_id"] = groups["plan_id"]
+        return client.post(url, payload, content_type="application/json")
     if path.endswith("/attachments"):
         return client.post(url, {"file": _pdf()})
     if path.endswith("/enrollment/files"):
         return client.post(url, {"file": SimpleUploadedFile("a.834", SAMPLE_834.read_bytes())})
+    if path.endswith("/census/files"):
+        return client.post(url, {"file": SimpleUploadedFile("c.csv", census_sample())})
+    if path.endswith("/remittances/files"):
+        return client.post(url, {"file": SimpleUploadedFile("a.820", SAMPLE_820.read_bytes())})
     body: dict[str, object] = {}
-    if path.endswith("/assign"):
+    if path.endswith("/remittances/payments"):
+        body = {"group": "NOPE", "amount": "10.00", "payment_date": "2026-01-05",
+                "method": "check", "reference": "CHK 1"}  # fmt: skip
+    elif path.endswith("/resolve"):
+        body = {"action": "write_off", "reason": "pennies"}
+    elif path.endswith("/decision"):
+        body = {"approve": True}
+    elif path.endswith("/reversals"):
+        body = {"member": "M1", "group": "NOPE", "since": "2026-01-01", "reason": "retro term"}
+    elif path.endswith("/assign"):
         body = {"assignee": "rep"}
     elif path.endswith("/transition"):
         body = {"status": "attempted"}
@@ -320,18 +539,19 @@ def _api_request(client: Client, method: str, path: str, item: WorkItem):
 
 @pytest.mark.parametrize("role", EVERYONE)
 @pytest.mark.parametrize(("method", "path"), sorted(API))
-def test_api_access(method, path, role, scene, users, request):
+def test_api_access(method, path, role, scene, group_scene, users, request):
     item, _ = scene
     if role == "anonymous":
         client = Client()
     else:
         _, raw = services.api_token_issue(actor=None, user=users[role], name="matrix")
         client = Client(headers={"Authorization": f"Bearer {raw}"})
-    if path.startswith(POLICY_PATHS):
-        policy = request.getfixturevalue("policy_scene")
-        response = _policy_api_request(client, method, path, policy)
+    if path in POLICY_API:
+        response = _policy_api_request(
+            client, method, path, request.getfixturevalue("policy_scene")
+        )
     else:
-        response = _api_request(client, method, path, item)
+        response = _api_request(client, method, path, item, group_scene)
     if role == "anonymous":
         assert response.status_code == 401
     elif role in OUTSIDE:

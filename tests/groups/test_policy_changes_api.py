@@ -130,12 +130,12 @@ def test_terminate_and_reinstate_over_the_api(api_client, covered, term_life, gr
     assert [row["end_date"] for row in ended["ended"]] == ["2026-06-30"]
     back = post(client, f"{url}/reinstate", {"reason": "terminated_in_error"}).json()
     assert [row["start_date"] for row in back["opened"]] == ["2026-07-01"]
-    stopped = post(client, "/api/employer-groups/g1001/terminate",
+    stopped = post(client, "/api/groups/g1001/terminate",
                    {"termination_date": "2026-09-30", "reason": "nonpayment"})  # fmt: skip
     assert stopped.status_code == 200 and len(stopped.json()["ended"]) == 1
     group.refresh_from_db()
     assert group.status == "cancelled"
-    restored = post(client, "/api/employer-groups/G1001/reinstate", {"reason": "payment_received"})
+    restored = post(client, "/api/groups/G1001/reinstate", {"reason": "payment_received"})
     assert [row["start_date"] for row in restored.json()["opened"]] == ["2026-10-01"]
 
 

@@ -148,14 +148,16 @@ def test_terminate_and_reinstate_a_member_from_the_page(client_for, users, cover
 
 def test_terminate_and_reinstate_a_group_from_the_page(client_for, users, covered, group):
     client = client_for(users["supervisor"])
-    terminate = reverse("groups:terminate-group", args=[group.pk])
+    terminate = reverse("groups:terminate-group", args=[group.group_number])
     done = client.post(terminate, {"termination_date": "2026-06-30", "reason": "nonpayment"})
     assert done.status_code == 302
     group.refresh_from_db()
     assert group.status == "cancelled"
     again = client.post(terminate, {"termination_date": "2026-06-30", "reason": "nonpayment"})
     assert again.status_code == 409 and b"already" in again.content
-    back = client.post(reverse("groups:reinstate-group", args=[group.pk]), {"reason": "appeal"})
+    back = client.post(
+        reverse("groups:reinstate-group", args=[group.group_number]), {"reason": "appeal"}
+    )
     assert back.status_code == 302
     group.refresh_from_db()
     assert group.status == "active"

@@ -11,6 +11,7 @@ from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
+from decimal import Decimal, InvalidOperation
 from typing import IO
 
 from payerdesk.edi.errors import X12Error
@@ -36,6 +37,9 @@ COVERAGE_MAINTENANCE_TYPES = {
     "032": "employee information not applicable",
 }
 SEXES = {"F", "M", "U"}
+# AMT01 in loop 2300 (health coverage policy amounts).
+AMOUNT_QUALIFIERS = {"B9", "C1", "D2", "EBA", "FK", "P3", "R"}
+BENEFIT_AMOUNT = "FK"
 
 
 @dataclass(slots=True)
@@ -49,6 +53,14 @@ class Coverage:
     coverage_level: str  # HD05: EMP, ESP, ECH, FAM, ...
     begin: date | None = None  # DTP*348
     end: date | None = None  # DTP*349
+    # AMT (2300) by AMT01 qualifier. The guide has no benefit-amount qualifier; like the
+    # worksite carriers' companion guides, payerdesk reads a coverage's face amount (life,
+    # AD&D, disability, per-unit plans) from AMT*FK "other unlisted amount".
+    amounts: dict[str, Decimal] = field(default_factory=dict)
+
+    @property
+    def benefit_amount(self) -> Decimal | None:
+        return self.amounts.get(BENEFIT_AMOUNT)
 
 
 @dataclass(slots=True)
@@ -107,6 +119,12 @@ class EnrollmentHeader:
     sponsor_name: str = ""  # N1*P5
     sponsor_id: str = ""
     payer_id: str = ""  # N1*IN
+    effective: date | None = None  # DTP*007 (file effective date) or DTP*303
+
+    @property
+    def as_of(self) -> date | None:
+        """The date a full (audit) file speaks for: its effective date, else BGN03."""
+        return self.effective or self.created
 
 
 def parse_date(segment: Segment, position: int) -> date:
@@ -188,6 +206,8 @@ class _Transaction:
             )
         elif sid == "N1" and segment.elements[1] == "IN":
             self.header.payer_id = segment.elements[4]
+        elif sid == "DTP" and segment.elements[1] in {"007", "303"}:
+            self.header.effective = _dtp_date(segment)
 
     def member_segment(self, member: Member, segment: Segment) -> None:
         # The hot path of an import: the commonest segments are tested first.
@@ -206,6 +226,8 @@ class _Transaction:
                 _name(member, segment)
         elif sid in _LOOP_STARTS:
             self.loop = _LOOP_STARTS[sid]
+        elif sid == "AMT" and loop == "2300":
+            _coverage_amount(member.coverages[-1], segment)
         elif loop == "2000":
             if sid == "REF":
                 _member_reference(member, segment)
@@ -296,6 +318,18 @@ def _coverage_date(coverage: Coverage, segment: Segment) -> None:
         coverage.end = _dtp_date(segment)
     if coverage.begin and coverage.end and coverage.end < coverage.begin:
         raise segment.error(f"coverage ends {coverage.end} before it begins {coverage.begin}", 3)
+
+
+def _coverage_amount(coverage: Coverage, segment: Segment) -> None:
+    qualifier = _choice(segment, 1, AMOUNT_QUALIFIERS, "amount qualifier")
+    value = segment.require(2, "AMT02 (amount)")
+    try:
+        amount = Decimal(value)
+    except InvalidOperation:
+        amount = Decimal("NaN")
+    if not amount.is_finite() or amount < 0 or "e" in value.lower():
+        raise segment.error(f"{value!r} is not an amount", 2)
+    coverage.amounts[qualifier] = amount
 
 
 def _complete(member: Member) -> None:

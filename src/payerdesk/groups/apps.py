@@ -8,12 +8,17 @@ class GroupsConfig(AppConfig):
     label = "groups"
     verbose_name = "Group and worksite administration"
     nav_links = (
+        NavLink("Groups", "groups:groups", "groups.view_employergroup"),
+        NavLink("Eligibility", "groups:eligibility", "groups.view_member"),
         NavLink("834 enrollment", "groups:enrollment-upload", "groups.add_member"),
+        NavLink("Census import", "groups:census-upload", "groups.add_member"),
         NavLink("Policy changes", "groups:changes", "groups.view_member"),
         NavLink(
             "Underwriting rules", "groups:underwriting-rules", "groups.view_underwritingruleset"
         ),
     )
+    # Where an outside role lands after signing in (it has no staff My work).
+    landing_pages = {"employer": "groups:portal"}
 
     def ready(self) -> None:
         from payerdesk.core.roles import Role, grant
@@ -36,6 +41,12 @@ class GroupsConfig(AppConfig):
         grant(Role.AUDITOR, "groups.view_underwritingruleset")
 
     def demo_load(self) -> None:
+        from payerdesk.core.models import User
+        from payerdesk.groups import demo
         from payerdesk.groups.policy_changes import underwriting_queue
 
+        demo.load(
+            actor=User.objects.get(username="groupadmin"),
+            employer=User.objects.filter(username="employer").first(),
+        )
         underwriting_queue()

@@ -1,15 +1,21 @@
 """Applying an X12 834 to groups, members and coverages: all or nothing.
 
-The whole file is read and checked first (`payerdesk.edi`); then every member loop is
-applied in one transaction. Any problem rolls the file back and is reported with the
-segment it comes from. A dry run does the same work and rolls back on purpose, so it
-shows exactly what applying would change. The same file twice (same ISA13 and
-SHA-256) changes nothing and says so.
+The file is streamed (`payerdesk.edi`) and applied a chunk of member loops at a time,
+set-based (`intake.Batch`), inside one transaction: any problem, including one the
+trailer reveals at the end, rolls the whole file back and is reported with the segment
+it comes from. A dry run does the same work and rolls back on purpose, so it shows
+exactly what applying would change. The same file twice (same ISA13 and SHA-256)
+changes nothing and says so.
+
+INS03 030 (audit) makes a full file: it is compared with what is stored and the
+differences reported; with `apply_audit` they are applied. What a full file's silence
+means is stated in `ABSENCE_MEANS`.
 """
 
 import hashlib
 import io
 from collections import Counter
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
@@ -21,16 +27,19 @@ from payerdesk.core.models import User
 from payerdesk.edi import EnrollmentHeader, X12Error, read_834
 from payerdesk.edi import Member as Member834
 from payerdesk.edi.x834 import Coverage as Coverage834
-from payerdesk.groups import services
-from payerdesk.groups.models import (
-    Coverage,
-    CoverageStatus,
-    EmployerGroup,
-    EnrollmentFile,
-    Member,
-    PlanDesign,
-    Tier,
+from payerdesk.groups.intake import Batch, CoverageFacts, PersonFacts, refused
+from payerdesk.groups.models import Coverage, CoverageStatus, EnrollmentFile, Member
+
+CHUNK = 1000
+AUDIT = "030"
+ABSENCE_MEANS = (
+    "A member of an audited group (REF*1L) who is stored with coverage in force but is "
+    "absent from the full file is no longer enrolled: applying the audit ends all their "
+    "open coverages on the day before the file's effective date (header DTP*007, else "
+    "BGN03). A coverage line stored but absent from a member's loop ends the same way. "
+    "Groups the file does not name are not touched."
 )
+Progress = Callable[[int], None]
 
 
 @dataclass
@@ -40,33 +49,40 @@ class EnrollmentResult:
     already_imported: bool = False
     by_maintenance_type: Counter[str] = field(default_factory=Counter)
     changes: list[str] = field(default_factory=list)
+    audit: bool = False  # a full (030) file: `changes` are its differences
+    audit_applied: bool = False
+    absence_means: str = ""
+
+    @property
+    def members(self) -> int:
+        return sum(self.by_maintenance_type.values())
 
 
 class _Rollback(Exception):
-    """Raised inside the transaction to undo a dry run."""
-
-
-def _located(item: Member834 | Coverage834, message: str, segment_id: str = "INS") -> InvalidInput:
-    return InvalidInput(
-        ErrorCode.INVALID, f"segment {item.segment_number} ({segment_id}): {message}", field="file"
-    )
+    """Raised inside the transaction to undo a dry run or an audit report."""
 
 
 def enrollment_834_apply(
-    *, actor: User | None, name: str, content: bytes, dry_run: bool = False
+    *,
+    actor: User | None,
+    name: str,
+    content: bytes,
+    dry_run: bool = False,
+    apply_audit: bool = False,
+    progress: Progress | None = None,
 ) -> EnrollmentResult:
-    """Apply (or, with `dry_run`, rehearse) an 834. `actor` None: a trusted batch."""
+    """Apply (or, with `dry_run`, rehearse) an 834. `actor` None: a trusted batch.
+
+    A full (030) file is reported and only applied with `apply_audit`."""
     if actor is not None and not actor.has_perm("groups.add_member"):
         raise NotPermitted("Your role does not apply enrollment files.")
-    try:
-        items = list(read_834(io.BytesIO(content)))
-    except X12Error as error:
-        raise InvalidInput(ErrorCode.INVALID, f"{name}: {error}", field="file") from None
-    control = next(i for i in items if isinstance(i, EnrollmentHeader)).interchange_control_number
-    result = EnrollmentResult(interchange_control_number=control, dry_run=dry_run)
     digest = hashlib.sha256(content).hexdigest()
+    items = _items(name, content)
+    header = next(items)
+    assert isinstance(header, EnrollmentHeader)  # read_834 yields a header first
+    result = EnrollmentResult(header.interchange_control_number, dry_run=dry_run)
     earlier = EnrollmentFile.objects.filter(
-        interchange_control_number=control, sha256=digest
+        interchange_control_number=result.interchange_control_number, sha256=digest
     ).first()
     if earlier is not None:
         result.already_imported = True
@@ -74,28 +90,49 @@ def enrollment_834_apply(
             f"Already imported on {earlier.received_at:%Y-%m-%d %H:%M}: nothing changed."
         )
         return result
-    members = [item for item in items if isinstance(item, Member834)]
     try:
         with transaction.atomic():
-            for member in members:
-                result.by_maintenance_type[member.maintenance_type] += 1
-                result.changes.extend(_apply(actor, member))
-            if dry_run:
+            _Apply(actor, header, result, progress).run(items)
+            keep = not dry_run and (not result.audit or apply_audit)
+            result.audit_applied = result.audit and keep
+            if not keep:
                 raise _Rollback
-            _keep(actor, name, content, digest, control, result)
+            _keep(actor, name, content, digest, result)
     except _Rollback:
         pass
     return result
 
 
+def _items(name: str, content: bytes) -> Iterator[EnrollmentHeader | Member834]:
+    """The file's items; a reader error becomes a located InvalidInput."""
+
+    def located() -> Iterator[EnrollmentHeader | Member834]:
+        try:
+            yield from read_834(io.BytesIO(content))
+        except X12Error as error:
+            raise InvalidInput(ErrorCode.INVALID, f"{name}: {error}", field="file") from None
+
+    items = located()
+    first = next(items, None)  # the reader raises on an empty or headless file
+    if first is None:
+        raise InvalidInput(ErrorCode.INVALID, f"{name}: no transaction set", field="file")
+    return _chain(first, items)
+
+
+def _chain(
+    first: EnrollmentHeader | Member834, rest: Iterator[EnrollmentHeader | Member834]
+) -> Iterator[EnrollmentHeader | Member834]:
+    yield first
+    yield from rest
+
+
 def _keep(
-    actor: User | None, name: str, content: bytes, digest: str, control: str,
-    result: EnrollmentResult,
-) -> None:  # fmt: skip
+    actor: User | None, name: str, content: bytes, digest: str, result: EnrollmentResult
+) -> None:
     record = EnrollmentFile(
         name=name[:200],
         sha256=digest,
-        interchange_control_number=control,
+        interchange_control_number=result.interchange_control_number,
         size=len(content),
         received_by=actor,
         summary={"members": dict(result.by_maintenance_type), "changes": len(result.changes)},
@@ -104,197 +141,307 @@ def _keep(
     record.save()
 
 
-def _apply(actor: User | None, loop: Member834) -> list[str]:
-    group = _group(loop)
-    if actor is not None:
-        services.require_market_permission(actor, "groups.add_member", group.market)
-    if loop.maintenance_type == "021":
-        return _add(actor, group, loop)
-    member = _existing(group, loop)
-    if loop.maintenance_type == "001":
-        return _change(actor, member, loop)
-    if loop.maintenance_type == "024":
-        return _terminate(member, loop)
-    if loop.maintenance_type == "025":
-        return _reinstate(actor, member, loop)
-    raise _located(loop, "030 audit files are compared, not applied: use the audit report")
+def _where(item: Member834 | Coverage834, segment_id: str = "INS") -> str:
+    return f"segment {item.segment_number} ({segment_id})"
 
 
-def _group(loop: Member834) -> EmployerGroup:
-    number = loop.group_policy_number.upper()
-    group = EmployerGroup.objects.filter(group_number=number).first()
-    if group is None:
-        raise _located(loop, f"no employer group {number!r} (REF*1L)")
-    return group
+def person_facts(loop: Member834) -> PersonFacts:
+    lines = (*loop.address_lines, "", "")
+    return PersonFacts(
+        where=_where(loop), group_number=loop.group_policy_number,
+        subscriber_id=loop.subscriber_id, member_id=loop.member_id or loop.subscriber_id,
+        relationship=loop.relationship, last_name=loop.last_name, first_name=loop.first_name,
+        birth_date=loop.birth_date, sex=loop.sex, address_line1=lines[0],
+        address_line2=lines[1], city=loop.city, state=loop.state, postal_code=loop.postal_code,
+    )  # fmt: skip
 
 
-def _member_id(loop: Member834) -> str:
-    return loop.member_id or loop.subscriber_id
+def coverage_facts(hd: Coverage834) -> CoverageFacts:
+    return CoverageFacts(
+        where=_where(hd, "HD"), insurance_line=hd.insurance_line, tier=hd.coverage_level,
+        benefit=hd.benefit_amount, start=hd.begin, end=hd.end,
+    )  # fmt: skip
 
 
-def _existing(group: EmployerGroup, loop: Member834) -> Member:
-    member = Member.objects.filter(group=group, member_id=_member_id(loop)).first()
-    if member is None:
-        action = {"001": "a change", "024": "a termination", "025": "a reinstatement"}
-        raise _located(
-            loop,
-            f"member {_member_id(loop)} is not enrolled in group {group.group_number}: "
-            f"it cannot take {action.get(loop.maintenance_type, 'this')}",
-        )
-    return member
+class _Apply:
+    """One file's walk: chunks of member loops, each applied by its INS03."""
 
+    def __init__(
+        self, actor: User | None, header: EnrollmentHeader, result: EnrollmentResult,
+        progress: Progress | None,
+    ) -> None:  # fmt: skip
+        self.batch = Batch(actor)
+        self.header = header
+        self.result = result
+        self.progress = progress
+        self.seen: dict[int, set[str]] = {}  # audited group id -> member ids in the file
 
-def _add(actor: User | None, group: EmployerGroup, loop: Member834) -> list[str]:
-    member_id = _member_id(loop)
-    if Member.objects.filter(group=group, member_id=member_id).exists():
-        raise _located(loop, f"member {member_id} is already enrolled (send 001 to change)")
-    if loop.birth_date is None:
-        raise _located(loop, "DMG (date of birth) is needed to enroll a member")
-    employee = None
-    if not loop.subscriber:
-        employee = Member.objects.filter(
-            group=group, member_id=loop.subscriber_id, employee__isnull=True
-        ).first()
-        if employee is None:
-            raise _located(
-                loop, f"dependent of subscriber {loop.subscriber_id}, who is not enrolled"
+    def run(self, items: Iterator[EnrollmentHeader | Member834]) -> None:
+        chunk: list[Member834] = []
+        for item in items:
+            if isinstance(item, EnrollmentHeader):
+                self.header = item
+                continue
+            chunk.append(item)
+            if len(chunk) >= CHUNK:
+                self._chunk(chunk)
+                chunk = []
+        self._chunk(chunk)  # the reader has checked the trailers by now
+        if self.result.audit:
+            self._absent()
+            self.result.absence_means = ABSENCE_MEANS
+            self.batch.flush()
+
+    def _chunk(self, loops: list[Member834]) -> None:
+        if not loops:
+            return
+        people = [person_facts(loop) for loop in loops]
+        self.batch.load(people)
+        for loop, person in zip(loops, people, strict=True):
+            self._mode(loop)
+            self.result.by_maintenance_type[loop.maintenance_type] += 1
+            self.result.changes.extend(self._one(loop, person))
+        self.batch.flush()
+        self.batch.forget()
+        if self.progress is not None:
+            self.progress(self.result.members)
+
+    def _mode(self, loop: Member834) -> None:
+        audit = loop.maintenance_type == AUDIT
+        if self.result.members == 0:
+            self.result.audit = audit
+        elif audit != self.result.audit:
+            raise refused(_where(loop), "a full (030 audit) file holds only 030 member loops; "
+                                        "send changes in another file")  # fmt: skip
+
+    def _one(self, loop: Member834, person: PersonFacts) -> list[str]:
+        code = loop.maintenance_type
+        if code == "021":
+            return self._add(loop, person)
+        member = self.batch.member(person)
+        if code == AUDIT:
+            return self._audit(loop, person, member)
+        if member is None:
+            action = {"001": "a change", "024": "a termination", "025": "a reinstatement"}
+            group = self.batch.group(person.where, person.group_number)
+            raise refused(
+                person.where,
+                f"member {person.member_id} is not enrolled in group {group.group_number}: "
+                f"it cannot take {action[code]}",
             )
-    member = Member.objects.create(
-        group=group,
-        employee=employee,
-        subscriber_id=loop.subscriber_id,
-        member_id=member_id,
-        relationship=loop.relationship,
-        first_name=loop.first_name,
-        last_name=loop.last_name,
-        birth_date=loop.birth_date,
-        sex=loop.sex or "U",
-        address_line1=(*loop.address_lines, "", "")[0],
-        address_line2=(*loop.address_lines, "", "")[1],
-        city=loop.city,
-        state=loop.state,
-        postal_code=loop.postal_code,
-    )
-    changes = [f"Enrolled member {member_id} in group {group.group_number}"]
-    for coverage in loop.coverages:
-        changes.append(_cover(actor, member, coverage))
-    return changes
+        if code == "001":
+            return self._change(loop, person, member)
+        if code == "024":
+            return self._terminate(loop, member)
+        return self._reinstate(loop, member)
 
+    # ---- 021 add -------------------------------------------------------------------
+    def _add(self, loop: Member834, person: PersonFacts) -> list[str]:
+        if self.batch.member(person) is not None:
+            raise refused(person.where, f"member {person.member_id} is already enrolled "
+                                        "(send 001 to change)")  # fmt: skip
+        member = self.batch.member_add(person)
+        changes = [f"Enrolled member {member.member_id} in group {member.group.group_number}"]
+        for hd in loop.coverages:
+            changes.append(self._cover(loop, member, hd))
+        return changes
 
-def _plan(member: Member, coverage: Coverage834) -> PlanDesign:
-    plan = PlanDesign.objects.filter(
-        group=member.group, product__insurance_line=coverage.insurance_line
-    ).first()
-    if plan is None:
-        raise _located(
-            coverage,
-            f"group {member.group.group_number} has no plan for insurance line "
-            f"{coverage.insurance_line!r} (HD03)",
-            "HD",
+    def _effective(self, loop: Member834, hd: Coverage834, what: str) -> date:
+        day = hd.begin or loop.maintenance_effective
+        if day is None:
+            raise refused(_where(hd, "HD"), f"DTP*348 (coverage begin) or DTP*303 (maintenance "
+                                            f"effective) is needed to {what}")  # fmt: skip
+        return day
+
+    def _cover(self, loop: Member834, member: Member, hd: Coverage834) -> str:
+        facts = coverage_facts(hd)
+        row = self.batch.coverage_add(member, facts, self._effective(loop, hd, "add coverage"))
+        if hd.end is not None:
+            self.batch.coverage_end(row, hd.end)
+        return (
+            f"Covered member {member.member_id} under {row.plan.name} ({row.tier}) from "
+            f"{row.start_date}, {row.monthly_premium}/month"
         )
-    return plan
+
+    # ---- 001 change ----------------------------------------------------------------
+    def _change(self, loop: Member834, person: PersonFacts, member: Member) -> list[str]:
+        changes = []
+        changed = self.batch.member_update(member, person)
+        if changed:
+            changes.append(f"Updated member {member.member_id}: {', '.join(changed)}")
+        for hd in loop.coverages:
+            changes.append(self._coverage_change(loop, member, hd))
+        return changes or [f"No change for member {member.member_id}"]
+
+    def _coverage_change(self, loop: Member834, member: Member, hd: Coverage834) -> str:
+        code = hd.maintenance_type
+        if code == "021":
+            return self._cover(loop, member, hd)
+        if code == "024":
+            return self._end_plan(loop, member, hd)
+        if code == "001":
+            return self._rerate(loop, member, hd)
+        if code == "025":
+            return self._reinstate_plan(loop, member, hd)
+        raise refused(_where(hd, "HD"), f"HD01 {code} is not applied in a change; send 001 "
+                                        "(change), 021, 024 or 025")  # fmt: skip
+
+    def _end_plan(self, loop: Member834, member: Member, hd: Coverage834) -> str:
+        plan = self.batch.plan(member, coverage_facts(hd))
+        rows = self.batch.open_rows(member, plan)
+        begin = hd.begin or loop.maintenance_effective
+        last_day = hd.end or (begin - timedelta(days=1) if begin else None)
+        if not rows or last_day is None:
+            raise refused(_where(hd, "HD"), f"no open {plan.name} coverage to end, or no "
+                                            "DTP*349 / DTP*348 / DTP*303 date")  # fmt: skip
+        for row in rows:
+            self.batch.coverage_end(row, last_day)
+        return f"Ended member {member.member_id}'s {plan.name} on {last_day}"
+
+    def _rerate(
+        self, loop: Member834, member: Member, hd: Coverage834, effective: date | None = None
+    ) -> str:
+        """HD01 001: the coverage changes (tier or benefit) from its effective date: the
+        old row ends the day before and a new, re-rated row starts."""
+        facts = coverage_facts(hd)
+        plan = self.batch.plan(member, facts)
+        effective = effective or self._effective(loop, hd, "change coverage")
+        rows = self.batch.open_rows(member, plan)
+        if not rows:
+            raise refused(facts.where, f"member {member.member_id} has no open {plan.name} "
+                                       "coverage to change")  # fmt: skip
+        old = rows[-1]
+        facts.tier = facts.tier or old.tier
+        facts.benefit = facts.benefit if facts.benefit is not None else old.benefit_amount
+        if (facts.tier, facts.benefit) == (old.tier, old.benefit_amount):
+            return f"No change to member {member.member_id}'s {plan.name}"
+        if effective <= old.start_date:
+            raise refused(facts.where, f"the change is effective {effective}, not after the "
+                                       f"coverage began {old.start_date}")  # fmt: skip
+        self.batch.coverage_end(old, effective - timedelta(days=1))
+        new = self.batch.coverage_add(member, facts, effective)
+        return (
+            f"Changed member {member.member_id}'s {plan.name} from {effective}: "
+            f"{old.tier} {old.benefit_amount or ''} {old.monthly_premium}/month -> "
+            f"{new.tier} {new.benefit_amount or ''} {new.monthly_premium}/month"
+        ).replace("  ", " ")
+
+    # ---- 024 terminate, 025 reinstate ------------------------------------------------
+    def _terminate(self, loop: Member834, member: Member) -> list[str]:
+        # DTP*357 is the last covered day; DTP*303 is the day the termination takes
+        # effect, so the member is covered until the day before.
+        last_day = loop.eligibility_end
+        if last_day is None and loop.maintenance_effective is not None:
+            last_day = loop.maintenance_effective - timedelta(days=1)
+        if last_day is None:
+            raise refused(_where(loop), "a termination needs DTP*357 (eligibility end) "
+                                        "or DTP*303 (maintenance effective)")  # fmt: skip
+        rows = self.batch.open_rows(member)
+        for row in rows:
+            self.batch.coverage_end(row, last_day)
+        return [f"Terminated member {member.member_id}: {len(rows)} coverage(s) end {last_day}"]
+
+    def _reinstate(self, loop: Member834, member: Member) -> list[str]:
+        if loop.coverages:
+            return [self._reinstate_plan(loop, member, hd) for hd in loop.coverages]
+        latest = _last_ended(self.batch.coverages(member))
+        if not latest:
+            raise refused(_where(loop), f"member {member.member_id} has no terminated "
+                                        "coverage to reinstate")  # fmt: skip
+        for row in latest.values():
+            self.batch.coverage_reopen(row)
+        return [f"Reinstated member {member.member_id}: {len(latest)} coverage(s) restored"]
+
+    def _reinstate_plan(self, loop: Member834, member: Member, hd: Coverage834) -> str:
+        """Restore the plan's last ended row; with none, cover from the HD begin date."""
+        plan = self.batch.plan(member, coverage_facts(hd))
+        row = _last_ended(self.batch.coverages(member)).get(plan.pk)
+        if row is None or self.batch.open_rows(member, plan):
+            return self._cover(loop, member, hd)
+        self.batch.coverage_reopen(row)
+        return f"Reinstated member {member.member_id}'s {plan.name} from {row.start_date}"
+
+    # ---- 030 audit -----------------------------------------------------------------
+    def _audit(self, loop: Member834, person: PersonFacts, member: Member | None) -> list[str]:
+        group = self.batch.group(person.where, person.group_number)
+        self.seen.setdefault(group.pk, set()).add(person.member_id)
+        if member is None:
+            added = self._add(loop, person)
+            return [f"Not stored: member {person.member_id} is in the file", *added[1:]]
+        changes = []
+        differs = self.batch.member_update(member, person)
+        if differs:
+            changes.append(f"Differs: member {member.member_id} {', '.join(differs)}")
+        as_of = self._as_of()
+        lines = set()
+        for hd in loop.coverages:
+            plan_id, change = self._audit_line(loop, member, hd, as_of)
+            lines.add(plan_id)
+            if change:
+                changes.append(change)
+        for row in self.batch.in_force(member, as_of):
+            if row.plan_id not in lines and row.end_date is None:
+                self.batch.coverage_end(row, as_of - timedelta(days=1))
+                changes.append(f"Coverage not in the file: member {member.member_id} "
+                               f"{row.plan.name} ends {as_of - timedelta(days=1)}")  # fmt: skip
+        return changes
+
+    def _audit_line(
+        self, loop: Member834, member: Member, hd: Coverage834, as_of: date
+    ) -> tuple[int, str]:
+        """Compare one HD loop with the stored coverage: (the plan, the difference)."""
+        facts = coverage_facts(hd)
+        plan = self.batch.plan(member, facts)
+        rows = [row for row in self.batch.in_force(member, as_of) if row.plan_id == plan.pk]
+        rows = rows or self.batch.open_rows(member, plan)
+        if not rows:
+            added = self._cover(loop, member, hd)
+            return plan.pk, f"Coverage not stored: member {member.member_id} {plan.name}. {added}"
+        stored = rows[-1]
+        same_tier = not facts.tier or facts.tier == stored.tier
+        same_benefit = facts.benefit is None or facts.benefit == stored.benefit_amount
+        if same_tier and same_benefit:
+            return plan.pk, ""
+        later = hd.begin if hd.begin and hd.begin > stored.start_date else None
+        return plan.pk, f"Coverage differs: {self._rerate(loop, member, hd, later or as_of)}"
+
+    def _as_of(self) -> date:
+        as_of = self.header.as_of
+        if as_of is None:
+            raise refused(f"segment {self.header.segment_number} (ST)", "a full (030) file "
+                          "needs its effective date (DTP*007) or BGN03")  # fmt: skip
+        return as_of
+
+    def _absent(self) -> None:
+        """Stored members with coverage in force whom the full file leaves out."""
+        as_of = self._as_of()
+        last_day = as_of - timedelta(days=1)
+        for group_id, present in self.seen.items():
+            open_rows = (
+                Coverage.objects.filter(member__group_id=group_id, status=CoverageStatus.ACTIVE)
+                .exclude(end_date__lt=as_of)
+                .select_related("member", "plan")
+                .order_by("member__member_id", "pk")
+            )
+            ended: Counter[str] = Counter()
+            for row in open_rows.iterator(chunk_size=2000):
+                if row.member.member_id in present:
+                    continue
+                self.batch.coverage_end(row, last_day)
+                ended[row.member.member_id] += 1
+            for member_id, count in ended.items():
+                self.result.changes.append(
+                    f"Missing from the file: member {member_id}; {count} coverage(s) end {last_day}"
+                )
 
 
-def _tier(coverage: Coverage834) -> str:
-    level = coverage.coverage_level or Tier.EMPLOYEE
-    if level not in Tier.values:
-        raise _located(coverage, f"coverage level {level!r} (HD05) is not one of "
-                                 f"{', '.join(Tier.values)}", "HD")  # fmt: skip
-    return level
-
-
-def _cover(actor: User | None, member: Member, coverage: Coverage834) -> str:
-    plan = _plan(member, coverage)
-    if coverage.begin is None:
-        raise _located(coverage, "DTP*348 (coverage begin) is needed to add coverage", "HD")
-    try:
-        added = services.coverage_add(
-            actor=actor, member=member, plan=plan, tier=_tier(coverage), benefit_amount=None,
-            start_date=coverage.begin,
-        )  # fmt: skip
-    except InvalidInput as error:
-        raise _located(coverage, error.message, "HD") from None
-    if coverage.end is not None:
-        _end(added, coverage.end)
-    return (
-        f"Covered member {member.member_id} under {plan.name} ({added.tier}) from "
-        f"{added.start_date}, {added.monthly_premium}/month"
+def _last_ended(rows: list[Coverage]) -> dict[int, Coverage]:
+    """The last terminated row of each plan."""
+    ended = sorted(
+        (row for row in rows if row.status == CoverageStatus.TERMINATED),
+        key=lambda row: (row.end_date or date.min, row.pk or 0),
     )
+    return {row.plan_id: row for row in ended}
 
 
-def _end(row: Coverage, last_day: date) -> None:
-    if last_day < row.start_date:
-        # Ending before it began: the coverage was never in force.
-        row.status = CoverageStatus.CANCELLED
-        row.end_date = row.start_date
-    else:
-        row.status, row.end_date = CoverageStatus.TERMINATED, last_day
-    row.save(update_fields=["status", "end_date"])
-
-
-def _open_rows(member: Member) -> list[Coverage]:
-    return list(
-        member.coverages.filter(status=CoverageStatus.ACTIVE, end_date__isnull=True).select_related(
-            "plan"
-        )
-    )
-
-
-def _change(actor: User | None, member: Member, loop: Member834) -> list[str]:
-    changes = []
-    updates = {
-        "last_name": loop.last_name, "first_name": loop.first_name, "city": loop.city,
-        "state": loop.state, "postal_code": loop.postal_code, "birth_date": loop.birth_date,
-        "sex": loop.sex,
-    }  # fmt: skip
-    changed = [name for name, value in updates.items() if value and getattr(member, name) != value]
-    for name in changed:
-        setattr(member, name, updates[name])
-    if changed:
-        member.save(update_fields=changed)
-        changes.append(f"Updated member {member.member_id}: {', '.join(changed)}")
-    for coverage in loop.coverages:
-        if coverage.maintenance_type == "021":
-            changes.append(_cover(actor, member, coverage))
-        elif coverage.maintenance_type == "024":
-            changes.append(_end_plan(member, coverage))
-        else:
-            raise _located(coverage, f"HD01 {coverage.maintenance_type} is not applied yet "
-                                     "in a change; send 024 then 021", "HD")  # fmt: skip
-    if not changes:
-        changes.append(f"No change for member {member.member_id}")
-    return changes
-
-
-def _end_plan(member: Member, coverage: Coverage834) -> str:
-    plan = _plan(member, coverage)
-    rows = [row for row in _open_rows(member) if row.plan_id == plan.pk]
-    last_day = coverage.end or (coverage.begin - timedelta(days=1) if coverage.begin else None)
-    if not rows or last_day is None:
-        raise _located(coverage, f"no open {plan.name} coverage to end, or no DTP*349", "HD")
-    for row in rows:
-        _end(row, last_day)
-    return f"Ended member {member.member_id}'s {plan.name} on {last_day}"
-
-
-def _terminate(member: Member, loop: Member834) -> list[str]:
-    last_day = loop.eligibility_end or loop.maintenance_effective
-    if last_day is None:
-        raise _located(loop, "a termination needs DTP*357 (eligibility end) or DTP*303")
-    rows = _open_rows(member)
-    for row in rows:
-        _end(row, last_day)
-    return [f"Terminated member {member.member_id}: {len(rows)} coverage(s) end {last_day}"]
-
-
-def _reinstate(actor: User | None, member: Member, loop: Member834) -> list[str]:
-    if loop.coverages:
-        return [_cover(actor, member, coverage) for coverage in loop.coverages]
-    ended = list(member.coverages.filter(status=CoverageStatus.TERMINATED).order_by("-end_date"))
-    latest = {row.plan_id: row for row in reversed(ended)}  # the last-ended row per plan
-    if not latest:
-        raise _located(loop, f"member {member.member_id} has no terminated coverage to reinstate")
-    for row in latest.values():
-        row.status, row.end_date = CoverageStatus.ACTIVE, None
-        row.save(update_fields=["status", "end_date"])
-    return [f"Reinstated member {member.member_id}: {len(latest)} coverage(s) restored"]
+__all__ = ["ABSENCE_MEANS", "EnrollmentResult", "Member", "enrollment_834_apply"]

@@ -2,13 +2,20 @@
 
 from datetime import date
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from payerdesk.core import permissions
 from payerdesk.core.errors import ErrorCode, InvalidInput, NotFound
 from payerdesk.core.models import User
 from payerdesk.core.roles import Role, has_role
-from payerdesk.groups.models import Coverage, CoverageStatus, EmployerGroup, Member, PlanDesign
+from payerdesk.groups.models import (
+    Coverage,
+    CoverageStatus,
+    EmployerGroup,
+    Member,
+    PlanDesign,
+    RateRow,
+)
 
 
 def coverage_as_of(*, member: Member, on: date, plan: PlanDesign | None = None) -> list[Coverage]:
@@ -62,3 +69,59 @@ def member_find(*, user: User, member_id: str, group_number: str | None = None) 
             field="group",
         )  # fmt: skip
     return found[0]
+
+
+def group_list(*, user: User, search: str = "") -> QuerySet[EmployerGroup]:
+    """The groups the user may see, matching a group number or a name."""
+    groups = groups_visible_to(user)
+    if search.strip():
+        term = search.strip()
+        groups = groups.filter(Q(group_number__icontains=term) | Q(legal_name__icontains=term))
+    return groups
+
+
+def group_get(*, user: User, group_number: str) -> EmployerGroup:
+    group = groups_visible_to(user).filter(group_number=group_number.upper()).first()
+    if group is None:
+        raise NotFound(ErrorCode.NOT_FOUND, f"No group {group_number!r} found.")
+    return group
+
+
+def plan_get(*, user: User, plan_id: int) -> PlanDesign:
+    plan = (
+        PlanDesign.objects.filter(pk=plan_id, group__in=groups_visible_to(user))
+        .select_related("group__market", "product")
+        .first()
+    )
+    if plan is None:
+        raise NotFound(ErrorCode.NOT_FOUND, f"No plan design {plan_id} found.")
+    return plan
+
+
+def rate_get(*, user: User, rate_id: int) -> RateRow:
+    row = (
+        RateRow.objects.filter(pk=rate_id, plan__group__in=groups_visible_to(user))
+        .select_related("plan__group__market")
+        .first()
+    )
+    if row is None:
+        raise NotFound(ErrorCode.NOT_FOUND, f"No rate {rate_id} found.")
+    return row
+
+
+def member_get(*, user: User, member_pk: int) -> Member:
+    member = members_visible_to(user).filter(pk=member_pk).select_related("employee").first()
+    if member is None:
+        raise NotFound(ErrorCode.NOT_FOUND, f"No member record {member_pk} found.")
+    return member
+
+
+def plans_of(group: EmployerGroup) -> QuerySet[PlanDesign]:
+    return group.plans.select_related("product").prefetch_related("rates")
+
+
+def coverage_history(member: Member) -> QuerySet[Coverage]:
+    """Every coverage row of the member, newest first within each product."""
+    return member.coverages.select_related("plan__product").order_by(
+        "plan__product__name", "-start_date"
+    )

@@ -2,10 +2,22 @@
 
 from typing import TYPE_CHECKING
 
+from django.urls import reverse
+
 from payerdesk.core import kinds
 
 if TYPE_CHECKING:
     from payerdesk.core.models import WorkItem
+
+
+def _group_page(item: "WorkItem") -> str | None:
+    """The page of the group whose welcome call `item` is."""
+    from payerdesk.groups.models import EmployerGroup
+
+    numbers = EmployerGroup.objects.filter(welcome_call=item).values_list("group_number", flat=True)
+    number = numbers.first()
+    return reverse("groups:group", args=[number]) if number else None
+
 
 WELCOME_CALL = kinds.WorkItemKind(
     code="welcome_call",
@@ -23,6 +35,7 @@ WELCOME_CALL = kinds.WorkItemKind(
         "attempted": ("attempted", "completed", "cancelled"),
     },
     closed=frozenset({"completed", "cancelled"}),
+    detail_url=_group_page,
 )
 
 

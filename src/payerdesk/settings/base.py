@@ -27,6 +27,7 @@ INSTALLED_APPS = [
     "django_tasks_db",
     "payerdesk.core",
     "payerdesk.groups",
+    "payerdesk.billing",
 ]
 
 MIDDLEWARE = [
@@ -157,6 +158,8 @@ TASKS = {
 PAYERDESK_ATTACHMENT_MAX_BYTES = env_int("PAYERDESK_ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+# Premium refunds above this many dollars need a second person's approval.
+BILLING_REFUND_APPROVAL_LIMIT = env_str("BILLING_REFUND_APPROVAL_LIMIT", "500.00")
 
 LOGGING = {
     "version": 1,

@@ -1,0 +1,328 @@
+"""List bills: one line per member per coverage for a period, plus adjustments that
+carry any retroactive change (add, termination, rate change) into the next bill.
+
+Generation is set-based: coverages are read as plain tuples, lines are written with
+`bulk_create` in chunks, and the bill posts one journal entry (premium receivable per
+member and period against premium income).
+"""
+
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from itertools import islice
+
+from django.db import connection, transaction
+from django.db.models import Max, Sum
+
+from payerdesk.billing import rules, schedules
+from payerdesk.billing.ledger import SqlParam, journal_post_per_member
+from payerdesk.billing.models import (
+    ZERO,
+    Account,
+    BillingSchedule,
+    LineKind,
+    ListBill,
+    ListBillLine,
+)
+from payerdesk.core.errors import Conflict, ErrorCode, InvalidInput
+from payerdesk.core.models import User
+from payerdesk.groups.models import Coverage, CoverageStatus, EmployerGroup, GroupStatus, Member
+from payerdesk.groups.services import require_market_permission
+
+CHUNK = 5000
+# id, member id, plan id, start, end (inclusive, None: open), monthly premium
+CoverageRow = tuple[int, int, int, date, date | None, Decimal]
+Key = tuple[int, int, date]  # member id, plan id, period start
+
+
+@dataclass(frozen=True)
+class Generated:
+    bill: ListBill
+    created: bool  # False: the bill for that period already existed, nothing changed
+
+
+def _chunks(rows: Iterable[ListBillLine]) -> Iterator[list[ListBillLine]]:
+    iterator = iter(rows)
+    while chunk := list(islice(iterator, CHUNK)):
+        yield chunk
+
+
+def _require(actor: User | None, group: EmployerGroup, perm: str) -> None:
+    if actor is not None:
+        require_market_permission(actor, perm, group.market)
+
+
+def billing_schedule_set(
+    *,
+    actor: User | None,
+    group: EmployerGroup,
+    mode: str,
+    first_period_start: date,
+    bill_day: int = 1,
+    lead_days: int = 15,
+    grace_days: int = 31,
+    tolerance: Decimal = ZERO,
+) -> BillingSchedule:
+    """Create or change a group's billing schedule."""
+    _require(actor, group, "billing.change_billingschedule")
+    if mode not in schedules.PERIODS_PER_YEAR:
+        raise InvalidInput(ErrorCode.INVALID, f"Unknown billing mode {mode!r}.", field="mode")
+    checks = (
+        (first_period_start.day <= 28, "first_period_start", "Start on a day from 1 to 28."),
+        (1 <= bill_day <= 28, "bill_day", "The bill day is from 1 to 28."),
+        (0 <= lead_days <= 90, "lead_days", "Lead days are from 0 to 90."),
+        (0 <= grace_days <= 365, "grace_days", "Grace days are from 0 to 365."),
+        (tolerance >= 0, "tolerance", "The tolerance cannot be negative."),
+    )
+    for ok, field, message in checks:
+        if not ok:
+            raise InvalidInput(ErrorCode.INVALID, message, field=field)
+    schedule, _ = BillingSchedule.objects.update_or_create(
+        group=group,
+        defaults={
+            "mode": mode,
+            "first_period_start": first_period_start,
+            "bill_day": bill_day,
+            "lead_days": lead_days,
+            "grace_days": grace_days,
+            "tolerance": tolerance,
+        },
+    )
+    return schedule
+
+
+def schedule_of(group: EmployerGroup) -> BillingSchedule:
+    schedule = BillingSchedule.objects.filter(group=group).first()
+    if schedule is None:
+        raise InvalidInput(
+            ErrorCode.INVALID,
+            f"Group {group.group_number} has no billing schedule: set one first.",
+            field="group",
+        )
+    return schedule
+
+
+def period_for(schedule: BillingSchedule, day: date) -> schedules.Period:
+    return schedules.period_containing(schedule.mode, schedule.first_period_start, day)
+
+
+def list_bill_generate(
+    *, actor: User | None, group: EmployerGroup, period_start: date
+) -> Generated:
+    """The group's list bill for the period holding `period_start`; generated once.
+
+    `actor` None: the scheduled job. Refused for a cancelled or terminated group and
+    for a period before the schedule starts.
+    """
+    _require(actor, group, "billing.add_listbill")
+    schedule = schedule_of(group)
+    if period_start < schedule.first_period_start:
+        raise InvalidInput(
+            ErrorCode.INVALID,
+            f"Billing for {group.group_number} starts {schedule.first_period_start}.",
+            field="period",
+        )
+    period = period_for(schedule, period_start)
+    with transaction.atomic():
+        # One generator per group at a time: the second waits, then finds the bill.
+        BillingSchedule.objects.select_for_update().filter(pk=schedule.pk).first()
+        existing = ListBill.objects.filter(group=group, period_start=period.start).first()
+        if existing is not None:
+            return Generated(existing, created=False)
+        group.refresh_from_db(fields=["status"])
+        if group.status in (GroupStatus.CANCELLED, GroupStatus.TERMINATED):
+            raise Conflict(
+                ErrorCode.INVALID,
+                f"Group {group.group_number} is {group.get_status_display().lower()}: "
+                "no new bills.",
+                field="group",
+            )
+        bill = _generate(actor, group, schedule, period)
+    return Generated(bill, created=True)
+
+
+def _generate(
+    actor: User | None, group: EmployerGroup, schedule: BillingSchedule, period: schedules.Period
+) -> ListBill:
+    bill_date, due_date = rules.bill_dates(
+        period, bill_day=schedule.bill_day, lead_days=schedule.lead_days
+    )
+    bill = ListBill.objects.create(
+        group=group, period_start=period.start, period_end=period.end, bill_date=bill_date,
+        due_date=due_date, total=ZERO, generated_by=actor,
+    )  # fmt: skip
+    _insert_premium_lines(bill, schedule, period)
+    if ListBill.objects.filter(group=group, period_start__lt=period.start).exists():
+        adjustments = _adjustment_lines(bill, schedule, _coverages(group))
+        for chunk in _chunks(adjustments):
+            ListBillLine.objects.bulk_create(chunk)
+    total = bill.lines.aggregate(total=Sum("amount"))["total"] or ZERO
+    bill.total = total.quantize(schedules.CENT)
+    bill.save(update_fields=["total"])
+    _post(bill, actor)
+    return bill
+
+
+def _in_force_filter() -> str:
+    return (
+        "c.start_date <= %s AND (c.end_date IS NULL OR c.end_date >= %s) "
+        f"AND c.status <> '{CoverageStatus.CANCELLED}' AND m.group_id = %s"
+    )
+
+
+def _insert_premium_lines(
+    bill: ListBill, schedule: BillingSchedule, period: schedules.Period
+) -> None:
+    """One premium line per coverage in force on the period's first day, in one
+    INSERT ... SELECT: the few distinct monthly rates are turned into this period's
+    deduction in Python (`schedules.deduction`) and joined in as a table of values."""
+    coverage, member = Coverage._meta.db_table, Member._meta.db_table
+    where = _in_force_filter()
+    in_force: list[SqlParam] = [period.start, period.start, bill.group_id]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT DISTINCT c.monthly_premium FROM {coverage} c "  # noqa: S608
+            f"JOIN {member} m ON m.id = c.member_id WHERE {where}",
+            in_force,
+        )
+        rates = [Decimal(str(rate)).quantize(schedules.CENT) for (rate,) in cursor.fetchall()]
+        if not rates:
+            return
+        rate_rows = " UNION ALL ".join(["SELECT %s AS premium, %s AS amount"] * len(rates))
+        rate_params: list[SqlParam] = []
+        for rate in rates:
+            rate_params += [rate, schedules.deduction(rate, schedule.mode, period.index)]
+        cursor.execute(
+            f"INSERT INTO {ListBillLine._meta.db_table} "  # noqa: S608
+            "(bill_id, member_id, coverage_id, period_start, period_end, kind, amount, note) "
+            f"SELECT %s, c.member_id, c.id, %s, %s, '{LineKind.PREMIUM}', r.amount, '' "
+            f"FROM {coverage} c JOIN {member} m ON m.id = c.member_id "
+            f"JOIN ({rate_rows}) r ON r.premium = c.monthly_premium WHERE {where} "
+            "ORDER BY m.subscriber_id, m.member_id, c.plan_id",
+            [bill.pk, period.start, period.end, *rate_params, *in_force],
+        )
+
+
+def _coverages(group: EmployerGroup) -> dict[tuple[int, int], list[CoverageRow]]:
+    """Every coverage ever in force in the group, by (member, plan)."""
+    rows = (
+        Coverage.objects.filter(member__group=group)
+        .exclude(status=CoverageStatus.CANCELLED)
+        .order_by("member_id", "plan_id", "start_date")
+        .values_list("id", "member_id", "plan_id", "start_date", "end_date", "monthly_premium")
+    )
+    found: dict[tuple[int, int], list[CoverageRow]] = defaultdict(list)
+    for row in rows.iterator(chunk_size=CHUNK):
+        found[(row[1], row[2])].append(row)
+    return found
+
+
+def _in_force(rows: list[CoverageRow], day: date) -> CoverageRow | None:
+    for row in rows:
+        if row[3] <= day and (row[4] is None or day <= row[4]):
+            return row
+    return None
+
+
+def _adjustment_lines(
+    bill: ListBill,
+    schedule: BillingSchedule,
+    coverages: dict[tuple[int, int], list[CoverageRow]],
+) -> Iterator[ListBillLine]:
+    """What each earlier billed period should have been, from today's coverage history,
+    minus what was billed for it: the difference, line by line."""
+    earlier = list(
+        ListBill.objects.filter(group=bill.group, period_start__lt=bill.period_start)
+        .values_list("period_start", "period_end")
+        .order_by("period_start")
+    )
+    if not earlier:
+        return
+    billed: dict[Key, tuple[Decimal, int]] = {
+        # SQLite sums decimals as floats: back to the cent.
+        (member, plan, start): (amount.quantize(schedules.CENT), coverage)
+        for member, plan, start, amount, coverage in ListBillLine.objects.filter(
+            bill__group=bill.group, bill__period_start__lt=bill.period_start
+        )
+        .values_list("member_id", "coverage__plan_id", "period_start")
+        .annotate(amount=Sum("amount"), coverage=Max("coverage_id"))
+        .order_by()
+    }
+    for start, end in earlier:
+        index = period_for(schedule, start).index
+        for (member, plan), rows in coverages.items():
+            row = _in_force(rows, start)
+            due = schedules.deduction(row[5], schedule.mode, index) if row else ZERO
+            was, coverage = billed.pop((member, plan, start), (ZERO, 0))
+            if due != was:
+                yield _adjustment(bill, member, row[0] if row else coverage, start, end, due, was)
+    for (member, _plan, start), (was, coverage) in billed.items():
+        # Billed once for a coverage no longer in the group's history at all.
+        if was != ZERO:
+            end = next(e for s, e in earlier if s == start)
+            yield _adjustment(bill, member, coverage, start, end, ZERO, was)
+
+
+def _adjustment(
+    bill: ListBill, member: int, coverage: int, start: date, end: date, due: Decimal, was: Decimal
+) -> ListBillLine:
+    if was == ZERO:
+        note = f"Retroactive add: {start:%m/%d/%Y} not billed before"
+    elif due == ZERO:
+        note = f"Retroactive termination: {start:%m/%d/%Y} billed {was}, not covered"
+    else:
+        note = f"Rate change: {start:%m/%d/%Y} billed {was}, due {due}"
+    return ListBillLine(
+        bill=bill, member_id=member, coverage_id=coverage, period_start=start, period_end=end,
+        kind=LineKind.ADJUSTMENT, amount=due - was, note=note,
+    )  # fmt: skip
+
+
+BILL_AMOUNTS_SQL = (
+    "SELECT member_id, period_start, SUM(amount) AS amount FROM {table} "
+    "WHERE bill_id = %s GROUP BY member_id, period_start"
+)
+
+
+def _post(bill: ListBill, actor: User | None) -> None:
+    """Debit premium receivable per member and period (credit it for a net decrease),
+    against premium income: one entry, written set-based."""
+    journal_post_per_member(
+        group=bill.group,
+        account=Account.PREMIUM_RECEIVABLE,
+        against=Account.PREMIUM_INCOME,
+        amounts_sql=BILL_AMOUNTS_SQL.format(table=ListBillLine._meta.db_table),
+        params=[bill.pk],
+        memo=f"List bill {bill.period_start:%m/%d/%Y}-{bill.period_end:%m/%d/%Y}",
+        source="list_bill",
+        source_id=str(bill.pk),
+        effective_date=bill.bill_date,
+        created_by=actor,
+    )
+
+
+def list_bills_generate_due(*, today: date) -> list[Generated]:
+    """Generate every bill whose bill date has come and whose period has not ended, for
+    groups that are still billed. Safe to run any number of times."""
+    made = []
+    schedules_due = BillingSchedule.objects.select_related("group", "group__market").exclude(
+        group__status__in=[GroupStatus.CANCELLED, GroupStatus.TERMINATED]
+    )
+    for schedule in schedules_due:
+        horizon = today.toordinal() + schedule.lead_days
+        for period in schedules.periods_between(
+            schedule.mode,
+            schedule.first_period_start,
+            max(schedule.first_period_start, date.fromordinal(today.toordinal() - 62)),
+            date.fromordinal(horizon),
+        ):
+            bill_date, _ = rules.bill_dates(
+                period, bill_day=schedule.bill_day, lead_days=schedule.lead_days
+            )
+            if bill_date <= today <= period.end:
+                made.append(
+                    list_bill_generate(actor=None, group=schedule.group, period_start=period.start)
+                )
+    return made

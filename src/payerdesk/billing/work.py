@@ -1,0 +1,42 @@
+"""The kinds of work the billing module puts on the core work queue."""
+
+from payerdesk.core import kinds
+from payerdesk.core.models import WorkItem
+
+BILLING_QUEUE = "group-administration"
+
+
+def _delinquency_url(item: WorkItem) -> str | None:
+    from django.urls import reverse
+
+    from payerdesk.billing.models import Delinquency
+
+    found = Delinquency.objects.filter(work_item=item).values_list("pk", flat=True).first()
+    return reverse("billing:delinquency", args=[found]) if found else None
+
+
+DELINQUENCY = kinds.WorkItemKind(
+    code="delinquency",
+    label="Delinquent group",
+    description="A group's premium is unpaid past its grace period: follow up, cancel or "
+    "reinstate.",
+    statuses={
+        "lapsed": "Lapsed, notice sent",
+        "contacted": "Employer contacted",
+        "cancelled": "Cancelled for non-payment",
+        "reinstated": "Reinstated",
+        "closed": "Closed, not reinstated",
+    },
+    initial="lapsed",
+    transitions={
+        "lapsed": ("contacted", "cancelled", "reinstated"),
+        "contacted": ("contacted", "cancelled", "reinstated"),
+        "cancelled": ("reinstated", "closed"),
+    },
+    closed=frozenset({"reinstated", "closed"}),
+    detail_url=_delinquency_url,
+)
+
+
+def register_kinds() -> None:
+    kinds.register(DELINQUENCY)

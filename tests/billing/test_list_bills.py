@@ -1,0 +1,172 @@
+"""List bills: a line per member per coverage, adjustments for retroactive changes,
+generated once per group and period, posted to the ledger."""
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+
+from payerdesk.billing import listbills, selectors
+from payerdesk.billing.models import Account, JournalEntry, ListBill, ListBillLine
+from payerdesk.core.errors import Conflict, InvalidInput, NotPermitted
+from payerdesk.core.roles import Role
+from payerdesk.groups.models import Coverage
+
+R = Account.PREMIUM_RECEIVABLE
+JAN, FEB, MAR = date(2026, 1, 1), date(2026, 2, 1), date(2026, 3, 1)
+
+
+@pytest.fixture
+def schedule(users, group):
+    return listbills.billing_schedule_set(
+        actor=users["groupadmin"], group=group, mode="monthly", first_period_start=JAN,
+        lead_days=15, bill_day=1,
+    )  # fmt: skip
+
+
+@pytest.fixture
+def enrolled(make_member, cover, accident, dental):
+    one, two = make_member("M1"), make_member("M2")
+    cover(one, accident)
+    cover(one, dental)
+    cover(two, accident, tier="FAM")
+    return one, two
+
+
+def generate(users, group, start):
+    return listbills.list_bill_generate(actor=users["groupadmin"], group=group, period_start=start)
+
+
+def amounts(bill: ListBill) -> list[tuple[str, str, date, Decimal]]:
+    return sorted(
+        (line.member.member_id, line.kind, line.period_start, line.amount)
+        for line in bill.lines.select_related("member")
+    )
+
+
+def test_a_bill_has_a_line_per_member_per_coverage_and_posts_receivable(
+    users, group, schedule, enrolled
+):
+    one, two = enrolled
+    result = generate(users, group, JAN)
+    bill = result.bill
+    assert result.created
+    assert amounts(bill) == [
+        ("M1", "premium", JAN, Decimal("12.40")),
+        ("M1", "premium", JAN, Decimal("30.00")),
+        ("M2", "premium", JAN, Decimal("33.65")),
+    ]
+    assert bill.total == Decimal("76.05")
+    assert (bill.bill_date, bill.due_date, bill.period_end) == (
+        date(2025, 12, 17), JAN, date(2026, 1, 31)
+    )  # fmt: skip
+    assert selectors.balance(R, group=group) == Decimal("76.05")
+    assert selectors.balance(Account.PREMIUM_INCOME, group=group) == Decimal("76.05")
+    assert selectors.member_balances(group) == {one.pk: Decimal("42.40"), two.pk: Decimal("33.65")}
+
+
+def test_the_same_period_twice_changes_nothing(users, group, schedule, enrolled):
+    first = generate(users, group, JAN)
+    again = generate(users, group, date(2026, 1, 20))  # any day of the period finds it
+    assert not again.created and again.bill == first.bill
+    assert ListBillLine.objects.count() == 3 and JournalEntry.objects.count() == 1
+
+
+def test_retroactive_adds_terminations_and_rate_changes_become_adjustments(
+    users, group, schedule, enrolled, make_member, cover, accident, dental
+):
+    one, two = enrolled
+    generate(users, group, JAN)
+    generate(users, group, FEB)
+    # After February was billed: a new hire covered from January 1, the second member's
+    # coverage ended January 31, and the first member's dental moved to family in February.
+    three = make_member("M3")
+    cover(three, accident, start=JAN)
+    Coverage.objects.filter(member=two).update(end_date=date(2026, 1, 31), status="terminated")
+    Coverage.objects.filter(member=one, plan=dental).update(
+        end_date=date(2026, 1, 31), status="terminated"
+    )
+    cover(one, dental, tier="FAM", start=FEB)
+    march = generate(users, group, MAR).bill
+    assert amounts(march) == [
+        ("M1", "adjustment", FEB, Decimal("55.50")),
+        ("M1", "premium", MAR, Decimal("12.40")),
+        ("M1", "premium", MAR, Decimal("85.50")),
+        ("M2", "adjustment", FEB, Decimal("-33.65")),
+        ("M3", "adjustment", JAN, Decimal("12.40")),
+        ("M3", "adjustment", FEB, Decimal("12.40")),
+        ("M3", "premium", MAR, Decimal("12.40")),
+    ]
+    notes = {line.note.split(":")[0] for line in march.lines.exclude(note="")}
+    assert notes == {"Retroactive add", "Retroactive termination", "Rate change"}
+    assert march.total == Decimal("156.95")
+    # Billed minus nothing applied: each member owes what their coverage history says.
+    assert selectors.balance(R, group=group, member=two) == Decimal("33.65")  # January only
+    assert selectors.balance(R, group=group, member=three) == Decimal("37.20")
+    assert selectors.balance(R, group=group, member=one, period=FEB) == Decimal("97.90")
+    # Nothing left to carry: April has no adjustments.
+    april = generate(users, group, date(2026, 4, 1)).bill
+    assert not april.lines.filter(kind="adjustment").exists()
+
+
+def test_weekly_bills_put_the_leftover_pennies_on_the_last_week(users, group, enrolled):
+    listbills.billing_schedule_set(
+        actor=users["groupadmin"], group=group, mode="weekly", first_period_start=JAN
+    )
+    first = generate(users, group, JAN).bill
+    last = generate(users, group, date(2026, 12, 31)).bill
+    assert (last.period_start, last.period_end) == (date(2026, 12, 24), date(2026, 12, 31))
+    accident_amounts = [
+        b.lines.get(member__member_id="M1", coverage__plan__product__code="accident").amount
+        for b in (first, last)
+    ]
+    assert accident_amounts == [Decimal("2.86"), Decimal("2.94")]
+
+
+def test_the_scheduled_job_generates_due_bills_once(users, group, schedule, enrolled):
+    assert listbills.list_bills_generate_due(today=date(2025, 12, 16)) == []
+    made = listbills.list_bills_generate_due(today=date(2025, 12, 17))
+    assert [(g.bill.period_start, g.created) for g in made] == [(JAN, True)]
+    again = listbills.list_bills_generate_due(today=date(2025, 12, 18))
+    assert [(g.bill.period_start, g.created) for g in again] == [(JAN, False)]
+    assert ListBill.objects.count() == 1
+
+
+def test_refusals_change_nothing(users, group, enrolled, make_user, markets):
+    with pytest.raises(InvalidInput, match="no billing schedule") as refused:
+        generate(users, group, JAN)
+    assert refused.value.field == "group"
+    listbills.billing_schedule_set(
+        actor=users["groupadmin"], group=group, mode="monthly", first_period_start=JAN
+    )
+    with pytest.raises(InvalidInput, match="starts 2026-01-01") as refused:
+        generate(users, group, date(2025, 12, 1))
+    assert refused.value.field == "period"
+    with pytest.raises(NotPermitted):
+        listbills.list_bill_generate(actor=users["rep"], group=group, period_start=JAN)
+    texas = make_user("texas-admin", Role.GROUP_ADMIN, ("TX",))
+    with pytest.raises(NotPermitted, match="Tri-State"):
+        listbills.list_bill_generate(actor=texas, group=group, period_start=JAN)
+    group.status = "cancelled"
+    group.save()
+    with pytest.raises(Conflict, match="cancelled"):
+        generate(users, group, JAN)
+    assert not ListBill.objects.exists() and not JournalEntry.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("changes", "field"),
+    [
+        ({"mode": "daily"}, "mode"),
+        ({"first_period_start": date(2026, 1, 31)}, "first_period_start"),
+        ({"bill_day": 29}, "bill_day"),
+        ({"lead_days": 91}, "lead_days"),
+        ({"grace_days": -1}, "grace_days"),
+        ({"tolerance": Decimal("-0.01")}, "tolerance"),
+    ],
+)
+def test_a_bad_schedule_is_refused_with_its_field(users, group, changes, field):
+    values = {"mode": "monthly", "first_period_start": JAN, **changes}
+    with pytest.raises(InvalidInput) as refused:
+        listbills.billing_schedule_set(actor=users["groupadmin"], group=group, **values)
+    assert refused.value.field == field
