@@ -25,6 +25,7 @@ def test_quote_refer_and_approve_a_benefit_increase(
         group=group, name="Term life", effective_date=date(2026, 1, 1), tiers=["EMP"],
         product=Product.objects.create(code="life", name="Term life", insurance_line="LIF"),
         rate_basis="per_unit", unit_amount=Decimal("1000"), guaranteed_issue=Decimal("50000"),
+        max_benefit=Decimal("150000"),
     )  # fmt: skip
     RateRow.objects.create(plan=plan, rate=Decimal("0.10"))
     member = Member.objects.create(

@@ -25,15 +25,24 @@ def today(monkeypatch):
 @pytest.fixture
 def covered(users, employee, term_life):
     services.coverage_add(
-        actor=users["groupadmin"], member=employee, plan=term_life, tier="EMP",
-        benefit_amount=Decimal("30000"), start_date=date(2026, 1, 1),
-    )  # fmt: skip
+        actor=users["groupadmin"],
+        member=employee,
+        plan=term_life,
+        tier="EMP",
+        benefit_amount=Decimal("30000"),
+        start_date=date(2026, 1, 1),
+    )
     return employee
 
 
 def form(plan, **overrides):
-    return {"change_type": "benefit_increase", "effective_date": "2026-07-01",
-            "plan": plan.pk, "benefit_amount": "40000", **overrides}  # fmt: skip
+    return {
+        "change_type": "benefit_increase",
+        "effective_date": "2026-07-01",
+        "plan": plan.pk,
+        "benefit_amount": "40000",
+        **overrides,
+    }
 
 
 def test_the_quote_shows_old_and_new_premium_before_confirming(
@@ -47,6 +56,14 @@ def test_the_quote_shows_old_and_new_premium_before_confirming(
     assert quote.status_code == 200
     assert b"2.55 / month" in quote.content and b"3.40 / month" in quote.content
     assert b"applies the change now" in quote.content
+    # The confirm form carries what was quoted (and nothing left empty).
+    for name, value in (
+        ("benefit_amount", "40000"),
+        ("effective_date", "2026-07-01"),
+        ("plan", str(term_life.pk)),
+    ):
+        assert f'type="hidden" name="{name}" value="{value}"'.encode() in quote.content
+    assert b'type="hidden" name="tier"' not in quote.content
     assert not PolicyChange.objects.exists()
     fragment = client.post(url, form(term_life), headers={"HX-Request": "true"})
     assert b"<html" not in fragment.content and b"3.40 / month" in fragment.content
@@ -65,12 +82,23 @@ def test_the_quote_shows_old_and_new_premium_before_confirming(
     [
         ({"benefit_amount": "200000"}, 422, b"above the plan maximum"),
         ({"effective_date": "2026-13-01"}, 400, b"Enter a valid date"),
-        ({"change_type": "dependent_add", "tier": "ESP", "qualifying_event_date": "2026-06-01",
-          "dep_member_id": "D1", "dep_first_name": "A", "dep_last_name": "B",
-          "dep_birth_date": "2020-01-01", "dep_sex": "F", "dep_relationship": "01"},
-         422, b"does not offer tier ESP"),
+        (
+            {
+                "change_type": "dependent_add",
+                "tier": "ESP",
+                "qualifying_event_date": "2026-06-01",
+                "dep_member_id": "D1",
+                "dep_first_name": "A",
+                "dep_last_name": "B",
+                "dep_birth_date": "2020-01-01",
+                "dep_sex": "F",
+                "dep_relationship": "01",
+            },
+            422,
+            b"does not offer tier ESP",
+        ),
     ],
-)  # fmt: skip
+)
 def test_a_bad_change_shows_its_error_and_saves_nothing(
     client_for, users, covered, term_life, overrides, status, says
 ):
@@ -84,8 +112,10 @@ def test_a_bad_change_shows_its_error_and_saves_nothing(
 
 def test_an_underwriter_approves_from_the_change_page(client_for, users, covered, term_life):
     client = client_for(users["groupadmin"])
-    client.post(reverse("groups:change-new", args=[covered.pk]),
-                form(term_life, benefit_amount="60000", confirm="yes"))  # fmt: skip
+    client.post(
+        reverse("groups:change-new", args=[covered.pk]),
+        form(term_life, benefit_amount="60000", confirm="yes"),
+    )
     change = PolicyChange.objects.get()
     page = client.get(reverse("groups:change", args=[change.pk]))
     assert b"evidence of insurability" in page.content and b"Approve and apply" in page.content
