@@ -209,3 +209,15 @@ def test_rule_set_upload_page(client_for, users):
     refused = groupadmin.post(url, {"file": SimpleUploadedFile("r.json", shipped)})
     assert refused.status_code == 403
     assert UnderwritingRuleSet.objects.count() == 1
+
+
+def test_the_member_and_group_pages_link_to_these_pages(client_for, users, covered, group):
+    page = client_for(users["groupadmin"]).get(reverse("groups:member", args=[covered.pk]))
+    for name in ("groups:change-new", "groups:terminate-member", "groups:reinstate-member"):
+        assert reverse(name, args=[covered.pk]).encode() in page.content
+    group_page = client_for(users["groupadmin"]).get(reverse("groups:group", args=["G1001"]))
+    assert reverse("groups:terminate-group", args=["G1001"]).encode() in group_page.content
+    group.portal_users.add(users["employer"])
+    portal = client_for(users["employer"]).get(reverse("groups:portal-member", args=[covered.pk]))
+    assert reverse("groups:change-new", args=[covered.pk]).encode() in portal.content
+    assert reverse("groups:terminate-member", args=[covered.pk]).encode() not in portal.content
