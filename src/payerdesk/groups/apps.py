@@ -42,7 +42,7 @@ class GroupsConfig(AppConfig):
 
     def demo_load(self) -> None:
         from payerdesk.core.models import User
-        from payerdesk.groups import demo
+        from payerdesk.groups import demo, demo_changes
         from payerdesk.groups.policy_changes import underwriting_queue
 
         demo.load(
@@ -50,3 +50,4 @@ class GroupsConfig(AppConfig):
             employer=User.objects.filter(username="employer").first(),
         )
         underwriting_queue()
+        demo_changes.load(actor=User.objects.get(username="groupadmin"))
