@@ -150,18 +150,9 @@ PAGES: dict[str, tuple[str, dict[str, int]]] = {
     "billing:premium-reverse": ("POST", billing(404)),
     # Policy changes: the change sits in group G-MATRIX (Tri-State), referred to underwriting;
     # the employer holds that group's portal.
-    "groups:changes": (
-        "GET",
-        {**staff(403, groupadmin=200, auditor=200, supervisor=200, admin=200), "employer": 200},
-    ),
-    "groups:change": (
-        "GET",
-        {**staff(403, groupadmin=200, auditor=200, supervisor=200, admin=200), "employer": 200},
-    ),
-    "groups:change-new": (
-        "GET",
-        {**staff(403, groupadmin=200, supervisor=200, admin=200), "employer": 200},
-    ),
+    "groups:changes": ("GET", {**group_staff(200, auditor=200), "employer": 200}),
+    "groups:change": ("GET", {**group_staff(200, auditor=200), "employer": 200}),
+    "groups:change-new": ("GET", {**group_staff(200), "employer": 200}),
     "groups:change-approve": (
         "POST",
         staff(404, groupadmin=302, auditor=403, supervisor=302, admin=302),
@@ -170,14 +161,11 @@ PAGES: dict[str, tuple[str, dict[str, int]]] = {
         "POST",
         staff(404, groupadmin=302, auditor=403, supervisor=302, admin=302),
     ),
-    "groups:terminate-member": ("GET", staff(403, groupadmin=200, supervisor=200, admin=200)),
-    "groups:reinstate-member": ("GET", staff(403, groupadmin=200, supervisor=200, admin=200)),
-    "groups:terminate-group": ("GET", staff(403, groupadmin=200, supervisor=200, admin=200)),
-    "groups:reinstate-group": ("GET", staff(403, groupadmin=200, supervisor=200, admin=200)),
-    "groups:underwriting-rules": (
-        "GET",
-        staff(403, groupadmin=200, auditor=200, supervisor=200, admin=200),
-    ),
+    "groups:terminate-member": ("GET", group_staff(200)),
+    "groups:reinstate-member": ("GET", group_staff(200)),
+    "groups:terminate-group": ("GET", group_staff(200)),
+    "groups:reinstate-group": ("GET", group_staff(200)),
+    "groups:underwriting-rules": ("GET", group_staff(200, auditor=200)),
     "priorauth:requests": ("GET", pa_readers(200)),
     "priorauth:request-new": ("GET", pa_intake(200)),
     "priorauth:request-questions": ("GET", pa_intake(200)),
@@ -197,38 +185,16 @@ PAGES: dict[str, tuple[str, dict[str, int]]] = {
     "priorauth:metrics": ("GET", staff(403, auditor=200, supervisor=200, admin=200)),
     "priorauth:metrics-csv": ("GET", staff(403, auditor=200, supervisor=200, admin=200)),
 }
+POLICY_KWARGS = {
+    "change": ("change_id",), "change-approve": ("change_id",), "change-decline": ("change_id",),
+    "change-new": ("member_pk",), "terminate-member": ("member_pk",),
+    "reinstate-member": ("member_pk",), "terminate-group": ("group_number",),
+    "reinstate-group": ("group_number",),
+}  # fmt: skip
+POLICY_FORMS = {"change-approve": {}, "change-decline": {"reason": "No evidence received"}}
 
 GROUP_WRITERS = ("groupadmin", "supervisor", "admin")
 GROUP_WRITE = staff(404, groupadmin=200, auditor=403, supervisor=200, admin=200)
-
-# Policy changes in group G-MATRIX: asked against `policy_scene`.
-POLICY_API: dict[tuple[str, str], dict[str, int]] = {
-    # Policy changes in group G-MATRIX (Tri-State): roles that cannot see its members get
-    # the same 404 as for a nonexistent one; the auditor sees them but changes nothing.
-    ("POST", "/api/policy-changes/preview"): GROUP_WRITE,
-    ("POST", "/api/policy-changes"): {**GROUP_WRITE, **dict.fromkeys(GROUP_WRITERS, 201)},
-    ("GET", "/api/policy-changes"): staff(200),
-    ("GET", "/api/policy-changes/{change_id}"): staff(
-        404, groupadmin=200, auditor=200, supervisor=200, admin=200
-    ),
-    ("POST", "/api/policy-changes/{change_id}/approve"): GROUP_WRITE,
-    ("POST", "/api/policy-changes/{change_id}/decline"): GROUP_WRITE,
-    ("POST", "/api/members/{member_pk}/terminate"): GROUP_WRITE,
-    # The member's coverage is in force: allowed roles get the 409 that says so.
-    ("POST", "/api/members/{member_pk}/reinstate"): {
-        **GROUP_WRITE,
-        **dict.fromkeys(GROUP_WRITERS, 409),
-    },
-    ("POST", "/api/employer-groups/{group_number}/terminate"): GROUP_WRITE,
-    ("POST", "/api/employer-groups/{group_number}/reinstate"): {
-        **GROUP_WRITE,
-        **dict.fromkeys(GROUP_WRITERS, 409),
-    },
-    ("GET", "/api/underwriting-rules"): staff(
-        403, groupadmin=200, auditor=200, supervisor=200, admin=200
-    ),
-    ("POST", "/api/underwriting-rules"): staff(403, supervisor=201, admin=201),
-}
 
 # (method, OpenAPI path) -> expected status per staff role; outside roles 403,
 # anonymous 401.
@@ -274,7 +240,31 @@ API: dict[tuple[str, str], dict[str, int]] = {
     ("POST", "/api/refunds/export"): billing(200),
     ("POST", "/api/reversals"): billing(404),  # no such member
     ("GET", "/api/reconciliation/{group_number}"): billing(404, auditor=404),
-    **POLICY_API,
+    # Policy changes in group G-MATRIX (Tri-State): roles that cannot see its members get
+    # the same 404 as for a nonexistent one; the auditor sees them but changes nothing.
+    ("POST", "/api/policy-changes/preview"): GROUP_WRITE,
+    ("POST", "/api/policy-changes"): {**GROUP_WRITE, **dict.fromkeys(GROUP_WRITERS, 201)},
+    ("GET", "/api/policy-changes"): staff(200),
+    ("GET", "/api/policy-changes/{change_id}"): staff(
+        404, groupadmin=200, auditor=200, supervisor=200, admin=200
+    ),
+    ("POST", "/api/policy-changes/{change_id}/approve"): GROUP_WRITE,
+    ("POST", "/api/policy-changes/{change_id}/decline"): GROUP_WRITE,
+    ("POST", "/api/members/{member_pk}/terminate"): GROUP_WRITE,
+    # The member's coverage is in force: allowed roles get the 409 that says so.
+    ("POST", "/api/members/{member_pk}/reinstate"): {
+        **GROUP_WRITE,
+        **dict.fromkeys(GROUP_WRITERS, 409),
+    },
+    ("POST", "/api/groups/{group_number}/terminate"): GROUP_WRITE,
+    ("POST", "/api/groups/{group_number}/reinstate"): {
+        **GROUP_WRITE,
+        **dict.fromkeys(GROUP_WRITERS, 409),
+    },
+    ("GET", "/api/underwriting-rules"): staff(
+        403, groupadmin=200, auditor=200, supervisor=200, admin=200
+    ),
+    ("POST", "/api/underwriting-rules"): staff(403, supervisor=201, admin=201),
     ("POST", "/api/priorauth/requests"): {**pa_intake(201), "provider": 201},
     ("GET", "/api/priorauth/requests"): pa_readers(200),
     ("GET", "/api/priorauth/requests/{request_id}"): pa_readers(200),
@@ -289,13 +279,9 @@ API: dict[tuple[str, str], dict[str, int]] = {
     ("POST", "/api/priorauth/formularies"): staff(403, admin=200),
     ("POST", "/api/priorauth/criteria"): staff(403, admin=201),
 }
-
-
-POLICY_PAGES = {
-    "groups:changes", "groups:change", "groups:change-new", "groups:change-approve",
-    "groups:change-decline", "groups:terminate-member", "groups:reinstate-member",
-    "groups:terminate-group", "groups:reinstate-group", "groups:underwriting-rules",
-}  # fmt: skip
+POLICY_API = {path for _, path in API if path.startswith(
+    ("/api/policy-changes", "/api/underwriting-rules")
+) or path.endswith(("/terminate", "/reinstate"))}  # fmt: skip
 
 
 def test_every_page_route_is_in_the_matrix():
@@ -366,18 +352,11 @@ def _page_request(
     item: WorkItem,
     attachment_id: int,
     groups: dict[str, object],
-    policy: dict[str, int] | None = None,
+    policy: dict[str, object] | None = None,
     pa: "PaScene | None" = None,
 ):
     kwargs: dict[str, object] = {}
     url_name, name = name, name.split(":")[1]
-    policy = policy or {}
-    if name in ("change", "change-approve", "change-decline"):
-        kwargs["change_id"] = policy["change_id"]
-    if name in ("change-new", "terminate-member", "reinstate-member"):
-        kwargs["member_pk"] = policy["member_pk"]
-    if name in ("terminate-group", "reinstate-group"):
-        kwargs["group_pk"] = policy["group_pk"]
     if pa is not None and url_name.startswith("priorauth:request-") and url_name not in PA_NO_ID:
         kwargs["request_id"] = pa.pa.pk
     if pa is not None and url_name == "priorauth:request-letter":
@@ -390,6 +369,7 @@ def _page_request(
         kwargs["slug"] = item.queue.slug
     if url_name.startswith("groups:"):
         kwargs.update({key: groups[key] for key in GROUP_KWARGS.get(name, ())})
+        kwargs.update({key: (policy or {})[key] for key in POLICY_KWARGS.get(name, ())})
     if name == "import-job":
         kwargs["job_id"] = ImportJob.objects.values_list("pk", flat=True).get()
     for key in ("remittance_id", "variance_id", "refund_id", "group_id"):
@@ -398,7 +378,9 @@ def _page_request(
     url = reverse(url_name, kwargs=kwargs)
     if method == "GET":
         return client.get(url)
-    if name in GROUP_FORMS:
+    if name in POLICY_FORMS:
+        return client.post(url, POLICY_FORMS[name])
+    if url_name.startswith("groups:"):
         data = {**GROUP_FORMS[name]}
         if name == "coverage-new":
             data["plan"] = groups["plan_id"]
@@ -412,7 +394,6 @@ def _page_request(
             "remind_at": (timezone.localtime() + timedelta(days=1)).strftime("%Y-%m-%dT%H:%M"),
             "message": "Chase the fax",
         },
-        "change-decline": {"reason": "No evidence of insurability received"},
         "request-approve": {"approval_days": "90"},
         "request-deny": {"reason": DENIAL_REASON},
         "request-pend": {"information": "Send the last two A1c results."},
@@ -489,34 +470,11 @@ def group_scene(users, markets, queues) -> dict[str, object]:
     }  # fmt: skip
 
 
-def _route(url_name: str) -> str:
-    name = url_name.split(":")[1]
-    return next(str(p.pattern) for p in billing_urls if getattr(p, "name", "") == name)
-
-
 @pytest.fixture
-def scene(users, make_item) -> tuple[WorkItem, int]:
-    job = ImportJob(kind="834", name="a.834", sha256="0" * 64, size=1, state="done",
-                    created_by=users["groupadmin"])  # fmt: skip
-    job.content.save("matrix-job", ContentFile(b"x"), save=False)
-    job.save()
-    item = make_item(kind="callback", title="Call back the prescriber")
-    attachment = services.work_item_attach(
-        actor=users["supervisor"], item_id=item.pk, upload=_pdf()
-    )
-    return item, attachment.pk
-
-
-def _client(role: str, users: dict[str, User], client_for: Callable[[User], Client]) -> Client:
-    return Client() if role == "anonymous" else client_for(users[role])
-
-
-@pytest.fixture
-def policy_scene(users, markets, queues) -> dict[str, int]:
+def policy_scene(users, markets, queues) -> dict[str, object]:
     """A Tri-State group whose portal the employer holds, a covered member, and a change
     the underwriting rules referred (an increase above guaranteed issue)."""
-    from payerdesk.groups import services as group_services
-    from payerdesk.groups.models import Member, PlanDesign, Product, RateRow
+    from payerdesk.groups.models import Member, PlanDesign, RateRow
     from payerdesk.groups.policy_changes import ChangeRequest, policy_change_request
 
     group = group_services.group_create(
@@ -546,17 +504,41 @@ def policy_scene(users, markets, queues) -> dict[str, int]:
                               plan=plan, benefit_amount=Decimal("90000")),
     )  # fmt: skip
     return {
-        "change_id": change.pk, "member_pk": member.pk, "group_pk": group.pk, "plan_id": plan.pk,
+        "change_id": change.pk, "member_pk": member.pk, "group_number": "G-MATRIX",
+        "plan_id": plan.pk,
     }  # fmt: skip
+
+
+def _route(url_name: str) -> str:
+    name = url_name.split(":")[1]
+    return next(str(p.pattern) for p in billing_urls if getattr(p, "name", "") == name)
+
+
+@pytest.fixture
+def scene(users, make_item) -> tuple[WorkItem, int]:
+    job = ImportJob(kind="834", name="a.834", sha256="0" * 64, size=1, state="done",
+                    created_by=users["groupadmin"])  # fmt: skip
+    job.content.save("matrix-job", ContentFile(b"x"), save=False)
+    job.save()
+    item = make_item(kind="callback", title="Call back the prescriber")
+    attachment = services.work_item_attach(
+        actor=users["supervisor"], item_id=item.pk, upload=_pdf()
+    )
+    return item, attachment.pk
+
+
+def _client(role: str, users: dict[str, User], client_for: Callable[[User], Client]) -> Client:
+    return Client() if role == "anonymous" else client_for(users[role])
 
 
 @pytest.mark.parametrize("role", EVERYONE)
 @pytest.mark.parametrize("name", sorted(PAGES))
 def test_page_access(name, role, scene, group_scene, pa_scene, users, client_for, request):
     item, attachment_id = scene
-    policy = request.getfixturevalue("policy_scene") if name in POLICY_PAGES else None
     method, expected = PAGES[name]
     client = _client(role, users, client_for)
+    policy = request.getfixturevalue("policy_scene") if name.split(":")[1] in (
+        *POLICY_KWARGS, "changes", "underwriting-rules") else None  # fmt: skip
     pa = pa_scene if name.startswith("priorauth:") else None
     response = _page_request(client, name, method, item, attachment_id, group_scene, policy, pa)
     if role == "anonymous":
@@ -585,7 +567,7 @@ API_BODIES: dict[str, dict[str, object]] = {
 }  # fmt: skip
 
 
-def _policy_api_request(client: Client, method: str, path: str, policy: dict[str, int]):
+def _policy_api_request(client: Client, method: str, path: str, policy: dict[str, object]):
     url = (
         path.replace("{change_id}", str(policy["change_id"]))
         .replace("{member_pk}", str(policy["member_pk"]))
@@ -677,7 +659,7 @@ def test_api_access(method, path, role, scene, group_scene, pa_scene, users, req
     else:
         _, raw = services.api_token_issue(actor=None, user=users[role], name="matrix")
         client = Client(headers={"Authorization": f"Bearer {raw}"})
-    if (method, path) in POLICY_API:
+    if path in POLICY_API:
         policy = request.getfixturevalue("policy_scene")
         response = _policy_api_request(client, method, path, policy)
     else:

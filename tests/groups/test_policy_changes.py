@@ -134,7 +134,7 @@ def test_approving_a_referral_applies_it_and_closes_the_item(users, covered, ter
     item = approved.work_item
     assert item is not None
     item.refresh_from_db()
-    assert item.status == "approved" and item.closed_at is not None
+    assert item.status == "applied" and item.closed_at is not None
     last = TimelineEvent.objects.filter(work_item=item).last()
     assert last is not None and last.data["reason"] == "EOI ok"
     with pytest.raises(Conflict, match="already applied"):
@@ -550,3 +550,36 @@ def test_staff_outside_the_groups_market_see_no_member(users, covered, term_life
             plan=term_life,
             benefit_amount=Decimal("40000"),
         )
+
+
+def test_a_tobacco_change_before_a_later_change_is_refused(users, covered, term_life):
+    """Re-rating under a later row would rewrite it: date the change from then instead."""
+    request(
+        users,
+        covered,
+        "benefit_increase",
+        date(2026, 8, 1),
+        plan=term_life,
+        benefit_amount=Decimal("40000"),
+    )
+    with pytest.raises(InvalidInput, match="latest change takes effect 2026-08-01") as refused:
+        request(users, covered, "tobacco_change", date(2026, 7, 1), tobacco=True)
+    assert refused.value.field == "effective_date"
+    change = request(users, covered, "tobacco_change", date(2026, 8, 1), tobacco=True)
+    assert rows(covered, term_life)[-1].monthly_premium == Decimal("6.80")  # 40 x 0.170
+    assert change.status == ChangeStatus.APPLIED
+
+
+def test_a_tobacco_change_re_rates_coverage_that_starts_later(users, employee, term_life):
+    services.coverage_add(
+        actor=users["groupadmin"],
+        member=employee,
+        plan=term_life,
+        tier="EMP",
+        benefit_amount=Decimal("10000"),
+        start_date=date(2026, 9, 1),
+    )
+    request(users, employee, "tobacco_change", date(2026, 7, 1), tobacco=True)
+    first, second = rows(employee, term_life)
+    assert first.status == "cancelled"  # never in force at the old rate
+    assert (second.start_date, second.monthly_premium) == (date(2026, 9, 1), Decimal("1.70"))

@@ -371,9 +371,7 @@ class GroupReinstateIn(Schema):
     reinstatement_date: date | None = None
 
 
-@router.post(
-    "/employer-groups/{group_number}/terminate", response=OutcomeOut, summary="Terminate a group"
-)
+@router.post("/groups/{group_number}/terminate", response=OutcomeOut, summary="Terminate a group")
 def group_terminate(request: HttpRequest, group_number: str, body: GroupTerminateIn) -> OutcomeOut:
     user = staff_user(request)
     outcome = terminations.group_terminate(
@@ -385,9 +383,7 @@ def group_terminate(request: HttpRequest, group_number: str, body: GroupTerminat
     return OutcomeOut.of(outcome)
 
 
-@router.post(
-    "/employer-groups/{group_number}/reinstate", response=OutcomeOut, summary="Reinstate a group"
-)
+@router.post("/groups/{group_number}/reinstate", response=OutcomeOut, summary="Reinstate a group")
 def group_reinstate(request: HttpRequest, group_number: str, body: GroupReinstateIn) -> OutcomeOut:
     user = staff_user(request)
     outcome = terminations.group_reinstate(

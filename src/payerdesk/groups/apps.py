@@ -12,6 +12,10 @@ class GroupsConfig(AppConfig):
         NavLink("Eligibility", "groups:eligibility", "groups.view_member"),
         NavLink("834 enrollment", "groups:enrollment-upload", "groups.add_member"),
         NavLink("Census import", "groups:census-upload", "groups.add_member"),
+        NavLink("Policy changes", "groups:changes", "groups.view_member"),
+        NavLink(
+            "Underwriting rules", "groups:underwriting-rules", "groups.view_underwritingruleset"
+        ),
     )
     # Where an outside role lands after signing in (it has no staff My work).
     landing_pages = {"employer": "groups:portal"}
@@ -38,11 +42,12 @@ class GroupsConfig(AppConfig):
 
     def demo_load(self) -> None:
         from payerdesk.core.models import User
-        from payerdesk.groups import demo
+        from payerdesk.groups import demo, demo_changes
         from payerdesk.groups.policy_changes import underwriting_queue
 
-        underwriting_queue()
         demo.load(
             actor=User.objects.get(username="groupadmin"),
             employer=User.objects.filter(username="employer").first(),
         )
+        underwriting_queue()
+        demo_changes.load(actor=User.objects.get(username="groupadmin"))

@@ -175,20 +175,37 @@ def _plan(member: Member, request: ChangeRequest) -> PlanDesign:
     return plan
 
 
-def _row_in_force(member: Member, plan: PlanDesign, on: date) -> Coverage:
-    """The member's active row under `plan` on `on`, which must be its latest row."""
-    rows = list(
+def _rows_of(member: Member, plan: PlanDesign) -> list[Coverage]:
+    return list(
         member.coverages.filter(plan=plan)
         .exclude(status=CoverageStatus.CANCELLED)
+        .select_related("plan__product")
         .order_by("start_date")
     )
+
+
+def _plans_in_force(member: Member, on: date) -> list[PlanDesign]:
+    """Plans whose latest row is active and runs on or after `on`: a tobacco change
+    re-rates them (a coverage starting later is re-rated from its own start)."""
+    plans = []
+    for row in member.coverages.filter(status=CoverageStatus.ACTIVE).select_related("plan"):
+        latest = _rows_of(member, row.plan)[-1]
+        if latest.pk == row.pk and (row.end_date is None or row.end_date >= on):
+            plans.append(row.plan)
+    return plans
+
+
+def _row_in_force(member: Member, plan: PlanDesign, on: date) -> Coverage:
+    """The member's active row under `plan` on `on`, which must be its latest row."""
+    rows = _rows_of(member, plan)
     if not rows:
         raise _invalid(f"The member has no {plan.name} coverage.", "plan")
     latest = rows[-1]
     if latest.start_date > on:
+        what = "its latest change takes effect" if len(rows) > 1 else "the coverage starts"
         raise _invalid(
-            f"The {plan.name} coverage starts {latest.start_date}; a change cannot "
-            f"take effect {on}, before it.",
+            f"Under {plan.name} {what} {latest.start_date}; a change cannot take effect "
+            f"{on}, before it.",
             "effective_date",
         )
     if latest.status != CoverageStatus.ACTIVE or not latest.covers(on):
@@ -258,9 +275,11 @@ def _tobacco_change(member: Member, request: ChangeRequest, quote: Quote) -> Non
     if request.tobacco == member.tobacco:
         status = "a tobacco user" if member.tobacco else "a non-tobacco user"
         raise _invalid(f"The member is already rated as {status}.", "tobacco")
-    for old in selectors.coverage_as_of(member=member, on=request.effective_date):
-        if old.status != CoverageStatus.ACTIVE:
-            continue
+    for plan in _plans_in_force(member, request.effective_date):
+        rows = _rows_of(member, plan)
+        old = rows[-1]
+        if len(rows) > 1 and old.start_date > request.effective_date:
+            old = _row_in_force(member, plan, request.effective_date)  # refuses, naming why
         start = max(old.start_date, request.effective_date)
         rated = _rate(member, old.plan, old.tier, old.benefit_amount, request.tobacco, start)
         quote.effects.append(
@@ -651,7 +670,7 @@ def policy_change_approve(*, actor: User, change_id: int, note: str = "") -> Pol
         quote = policy_change_quote(
             member=member, request=_request_of(change), channel=change.channel
         )
-        _close_item(change.work_item, actor, "approved", note.strip())
+        _close_item(change.work_item, actor, "applied", note.strip())
         change.decided_by, change.decided_at = actor, timezone.now()
         change.save(update_fields=["decided_by", "decided_at"])
         _apply(change, quote, actor)

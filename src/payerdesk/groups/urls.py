@@ -43,7 +43,9 @@ urlpatterns += [
          name="terminate-member"),
     path("members/<int:member_pk>/reinstate/", views_changes.reinstate_member,
          name="reinstate-member"),
-    path("<int:group_pk>/terminate/", views_changes.terminate_group, name="terminate-group"),
-    path("<int:group_pk>/reinstate/", views_changes.reinstate_group, name="reinstate-group"),
+    path("group/<str:group_number>/terminate/", views_changes.terminate_group,
+         name="terminate-group"),
+    path("group/<str:group_number>/reinstate/", views_changes.reinstate_group,
+         name="reinstate-group"),
     path("underwriting-rules/", views_changes.rule_sets, name="underwriting-rules"),
 ]  # fmt: skip

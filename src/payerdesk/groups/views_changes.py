@@ -82,8 +82,8 @@ def _member(request: StaffRequest, member_pk: int) -> Member:
     return member
 
 
-def _group(request: StaffRequest, group_pk: int) -> EmployerGroup:
-    group = selectors.groups_visible_to(request.user).filter(pk=group_pk).first()
+def _group(request: StaffRequest, group_number: str) -> EmployerGroup:
+    group = selectors.groups_visible_to(request.user).filter(group_number=group_number).first()
     if group is None:
         raise Http404("No such group")
     return group
@@ -343,9 +343,9 @@ def _group_page(
 
 @require_http_methods(["GET", "POST"])
 @staff_required
-def terminate_group(request: StaffRequest, group_pk: int) -> HttpResponse:
+def terminate_group(request: StaffRequest, group_number: str) -> HttpResponse:
     _staff_changer(request)
-    group = _group(request, group_pk)
+    group = _group(request, group_number)
     form = TerminateForm(request.POST or None)
     return _run(
         request,
@@ -358,15 +358,15 @@ def terminate_group(request: StaffRequest, group_pk: int) -> HttpResponse:
         ),
         f"Group {group.group_number} terminated.",
         lambda status: _group_page(request, group, form, "terminate", status),
-        redirect("groups:terminate-group", group_pk=group.pk),
+        redirect("groups:terminate-group", group_number=group.group_number),
     )
 
 
 @require_http_methods(["GET", "POST"])
 @staff_required
-def reinstate_group(request: StaffRequest, group_pk: int) -> HttpResponse:
+def reinstate_group(request: StaffRequest, group_number: str) -> HttpResponse:
     _staff_changer(request)
-    group = _group(request, group_pk)
+    group = _group(request, group_number)
     form = ReinstateForm(request.POST or None)
     return _run(
         request,
@@ -379,7 +379,7 @@ def reinstate_group(request: StaffRequest, group_pk: int) -> HttpResponse:
         ),
         f"Group {group.group_number} reinstated.",
         lambda status: _group_page(request, group, form, "reinstate", status),
-        redirect("groups:reinstate-group", group_pk=group.pk),
+        redirect("groups:reinstate-group", group_number=group.group_number),
     )
 
 

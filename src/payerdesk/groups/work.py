@@ -52,7 +52,7 @@ def _policy_change_url(item: "WorkItem") -> str | None:
     return reverse("groups:change", args=[change_id]) if change_id else None
 
 
-# Approved and declined are reached only through the underwriting services, which apply
+# Applied and declined are reached only through the underwriting services, which apply
 # or refuse the change in the same transaction: no plain transition leads there.
 POLICY_CHANGE = kinds.WorkItemKind(
     code="policy_change",
@@ -61,12 +61,12 @@ POLICY_CHANGE = kinds.WorkItemKind(
     statuses={
         "to_review": "To underwrite",
         "awaiting_evidence": "Awaiting evidence (EOI, statement)",
-        "approved": "Approved and applied",
+        "applied": "Approved and applied",
         "declined": "Declined",
     },
     initial="to_review",
     transitions={"to_review": ("awaiting_evidence",), "awaiting_evidence": ("to_review",)},
-    closed=frozenset({"approved", "declined"}),
+    closed=frozenset({"applied", "declined"}),
     phi=True,
     detail_url=_policy_change_url,
 )
