@@ -115,7 +115,7 @@ def test_people_cancel_early_or_reinstate_only_when_the_premium_says_so(users, g
     one, two = billed
     review(group, date(2026, 3, 5))
     case = Delinquency.objects.get(group=group)
-    with pytest.raises(Conflict, match="76.05 is unpaid"):
+    with pytest.raises(Conflict, match=r"76\.05 is unpaid"):
         delinquency.delinquency_reinstate(actor=users["groupadmin"], delinquency_id=case.pk)
     delinquency.delinquency_cancel(
         actor=users["groupadmin"], delinquency_id=case.pk, today=date(2026, 3, 6)
