@@ -36,7 +36,7 @@ def billed(users, group, make_member, cover, accident, dental):
 
 
 def pay(group, amounts, period):
-    total = sum(Decimal(a) for a in amounts.values())
+    total = sum((Decimal(a) for a in amounts.values()), Decimal(0))
     journal_post(
         group=group, memo="check", source="payment", source_id="chk",
         lines=[Line(Account.CASH, debit=total)] + [
