@@ -7,6 +7,7 @@ from ninja import NinjaAPI
 from ninja.errors import AuthenticationError
 from ninja.security import HttpBearer
 
+from payerdesk.billing.api import router as billing_router
 from payerdesk.core import services
 from payerdesk.core.api import router as core_router
 from payerdesk.core.errors import ServiceError
@@ -31,6 +32,7 @@ api = NinjaAPI(
 )
 api.add_router("/", core_router)
 api.add_router("/", groups_router)
+api.add_router("/", billing_router)
 
 
 def _error(request: HttpRequest, status: int, body: dict[str, Any]) -> HttpResponse:

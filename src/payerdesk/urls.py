@@ -13,5 +13,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/", api.urls),
     path("groups/", include("payerdesk.groups.urls")),
+    path("billing/", include("payerdesk.billing.urls")),
     path("", include("payerdesk.core.urls")),
 ]
