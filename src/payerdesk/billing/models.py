@@ -39,7 +39,7 @@ class BillingSchedule(models.Model):
     bill_day = models.PositiveSmallIntegerField(
         default=1,
         validators=[MinValueValidator(1), MaxValueValidator(28)],
-        help_text="Day of the month the bill is dated (monthly and semi-monthly modes)",
+        help_text="Day of its period the premium is due (1: the period's first day)",
     )
     lead_days = models.PositiveSmallIntegerField(
         default=15, help_text="Days before a period starts that its bill is generated"
