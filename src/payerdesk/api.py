@@ -7,6 +7,7 @@ from ninja import NinjaAPI
 from ninja.errors import AuthenticationError
 from ninja.security import HttpBearer
 
+from payerdesk.billing.api import router as billing_router
 from payerdesk.billing.remit_api import router as remit_router
 from payerdesk.core import services
 from payerdesk.core.api import router as core_router
@@ -37,6 +38,7 @@ api.add_router("/", groups_router)
 api.add_router("/", remit_router)
 api.add_router("/", policy_changes_router)
 api.add_router("/", priorauth_router)
+api.add_router("/", billing_router)
 
 
 def _error(request: HttpRequest, status: int, body: dict[str, Any]) -> HttpResponse:

@@ -20,6 +20,8 @@ from django.urls import URLPattern, reverse
 from django.utils import timezone
 
 from payerdesk.api import api
+from payerdesk.billing import delinquency, listbills
+from payerdesk.billing.models import Delinquency, ListBill
 from payerdesk.billing.urls import urlpatterns as billing_urls
 from payerdesk.core import services
 from payerdesk.core.models import Market, User, WorkItem
@@ -28,7 +30,7 @@ from payerdesk.core.urls import urlpatterns as core_urls
 from payerdesk.groups import services as group_services
 from payerdesk.groups import underwriting
 from payerdesk.groups.census import COLUMNS
-from payerdesk.groups.models import ImportJob, Product
+from payerdesk.groups.models import ImportJob, Member, PlanDesign, Product, RateRow
 from payerdesk.groups.urls import urlpatterns as groups_urls
 from payerdesk.priorauth.fhir_urls import urlpatterns as fhir_urls
 from payerdesk.priorauth.models import PriorAuthRequest
@@ -63,6 +65,18 @@ def item_scope(ok: int, *, auditor: int, rep: int | None = None) -> dict[str, in
 
 # An import job uploaded by groupadmin: the uploader and unscoped readers of members.
 JOB_READERS = dict.fromkeys(["groupadmin", "auditor", "supervisor", "admin"], 200)
+
+
+def bills(ok: int, *, auditor: int | None = None, employer: int = 403) -> dict[str, int]:
+    """List bills and delinquency: group administrators (of the group's market),
+    supervisors and administrators bill; auditors read. `employer`: the answer for the
+    group's own portal user."""
+    answers = staff(403, groupadmin=ok, supervisor=ok, admin=ok)
+    answers["auditor"] = ok if auditor is None else auditor
+    answers["employer"] = employer
+    return answers
+
+
 WORKERS_REFUSED = dict.fromkeys(["pharmacist", "groupadmin", "salesadmin", "coordinator"], 403)
 MARKET_ROLES_REFUSED = dict.fromkeys(["groupadmin", "salesadmin", "coordinator"], 403)
 
@@ -184,6 +198,21 @@ PAGES: dict[str, tuple[str, dict[str, int]]] = {
     "priorauth:criteria-upload": ("GET", staff(403, admin=200)),
     "priorauth:metrics": ("GET", staff(403, auditor=200, supervisor=200, admin=200)),
     "priorauth:metrics-csv": ("GET", staff(403, auditor=200, supervisor=200, admin=200)),
+    "billing:list-bills": ("GET", bills(200)),
+    # The bill exists: generating it again answers with it.
+    "billing:list-bill-generate": ("POST", bills(302, auditor=403)),
+    "billing:list-bill": ("GET", bills(200, employer=200)),
+    "billing:list-bill-pdf": ("GET", bills(200, employer=200)),
+    "billing:list-bill-csv": ("GET", bills(200, employer=200)),
+    "billing:list-bill-xlsx": ("GET", bills(200, employer=200)),
+    "billing:portal": ("GET", {**staff(403), "employer": 200}),
+    "billing:schedule": ("GET", bills(200)),
+    "billing:aging": ("GET", bills(200)),
+    "billing:delinquency": ("GET", bills(200)),
+    "billing:delinquency-notice": ("GET", bills(200)),
+    "billing:delinquency-cancel": ("POST", bills(302, auditor=403)),
+    # The back premium is unpaid: reinstating is refused as a conflict.
+    "billing:delinquency-reinstate": ("POST", bills(409, auditor=403)),
 }
 POLICY_KWARGS = {
     "change": ("change_id",), "change-approve": ("change_id",), "change-decline": ("change_id",),
@@ -278,10 +307,19 @@ API: dict[tuple[str, str], dict[str, int]] = {
     # The scene imported this formulary already: the same file again answers 200.
     ("POST", "/api/priorauth/formularies"): staff(403, admin=200),
     ("POST", "/api/priorauth/criteria"): staff(403, admin=201),
+    ("PUT", "/api/billing/groups/{group_number}/schedule"): bills(200, auditor=403),
+    ("POST", "/api/list-bills"): bills(200, auditor=403),
+    ("GET", "/api/list-bills"): bills(200),
+    ("GET", "/api/list-bills/{bill_id}"): bills(200),
+    ("GET", "/api/billing/aging"): bills(200),
+    ("GET", "/api/billing/delinquencies"): bills(200),
+    ("POST", "/api/billing/delinquencies/{delinquency_id}/cancel"): bills(200, auditor=403),
+    ("POST", "/api/billing/delinquencies/{delinquency_id}/reinstate"): bills(409, auditor=403),
 }
 POLICY_API = {path for _, path in API if path.startswith(
     ("/api/policy-changes", "/api/underwriting-rules")
-) or path.endswith(("/terminate", "/reinstate"))}  # fmt: skip
+) or (path.startswith(("/api/members/", "/api/groups/"))
+     and path.endswith(("/terminate", "/reinstate")))}  # fmt: skip
 
 
 def test_every_page_route_is_in_the_matrix():
@@ -309,6 +347,16 @@ def test_every_api_operation_is_in_the_matrix():
 
 def _pdf() -> SimpleUploadedFile:
     return SimpleUploadedFile("fax.pdf", b"%PDF-1.4\n1 0 obj\n<<>>\nendobj\n%%EOF\n")
+
+
+def _billing_kwargs(name: str) -> dict[str, object]:
+    if name.startswith("list-bill") and name not in ("list-bills", "list-bill-generate"):
+        return {"bill_id": ListBill.objects.get().pk}
+    if name.startswith("delinquency"):
+        return {"delinquency_id": Delinquency.objects.get().pk}
+    if name == "schedule":
+        return {"group_number": "B100"}
+    return {}
 
 
 GROUP_KWARGS = {
@@ -361,6 +409,8 @@ def _page_request(
         kwargs["request_id"] = pa.pa.pk
     if pa is not None and url_name == "priorauth:request-letter":
         kwargs["letter_id"] = pa.letter_id
+    if url_name.startswith("billing:"):
+        kwargs.update(_billing_kwargs(name))
     if name == "work-item" or name.startswith("work-item-"):
         kwargs["item_id"] = item.pk
     if name == "work-item-attachment":
@@ -398,6 +448,7 @@ def _page_request(
         "request-deny": {"reason": DENIAL_REASON},
         "request-pend": {"information": "Send the last two A1c results."},
         "request-statement": {"statement": "Generic failed."},
+        "list-bill-generate": {"group": "B100", "period": "2026-01-10"},
     }
     return client.post(url, forms.get(name, {}))
 
@@ -515,7 +566,40 @@ def _route(url_name: str) -> str:
 
 
 @pytest.fixture
-def scene(users, make_item) -> tuple[WorkItem, int]:
+def billing_scene(users, markets, queues) -> None:
+    """A Tri-State group with one covered member, its January bill unpaid past the grace
+    period (so a lapsed delinquency), and the employer user on its portal."""
+    group = group_services.group_create(
+        actor=users["groupadmin"], group_number="B100", legal_name="Billing Matrix Inc",
+        situs_state="NY", market=markets["TRI"], effective_date=date(2026, 1, 1),
+        billing_contact_name="Pat", billing_contact_email="pay@billing.example",
+    )  # fmt: skip
+    group.portal_users.add(users["employer"])
+    product = Product.objects.create(code="acc", name="Accident", insurance_line="AH")
+    plan = PlanDesign.objects.create(
+        group=group, product=product, name="Accident", effective_date=date(2026, 1, 1),
+        tiers=["EMP"], rate_basis="tier",
+    )  # fmt: skip
+    RateRow.objects.create(plan=plan, tier="EMP", rate=Decimal("12.40"))
+    member = Member.objects.create(
+        group=group, subscriber_id="S1", member_id="S1", relationship="18", first_name="A",
+        last_name="B", birth_date=date(1980, 1, 1), sex="F",
+    )  # fmt: skip
+    group_services.coverage_add(
+        actor=None, member=member, plan=plan, tier="EMP", benefit_amount=None,
+        start_date=date(2026, 1, 1),
+    )  # fmt: skip
+    listbills.billing_schedule_set(
+        actor=None, group=group, mode="monthly", first_period_start=date(2026, 1, 1)
+    )
+    listbills.list_bill_generate(actor=None, group=group, period_start=date(2026, 1, 1))
+    delinquency.delinquency_review(today=date(2026, 3, 1), group=group)
+
+
+@pytest.fixture
+def scene(request, users, make_item) -> tuple[WorkItem, int]:
+    if "billing" in request.node.name or "list-bills" in request.node.name:
+        request.getfixturevalue("billing_scene")
     job = ImportJob(kind="834", name="a.834", sha256="0" * 64, size=1, state="done",
                     created_by=users["groupadmin"])  # fmt: skip
     job.content.save("matrix-job", ContentFile(b"x"), save=False)
@@ -598,6 +682,8 @@ def _api_request(
     pa: "PaScene",
 ):  # fmt: skip
     url = path.replace("{item_id}", str(item.pk)).replace("{slug}", item.queue.slug)
+    if "/billing/" in path or "/list-bills" in path:
+        url = _billing_url(url)
     if path.startswith(BILLING_API):
         for key in ("{remittance_id}", "{variance_id}", "{refund_id}", "{group_number}"):
             url = url.replace(key, str(MISSING))
@@ -647,7 +733,20 @@ def _api_request(
         body = {"body": "Called the office."}
     elif path.endswith("/follow-ups"):
         body = {"remind_at": (timezone.now() + timedelta(days=1)).isoformat(), "message": "Fax"}
+    elif path.endswith("/schedule"):
+        body = {"mode": "monthly", "first_period_start": "2026-01-01"}
+        return client.put(url, body, content_type="application/json")
+    elif path == "/api/list-bills":
+        body = {"group": "B100", "period": "2026-01-10"}
     return client.post(url, body, content_type="application/json")
+
+
+def _billing_url(url: str) -> str:
+    if "{bill_id}" in url:
+        url = url.replace("{bill_id}", str(ListBill.objects.get().pk))
+    if "{delinquency_id}" in url:
+        url = url.replace("{delinquency_id}", str(Delinquency.objects.get().pk))
+    return url.replace("{group_number}", "B100")
 
 
 @pytest.mark.parametrize("role", EVERYONE)

@@ -1,10 +1,16 @@
 from django.apps import AppConfig
 
+from payerdesk.core.modules import NavLink
+
 
 class BillingConfig(AppConfig):
     name = "payerdesk.billing"
     label = "billing"
     verbose_name = "Premium billing"
+    nav_links = (
+        NavLink("List bills", "billing:list-bills", "billing.view_listbill"),
+        NavLink("Aging", "billing:aging", "billing.view_journalentry"),
+    )
 
     def ready(self) -> None:
         from payerdesk.billing import remit_work, work
@@ -22,3 +28,8 @@ class BillingConfig(AppConfig):
         for role in (Role.GROUP_ADMIN, Role.SUPERVISOR, Role.ADMIN):
             grant(role, *managing)
         grant(Role.AUDITOR, *(f"billing.view_{model}" for model in managed))
+
+    def demo_load(self) -> None:
+        from payerdesk.billing.demo import load
+
+        load()
