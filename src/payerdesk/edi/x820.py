@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from functools import lru_cache
 from typing import IO
 
 from payerdesk.edi.errors import X12Error
@@ -95,14 +96,23 @@ def parse_amount(segment: Segment, position: int, what: str) -> Decimal:
     return Decimal(value).quantize(Decimal("0.01"))
 
 
-def parse_date(segment: Segment, position: int, value: str | None = None) -> date:
-    text = segment.get(position) if value is None else value
+@lru_cache(maxsize=4096)
+def _calendar(text: str) -> date | str:
+    """The date, or what is wrong with it. Cached: a file repeats a few periods."""
     if len(text) != 8 or not text.isdigit():
-        raise segment.error(f"{text!r} is not a date (CCYYMMDD)", position)
+        return "is not a date (CCYYMMDD)"
     try:
         return date(int(text[:4]), int(text[4:6]), int(text[6:]))
     except ValueError:
-        raise segment.error(f"{text!r} is not a calendar date", position) from None
+        return "is not a calendar date"
+
+
+def parse_date(segment: Segment, position: int, value: str | None = None) -> date:
+    text = segment.get(position) if value is None else value
+    found = _calendar(text)
+    if isinstance(found, str):
+        raise segment.error(f"{text!r} {found}", position)
+    return found
 
 
 def _choice(segment: Segment, position: int, allowed: dict[str, str] | set[str], what: str) -> str:
@@ -187,14 +197,17 @@ class _Transaction:
             entity_id=segment.elements[4],
         )
 
-    def entity_segment(self, entity: _Entity, segment: Segment) -> Iterator[RemittanceLine]:
+    def entity_segment(self, entity: _Entity, segment: Segment) -> RemittanceLine | None:
+        """Read one segment of an ENT loop; return the line an RMR completes, if any.
+        A plain function, not a generator: this runs for every segment of the file."""
         sid = segment.id
         if sid == "RMR":
             if entity.individual and not entity.named:
                 raise segment.error("RMR before the NM1*IL that names the member")
-            yield from self.close_line()
+            done = self.take_line()
             self.line = _line(entity, segment)
-        elif sid == "DTM" and segment.elements[1] == "582":
+            return done
+        if sid == "DTM" and segment.elements[1] == "582":
             _period(self._line_for(segment), segment)
         elif sid == "ADX":
             line = self._line_for(segment)
@@ -209,17 +222,23 @@ class _Transaction:
             entity.last_name = segment.require(3, "NM103 (member last name)")
             entity.first_name, entity.member_id = segment.elements[4], segment.elements[9]
             entity.named = True
+        return None
 
     def _line_for(self, segment: Segment) -> RemittanceLine:
         if self.line is None:
             raise segment.error(f"{segment.id} before the RMR it belongs to")
         return self.line
 
-    def close_line(self) -> Iterator[RemittanceLine]:
+    def take_line(self) -> RemittanceLine | None:
         line, self.line = self.line, None
         if line is not None:
             self.lines += 1
             self.sum += line.paid
+        return line
+
+    def close_line(self) -> Iterator[RemittanceLine]:
+        line = self.take_line()
+        if line is not None:
             yield line
 
     def close_entity(self) -> Iterator[RemittanceLine]:
@@ -311,7 +330,12 @@ def read_820(source: IO[bytes] | IO[str]) -> Iterator[RemittanceHeader | Remitta
         sid = segment.id
         if transaction is not None:
             entity = transaction.entity
-            if sid == "ENT":
+            if entity is not None and sid not in _LOOP_BOUNDARIES:
+                if sid != "REF":  # the commonest segment, and not one payerdesk reads
+                    done = transaction.entity_segment(entity, segment)
+                    if done is not None:
+                        yield done
+            elif sid == "ENT":
                 if entity is None:
                     transaction.start_header_check(segment)
                     yield from transaction.open_header()
@@ -319,8 +343,6 @@ def read_820(source: IO[bytes] | IO[str]) -> Iterator[RemittanceHeader | Remitta
             elif sid == "SE":
                 yield from transaction.close(segment)
                 transaction = None
-            elif entity is not None:
-                yield from transaction.entity_segment(entity, segment)
             else:
                 transaction.header_segment(segment)
         elif sid == "ST":
@@ -328,6 +350,9 @@ def read_820(source: IO[bytes] | IO[str]) -> Iterator[RemittanceHeader | Remitta
             transaction = _Transaction(isa, segment)
         elif sid == "ISA":
             isa = segment
+
+
+_LOOP_BOUNDARIES = frozenset({"ENT", "SE"})
 
 
 @dataclass
