@@ -53,6 +53,8 @@ def _post_approval(actor: User | None, refund: Refund) -> None:
         group=refund.group, lines=lines, memo=f"refund {refund.pk} approved: {refund.reason}",
         source="refund", source_id=str(refund.pk), created_by=actor,
     )  # fmt: skip
+    periods = [date.fromisoformat(period) for period in refund.breakdown if period]
+    list_bills_refresh(group=refund.group, periods=periods)
 
 
 def refund_request(
@@ -210,7 +212,6 @@ def premium_reverse(
             group=group, lines=lines, memo=f"premium reversed since {since}: {reason}"[:200],
             source="reversal", source_id=str(member.pk), created_by=actor,
         )  # fmt: skip
-        list_bills_refresh(group=group, periods=cut)
         credits = _credits(member, list(cut))
         refund = None
         if credits:
@@ -220,6 +221,7 @@ def premium_reverse(
                 from_account=Account.PREMIUM_RECEIVABLE, member_id=member.pk,
                 breakdown={p.isoformat(): str(a) for p, a in credits.items()},
             )  # fmt: skip
+        list_bills_refresh(group=group, periods=cut)
     return total, refund
 
 
