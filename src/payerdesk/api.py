@@ -7,6 +7,7 @@ from ninja import NinjaAPI
 from ninja.errors import AuthenticationError
 from ninja.security import HttpBearer
 
+from payerdesk.billing.api import router as billing_router
 from payerdesk.billing.remit_api import router as remit_router
 from payerdesk.core import services
 from payerdesk.core.api import router as core_router
@@ -32,6 +33,7 @@ api = NinjaAPI(
 )
 api.add_router("/", core_router)
 api.add_router("/", groups_router)
+api.add_router("/", billing_router)
 api.add_router("/", remit_router)
 
 

@@ -6,7 +6,8 @@ for every role, when you add the route.
 """
 
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import date, timedelta
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -16,11 +17,15 @@ from django.urls import URLPattern, reverse
 from django.utils import timezone
 
 from payerdesk.api import api
+from payerdesk.billing import delinquency, listbills
+from payerdesk.billing.models import Delinquency, ListBill
 from payerdesk.billing.urls import urlpatterns as billing_urls
 from payerdesk.core import services
 from payerdesk.core.models import User, WorkItem
 from payerdesk.core.roles import Role
 from payerdesk.core.urls import urlpatterns as core_urls
+from payerdesk.groups import services as group_services
+from payerdesk.groups.models import Member, PlanDesign, Product, RateRow
 from payerdesk.groups.urls import urlpatterns as groups_urls
 
 SAMPLE_834 = (
@@ -42,12 +47,16 @@ def item_scope(ok: int, *, auditor: int, rep: int | None = None) -> dict[str, in
     return staff(404, rep=ok if rep is None else rep, auditor=auditor, supervisor=ok, admin=ok)
 
 
+def billing(ok: int, *, auditor: int | None = None, employer: int = 403) -> dict[str, int]:
+    """Group administrators (of the group's market), supervisors and administrators
+    bill; auditors read. `employer`: the answer for the group's own portal user."""
+    answers = staff(403, groupadmin=ok, supervisor=ok, admin=ok)
+    answers["auditor"] = ok if auditor is None else auditor
+    answers["employer"] = employer
+    return answers
+
+
 WORKERS_REFUSED = dict.fromkeys(["pharmacist", "groupadmin", "salesadmin", "coordinator"], 403)
-
-
-def billing(ok: int, *, auditor: int = 403) -> dict[str, int]:
-    """Group administrators, supervisors and administrators; auditors read."""
-    return staff(403, groupadmin=ok, supervisor=ok, admin=ok, auditor=auditor)
 
 
 MISSING = 999999  # billing routes are tried on records that do not exist: 404 when allowed
@@ -69,16 +78,31 @@ PAGES: dict[str, tuple[str, dict[str, int]]] = {
     "core:queue-claim-next": ("POST", staff(302, auditor=403, **WORKERS_REFUSED)),
     "core:queue-health": ("GET", staff(403, auditor=200, supervisor=200, admin=200)),
     "groups:enrollment-upload": ("GET", staff(403, groupadmin=200, supervisor=200, admin=200)),
-    "billing:remittances": ("GET", billing(200, auditor=200)),
-    "billing:remittance-upload": ("POST", billing(400)),  # no file: the form says so
-    "billing:payment-create": ("POST", billing(400)),
-    "billing:remittance": ("GET", billing(404, auditor=404)),
-    "billing:variance-resolve": ("POST", billing(404)),
-    "billing:refunds": ("GET", billing(200, auditor=200)),
-    "billing:refund-decide": ("POST", billing(404)),
-    "billing:refunds-export": ("POST", billing(200)),
-    "billing:reconciliation": ("GET", billing(404, auditor=404)),
-    "billing:premium-reverse": ("POST", billing(404)),
+    "billing:list-bills": ("GET", billing(200)),
+    # The bill exists: generating it again answers with it.
+    "billing:list-bill-generate": ("POST", billing(302, auditor=403)),
+    "billing:list-bill": ("GET", billing(200, employer=200)),
+    "billing:list-bill-pdf": ("GET", billing(200, employer=200)),
+    "billing:list-bill-csv": ("GET", billing(200, employer=200)),
+    "billing:list-bill-xlsx": ("GET", billing(200, employer=200)),
+    "billing:portal": ("GET", {**staff(403), "employer": 200}),
+    "billing:schedule": ("GET", billing(200)),
+    "billing:aging": ("GET", billing(200)),
+    "billing:delinquency": ("GET", billing(200)),
+    "billing:delinquency-notice": ("GET", billing(200)),
+    "billing:delinquency-cancel": ("POST", billing(302, auditor=403)),
+    # The back premium is unpaid: reinstating is refused as a conflict.
+    "billing:delinquency-reinstate": ("POST", billing(409, auditor=403)),
+    "billing:remittances": ("GET", billing(200)),
+    "billing:remittance-upload": ("POST", billing(400, auditor=403)),  # no file: the form says so
+    "billing:payment-create": ("POST", billing(400, auditor=403)),
+    "billing:remittance": ("GET", billing(404)),
+    "billing:variance-resolve": ("POST", billing(404, auditor=403)),
+    "billing:refunds": ("GET", billing(200)),
+    "billing:refund-decide": ("POST", billing(404, auditor=403)),
+    "billing:refunds-export": ("POST", billing(200, auditor=403)),
+    "billing:reconciliation": ("GET", billing(404)),
+    "billing:premium-reverse": ("POST", billing(404, auditor=403)),
 }
 
 # (method, OpenAPI path) -> expected status per staff role; outside roles 403,
@@ -101,16 +125,24 @@ API: dict[tuple[str, str], dict[str, int]] = {
     ("POST", "/api/enrollment/files"): staff(403, groupadmin=422, supervisor=422, admin=422),
     # No member by that id here: roles that may look get the same 404 as a hidden one.
     ("GET", "/api/eligibility"): staff(404),
+    ("PUT", "/api/billing/groups/{group_number}/schedule"): billing(200, auditor=403),
+    ("POST", "/api/list-bills"): billing(200, auditor=403),
+    ("GET", "/api/list-bills"): billing(200),
+    ("GET", "/api/list-bills/{bill_id}"): billing(200),
+    ("GET", "/api/billing/aging"): billing(200),
+    ("GET", "/api/billing/delinquencies"): billing(200),
+    ("POST", "/api/billing/delinquencies/{delinquency_id}/cancel"): billing(200, auditor=403),
+    ("POST", "/api/billing/delinquencies/{delinquency_id}/reinstate"): billing(409, auditor=403),
     # The 820 sample names no group (no REF*38): allowed roles get a located 422.
-    ("POST", "/api/remittances/files"): billing(422),
-    ("POST", "/api/remittances/payments"): billing(422),  # no such group
-    ("GET", "/api/remittances/{remittance_id}"): billing(404, auditor=404),
-    ("POST", "/api/variances/{variance_id}/resolve"): billing(404),
-    ("GET", "/api/refunds"): billing(200, auditor=200),
-    ("POST", "/api/refunds/{refund_id}/decision"): billing(404),
-    ("POST", "/api/refunds/export"): billing(200),
-    ("POST", "/api/reversals"): billing(404),  # no such member
-    ("GET", "/api/reconciliation/{group_number}"): billing(404, auditor=404),
+    ("POST", "/api/remittances/files"): billing(422, auditor=403),
+    ("POST", "/api/remittances/payments"): billing(422, auditor=403),  # no such group
+    ("GET", "/api/remittances/{remittance_id}"): billing(404),
+    ("POST", "/api/variances/{variance_id}/resolve"): billing(404, auditor=403),
+    ("GET", "/api/refunds"): billing(200),
+    ("POST", "/api/refunds/{refund_id}/decision"): billing(404, auditor=403),
+    ("POST", "/api/refunds/export"): billing(200, auditor=403),
+    ("POST", "/api/reversals"): billing(404, auditor=403),  # no such member
+    ("GET", "/api/reconciliation/{group_number}"): billing(404),
 }
 
 
@@ -140,9 +172,21 @@ def _pdf() -> SimpleUploadedFile:
     return SimpleUploadedFile("fax.pdf", b"%PDF-1.4\n1 0 obj\n<<>>\nendobj\n%%EOF\n")
 
 
+def _billing_kwargs(name: str) -> dict[str, object]:
+    if name.startswith("list-bill") and name not in ("list-bills", "list-bill-generate"):
+        return {"bill_id": ListBill.objects.get().pk}
+    if name.startswith("delinquency"):
+        return {"delinquency_id": Delinquency.objects.get().pk}
+    if name == "schedule":
+        return {"group_number": "B100"}
+    return {}
+
+
 def _page_request(client: Client, name: str, method: str, item: WorkItem, attachment_id: int):
     kwargs: dict[str, object] = {}
     url_name, name = name, name.split(":")[1]
+    if url_name.startswith("billing:"):
+        kwargs.update(_billing_kwargs(name))
     if name == "work-item" or name.startswith("work-item-"):
         kwargs["item_id"] = item.pk
     if name == "work-item-attachment":
@@ -164,6 +208,7 @@ def _page_request(client: Client, name: str, method: str, item: WorkItem, attach
             "remind_at": (timezone.localtime() + timedelta(days=1)).strftime("%Y-%m-%dT%H:%M"),
             "message": "Chase the fax",
         },
+        "list-bill-generate": {"group": "B100", "period": "2026-01-10"},
     }
     return client.post(url, forms.get(name, {}))
 
@@ -174,7 +219,40 @@ def _route(url_name: str) -> str:
 
 
 @pytest.fixture
-def scene(users, make_item) -> tuple[WorkItem, int]:
+def billing_scene(users, markets, queues) -> None:
+    """A Tri-State group with one covered member, its January bill unpaid past the grace
+    period (so a lapsed delinquency), and the employer user on its portal."""
+    group = group_services.group_create(
+        actor=users["groupadmin"], group_number="B100", legal_name="Billing Matrix Inc",
+        situs_state="NY", market=markets["TRI"], effective_date=date(2026, 1, 1),
+        billing_contact_name="Pat", billing_contact_email="pay@billing.example",
+    )  # fmt: skip
+    group.portal_users.add(users["employer"])
+    product = Product.objects.create(code="acc", name="Accident", insurance_line="AH")
+    plan = PlanDesign.objects.create(
+        group=group, product=product, name="Accident", effective_date=date(2026, 1, 1),
+        tiers=["EMP"], rate_basis="tier",
+    )  # fmt: skip
+    RateRow.objects.create(plan=plan, tier="EMP", rate=Decimal("12.40"))
+    member = Member.objects.create(
+        group=group, subscriber_id="S1", member_id="S1", relationship="18", first_name="A",
+        last_name="B", birth_date=date(1980, 1, 1), sex="F",
+    )  # fmt: skip
+    group_services.coverage_add(
+        actor=None, member=member, plan=plan, tier="EMP", benefit_amount=None,
+        start_date=date(2026, 1, 1),
+    )  # fmt: skip
+    listbills.billing_schedule_set(
+        actor=None, group=group, mode="monthly", first_period_start=date(2026, 1, 1)
+    )
+    listbills.list_bill_generate(actor=None, group=group, period_start=date(2026, 1, 1))
+    delinquency.delinquency_review(today=date(2026, 3, 1), group=group)
+
+
+@pytest.fixture
+def scene(request, users, make_item) -> tuple[WorkItem, int]:
+    if "billing" in request.node.name or "list-bills" in request.node.name:
+        request.getfixturevalue("billing_scene")
     item = make_item(kind="callback", title="Call back the prescriber")
     attachment = services.work_item_attach(
         actor=users["supervisor"], item_id=item.pk, upload=_pdf()
@@ -196,17 +274,21 @@ def test_page_access(name, role, scene, users, client_for):
         assert response.status_code == 302
         assert response["Location"].startswith(reverse("login"))
     elif role in OUTSIDE:
-        assert response.status_code == 403
+        assert response.status_code == expected_for_staff.get(role, 403)
     else:
         assert response.status_code == expected_for_staff[role], response.content[:500]
 
 
 def _api_request(client: Client, method: str, path: str, item: WorkItem):
     url = path.replace("{item_id}", str(item.pk)).replace("{slug}", item.queue.slug)
-    for key in ("{remittance_id}", "{variance_id}", "{refund_id}", "{group_number}"):
+    for key in ("{remittance_id}", "{variance_id}", "{refund_id}"):
         url = url.replace(key, str(MISSING))
+    if path.startswith("/api/reconciliation/"):
+        url = url.replace("{group_number}", str(MISSING))
     if path == "/api/eligibility":
         url += "?member=M1&date=2026-01-01"
+    if "/billing/" in path or "/list-bills" in path:
+        url = _billing_url(url)
     if method == "GET":
         return client.get(url)
     if path.endswith("/attachments"):
@@ -233,7 +315,20 @@ def _api_request(client: Client, method: str, path: str, item: WorkItem):
         body = {"body": "Called the office."}
     elif path.endswith("/follow-ups"):
         body = {"remind_at": (timezone.now() + timedelta(days=1)).isoformat(), "message": "Fax"}
+    elif path.endswith("/schedule"):
+        body = {"mode": "monthly", "first_period_start": "2026-01-01"}
+        return client.put(url, body, content_type="application/json")
+    elif path == "/api/list-bills":
+        body = {"group": "B100", "period": "2026-01-10"}
     return client.post(url, body, content_type="application/json")
+
+
+def _billing_url(url: str) -> str:
+    if "{bill_id}" in url:
+        url = url.replace("{bill_id}", str(ListBill.objects.get().pk))
+    if "{delinquency_id}" in url:
+        url = url.replace("{delinquency_id}", str(Delinquency.objects.get().pk))
+    return url.replace("{group_number}", "B100")
 
 
 @pytest.mark.parametrize("role", EVERYONE)

@@ -1,10 +1,16 @@
 from django.apps import AppConfig
 
+from payerdesk.core.modules import NavLink
+
 
 class BillingConfig(AppConfig):
     name = "payerdesk.billing"
     label = "billing"
     verbose_name = "Premium billing"
+    nav_links = (
+        NavLink("List bills", "billing:list-bills", "billing.view_listbill"),
+        NavLink("Aging", "billing:aging", "billing.view_journalentry"),
+    )
 
     def ready(self) -> None:
         from payerdesk.billing import remit_work, work

@@ -9,7 +9,7 @@ member and period against premium income).
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from itertools import islice
 
@@ -108,13 +108,24 @@ def period_for(schedule: BillingSchedule, day: date) -> schedules.Period:
     return schedules.period_containing(schedule.mode, schedule.first_period_start, day)
 
 
+def periods_after(schedule: BillingSchedule, last_end: date, today: date) -> list[schedules.Period]:
+    """Periods after `last_end` that have started by `today`."""
+    first = last_end + timedelta(days=1)
+    return schedules.periods_between(schedule.mode, schedule.first_period_start, first, today)
+
+
 def list_bill_generate(
-    *, actor: User | None, group: EmployerGroup, period_start: date
+    *,
+    actor: User | None,
+    group: EmployerGroup,
+    period_start: date,
+    issued_on: date | None = None,
 ) -> Generated:
     """The group's list bill for the period holding `period_start`; generated once.
 
-    `actor` None: the scheduled job. Refused for a cancelled or terminated group and
-    for a period before the schedule starts.
+    `actor` None: the scheduled job. `issued_on`: a late bill (a reinstated group's
+    missed periods) is dated and due no earlier than that day. Refused for a cancelled
+    or terminated group and for a period before the schedule starts.
     """
     _require(actor, group, "billing.add_listbill")
     schedule = schedule_of(group)
@@ -139,16 +150,22 @@ def list_bill_generate(
                 "no new bills.",
                 field="group",
             )
-        bill = _generate(actor, group, schedule, period)
+        bill = _generate(actor, group, schedule, period, issued_on)
     return Generated(bill, created=True)
 
 
 def _generate(
-    actor: User | None, group: EmployerGroup, schedule: BillingSchedule, period: schedules.Period
+    actor: User | None,
+    group: EmployerGroup,
+    schedule: BillingSchedule,
+    period: schedules.Period,
+    issued_on: date | None,
 ) -> ListBill:
     bill_date, due_date = rules.bill_dates(
         period, bill_day=schedule.bill_day, lead_days=schedule.lead_days
     )
+    if issued_on is not None:
+        bill_date, due_date = max(bill_date, issued_on), max(due_date, issued_on)
     bill = ListBill.objects.create(
         group=group, period_start=period.start, period_end=period.end, bill_date=bill_date,
         due_date=due_date, total=ZERO, generated_by=actor,

@@ -91,3 +91,80 @@ def trial_balance(group: EmployerGroup | None = None) -> list[TrialBalanceRow]:
         lines = lines.filter(group=group)
     rows = lines.values_list("account").annotate(debit=_sum("debit"), credit=_sum("credit"))
     return [TrialBalanceRow(a, cents(d), cents(c)) for a, d, c in rows.order_by("account")]
+
+
+@dataclass(frozen=True)
+class BillOutstanding:
+    bill: ListBill
+    billed: Decimal  # what the bill put on receivable (net of any reversal of it)
+    outstanding: Decimal  # left after the group's payments, oldest bill first
+
+
+def bills_outstanding(group: EmployerGroup) -> list[BillOutstanding]:
+    """Each bill of the group with what is left to pay on it.
+
+    Payments and credits are not tied to a bill: everything the group has paid or
+    been credited goes to its oldest bills first (first in, first out), the way
+    premium is applied to the earliest unpaid period.
+    """
+    receivable = JournalLine.objects.filter(account=Account.PREMIUM_RECEIVABLE, group=group)
+    by_bill = {
+        int(source_id): cents(debit - credit)
+        for source_id, debit, credit in receivable.filter(entry__source="list_bill")
+        .values_list("entry__source_id")
+        .annotate(debit=_sum("debit"), credit=_sum("credit"))
+    }
+    others = receivable.exclude(entry__source="list_bill").aggregate(
+        debit=_sum("debit"), credit=_sum("credit")
+    )
+    pool = cents(others["credit"] - others["debit"])
+    bills = list(ListBill.objects.filter(group=group).order_by("due_date", "period_start"))
+    pool += sum((-by_bill.get(b.pk, ZERO) for b in bills if by_bill.get(b.pk, ZERO) < 0), ZERO)
+    found = []
+    for bill in bills:
+        billed = by_bill.get(bill.pk, ZERO)
+        applied = min(max(billed, ZERO), max(pool, ZERO))
+        pool -= applied
+        found.append(BillOutstanding(bill, billed, max(billed, ZERO) - applied))
+    return found
+
+
+@dataclass(frozen=True)
+class AgingRow:
+    group: EmployerGroup
+    buckets: dict[str, Decimal]  # current, 30, 60, 90+
+    total: Decimal
+    oldest_due: date | None
+
+
+def aging(*, user: User, today: date, market: str | None = None) -> list[AgingRow]:
+    """Outstanding premium per group by days past the bill's due date, for the groups
+    the user may see (market-scoped staff: their markets)."""
+    from payerdesk.billing.rules import AGING_BUCKETS, aging_bucket
+
+    groups = group_selectors.groups_visible_to(user).filter(list_bills__isnull=False).distinct()
+    if market:
+        groups = groups.filter(market__code=market)
+    rows = []
+    for group in groups.order_by("group_number"):
+        buckets = {name: ZERO for name, _ in AGING_BUCKETS}
+        oldest = None
+        for item in bills_outstanding(group):
+            if item.outstanding <= 0:
+                continue
+            days = (today - item.bill.due_date).days
+            buckets[aging_bucket(days)] += item.outstanding
+            oldest = oldest or item.bill.due_date
+        total = sum(buckets.values(), ZERO)
+        if total > 0:
+            rows.append(AgingRow(group, buckets, total, oldest))
+    return rows
+
+
+def delinquent_groups(*, user: User, today: date, market: str | None = None) -> list[AgingRow]:
+    """Groups with premium unpaid past its due date (any bucket past current)."""
+    return [
+        row
+        for row in aging(user=user, today=today, market=market)
+        if row.oldest_due is not None and row.oldest_due < today
+    ]

@@ -1,0 +1,42 @@
+from typing import Any
+
+from django import forms
+from django.db.models import QuerySet
+
+from payerdesk.billing.models import BillingMode, BillingSchedule, ListBillStatus
+from payerdesk.groups.models import EmployerGroup
+
+
+class GenerateForm(forms.Form):
+    group = forms.ModelChoiceField(
+        queryset=EmployerGroup.objects.none(), to_field_name="group_number"
+    )
+    period = forms.DateField(
+        label="Any day of the period", widget=forms.DateInput(attrs={"type": "date"})
+    )
+
+    def __init__(self, *args: Any, groups: QuerySet[EmployerGroup], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["group"]
+        assert isinstance(field, forms.ModelChoiceField)
+        field.queryset = groups
+
+
+class BillFilterForm(forms.Form):
+    group = forms.CharField(required=False, label="Group number")
+    status = forms.ChoiceField(
+        required=False, choices=[("", "Any status"), *ListBillStatus.choices]
+    )
+
+
+class ScheduleForm(forms.ModelForm):  # type: ignore[type-arg]
+    class Meta:
+        model = BillingSchedule
+        fields = ["mode", "first_period_start", "bill_day", "lead_days", "grace_days", "tolerance"]
+        widgets = {"first_period_start": forms.DateInput(attrs={"type": "date"})}
+
+    mode = forms.ChoiceField(choices=BillingMode.choices)
+
+
+class MarketFilterForm(forms.Form):
+    market = forms.CharField(required=False, label="Market code")

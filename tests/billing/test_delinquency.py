@@ -1,0 +1,155 @@
+"""Delinquency: lapse after the grace period with a notice and a work item, cancellation
+for non-payment, reinstatement when the back premium is paid; aging by bucket."""
+
+from datetime import date
+from decimal import Decimal
+from io import BytesIO
+
+import pytest
+from pypdf import PdfReader
+
+from payerdesk.billing import delinquency, listbills, selectors
+from payerdesk.billing.ledger import Line, journal_post
+from payerdesk.billing.models import Account, Delinquency, ListBill
+from payerdesk.core.errors import Conflict
+from payerdesk.core.models import TimelineEvent, WorkItem
+from payerdesk.core.roles import Role
+from payerdesk.groups.models import Coverage
+
+JAN, FEB, MAR, APR = (date(2026, m, 1) for m in (1, 2, 3, 4))
+
+
+@pytest.fixture
+def billed(users, group, make_member, cover, accident, dental):
+    """Two members; January and February billed (76.05 each); January paid."""
+    listbills.billing_schedule_set(
+        actor=users["groupadmin"], group=group, mode="monthly", first_period_start=JAN
+    )
+    one, two = make_member("M1"), make_member("M2")
+    cover(one, accident)
+    cover(one, dental)
+    cover(two, accident, tier="FAM")
+    for start in (JAN, FEB):
+        listbills.list_bill_generate(actor=None, group=group, period_start=start)
+    pay(group, {one: "42.40", two: "33.65"}, JAN)
+    return one, two
+
+
+def pay(group, amounts, period):
+    total = sum((Decimal(a) for a in amounts.values()), Decimal(0))
+    journal_post(
+        group=group, memo="check", source="payment", source_id="chk",
+        lines=[Line(Account.CASH, debit=total)] + [
+            Line(Account.PREMIUM_RECEIVABLE, credit=Decimal(a), member_id=m.pk,
+                 period_start=period)
+            for m, a in amounts.items()
+        ],
+    )  # fmt: skip
+
+
+def review(group, today):
+    return delinquency.delinquency_review(today=today, group=group)
+
+
+def test_a_group_lapses_the_day_after_its_grace_period(
+    group, billed, mailoutbox, django_capture_on_commit_callbacks
+):
+    # February was due 02/01; 31 days of grace end 03/04.
+    assert review(group, date(2026, 3, 4)).lapsed == []
+    with django_capture_on_commit_callbacks(execute=True):
+        assert review(group, date(2026, 3, 5)).lapsed == ["G2001"]
+    group.refresh_from_db()
+    assert group.status == "lapsed"
+    case = Delinquency.objects.get(group=group)
+    assert (case.amount_due, case.paid_through, case.cancel_on) == (
+        Decimal("76.05"), date(2026, 1, 31), date(2026, 4, 4)
+    )  # fmt: skip
+    item = case.work_item
+    assert (item.kind, item.queue.slug, item.market, item.status) == (
+        "delinquency", "group-administration", group.market, "lapsed"
+    )  # fmt: skip
+    [message] = mailoutbox
+    assert message.to == ["payroll@acme.example"]
+    name, content, mimetype = message.attachments[0]
+    assert (name, mimetype) == ("lapse-notice-G2001.pdf", "application/pdf")
+    text = PdfReader(BytesIO(content)).pages[0].extract_text()
+    assert "76.05" in text and "04/04/2026" in text and "Jordan" not in text
+    # Running the review again changes nothing.
+    assert review(group, date(2026, 3, 6)) == delinquency.ReviewResult([], [], [])
+    assert Delinquency.objects.count() == 1 and len(mailoutbox) == 1
+
+
+def test_unpaid_it_is_cancelled_and_paying_the_back_premium_reinstates_it(group, billed, accident):
+    one, two = billed
+    review(group, date(2026, 3, 5))
+    assert review(group, date(2026, 4, 3)).cancelled == []
+    assert review(group, date(2026, 4, 4)).cancelled == ["G2001"]
+    group.refresh_from_db()
+    assert group.status == "cancelled"
+    assert set(Coverage.objects.values_list("end_date", "status")) == {
+        (date(2026, 1, 31), "terminated")
+    }
+    with pytest.raises(Conflict, match="cancelled"):
+        listbills.list_bill_generate(actor=None, group=group, period_start=MAR)
+    # Paying February (the back premium) reinstates: coverage again from February,
+    # no gap, and the missed March and April are billed, due the day of reinstatement.
+    pay(group, {one: "42.40", two: "33.65"}, FEB)
+    assert review(group, date(2026, 4, 10)).reinstated == ["G2001"]
+    group.refresh_from_db()
+    assert group.status == "active"
+    assert set(Coverage.objects.values_list("end_date", "status")) == {(None, "active")}
+    case = Delinquency.objects.get(group=group)
+    assert (case.stage, case.reinstated_on) == ("reinstated", date(2026, 4, 10))
+    item = WorkItem.objects.get(pk=case.work_item_id)
+    assert item.status == "reinstated" and item.closed_at is not None
+    assert TimelineEvent.objects.filter(work_item=item, event="status_changed").count() == 2
+    late = ListBill.objects.filter(group=group, period_start__in=[MAR, APR])
+    assert sorted((b.period_start, b.due_date, b.total) for b in late) == [
+        (MAR, date(2026, 4, 10), Decimal("76.05")),
+        (APR, date(2026, 4, 10), Decimal("76.05")),
+    ]
+    assert selectors.balance(Account.PREMIUM_RECEIVABLE, group=group) == Decimal("152.10")
+
+
+def test_people_cancel_early_or_reinstate_only_when_the_premium_says_so(users, group, billed):
+    one, two = billed
+    review(group, date(2026, 3, 5))
+    case = Delinquency.objects.get(group=group)
+    with pytest.raises(Conflict, match=r"76\.05 is unpaid"):
+        delinquency.delinquency_reinstate(actor=users["groupadmin"], delinquency_id=case.pk)
+    delinquency.delinquency_cancel(
+        actor=users["groupadmin"], delinquency_id=case.pk, today=date(2026, 3, 6)
+    )
+    case.refresh_from_db()
+    assert (case.stage, case.cancelled_on) == ("cancelled", date(2026, 3, 6))
+    with pytest.raises(Conflict, match="cancelled"):
+        delinquency.delinquency_cancel(actor=users["groupadmin"], delinquency_id=case.pk)
+    pay(group, {one: "42.40", two: "33.65"}, FEB)
+    delinquency.delinquency_reinstate(
+        actor=users["groupadmin"], delinquency_id=case.pk, today=date(2026, 3, 7)
+    )
+    group.refresh_from_db()
+    assert group.status == "active"
+
+
+def test_aging_puts_unpaid_premium_in_buckets_oldest_bill_first(users, group, billed, make_user):
+    one, _ = billed
+    listbills.list_bill_generate(actor=None, group=group, period_start=MAR)
+    pay(group, {one: "10.00"}, FEB)  # applied to the oldest unpaid bill, February
+    [row] = selectors.aging(user=users["supervisor"], today=date(2026, 4, 5))
+    # February was due 63 days ago, March 35 days ago; January is paid.
+    assert row.buckets == {
+        "current": Decimal("0.00"),
+        "30": Decimal("76.05"),
+        "60": Decimal("66.05"),
+        "90+": Decimal("0.00"),
+    }
+    assert (row.total, row.oldest_due) == (Decimal("142.10"), FEB)
+    assert selectors.aging(user=users["groupadmin"], today=date(2026, 4, 5), market="TRI")
+    assert not selectors.aging(user=users["supervisor"], today=date(2026, 4, 5), market="TX")
+    texas = make_user("texas-admin", Role.GROUP_ADMIN, ("TX",))
+    assert selectors.aging(user=texas, today=date(2026, 4, 5)) == []
+    assert [
+        r.group for r in selectors.delinquent_groups(user=users["auditor"], today=date(2026, 4, 5))
+    ] == [group]
+    assert selectors.delinquent_groups(user=users["auditor"], today=date(2026, 1, 1)) == []

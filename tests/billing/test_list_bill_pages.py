@@ -1,0 +1,145 @@
+"""The billing pages: generate and read a list bill, its downloads, the employer portal,
+schedules, aging and delinquencies; each bad form answered with its field."""
+
+import csv
+import io
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from django.urls import reverse
+from openpyxl import load_workbook
+from pypdf import PdfReader
+
+from payerdesk.billing import delinquency, listbills
+from payerdesk.billing.models import BillingSchedule, Delinquency, ListBill
+from payerdesk.core.models import AccessLogEntry
+from payerdesk.groups import services as group_services
+
+JAN = date(2026, 1, 1)
+
+
+@pytest.fixture
+def scene(users, group, make_member, cover, accident, dental):
+    listbills.billing_schedule_set(actor=None, group=group, mode="monthly", first_period_start=JAN)
+    one, two = make_member("M1"), make_member("M2")
+    cover(one, accident)
+    cover(one, dental)
+    cover(two, accident, tier="FAM")
+    group.portal_users.add(users["employer"])
+    return group
+
+
+def generate(client, period="2026-01-15", group="G2001"):
+    return client.post(reverse("billing:list-bill-generate"), {"group": group, "period": period})
+
+
+def test_generate_from_the_page_then_read_the_bill(users, client_for, scene):
+    client = client_for(users["groupadmin"])
+    response = generate(client)
+    bill = ListBill.objects.get()
+    assert response.status_code == 302
+    assert response["Location"] == reverse("billing:list-bill", args=[bill.pk])
+    page = client.get(response["Location"])
+    assert page.status_code == 200
+    assert b"M1" in page.content and b"Rivera, Jordan" in page.content
+    assert b"76.05" in page.content
+    assert AccessLogEntry.objects.filter(record_type="list_bill", record_id=str(bill.pk)).exists()
+    again = generate(client)
+    assert again.status_code == 302 and ListBill.objects.count() == 1
+    listing = client.get(reverse("billing:list-bills"), {"group": "g2001"})
+    assert b"01/01/2026" in listing.content
+
+
+@pytest.mark.parametrize(
+    ("form", "status", "says"),
+    [
+        ({"group": "G2001", "period": ""}, 400, b"This field is required"),
+        ({"group": "G2001", "period": "01/45/2026"}, 400, b"Enter a valid date"),
+        ({"group": "NOPE", "period": "2026-01-01"}, 400, b"Select a valid choice"),
+        ({"group": "G2001", "period": "2025-12-01"}, 422, b"starts 2026-01-01"),
+    ],
+)
+def test_a_bad_generate_form_is_answered_with_its_field(users, client_for, scene, form, status,
+                                                        says):  # fmt: skip
+    response = client_for(users["groupadmin"]).post(reverse("billing:list-bill-generate"), form)
+    assert response.status_code == status
+    assert says in response.content
+    assert not ListBill.objects.exists()
+
+
+def test_downloads_as_pdf_csv_and_excel(users, client_for, scene):
+    bill = listbills.list_bill_generate(actor=None, group=scene, period_start=JAN).bill
+    client = client_for(users["supervisor"])
+    pdf = client.get(reverse("billing:list-bill-pdf", args=[bill.pk]))
+    assert pdf["Content-Type"] == "application/pdf"
+    text = PdfReader(io.BytesIO(pdf.content)).pages[0].extract_text()
+    assert "M1" in text and "76.05" in text and "G2001" in text
+    exported = client.get(reverse("billing:list-bill-csv", args=[bill.pk])).content
+    rows = list(csv.reader(io.StringIO(exported.decode())))
+    assert rows[0][:2] == ["Member ID", "Name"]
+    assert sorted(Decimal(r[6]) for r in rows[1:-1]) == [
+        Decimal("12.40"), Decimal("30.00"), Decimal("33.65")
+    ]  # fmt: skip
+    assert rows[-1][0] == "Total" and Decimal(rows[-1][6]) == Decimal("76.05")
+    xlsx = client.get(reverse("billing:list-bill-xlsx", args=[bill.pk]))
+    sheet = load_workbook(io.BytesIO(xlsx.content)).active
+    assert sheet.max_row == 5 and sheet.cell(row=5, column=7).value == 76.05
+    downloads = AccessLogEntry.objects.filter(record_type="list_bill", action="download")
+    assert downloads.count() == 3
+
+
+def test_the_employer_portal_shows_their_own_group_only(users, client_for, scene, markets):
+    own = listbills.list_bill_generate(actor=None, group=scene, period_start=JAN).bill
+    other_group = group_services.group_create(
+        actor=users["supervisor"], group_number="G9", legal_name="Other Co", situs_state="NJ",
+        market=markets["TRI"], effective_date=JAN, billing_contact_name="X",
+        billing_contact_email="x@other.example",
+    )  # fmt: skip
+    listbills.billing_schedule_set(
+        actor=None, group=other_group, mode="monthly", first_period_start=JAN
+    )
+    other = listbills.list_bill_generate(actor=None, group=other_group, period_start=JAN).bill
+    client = client_for(users["employer"])
+    portal = client.get(reverse("billing:portal"))
+    assert portal.status_code == 200
+    assert b"G2001" in portal.content and b"G9" not in portal.content
+    assert client.get(reverse("billing:list-bill", args=[own.pk])).status_code == 200
+    assert client.get(reverse("billing:list-bill-csv", args=[own.pk])).status_code == 200
+    assert client.get(reverse("billing:list-bill", args=[other.pk])).status_code == 404
+    assert client.get(reverse("billing:list-bill-pdf", args=[other.pk])).status_code == 404
+    assert client.get(reverse("billing:list-bills")).status_code == 403
+
+
+def test_a_schedule_is_set_from_its_page_and_a_bad_one_refused(users, client_for, scene):
+    client = client_for(users["groupadmin"])
+    url = reverse("billing:schedule", args=["G2001"])
+    form = {"mode": "biweekly", "first_period_start": "2026-01-05", "bill_day": 1,
+            "lead_days": 10, "grace_days": 45, "tolerance": "0.50"}  # fmt: skip
+    assert client.post(url, form).status_code == 302
+    saved = BillingSchedule.objects.get(group=scene)
+    assert (saved.mode, saved.grace_days, saved.tolerance) == ("biweekly", 45, Decimal("0.50"))
+    bad = client.post(url, {**form, "first_period_start": "2026-01-30"})
+    assert bad.status_code == 422 and b"day from 1 to 28" in bad.content
+    bad = client.post(url, {**form, "tolerance": "-1"})
+    assert bad.status_code == 400
+    assert BillingSchedule.objects.get(group=scene).first_period_start == date(2026, 1, 5)
+
+
+def test_aging_and_a_delinquency_from_lapse_to_cancellation(users, client_for, scene):
+    listbills.list_bill_generate(actor=None, group=scene, period_start=JAN)
+    delinquency.delinquency_review(today=date(2026, 2, 2), group=scene)
+    client = client_for(users["groupadmin"])
+    aging = client.get(reverse("billing:aging"), {"market": "tri"})
+    assert b"G2001" in aging.content and b"76.05" in aging.content
+    case = Delinquency.objects.get()
+    page = client.get(reverse("billing:delinquency", args=[case.pk]))
+    assert b"Cancel for non-payment now" in page.content
+    notice = client.get(reverse("billing:delinquency-notice", args=[case.pk]))
+    assert notice.content.startswith(b"%PDF")
+    refused = client.post(reverse("billing:delinquency-reinstate", args=[case.pk]))
+    assert refused.status_code == 409 and b"76.05 is unpaid" in refused.content
+    done = client.post(reverse("billing:delinquency-cancel", args=[case.pk]))
+    assert done.status_code == 302
+    case.refresh_from_db()
+    assert case.stage == "cancelled"
