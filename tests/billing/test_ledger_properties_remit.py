@@ -6,7 +6,7 @@ billed less what was applied, and each account equal to what the records say it 
 The companion of `test_ledger_properties.py`, which posts raw entries.
 """
 
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 from django.db import transaction
@@ -21,6 +21,7 @@ from payerdesk.billing.remit_models import Refund, Remittance, Variance
 from payerdesk.billing.remittances import remittance_file_receive
 from payerdesk.billing.suspense import variance_apply, variance_refund, variance_write_off
 from payerdesk.core.errors import ServiceError
+from payerdesk.groups.models import Coverage
 from tests.billing.remit_support import bill, x820
 
 PERIODS = [date(2026, 1, 1), date(2026, 2, 1)]
@@ -71,14 +72,17 @@ def _run(users, members, operation, counter):
     elif kind == "export":
         refunds_export(actor=second)
     else:
-        premium_reverse(
-            actor=admin, member=members[operation[1]], since=PERIODS[operation[2]],
-            reason="retro term",
-        )  # fmt: skip
+        member, since = members[operation[1]], PERIODS[operation[2]]
+        # A retroactive termination: the coverage history first, then the premium.
+        Coverage.objects.filter(member=member).update(
+            start_date=date(2025, 12, 1), end_date=since - timedelta(days=1)
+        )
+        premium_reverse(actor=admin, member=member, since=since, reason="retro term")
 
 
 def _amount(queryset, field="amount"):
-    return queryset.aggregate(total=Sum(field))["total"] or D(0)
+    # SQLite sums decimals as floats: back to the cent.
+    return (queryset.aggregate(total=Sum(field))["total"] or D(0)).quantize(D("0.01"))
 
 
 def _check(group, members):
@@ -100,10 +104,10 @@ def _check(group, members):
     for member in members:
         billed = _amount(ListBillLine.objects.filter(member=member))
         lines = receivable.filter(member=member)
-        reversed_ = _amount(lines.filter(entry__source="reversal"), "credit")
         applied = _amount(lines.exclude(entry__source__in=["list_bill", "reversal"]), "credit")
         given_back = _amount(lines.exclude(entry__source__in=["list_bill", "reversal"]), "debit")
-        expected = billed - reversed_ - applied + given_back
+        # Billed includes the adjustment lines a reversal writes on the list bill.
+        expected = billed - applied + given_back
         assert selectors.balance(Account.PREMIUM_RECEIVABLE, group=group, member=member) == expected
 
 

@@ -14,7 +14,7 @@ from payerdesk.billing import selectors
 from payerdesk.billing.models import Account, BillingSchedule
 from payerdesk.billing.remit_models import Refund, Remittance, Variance
 from payerdesk.core.models import AccessLogEntry
-from payerdesk.groups.models import Member
+from payerdesk.groups.models import Coverage, Member
 from tests.billing.remit_support import bill, csv_bytes, x820
 
 SAMPLES = Path(__file__).resolve().parents[3] / "shared" / "samples" / "x12" / "820"
@@ -136,6 +136,9 @@ def test_api_reversal_and_reconciliation_summary(billed, api_client):
     client.post(
         "/api/remittances/files",
         {"file": SimpleUploadedFile("a", x820([("MA", "100.00", "20260101")]))},
+    )
+    Coverage.objects.filter(member__member_id="MA").update(
+        start_date=date(2025, 12, 1), end_date=date(2025, 12, 31)
     )
     response = client.post(
         "/api/reversals",
@@ -283,6 +286,9 @@ def test_reconciliation_page_charts_billed_and_paid_and_reverses(billed, client_
         {"member": "NOPE", "since": "2026-01-01", "reason": "retro term"},
     )
     assert unknown.status_code == 404 and b"No member" in unknown.content
+    Coverage.objects.filter(member__member_id="MA").update(
+        start_date=date(2025, 12, 1), end_date=date(2025, 12, 31)
+    )
     done = client.post(
         reverse("billing:premium-reverse", args=[group.pk]),
         {"member": "MA", "since": "2026-01-01", "reason": "retro term"},
