@@ -72,3 +72,16 @@ def test_the_jobs_are_idempotent(scene):
     assert lapse.return_value == {"lapsed": 1, "cancelled": 0, "reinstated": 0}
     later = tasks.review_delinquency.enqueue("2026-02-03").return_value
     assert later == {"lapsed": 0, "cancelled": 0, "reinstated": 0}
+
+
+def test_the_demo_bills_each_covered_group_and_runs_again_harmlessly(group, make_member, cover,
+                                                                     accident):  # fmt: skip
+    from payerdesk.billing import demo
+
+    assert demo.load(today=date(2026, 3, 10)) == 0  # no coverage yet: nothing to bill
+    cover(make_member("M1"), accident)
+    assert demo.load(today=date(2026, 3, 10)) == 3  # January to March
+    assert demo.load(today=date(2026, 3, 10)) == 0
+    assert sorted(ListBill.objects.values_list("period_start", flat=True)) == [
+        date(2026, 1, 1), date(2026, 2, 1), date(2026, 3, 1)
+    ]  # fmt: skip

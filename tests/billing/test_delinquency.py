@@ -153,3 +153,15 @@ def test_aging_puts_unpaid_premium_in_buckets_oldest_bill_first(users, group, bi
         r.group for r in selectors.delinquent_groups(user=users["auditor"], today=date(2026, 4, 5))
     ] == [group]
     assert selectors.delinquent_groups(user=users["auditor"], today=date(2026, 1, 1)) == []
+
+
+def test_bill_statuses_follow_the_payments(group, billed):
+    one, _ = billed
+    listbills.list_bill_statuses_refresh(group=group)
+    statuses = dict(ListBill.objects.values_list("period_start", "status"))
+    assert statuses == {JAN: "paid", FEB: "open"}
+    pay(group, {one: "10.00"}, FEB)
+    assert listbills.list_bill_statuses_refresh(group=group) == 1
+    assert ListBill.objects.get(period_start=FEB).status == "partially_paid"
+    ListBill.objects.filter(period_start=FEB).update(status="reconciled")
+    assert listbills.list_bill_statuses_refresh(group=group) == 0

@@ -170,3 +170,14 @@ def test_a_bad_schedule_is_refused_with_its_field(users, group, changes, field):
     with pytest.raises(InvalidInput) as refused:
         listbills.billing_schedule_set(actor=users["groupadmin"], group=group, **values)
     assert refused.value.field == field
+
+
+def test_a_billed_member_or_coverage_cannot_be_deleted(users, group, schedule, enrolled):
+    from django.db.models import ProtectedError
+
+    one, _ = enrolled
+    generate(users, group, JAN)
+    with pytest.raises(ProtectedError):
+        Coverage.objects.filter(member=one).delete()
+    with pytest.raises(ProtectedError):
+        one.delete()

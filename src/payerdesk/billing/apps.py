@@ -30,3 +30,8 @@ class BillingConfig(AppConfig):
         for role in (Role.GROUP_ADMIN, Role.SUPERVISOR, Role.ADMIN):
             grant(role, *managing)
         grant(Role.AUDITOR, *(f"billing.view_{model}" for model in managed))
+
+    def demo_load(self) -> None:
+        from payerdesk.billing.demo import load
+
+        load()

@@ -62,7 +62,8 @@ def open_delinquency(group: EmployerGroup) -> Delinquency | None:
 def delinquency_review(
     *, today: date | None = None, group: EmployerGroup | None = None
 ) -> ReviewResult:
-    """Lapse, cancel or reinstate each billed group as its payments say. Idempotent."""
+    """Refresh bill statuses, then lapse, cancel or reinstate each billed group as its
+    payments say. Idempotent; run it for one group after posting its payment."""
     today = today or timezone.localdate()
     result = ReviewResult([], [], [])
     schedules = BillingSchedule.objects.select_related("group", "group__market").exclude(
@@ -81,6 +82,7 @@ def delinquency_review(
 
 def _review_one(schedule: BillingSchedule, today: date) -> str | None:
     group = EmployerGroup.objects.select_for_update().get(pk=schedule.group_id)
+    listbills.list_bill_statuses_refresh(group=group)
     current = open_delinquency(group)
     if current is None:
         overdue = _overdue(group, schedule.grace_days, today)

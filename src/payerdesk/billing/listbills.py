@@ -25,6 +25,7 @@ from payerdesk.billing.models import (
     LineKind,
     ListBill,
     ListBillLine,
+    ListBillStatus,
 )
 from payerdesk.core.errors import Conflict, ErrorCode, InvalidInput
 from payerdesk.core.models import User
@@ -343,3 +344,27 @@ def list_bills_generate_due(*, today: date) -> list[Generated]:
                     list_bill_generate(actor=None, group=schedule.group, period_start=period.start)
                 )
     return made
+
+
+def list_bill_statuses_refresh(*, group: EmployerGroup) -> int:
+    """Set each bill's status from what is left to pay on it (payments apply to the
+    oldest bill first): open, partially paid or paid. A reconciled bill keeps its
+    status: reconciliation owns it. Returns the number of bills changed."""
+    from payerdesk.billing.selectors import bills_outstanding
+
+    changed = 0
+    with transaction.atomic():
+        for item in bills_outstanding(group):
+            bill = item.bill
+            if bill.status == ListBillStatus.RECONCILED:
+                continue
+            if item.outstanding <= 0:
+                status = ListBillStatus.PAID
+            elif item.outstanding < item.billed:
+                status = ListBillStatus.PARTIALLY_PAID
+            else:
+                status = ListBillStatus.OPEN
+            if bill.status != status:
+                ListBill.objects.filter(pk=bill.pk).update(status=status)
+                changed += 1
+    return changed

@@ -39,7 +39,7 @@ class BillingSchedule(models.Model):
     bill_day = models.PositiveSmallIntegerField(
         default=1,
         validators=[MinValueValidator(1), MaxValueValidator(28)],
-        help_text="Day of the month the bill is dated (monthly and semi-monthly modes)",
+        help_text="Day of its period the premium is due (1: the period's first day)",
     )
     lead_days = models.PositiveSmallIntegerField(
         default=15, help_text="Days before a period starts that its bill is generated"
@@ -104,8 +104,17 @@ class ListBillLine(models.Model):
     earlier period (the period it corrects is the line's own period)."""
 
     bill = models.ForeignKey(ListBill, on_delete=models.CASCADE, related_name="lines")
-    member = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="+")
-    coverage = models.ForeignKey(Coverage, on_delete=models.PROTECT, related_name="+")
+    # No database constraint on member and coverage: a bill of 200,000 lines would
+    # check and key-share-lock 400,000 member and coverage rows at commit (most of the
+    # time it takes). Lines are written from a join over those very rows, and Django's
+    # PROTECT still refuses to delete a member or coverage that was billed.
+    # Indexed by (member, period_start) below, so not by member alone.
+    member = models.ForeignKey(
+        Member, on_delete=models.PROTECT, related_name="+", db_index=False, db_constraint=False
+    )
+    coverage = models.ForeignKey(
+        Coverage, on_delete=models.PROTECT, related_name="+", db_constraint=False
+    )
     period_start = models.DateField()
     period_end = models.DateField()
     kind = models.CharField(max_length=10, choices=LineKind.choices)
@@ -159,10 +168,15 @@ class JournalLine(AppendOnlyModel):
 
     entry = models.ForeignKey(JournalEntry, on_delete=models.PROTECT, related_name="lines")
     account = models.CharField(max_length=20, choices=Account.choices)
-    group = models.ForeignKey(EmployerGroup, on_delete=models.PROTECT, related_name="+")
-    member = models.ForeignKey(
-        Member, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    # Group and member without a database constraint, as on list bill lines: the group
+    # is the entry's (constrained), and members are protected by Django's PROTECT.
+    group = models.ForeignKey(
+        EmployerGroup, on_delete=models.PROTECT, related_name="+", db_constraint=False
     )
+    member = models.ForeignKey(
+        Member, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+        db_constraint=False,
+    )  # fmt: skip
     period_start = models.DateField(null=True, blank=True)
     debit = models.DecimalField(max_digits=14, decimal_places=2, default=ZERO)
     credit = models.DecimalField(max_digits=14, decimal_places=2, default=ZERO)
