@@ -17,6 +17,7 @@ from payerdesk.billing.remittances import remittance_file_receive
 from payerdesk.billing.suspense import variance_apply, variance_refund, variance_write_off
 from payerdesk.core.errors import Conflict, InvalidInput, NotPermitted
 from payerdesk.core.models import WorkItem
+from payerdesk.groups.models import Coverage
 from tests.billing.remit_support import bill, x820
 
 JAN, FEB, MAR = date(2026, 1, 1), date(2026, 2, 1), date(2026, 3, 1)
@@ -161,6 +162,9 @@ def test_a_retro_termination_reverses_premium_and_refunds_what_was_paid(
         actor=users["groupadmin"], name="p.820",
         content=x820([("MA", "100.00", "20260101"), ("MA", "100.00", "20260201")]),
     )  # fmt: skip
+    with pytest.raises(Conflict, match="MA is still covered on 2026-02-01: end the coverage"):
+        premium_reverse(actor=users["groupadmin"], member=member, since=FEB, reason="early")
+    Coverage.objects.filter(member=member).update(end_date=date(2026, 1, 31))
     total, refund = premium_reverse(
         actor=users["groupadmin"], member=member, since=FEB, reason="terminated 2026-01-31"
     )
@@ -195,3 +199,25 @@ def test_refund_pages_and_rules_refuse_roles_without_billing(held, users):
     with pytest.raises(NotPermitted):
         variance_refund(actor=users["auditor"], variance_id=over.pk, reason="x")
     assert not Refund.objects.exists()
+
+
+def test_the_next_list_bill_does_not_reverse_a_reversed_termination_again(
+    group, make_member, cover, accident, users
+):
+    from payerdesk.billing.listbills import billing_schedule_set, list_bill_generate
+    from payerdesk.billing.models import ListBillLine
+
+    billing_schedule_set(actor=None, group=group, mode="monthly", first_period_start=JAN)
+    member = make_member("MA")
+    cover(member, accident)
+    for period in (JAN, FEB):
+        list_bill_generate(actor=None, group=group, period_start=period)
+    Coverage.objects.filter(member=member).update(end_date=date(2026, 1, 31))
+    total, _ = premium_reverse(
+        actor=users["groupadmin"], member=member, since=FEB, reason="terminated 2026-01-31"
+    )
+    assert total == D("12.40")
+    march = list_bill_generate(actor=None, group=group, period_start=MAR).bill
+    assert not ListBillLine.objects.filter(bill=march, kind="adjustment").exists()
+    assert selectors.balance(Account.PREMIUM_RECEIVABLE, group=group, member=member) == D("12.40")
+    _balanced(group)

@@ -102,13 +102,6 @@ def group_staff(ok: int, *, auditor: int = 403) -> dict[str, int]:
     return staff(403, groupadmin=ok, supervisor=ok, admin=ok, auditor=auditor)
 
 
-# route name -> (method, expected status per role); outside roles get 403 unless the
-# entry names them, and anonymous users the login page on every one of them.
-def billing(ok: int, *, auditor: int = 403) -> dict[str, int]:
-    """Group administrators, supervisors and administrators; auditors read."""
-    return staff(403, groupadmin=ok, supervisor=ok, admin=ok, auditor=auditor)
-
-
 MISSING = 999999  # billing routes are tried on records that do not exist: 404 when allowed
 BILLING_API = ("/api/remittances", "/api/variances", "/api/refunds", "/api/reversals",
                "/api/reconciliation")  # fmt: skip
@@ -152,16 +145,6 @@ PAGES: dict[str, tuple[str, dict[str, int]]] = {
         "GET",
         staff(404, groupadmin=200, auditor=200, supervisor=200, admin=200),
     ),
-    "billing:remittances": ("GET", billing(200, auditor=200)),
-    "billing:remittance-upload": ("POST", billing(400)),  # no file: the form says so
-    "billing:payment-create": ("POST", billing(400)),
-    "billing:remittance": ("GET", billing(404, auditor=404)),
-    "billing:variance-resolve": ("POST", billing(404)),
-    "billing:refunds": ("GET", billing(200, auditor=200)),
-    "billing:refund-decide": ("POST", billing(404)),
-    "billing:refunds-export": ("POST", billing(200)),
-    "billing:reconciliation": ("GET", billing(404, auditor=404)),
-    "billing:premium-reverse": ("POST", billing(404)),
     # Policy changes: the change sits in group G-MATRIX (Tri-State), referred to underwriting;
     # the employer holds that group's portal.
     "groups:changes": ("GET", {**group_staff(200, auditor=200), "employer": 200}),
@@ -213,6 +196,16 @@ PAGES: dict[str, tuple[str, dict[str, int]]] = {
     "billing:delinquency-cancel": ("POST", bills(302, auditor=403)),
     # The back premium is unpaid: reinstating is refused as a conflict.
     "billing:delinquency-reinstate": ("POST", bills(409, auditor=403)),
+    "billing:remittances": ("GET", bills(200)),
+    "billing:remittance-upload": ("POST", bills(400, auditor=403)),  # no file: the form says so
+    "billing:payment-create": ("POST", bills(400, auditor=403)),
+    "billing:remittance": ("GET", bills(404)),
+    "billing:variance-resolve": ("POST", bills(404, auditor=403)),
+    "billing:refunds": ("GET", bills(200)),
+    "billing:refund-decide": ("POST", bills(404, auditor=403)),
+    "billing:refunds-export": ("POST", bills(200, auditor=403)),
+    "billing:reconciliation": ("GET", bills(404)),
+    "billing:premium-reverse": ("POST", bills(404, auditor=403)),
 }
 POLICY_KWARGS = {
     "change": ("change_id",), "change-approve": ("change_id",), "change-decline": ("change_id",),
@@ -259,16 +252,6 @@ API: dict[tuple[str, str], dict[str, int]] = {
     ("GET", "/api/members/{member_pk}"): group_staff(200, auditor=200),
     ("GET", "/api/members/{member_pk}/coverages"): group_staff(200, auditor=200),
     ("POST", "/api/members/{member_pk}/coverages"): group_staff(201),
-    # The 820 sample names no group (no REF*38): allowed roles get a located 422.
-    ("POST", "/api/remittances/files"): billing(422),
-    ("POST", "/api/remittances/payments"): billing(422),  # no such group
-    ("GET", "/api/remittances/{remittance_id}"): billing(404, auditor=404),
-    ("POST", "/api/variances/{variance_id}/resolve"): billing(404),
-    ("GET", "/api/refunds"): billing(200, auditor=200),
-    ("POST", "/api/refunds/{refund_id}/decision"): billing(404),
-    ("POST", "/api/refunds/export"): billing(200),
-    ("POST", "/api/reversals"): billing(404),  # no such member
-    ("GET", "/api/reconciliation/{group_number}"): billing(404, auditor=404),
     # Policy changes in group G-MATRIX (Tri-State): roles that cannot see its members get
     # the same 404 as for a nonexistent one; the auditor sees them but changes nothing.
     ("POST", "/api/policy-changes/preview"): GROUP_WRITE,
@@ -315,6 +298,16 @@ API: dict[tuple[str, str], dict[str, int]] = {
     ("GET", "/api/billing/delinquencies"): bills(200),
     ("POST", "/api/billing/delinquencies/{delinquency_id}/cancel"): bills(200, auditor=403),
     ("POST", "/api/billing/delinquencies/{delinquency_id}/reinstate"): bills(409, auditor=403),
+    # The 820 sample names no group (no REF*38): allowed roles get a located 422.
+    ("POST", "/api/remittances/files"): bills(422, auditor=403),
+    ("POST", "/api/remittances/payments"): bills(422, auditor=403),  # no such group
+    ("GET", "/api/remittances/{remittance_id}"): bills(404),
+    ("POST", "/api/variances/{variance_id}/resolve"): bills(404, auditor=403),
+    ("GET", "/api/refunds"): bills(200),
+    ("POST", "/api/refunds/{refund_id}/decision"): bills(404, auditor=403),
+    ("POST", "/api/refunds/export"): bills(200, auditor=403),
+    ("POST", "/api/reversals"): bills(404, auditor=403),  # no such member
+    ("GET", "/api/reconciliation/{group_number}"): bills(404),
 }
 POLICY_API = {path for _, path in API if path.startswith(
     ("/api/policy-changes", "/api/underwriting-rules")

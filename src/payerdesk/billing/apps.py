@@ -10,6 +10,8 @@ class BillingConfig(AppConfig):
     nav_links = (
         NavLink("List bills", "billing:list-bills", "billing.view_listbill"),
         NavLink("Aging", "billing:aging", "billing.view_journalentry"),
+        NavLink("Remittances", "billing:remittances", "billing.view_remittance"),
+        NavLink("Refunds", "billing:refunds", "billing.view_refund"),
     )
 
     def ready(self) -> None:

@@ -50,6 +50,7 @@ class Outcome:
     held: Decimal = ZERO
     matched: int = 0
     periods: set[date] = field(default_factory=set)
+    members: dict[str, int] = field(default_factory=dict)  # member id -> row id
 
 
 def tolerance_of(group: EmployerGroup) -> Decimal:
@@ -144,7 +145,7 @@ def reconcile(
     outcome = Outcome()
     if total:
         outcome.lines.append(Line(Account.CASH, debit=total))
-    members = member_ids(group)
+    members = outcome.members = member_ids(group)
     refs = {pk: ref for ref, pk in members.items()}
     build = _Builder(outcome, refs)
     if group.status in {GroupStatus.CANCELLED, GroupStatus.TERMINATED}:

@@ -14,17 +14,17 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Sum
+from django.db.models import Max, Q, Sum
 from django.utils import timezone
 
 from payerdesk.billing.ledger import Line, journal_post
-from payerdesk.billing.models import Account, JournalLine, ListBillLine
+from payerdesk.billing.models import Account, JournalLine, LineKind, ListBill, ListBillLine
 from payerdesk.billing.reconciliation import signed_line
 from payerdesk.billing.remit_models import Refund, RefundStatus, Variance
 from payerdesk.billing.status import list_bills_refresh
 from payerdesk.core.errors import Conflict, ErrorCode, InvalidInput, NotFound, NotPermitted
 from payerdesk.core.models import User
-from payerdesk.groups.models import EmployerGroup, Member
+from payerdesk.groups.models import Coverage, EmployerGroup, Member
 from payerdesk.groups.services import require_market_permission
 
 PERMISSION = "billing.change_refund"
@@ -53,6 +53,8 @@ def _post_approval(actor: User | None, refund: Refund) -> None:
         group=refund.group, lines=lines, memo=f"refund {refund.pk} approved: {refund.reason}",
         source="refund", source_id=str(refund.pk), created_by=actor,
     )  # fmt: skip
+    periods = [date.fromisoformat(period) for period in refund.breakdown if period]
+    list_bills_refresh(group=refund.group, periods=periods)
 
 
 def refund_request(
@@ -162,26 +164,72 @@ def refunds_export(*, actor: User, group: EmployerGroup | None = None) -> tuple[
     return out.getvalue().encode(), len(rows)
 
 
-def _billed_since(member: Member, since: date) -> dict[date, Decimal]:
-    """Premium billed per period starting on or after `since`, less what earlier
-    reversals already took back."""
-    billed: dict[date, Decimal] = defaultdict(Decimal)
-    for period, amount in (
+PlanPeriod = tuple[int, date]  # (plan id, period start)
+
+
+def _billed_since(member: Member, since: date) -> dict[PlanPeriod, tuple[Decimal, int, date]]:
+    """Premium billed per plan and period starting on or after `since`, net of every
+    adjustment (earlier reversals included): amount, a coverage id, the period end."""
+    rows = (
         ListBillLine.objects.filter(member=member, period_start__gte=since)
-        .values_list("period_start")
-        .annotate(total=Sum("amount"))
-    ):
-        billed[period] += amount
-    for period, credit in (
-        JournalLine.objects.filter(
-            member=member, account=Account.PREMIUM_RECEIVABLE, period_start__gte=since,
-            entry__source="reversal",
+        .values_list("coverage__plan_id", "period_start")
+        .annotate(total=Sum("amount"), coverage=Max("coverage_id"), end=Max("period_end"))
+        .order_by()
+    )
+    return {
+        (plan, start): (total.quantize(CENT), coverage, end)
+        for plan, start, total, coverage, end in rows
+        if total > 0
+    }
+
+
+def _cuts(
+    member: Member, billed: dict[PlanPeriod, tuple[Decimal, int, date]], new: Decimal | None
+) -> dict[PlanPeriod, Decimal]:
+    """What to take back per plan and period. A termination must already be in the
+    coverage history, or the next list bill would bill it again as a retroactive add."""
+    if new is None:
+        for plan, start in billed:
+            if (
+                Coverage.objects.filter(member=member, plan_id=plan)
+                .filter(Q(end_date__isnull=True) | Q(end_date__gte=start), start_date__lte=start)
+                .exists()
+            ):
+                raise Conflict(
+                    ErrorCode.INVALID,
+                    f"{member.member_id} is still covered on {start}: end the coverage "
+                    "first, then reverse its premium.",
+                )
+        return {key: amount for key, (amount, _, _) in billed.items()}
+    periods = [start for _, start in billed]
+    if len(periods) != len(set(periods)):
+        raise InvalidInput(
+            ErrorCode.INVALID,
+            f"{member.member_id} has several coverages billed: a decrease is reversed "
+            "through the next list bill, from the coverage history.",
+            field="new_premium",
         )
-        .values_list("period_start")
-        .annotate(total=Sum("credit") - Sum("debit"))
-    ):  # fmt: skip
-        billed[period] -= credit
-    return {period: amount.quantize(CENT) for period, amount in billed.items() if amount > 0}
+    return {key: amount - new for key, (amount, _, _) in billed.items() if amount > new}
+
+
+def _adjust(
+    member: Member,
+    billed: dict[PlanPeriod, tuple[Decimal, int, date]],
+    cuts: dict[PlanPeriod, Decimal],
+    reason: str,
+) -> None:
+    """The reversal as adjustment lines on the group's latest bill, for the periods they
+    correct, so the list bill's own retroactive adjustments do not take it back twice."""
+    latest = ListBill.objects.filter(group=member.group).order_by("-period_start").first()
+    assert latest is not None  # something was billed, so there is a bill
+    ListBillLine.objects.bulk_create(
+        ListBillLine(
+            bill=latest, member=member, coverage_id=billed[key][1], period_start=key[1],
+            period_end=billed[key][2], kind=LineKind.ADJUSTMENT, amount=-cut,
+            note=f"Premium reversed: {reason}"[:200],
+        )
+        for key, cut in cuts.items()
+    )  # fmt: skip
 
 
 def premium_reverse(
@@ -198,20 +246,23 @@ def premium_reverse(
         raise InvalidInput(ErrorCode.INVALID, "A premium cannot be negative.", field="new_premium")
     with transaction.atomic():
         billed = _billed_since(member, since)
-        cut = {p: a - (new_premium or ZERO) for p, a in billed.items() if a > (new_premium or ZERO)}
-        if not cut:
+        cuts = _cuts(member, billed, new_premium)
+        if not cuts:
             raise Conflict(ErrorCode.INVALID, f"Nothing billed to reverse since {since}.")
-        total = sum(cut.values(), ZERO)
+        _adjust(member, billed, cuts, reason.strip())
+        by_period: dict[date, Decimal] = defaultdict(Decimal)
+        for (_, start), cut in cuts.items():
+            by_period[start] += cut
+        total = sum(by_period.values(), ZERO)
         lines = [Line(Account.PREMIUM_INCOME, debit=total, member_id=member.pk)] + [
             Line(Account.PREMIUM_RECEIVABLE, credit=a, member_id=member.pk, period_start=p)
-            for p, a in sorted(cut.items())
+            for p, a in sorted(by_period.items())
         ]
         journal_post(
             group=group, lines=lines, memo=f"premium reversed since {since}: {reason}"[:200],
             source="reversal", source_id=str(member.pk), created_by=actor,
         )  # fmt: skip
-        list_bills_refresh(group=group, periods=cut)
-        credits = _credits(member, list(cut))
+        credits = _credits(member, list(by_period))
         refund = None
         if credits:
             refund = refund_request(
@@ -220,6 +271,7 @@ def premium_reverse(
                 from_account=Account.PREMIUM_RECEIVABLE, member_id=member.pk,
                 breakdown={p.isoformat(): str(a) for p, a in credits.items()},
             )  # fmt: skip
+        list_bills_refresh(group=group, periods=by_period)
     return total, refund
 
 

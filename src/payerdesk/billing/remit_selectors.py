@@ -103,9 +103,15 @@ def reconciliation_summary(group: EmployerGroup) -> list[PeriodSummary]:
             ),
         )
     }
+    cent = Decimal("0.01")  # SQLite sums lose the scale
     return [
         PeriodSummary(
-            period, billed, paid, open_, statuses.get(period, ""), *counts.get(period, (0, 0))
+            period,
+            billed.quantize(cent),
+            paid.quantize(cent),
+            open_.quantize(cent),
+            statuses.get(period, ""),
+            *counts.get(period, (0, 0)),
         )
         for period, billed, paid, open_ in rows
     ]

@@ -14,9 +14,8 @@ from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
 
-from payerdesk.billing import intake, reconciliation, remit_work, selectors
+from payerdesk.billing import bulk, intake, reconciliation, remit_work, selectors
 from payerdesk.billing.intake import PaidLine, SheetError
-from payerdesk.billing.ledger import journal_post
 from payerdesk.billing.models import ListBill
 from payerdesk.billing.remit_models import (
     PaymentMethod,
@@ -215,21 +214,9 @@ def _post(remittance: Remittance, lines: list[PaidLine], content: bytes | None) 
         if content is not None:
             remittance.content.save(f"{remittance.sha256}.txt", ContentFile(content), save=False)
         remittance.save()
-        members = reconciliation.member_ids(group)
-        RemittanceLine.objects.bulk_create(
-            (
-                RemittanceLine(
-                    remittance=remittance, position=line.position, member_ref=line.member_ref[:30],
-                    member_id=members.get(line.member_ref), period_start=line.period_start
-                    or remittance.payment_date, period_end=line.period_end, paid=line.paid,
-                    billed=line.billed, note=line.note[:200],
-                )
-                for line in lines
-            ),
-            batch_size=5000,
-        )  # fmt: skip
+        _store_lines(remittance, lines, outcome.members)
         if outcome.lines:
-            journal_post(
+            bulk.journal_post_many(
                 group=group, lines=outcome.lines, memo=f"remittance {remittance.pk}",
                 source="remittance", source_id=str(remittance.pk),
                 effective_date=remittance.payment_date, created_by=remittance.received_by,
@@ -243,6 +230,20 @@ def _post(remittance: Remittance, lines: list[PaidLine], content: bytes | None) 
     )  # fmt: skip
 
 
+def _store_lines(remittance: Remittance, lines: list[PaidLine], members: dict[str, int]) -> None:
+    bulk.insert_rows(
+        RemittanceLine._meta.db_table,
+        ("remittance_id", "position", "member_ref", "member_id", "period_start", "period_end",
+         "paid", "billed", "note"),
+        (
+            (remittance.pk, line.position, line.member_ref[:30], members.get(line.member_ref),
+             line.period_start or remittance.payment_date, line.period_end, line.paid,
+             line.billed, line.note[:200])
+            for line in lines
+        ),
+    )  # fmt: skip
+
+
 def _variances(remittance: Remittance, outcome: reconciliation.Outcome) -> int | None:
     held = [found for found in outcome.variances if found.status == VarianceStatus.SUSPENSE]
     item = (
@@ -250,17 +251,16 @@ def _variances(remittance: Remittance, outcome: reconciliation.Outcome) -> int |
         if held
         else None
     )
-    Variance.objects.bulk_create(
+    bulk.insert_rows(
+        Variance._meta.db_table,
+        ("remittance_id", "group_id", "member_id", "member_ref", "period_start", "kind",
+         "billed", "paid", "held", "status", "reason", "work_item_id"),
         (
-            Variance(
-                remittance=remittance, group=remittance.group, member_id=found.member_id,
-                member_ref=found.member_ref[:30], period_start=found.period_start,
-                kind=found.kind, billed=found.billed, paid=found.paid, held=found.held,
-                status=found.status,
-                work_item=item if found.status == VarianceStatus.SUSPENSE else None,
-            )
+            (remittance.pk, remittance.group_id, found.member_id, found.member_ref[:30],
+             found.period_start, found.kind, found.billed, found.paid, found.held,
+             found.status, "", item.pk if item and found.status == VarianceStatus.SUSPENSE
+             else None)
             for found in outcome.variances
         ),
-        batch_size=5000,
     )  # fmt: skip
     return item.pk if item else None

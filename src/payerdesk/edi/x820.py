@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from functools import lru_cache
 from typing import IO
 
 from payerdesk.edi.errors import X12Error
@@ -88,21 +89,48 @@ class RemittanceHeader:
     payee_id: str = ""
 
 
+_CENT = Decimal("0.01")
+
+
 def parse_amount(segment: Segment, position: int, what: str) -> Decimal:
-    value = segment.require(position, what)
+    value = segment.elements[position] if position < len(segment.elements) else ""
+    if not value:
+        raise segment.error(f"{what} is required", position)
     if not _AMOUNT.fullmatch(value):
         raise segment.error(f"{what} {value!r} is not an amount in dollars and cents", position)
-    return Decimal(value).quantize(Decimal("0.01"))
+    amount = Decimal(value)
+    return amount if amount.as_tuple().exponent == -2 else amount.quantize(_CENT)
+
+
+@lru_cache(maxsize=4096)
+def _calendar(text: str) -> date | str:
+    """The date, or what is wrong with it. Cached: a file repeats a few periods."""
+    if len(text) != 8 or not text.isdigit():
+        return "is not a date (CCYYMMDD)"
+    try:
+        return date(int(text[:4]), int(text[4:6]), int(text[6:]))
+    except ValueError:
+        return "is not a calendar date"
+
+
+@lru_cache(maxsize=4096)
+def _range(text: str) -> tuple[date, date] | str:
+    """A CCYYMMDD-CCYYMMDD range, or what is wrong with it. Cached like `_calendar`."""
+    first, dash, last = text.partition("-")
+    if not dash:
+        return "is not a date range (CCYYMMDD-CCYYMMDD)"
+    start, end = _calendar(first), _calendar(last)
+    if isinstance(start, str) or isinstance(end, str):
+        return f"has a date that {start if isinstance(start, str) else end}"
+    return start, end
 
 
 def parse_date(segment: Segment, position: int, value: str | None = None) -> date:
     text = segment.get(position) if value is None else value
-    if len(text) != 8 or not text.isdigit():
-        raise segment.error(f"{text!r} is not a date (CCYYMMDD)", position)
-    try:
-        return date(int(text[:4]), int(text[4:6]), int(text[6:]))
-    except ValueError:
-        raise segment.error(f"{text!r} is not a calendar date", position) from None
+    found = _calendar(text)
+    if isinstance(found, str):
+        raise segment.error(f"{text!r} {found}", position)
+    return found
 
 
 def _choice(segment: Segment, position: int, allowed: dict[str, str] | set[str], what: str) -> str:
@@ -175,8 +203,9 @@ class _Transaction:
             self.header_out = True
             yield self.header
 
-    def start_entity(self, segment: Segment) -> Iterator[RemittanceLine]:
-        yield from self.close_entity()
+    def start_entity(self, segment: Segment) -> RemittanceLine | None:
+        """Close the open loop (returning its last line) and open the next one."""
+        done = self.end_entity()
         number = segment.require(1, "ENT01 (assigned number)")
         if not number.isdigit():
             raise segment.error(f"ENT01 (assigned number) {number!r} is not a number", 1)
@@ -186,15 +215,19 @@ class _Transaction:
             individual=segment.require(2, "ENT02 (entity identifier code)") == INDIVIDUAL,
             entity_id=segment.elements[4],
         )
+        return done
 
-    def entity_segment(self, entity: _Entity, segment: Segment) -> Iterator[RemittanceLine]:
+    def entity_segment(self, entity: _Entity, segment: Segment) -> RemittanceLine | None:
+        """Read one segment of an ENT loop; return the line an RMR completes, if any.
+        A plain function, not a generator: this runs for every segment of the file."""
         sid = segment.id
         if sid == "RMR":
             if entity.individual and not entity.named:
                 raise segment.error("RMR before the NM1*IL that names the member")
-            yield from self.close_line()
+            done = self.take_line()
             self.line = _line(entity, segment)
-        elif sid == "DTM" and segment.elements[1] == "582":
+            return done
+        if sid == "DTM" and segment.elements[1] == "582":
             _period(self._line_for(segment), segment)
         elif sid == "ADX":
             line = self._line_for(segment)
@@ -209,21 +242,27 @@ class _Transaction:
             entity.last_name = segment.require(3, "NM103 (member last name)")
             entity.first_name, entity.member_id = segment.elements[4], segment.elements[9]
             entity.named = True
+        return None
 
     def _line_for(self, segment: Segment) -> RemittanceLine:
         if self.line is None:
             raise segment.error(f"{segment.id} before the RMR it belongs to")
         return self.line
 
-    def close_line(self) -> Iterator[RemittanceLine]:
+    def take_line(self) -> RemittanceLine | None:
         line, self.line = self.line, None
         if line is not None:
             self.lines += 1
             self.sum += line.paid
+        return line
+
+    def close_line(self) -> Iterator[RemittanceLine]:
+        line = self.take_line()
+        if line is not None:
             yield line
 
-    def close_entity(self) -> Iterator[RemittanceLine]:
-        yield from self.close_line()
+    def end_entity(self) -> RemittanceLine | None:
+        line = self.take_line()
         entity, self.entity = self.entity, None
         if entity is not None and entity.individual and not entity.named:
             raise X12Error(
@@ -231,6 +270,12 @@ class _Transaction:
                 segment_number=entity.segment_number,
                 segment_id="ENT",
             )
+        return line
+
+    def close_entity(self) -> Iterator[RemittanceLine]:
+        line = self.end_entity()
+        if line is not None:
+            yield line
 
     def close(self, se: Segment) -> Iterator[RemittanceHeader | RemittanceLine]:
         if self.entity is None:
@@ -263,7 +308,8 @@ def _bpr(header: RemittanceHeader, segment: Segment) -> None:
 
 
 def _line(entity: _Entity, segment: Segment) -> RemittanceLine:
-    billed = segment.elements[5]
+    elements = segment.elements
+    billed = elements[5]
     return RemittanceLine(
         segment_number=segment.number,
         entity_number=entity.number,
@@ -272,8 +318,8 @@ def _line(entity: _Entity, segment: Segment) -> RemittanceLine:
         member_id=entity.member_id,
         last_name=entity.last_name,
         first_name=entity.first_name,
-        qualifier=segment.require(1, "RMR01 (reference qualifier)"),
-        reference=segment.require(2, "RMR02 (reference)"),
+        qualifier=elements[1] or segment.require(1, "RMR01 (reference qualifier)"),
+        reference=elements[2] or segment.require(2, "RMR02 (reference)"),
         paid=parse_amount(segment, 4, "RMR04 (amount paid)"),
         billed=parse_amount(segment, 5, "RMR05 (amount billed)") if billed else None,
     )
@@ -286,10 +332,10 @@ def _period(line: RemittanceLine, segment: Segment) -> None:
     form = segment.elements[5]
     if form == "RD8":
         text = segment.get(6)
-        first, dash, last = text.partition("-")
-        if not dash:
-            raise segment.error(f"{text!r} is not a date range (CCYYMMDD-CCYYMMDD)", 6)
-        start, end = parse_date(segment, 6, first), parse_date(segment, 6, last)
+        found = _range(text)
+        if isinstance(found, str):
+            raise segment.error(f"{text!r} {found}", 6)
+        start, end = found
     elif form in {"", "D8"} and segment.elements[2]:
         start = end = parse_date(segment, 2)
     else:
@@ -311,16 +357,21 @@ def read_820(source: IO[bytes] | IO[str]) -> Iterator[RemittanceHeader | Remitta
         sid = segment.id
         if transaction is not None:
             entity = transaction.entity
-            if sid == "ENT":
+            if entity is not None and sid not in _LOOP_BOUNDARIES:
+                if sid != "REF":  # the commonest segment, and not one payerdesk reads
+                    done = transaction.entity_segment(entity, segment)
+                    if done is not None:
+                        yield done
+            elif sid == "ENT":
                 if entity is None:
                     transaction.start_header_check(segment)
                     yield from transaction.open_header()
-                yield from transaction.start_entity(segment)
+                done = transaction.start_entity(segment)
+                if done is not None:
+                    yield done
             elif sid == "SE":
                 yield from transaction.close(segment)
                 transaction = None
-            elif entity is not None:
-                yield from transaction.entity_segment(entity, segment)
             else:
                 transaction.header_segment(segment)
         elif sid == "ST":
@@ -328,6 +379,9 @@ def read_820(source: IO[bytes] | IO[str]) -> Iterator[RemittanceHeader | Remitta
             transaction = _Transaction(isa, segment)
         elif sid == "ISA":
             isa = segment
+
+
+_LOOP_BOUNDARIES = frozenset({"ENT", "SE"})
 
 
 @dataclass
