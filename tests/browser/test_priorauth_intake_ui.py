@@ -19,7 +19,8 @@ from tests.priorauth.conftest import (  # noqa: F401 - the fixtures this test us
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def test_rep_takes_a_request_through_the_guided_form(page: Page, live_server, setup, screenshots):
+@pytest.mark.usefixtures("setup")
+def test_rep_takes_a_request_through_the_guided_form(page: Page, live_server, screenshots):
     sign_in(page, live_server.url, "rep")
     page.get_by_role("link", name="New PA").click()
     page.get_by_label("Member ID").fill("M100")
