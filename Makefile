@@ -45,7 +45,7 @@ test: install lint browser
 bench: install
 	$(BIN)/python bench/work_queue.py
 	$(BIN)/python bench/enrollment.py
-	$(BIN)/python bench/priorauth_decisions.py
+	$(BIN)/python bench/priorauth.py
 
 clean:
 	rm -rf $(VENV) var .mypy_cache .ruff_cache

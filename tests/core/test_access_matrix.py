@@ -102,6 +102,8 @@ PAGES: dict[str, tuple[str, dict[str, int]]] = {
     ),
     "priorauth:formulary-import": ("GET", staff(403, admin=200)),
     "priorauth:criteria-upload": ("GET", staff(403, admin=200)),
+    "priorauth:metrics": ("GET", staff(403, auditor=200, supervisor=200, admin=200)),
+    "priorauth:metrics-csv": ("GET", staff(403, auditor=200, supervisor=200, admin=200)),
 }
 
 # (method, OpenAPI path) -> expected status per staff role; outside roles 403,

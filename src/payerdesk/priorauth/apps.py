@@ -13,6 +13,7 @@ class PriorAuthConfig(AppConfig):
         NavLink("Drugs", "priorauth:drugs", "priorauth.view_formularydrug"),
         NavLink("Formulary import", "priorauth:formulary-import", "priorauth.add_formularyversion"),
         NavLink("Criteria", "priorauth:criteria-upload", "priorauth.add_criteriaset"),
+        NavLink("PA metrics", "priorauth:metrics", "core.view_all_work"),
     )
 
     def ready(self) -> None:

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from payerdesk.priorauth import views
+from payerdesk.priorauth import metrics_views, views
 
 app_name = "priorauth"
 
@@ -21,4 +21,6 @@ urlpatterns = [
     path("drugs/", views.drug_search, name="drugs"),
     path("formulary/", views.formulary_import, name="formulary-import"),
     path("criteria/", views.criteria_upload, name="criteria-upload"),
+    path("metrics/", metrics_views.metrics, name="metrics"),
+    path("metrics.csv", metrics_views.metrics_csv, name="metrics-csv"),
 ]

@@ -1,0 +1,218 @@
+"""Prior authorization benchmark (issue 3): API submissions decided at once, end to end.
+
+Builds a fresh PostgreSQL database with the demo formulary, the five demo criteria sets,
+a prescriber and 2,000 members, then sends 10,000 `POST /api/priorauth/requests` with
+complete answers (a rep's bearer token, Django's test client, one process). Every
+request is approved by its criteria at once: the request, its work item, the timeline,
+the approval letter (PDF) and the queued prescriber notice are all written.
+
+Prints determinations per second (median of 5 rounds of 2,000) and p50/p95 latency over
+all 10,000, then the decision-evaluation rate alone (bench/priorauth_decisions.py).
+Targets: >= 200 requests/s end to end, p95 <= 50 ms; evaluation >= 10,000/s.
+
+Run with `make bench`. BENCH_DATABASE_URL picks the server (default: the local cluster);
+the database named in it is dropped and created anew.
+"""
+
+import json
+import os
+import statistics
+import sys
+import time
+from datetime import date
+from importlib import resources
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import psycopg
+
+DATABASE_URL = os.environ.get(
+    "BENCH_PA_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/payerdesk_bench_priorauth"
+)
+SUBMISSIONS = int(os.environ.get("BENCH_PA_SUBMISSIONS", "10000"))
+ROUNDS = 5
+MEMBERS = 2000
+NPI = "1234567893"
+TARGET_RATE = 200.0
+TARGET_P95_MS = 50.0
+
+os.environ["DATABASE_URL"] = DATABASE_URL
+os.environ["DJANGO_SETTINGS_MODULE"] = "payerdesk.settings.dev"
+os.environ["DEBUG"] = "false"  # DEBUG would record every query in memory
+os.environ["ALLOWED_HOSTS"] = "testserver"
+os.environ["EMAIL_BACKEND"] = "django.core.mail.backends.locmem.EmailBackend"
+os.environ.setdefault("PAYERDESK_DATA_DIR", str(Path(__file__).resolve().parent.parent / "var"))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import django  # noqa: E402
+
+from bench.priorauth_decisions import CASES, evaluation_rates  # noqa: E402
+
+# Which drug each demo set is asked for, and what an exception adds.
+DRUG_OF = {
+    "glp1-t2dm": "1991306",
+    "adalimumab-ra": "327361",
+    "evolocumab-pcsk9": "1665684",
+    "lipitor-nonformulary": "153165",
+    "sumatriptan-ql": "37418",
+}
+STATEMENT = "Urticaria with each generic fill; brand tolerated for two years (see chart note)."
+
+
+def recreate_database() -> None:
+    parts = urlsplit(DATABASE_URL)
+    name = parts.path.lstrip("/")
+    admin_url = parts._replace(path="/postgres").geturl()
+    with psycopg.connect(admin_url, autocommit=True) as connection:
+        connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        connection.execute(f'CREATE DATABASE "{name}"')
+
+
+def _demo_file(name: str) -> bytes:
+    return resources.files("payerdesk.priorauth").joinpath("demo_data", name).read_bytes()
+
+
+def load() -> str:
+    """The scene; returns a rep's raw API token."""
+    from django.contrib.auth.models import Group
+    from django.core.management import call_command
+    from django.db import connection
+
+    from payerdesk.core import services as core_services
+    from payerdesk.core.models import Market, Queue, SlaPolicy, User
+    from payerdesk.core.roles import Role, group_name
+    from payerdesk.groups import services as group_services
+    from payerdesk.groups.models import Member
+    from payerdesk.priorauth import services
+    from payerdesk.priorauth.criteria_sets import demo_criteria_sets
+
+    call_command("migrate", verbosity=0)
+    policy = SlaPolicy.objects.create(name="72 hours", clock="calendar_hours", amount=72)
+    for slug, role in [
+        ("coverage-review", Role.REP),
+        ("pharmacist-review", Role.PHARMACIST),
+        ("group-administration", Role.GROUP_ADMIN),
+    ]:
+        queue = Queue.objects.create(slug=slug, name=slug, sla_policy=policy)
+        queue.worker_roles.add(Group.objects.get(name=group_name(role)))
+    services.formulary_import(
+        actor=None,
+        formulary_name="formulary_2026.txt",
+        formulary_content=_demo_file("formulary_2026.txt"),
+        names_name="drug_names.txt",
+        names_content=_demo_file("drug_names.txt"),
+    )
+    for demo in demo_criteria_sets():
+        services.criteria_upload(
+            actor=None,
+            code=demo.slug,
+            title=demo.title,
+            rxcuis=[drug.rxcui for drug in demo.drugs],
+            questionnaire=demo.questionnaire,
+            decision=demo.decision,
+        )
+    services.prescriber_register(
+        actor=None, npi=NPI, name="Dr. Chidi Okafor", email="okafor@clinic.example"
+    )
+    rep = User.objects.create_user(username="rep", password=None)
+    rep.groups.add(Group.objects.get(name=group_name(Role.REP)))
+    admin = User.objects.create_user(username="groupadmin", password=None, is_superuser=True)
+    group = group_services.group_create(
+        actor=admin,
+        group_number="G9000",
+        legal_name="Bench Manufacturing Inc",
+        situs_state="NE",
+        market=Market.objects.create(code="BN", name="Bench"),
+        effective_date=date(2026, 1, 1),
+        billing_contact_name="Pat Lee",
+        billing_contact_email="billing@bench.example",
+    )
+    Member.objects.bulk_create(
+        Member(
+            group=group,
+            subscriber_id=f"B{n:06d}",
+            member_id=f"B{n:06d}",
+            relationship="18",
+            first_name="Member",
+            last_name=f"Bench{n}",
+            birth_date=date(1950 + n % 50, 1 + n % 12, 1 + n % 28),
+            sex="F" if n % 2 else "M",
+        )
+        for n in range(MEMBERS)
+    )
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+    _, raw = core_services.api_token_issue(actor=None, user=rep, name="bench")
+    return raw
+
+
+def bodies() -> list[dict[str, Any]]:
+    """The submissions, cycling through the demo drugs with their approving answers."""
+    slugs = list(DRUG_OF)
+    made = []
+    for n in range(SUBMISSIONS):
+        slug = slugs[n % len(slugs)]
+        body: dict[str, Any] = {
+            "member_id": f"B{n % MEMBERS:06d}",
+            "prescriber_npi": NPI,
+            "drug": DRUG_OF[slug],
+            "urgency": "expedited" if n % 7 == 0 else "standard",
+            "line_of_business": ("part_d", "medicare_advantage", "medicaid", "commercial")[n % 4],
+            "answers": CASES[slug][0],
+        }
+        if slug == "lipitor-nonformulary":
+            body["supporting_statement"] = STATEMENT
+        made.append(body)
+    return made
+
+
+def percentile(samples: list[float], fraction: float) -> float:
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
+
+
+def submit_all(token: str) -> tuple[list[float], list[float]]:
+    """Latencies (ms) of every submission and the rate of each round."""
+    from django.test import Client
+
+    client = Client(headers={"Authorization": f"Bearer {token}"})
+    payloads = [json.dumps(body) for body in bodies()]
+    for payload in payloads[:20]:  # warm caches, compiled criteria and connections
+        client.post("/api/priorauth/requests", payload, content_type="application/json")
+    latencies: list[float] = []
+    rates: list[float] = []
+    per_round = len(payloads) // ROUNDS
+    for round_number in range(ROUNDS):
+        chunk = payloads[round_number * per_round : (round_number + 1) * per_round]
+        started = time.perf_counter()
+        for payload in chunk:
+            begin = time.perf_counter()
+            response = client.post(
+                "/api/priorauth/requests", payload, content_type="application/json"
+            )
+            latencies.append((time.perf_counter() - begin) * 1000)
+            if response.status_code != 201 or response.json()["decision"] != "approved":
+                raise SystemExit(f"submission not approved at once: {response.content[:400]!r}")
+        rates.append(len(chunk) / (time.perf_counter() - started))
+    return latencies, rates
+
+
+def main() -> None:
+    recreate_database()
+    django.setup()
+    token = load()
+    latencies, rates = submit_all(token)
+    rate = statistics.median(rates)
+    p50, p95 = statistics.median(latencies), percentile(latencies, 0.95)
+    ok_rate = "meets" if rate >= TARGET_RATE else "MISSES"
+    ok_p95 = "meets" if p95 <= TARGET_P95_MS else "MISSES"
+    print(f"Prior authorization API, {len(latencies):,} submissions decided at once (PostgreSQL)")
+    print(f"  {rate:,.0f} determinations/s (median of {ROUNDS} rounds), {ok_rate} >= 200")
+    print(f"  latency p50 {p50:.1f} ms, p95 {p95:.1f} ms, {ok_p95} p95 <= {TARGET_P95_MS:.0f} ms")
+    cpu, wall = evaluation_rates()
+    print(f"  decision evaluation alone: {cpu:,.0f}/s per CPU-second, {wall:,.0f}/s wall")
+
+
+if __name__ == "__main__":
+    main()

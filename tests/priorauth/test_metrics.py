@@ -1,0 +1,133 @@
+"""Turnaround metrics: counts, shares and mean/median time to decision by urgency for a
+date range, the page with its chart, the CSV, and bad ranges refused."""
+
+import csv
+from datetime import date, datetime, timedelta
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from payerdesk.priorauth import services
+from payerdesk.priorauth.metrics import CSV_HEADER, turnaround_report
+from payerdesk.priorauth.models import PriorAuthRequest
+from tests.priorauth.conftest import FALLS_SHORT
+
+DAY = date(2026, 3, 10)
+
+
+def at(day: date, hour: int) -> datetime:
+    return datetime(day.year, day.month, day.day, hour, tzinfo=timezone.get_current_timezone())
+
+
+def place(request: PriorAuthRequest, received: datetime, decided_after: timedelta | None) -> None:
+    """Move a request to the report's period (test setup: the clock cannot be replayed)."""
+    PriorAuthRequest.objects.filter(pk=request.pk).update(
+        received_at=received, decided_at=None if decided_after is None else received + decided_after
+    )
+
+
+@pytest.fixture
+def period(submit, users):
+    """Six requests on DAY and one outside: standard 2 auto-approved (1 h, 3 h), one approved
+    by a pharmacist (30 h), one denied (50 h); expedited one auto (2 h) and one open."""
+    pharmacist = users["pharmacist"]
+    auto1, auto2, expedited_auto = submit(), submit(), submit(urgency="expedited")
+    reviewed, denied = submit(FALLS_SHORT), submit(FALLS_SHORT)
+    still_open = submit(FALLS_SHORT, urgency="expedited")
+    outside = submit()
+    services.prior_auth_approve(actor=pharmacist, request_id=reviewed.pk)
+    services.prior_auth_deny(
+        actor=pharmacist, request_id=denied.pk, reason="A1c 6.2% is below the 7% required."
+    )
+    place(auto1, at(DAY, 9), timedelta(hours=1))
+    place(auto2, at(DAY, 10), timedelta(hours=3))
+    place(reviewed, at(DAY, 11), timedelta(hours=30))
+    place(denied, at(DAY, 12), timedelta(hours=50))
+    place(expedited_auto, at(DAY, 13), timedelta(hours=2))
+    place(still_open, at(DAY, 14), None)
+    place(outside, at(DAY + timedelta(days=1), 0), timedelta(hours=5))
+
+
+def test_report_counts_shares_and_times_by_urgency(period):
+    report = turnaround_report(start=DAY, end=DAY)
+    standard, expedited, total = report.rows
+    assert (standard.label, expedited.label, total.label) == (
+        "Standard",
+        "Expedited",
+        "All requests",
+    )
+    assert (standard.received, standard.approved_automatically, standard.approved_after_review,
+            standard.denied, standard.open) == (4, 2, 1, 1, 0)  # fmt: skip
+    assert (standard.approved_automatically_pct, standard.approved_after_review_pct,
+            standard.denied_pct) == (50.0, 25.0, 25.0)  # fmt: skip
+    assert standard.mean_hours == 21.0  # (1 + 3 + 30 + 50) / 4
+    assert standard.median_hours == 16.5  # (3 + 30) / 2
+    assert (expedited.received, expedited.approved_automatically, expedited.open) == (2, 1, 1)
+    assert (expedited.mean_hours, expedited.median_hours) == (2.0, 2.0)
+    assert (total.received, total.decided, total.open_pct) == (6, 5, round(100 / 6, 1))
+    assert total.median_hours == 3.0  # 1, 2, 3, 30, 50
+
+
+def test_a_range_holds_both_ends_and_an_empty_range_has_no_times(period):
+    two_days = turnaround_report(start=DAY, end=DAY + timedelta(days=1))
+    assert two_days.rows[2].received == 7
+    empty = turnaround_report(start=date(2025, 1, 1), end=date(2025, 1, 31))
+    assert all(row.received == 0 and row.mean_hours is None for row in empty.rows)
+    assert empty.rows[0].denied_pct is None
+    with pytest.raises(ValueError, match="before the start"):
+        turnaround_report(start=DAY, end=DAY - timedelta(days=1))
+
+
+def test_page_shows_the_table_and_the_chart(period, users, client_for):
+    response = client_for(users["supervisor"]).get(
+        reverse("priorauth:metrics"), {"start": DAY.isoformat(), "end": DAY.isoformat()}
+    )
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "<svg" in page and "2 approved automatically, 1 approved after review" in page
+    assert "50.0%" in page and "16.5" in page
+    assert f"start={DAY.isoformat()}&amp;end={DAY.isoformat()}" in page  # the CSV link
+    # Without a range, the last 30 days.
+    assert client_for(users["auditor"]).get(reverse("priorauth:metrics")).status_code == 200
+
+
+def test_csv_has_a_row_per_urgency_and_the_total(period, users, client_for):
+    response = client_for(users["admin"]).get(
+        reverse("priorauth:metrics-csv"), {"start": DAY.isoformat(), "end": DAY.isoformat()}
+    )
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/csv")
+    assert "pa-turnaround-2026-03-10-2026-03-10.csv" in response["Content-Disposition"]
+    rows = list(csv.reader(response.content.decode().splitlines()))
+    assert rows[0] == CSV_HEADER
+    assert rows[1] == ["2026-03-10", "2026-03-10", "Standard", "4", "2", "50.0", "1", "25.0",
+                       "1", "25.0", "0", "4", "21.0", "16.5"]  # fmt: skip
+    assert [row[2] for row in rows[1:]] == ["Standard", "Expedited", "All requests"]
+
+
+@pytest.mark.parametrize(
+    ("query", "field", "says"),
+    [
+        ({"start": "2026-03-10", "end": "2026-03-01"}, "end", "before the start"),
+        ({"start": "2026-13-45", "end": "2026-03-10"}, "start", "valid date"),
+        ({"start": "2026-03-10"}, "end", "required"),
+        ({"start": "2020-01-01", "end": "2026-03-10"}, "end", "at most"),
+    ],
+)
+def test_bad_ranges_are_refused_naming_the_field(query, field, says, users, client_for, db):
+    client = client_for(users["supervisor"])
+    page = client.get(reverse("priorauth:metrics"), query)
+    assert page.status_code == 400
+    assert says in str(page.context["form"].errors[field])
+    assert "<svg" not in page.content.decode()
+    download = client.get(reverse("priorauth:metrics-csv"), query)
+    assert download.status_code == 400
+    assert download.content.decode().startswith(f"{field}:") and says in download.content.decode()
+
+
+@pytest.mark.parametrize("role", ["rep", "pharmacist", "groupadmin", "provider"])
+def test_only_roles_that_see_all_work_open_the_metrics(role, users, client_for):
+    client = client_for(users[role])
+    assert client.get(reverse("priorauth:metrics")).status_code == 403
+    assert client.get(reverse("priorauth:metrics-csv")).status_code == 403
