@@ -46,6 +46,7 @@ bench: install
 	$(BIN)/python bench/work_queue.py
 	$(BIN)/python bench/enrollment.py
 	$(BIN)/python bench/priorauth.py
+	$(BIN)/python bench/billing.py
 
 clean:
 	rm -rf $(VENV) var .mypy_cache .ruff_cache

@@ -7,11 +7,13 @@ from ninja import NinjaAPI
 from ninja.errors import AuthenticationError
 from ninja.security import HttpBearer
 
+from payerdesk.billing.remit_api import router as remit_router
 from payerdesk.core import services
 from payerdesk.core.api import router as core_router
 from payerdesk.core.errors import ServiceError
 from payerdesk.core.models import User
 from payerdesk.groups.api import router as groups_router
+from payerdesk.groups.api_changes import router as policy_changes_router
 from payerdesk.priorauth.api import router as priorauth_router
 
 
@@ -33,6 +35,8 @@ api = NinjaAPI(
 api.add_router("/", core_router)
 api.add_router("/", groups_router)
 api.add_router("/", priorauth_router)
+api.add_router("/", remit_router)
+api.add_router("/", policy_changes_router)
 
 
 def _error(request: HttpRequest, status: int, body: dict[str, Any]) -> HttpResponse:

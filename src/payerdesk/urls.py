@@ -15,5 +15,6 @@ urlpatterns = [
     path("groups/", include("payerdesk.groups.urls")),
     path("priorauth/", include("payerdesk.priorauth.urls")),
     path("fhir/", include("payerdesk.priorauth.fhir_urls")),
+    path("billing/", include("payerdesk.billing.urls")),
     path("", include("payerdesk.core.urls")),
 ]

@@ -7,11 +7,15 @@ class BillingConfig(AppConfig):
     verbose_name = "Premium billing"
 
     def ready(self) -> None:
-        from payerdesk.billing import work
+        from payerdesk.billing import remit_work, work
         from payerdesk.core.roles import Role, grant
 
         work.register_kinds()
-        managed = ("billingschedule", "listbill", "journalentry", "delinquency")
+        remit_work.register_kinds()
+        managed = (
+            "billingschedule", "listbill", "journalentry", "delinquency",
+            "remittance", "variance", "refund",
+        )  # fmt: skip
         managing = [
             f"billing.{verb}_{model}" for model in managed for verb in ("add", "change", "view")
         ]

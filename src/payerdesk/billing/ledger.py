@@ -10,7 +10,8 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from django.db import transaction
+from django.db import connection, transaction
+from django.db.models import Sum
 from django.utils import timezone
 
 from payerdesk.billing.models import ZERO, Account, JournalEntry, JournalLine
@@ -19,6 +20,7 @@ from payerdesk.core.models import User
 from payerdesk.groups.models import EmployerGroup
 
 CENT = Decimal("0.01")
+SqlParam = int | Decimal | str | date | None
 
 
 @dataclass(frozen=True)
@@ -130,3 +132,67 @@ def journal_reverse(
         created_by=created_by,
         reverses=entry,
     )
+
+
+def journal_post_per_member(
+    *,
+    group: EmployerGroup,
+    account: str,
+    against: str,
+    amounts_sql: str,
+    params: list[SqlParam],
+    memo: str,
+    source: str,
+    source_id: str = "",
+    effective_date: date | None = None,
+    created_by: User | None = None,
+) -> JournalEntry | None:
+    """Post one entry whose `account` lines come from a query, set-based, for entries
+    too large to build row by row (a list bill of 100,000 members).
+
+    `amounts_sql` selects (member_id, period_start, amount): a signed amount per member
+    and period (above zero: debit `account`; below: credit it). One `against` line
+    balances the entry. The same checks as `journal_post` run on what was written, in
+    the same transaction; None when every amount nets to zero (nothing is posted).
+    """
+    accounts = set(Account.values)
+    if account not in accounts or against not in accounts:
+        raise InvalidInput(ErrorCode.INVALID, "Unknown account.", field="account")
+    line_table = JournalLine._meta.db_table
+    with transaction.atomic():
+        entry = JournalEntry.objects.create(
+            effective_date=effective_date or timezone.localdate(), memo=memo[:200],
+            source=source, source_id=source_id, group=group, created_by=created_by,
+        )  # fmt: skip
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO {line_table} "  # noqa: S608 - table names from the models
+                "(entry_id, account, group_id, member_id, period_start, debit, credit) "
+                "SELECT %s, %s, %s, member_id, period_start, "
+                "CASE WHEN amount > 0 THEN amount ELSE 0 END, "
+                "CASE WHEN amount < 0 THEN -amount ELSE 0 END "
+                f"FROM (SELECT member_id, period_start, ROUND(amount, 2) AS amount "
+                f"FROM ({amounts_sql}) AS amounts) AS rounded WHERE amount <> 0",
+                [entry.pk, account, group.pk, *params],
+            )
+        sums = entry.lines.aggregate(debit=Sum("debit"), credit=Sum("credit"))
+        net = (sums["debit"] or ZERO) - (sums["credit"] or ZERO)
+        net = net.quantize(CENT)
+        if sums["debit"] is None:
+            transaction.set_rollback(True)
+            return None
+        if net != ZERO:
+            JournalLine.objects.create(
+                entry=entry, account=against, group=group,
+                debit=max(-net, ZERO), credit=max(net, ZERO),
+            )  # fmt: skip
+        _check_written(entry)
+    return entry
+
+
+def _check_written(entry: JournalEntry) -> None:
+    sums = entry.lines.aggregate(debit=Sum("debit"), credit=Sum("credit"))
+    if (sums["debit"] - sums["credit"]).quantize(CENT) != ZERO:
+        raise InvalidInput(ErrorCode.INVALID, "Unbalanced entry.", field="lines")
+    if entry.lines.filter(debit__lt=0).exists() or entry.lines.filter(credit__lt=0).exists():
+        raise InvalidInput(ErrorCode.INVALID, "Amounts cannot be negative.", field="lines")

@@ -13,11 +13,11 @@ from datetime import date
 from decimal import Decimal
 from itertools import islice
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Max, Sum
 
 from payerdesk.billing import rules, schedules
-from payerdesk.billing.ledger import Line, journal_post
+from payerdesk.billing.ledger import SqlParam, journal_post_per_member
 from payerdesk.billing.models import (
     ZERO,
     Account,
@@ -28,7 +28,7 @@ from payerdesk.billing.models import (
 )
 from payerdesk.core.errors import Conflict, ErrorCode, InvalidInput
 from payerdesk.core.models import User
-from payerdesk.groups.models import Coverage, CoverageStatus, EmployerGroup, GroupStatus
+from payerdesk.groups.models import Coverage, CoverageStatus, EmployerGroup, GroupStatus, Member
 from payerdesk.groups.services import require_market_permission
 
 CHUNK = 5000
@@ -153,23 +153,56 @@ def _generate(
         group=group, period_start=period.start, period_end=period.end, bill_date=bill_date,
         due_date=due_date, total=ZERO, generated_by=actor,
     )  # fmt: skip
-    coverages = _coverages(group)
-    totals: dict[tuple[int, date], Decimal] = defaultdict(Decimal)
-    lines = _premium_lines(bill, schedule, period, coverages)
-    adjustments = _adjustment_lines(bill, schedule, coverages)
-    for chunk in _chunks(_both(lines, adjustments)):
-        for line in chunk:
-            totals[(line.member_id, line.period_start)] += line.amount
-        ListBillLine.objects.bulk_create(chunk)
-    bill.total = sum(totals.values(), ZERO)
+    _insert_premium_lines(bill, schedule, period)
+    if ListBill.objects.filter(group=group, period_start__lt=period.start).exists():
+        adjustments = _adjustment_lines(bill, schedule, _coverages(group))
+        for chunk in _chunks(adjustments):
+            ListBillLine.objects.bulk_create(chunk)
+    total = bill.lines.aggregate(total=Sum("amount"))["total"] or ZERO
+    bill.total = total.quantize(schedules.CENT)
     bill.save(update_fields=["total"])
-    _post(bill, totals, actor)
+    _post(bill, actor)
     return bill
 
 
-def _both(first: Iterable[ListBillLine], second: Iterable[ListBillLine]) -> Iterator[ListBillLine]:
-    yield from first
-    yield from second
+def _in_force_filter() -> str:
+    return (
+        "c.start_date <= %s AND (c.end_date IS NULL OR c.end_date >= %s) "
+        f"AND c.status <> '{CoverageStatus.CANCELLED}' AND m.group_id = %s"
+    )
+
+
+def _insert_premium_lines(
+    bill: ListBill, schedule: BillingSchedule, period: schedules.Period
+) -> None:
+    """One premium line per coverage in force on the period's first day, in one
+    INSERT ... SELECT: the few distinct monthly rates are turned into this period's
+    deduction in Python (`schedules.deduction`) and joined in as a table of values."""
+    coverage, member = Coverage._meta.db_table, Member._meta.db_table
+    where = _in_force_filter()
+    in_force: list[SqlParam] = [period.start, period.start, bill.group_id]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT DISTINCT c.monthly_premium FROM {coverage} c "  # noqa: S608
+            f"JOIN {member} m ON m.id = c.member_id WHERE {where}",
+            in_force,
+        )
+        rates = [Decimal(str(rate)).quantize(schedules.CENT) for (rate,) in cursor.fetchall()]
+        if not rates:
+            return
+        rate_rows = " UNION ALL ".join(["SELECT %s AS premium, %s AS amount"] * len(rates))
+        rate_params: list[SqlParam] = []
+        for rate in rates:
+            rate_params += [rate, schedules.deduction(rate, schedule.mode, period.index)]
+        cursor.execute(
+            f"INSERT INTO {ListBillLine._meta.db_table} "  # noqa: S608
+            "(bill_id, member_id, coverage_id, period_start, period_end, kind, amount, note) "
+            f"SELECT %s, c.member_id, c.id, %s, %s, '{LineKind.PREMIUM}', r.amount, '' "
+            f"FROM {coverage} c JOIN {member} m ON m.id = c.member_id "
+            f"JOIN ({rate_rows}) r ON r.premium = c.monthly_premium WHERE {where} "
+            "ORDER BY m.subscriber_id, m.member_id, c.plan_id",
+            [bill.pk, period.start, period.end, *rate_params, *in_force],
+        )
 
 
 def _coverages(group: EmployerGroup) -> dict[tuple[int, int], list[CoverageRow]]:
@@ -191,27 +224,6 @@ def _in_force(rows: list[CoverageRow], day: date) -> CoverageRow | None:
         if row[3] <= day and (row[4] is None or day <= row[4]):
             return row
     return None
-
-
-def _premium_lines(
-    bill: ListBill,
-    schedule: BillingSchedule,
-    period: schedules.Period,
-    coverages: dict[tuple[int, int], list[CoverageRow]],
-) -> Iterator[ListBillLine]:
-    for rows in coverages.values():
-        row = _in_force(rows, period.start)
-        if row is None:
-            continue
-        yield ListBillLine(
-            bill=bill,
-            member_id=row[1],
-            coverage_id=row[0],
-            period_start=period.start,
-            period_end=period.end,
-            kind=LineKind.PREMIUM,
-            amount=schedules.deduction(row[5], schedule.mode, period.index),
-        )
 
 
 def _adjustment_lines(
@@ -268,29 +280,21 @@ def _adjustment(
     )  # fmt: skip
 
 
-def _post(bill: ListBill, totals: dict[tuple[int, date], Decimal], actor: User | None) -> None:
+BILL_AMOUNTS_SQL = (
+    "SELECT member_id, period_start, SUM(amount) AS amount FROM {table} "
+    "WHERE bill_id = %s GROUP BY member_id, period_start"
+)
+
+
+def _post(bill: ListBill, actor: User | None) -> None:
     """Debit premium receivable per member and period (credit it for a net decrease),
-    against premium income."""
-    lines = [
-        Line(
-            Account.PREMIUM_RECEIVABLE,
-            debit=max(amount, ZERO),
-            credit=max(-amount, ZERO),
-            member_id=member,
-            period_start=start,
-        )
-        for (member, start), amount in sorted(totals.items())
-        if amount != ZERO
-    ]
-    if not lines:
-        return
-    if bill.total > 0:
-        lines.append(Line(Account.PREMIUM_INCOME, credit=bill.total))
-    elif bill.total < 0:
-        lines.append(Line(Account.PREMIUM_INCOME, debit=-bill.total))
-    journal_post(
+    against premium income: one entry, written set-based."""
+    journal_post_per_member(
         group=bill.group,
-        lines=lines,
+        account=Account.PREMIUM_RECEIVABLE,
+        against=Account.PREMIUM_INCOME,
+        amounts_sql=BILL_AMOUNTS_SQL.format(table=ListBillLine._meta.db_table),
+        params=[bill.pk],
         memo=f"List bill {bill.period_start:%m/%d/%Y}-{bill.period_end:%m/%d/%Y}",
         source="list_bill",
         source_id=str(bill.pk),

@@ -221,3 +221,8 @@ class Delinquency(models.Model):
 
     def __str__(self) -> str:
         return f"delinquency {self.pk} of {self.group.group_number} ({self.stage})"
+
+
+# Remittances, variances and refunds live in their own module (the `remit` work);
+# importing it here registers them with the billing app.
+from payerdesk.billing import remit_models  # noqa: E402, F401

@@ -1,8 +1,9 @@
 """How domain modules plug into the core without the core importing them.
 
 A domain app's AppConfig may declare `nav_links` (entries for the top bar, each shown
-to users holding its permission) and a `demo_load()` method that `payerdesk demo` calls
-after the core demo (users, markets, queues) exists.
+to users holding its permission), `landing_pages` (role value -> URL name: the home page
+of an outside role, which has no staff My work) and a `demo_load()` method that
+`payerdesk demo` calls after the core demo (users, markets, queues) exists.
 """
 
 from collections.abc import Callable, Iterator
@@ -31,6 +32,18 @@ def nav_links_for(user: "User") -> list[tuple[str, str]]:
             if user.has_perm(link.permission):
                 links.append((link.label, reverse(link.url_name)))
     return links
+
+
+def landing_for(user: "User") -> str | None:
+    """The home page a module gives one of the user's (outside) roles, if any."""
+    from payerdesk.core.roles import roles_of
+
+    held = {role.value for role in roles_of(user)}
+    for config in apps.get_app_configs():
+        for role, url_name in getattr(config, "landing_pages", {}).items():
+            if role in held:
+                return reverse(url_name)
+    return None
 
 
 def demo_loaders() -> Iterator[tuple[str, Callable[[], None]]]:

@@ -6,7 +6,7 @@ action on an item answers htmx with the refreshed item panel.
 
 from collections.abc import Callable
 from functools import wraps
-from typing import Any
+from typing import Any, cast
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -33,6 +33,7 @@ from payerdesk.core.forms import (
     WorkItemFilterForm,
 )
 from payerdesk.core.models import AccessLogEntry, Queue, User, WorkItem
+from payerdesk.core.modules import landing_for
 from payerdesk.core.roles import is_staff_member
 
 PAGE_SIZE = 50
@@ -65,8 +66,18 @@ def _page(request: HttpRequest, items: QuerySet[WorkItem]) -> Page[WorkItem]:
 
 
 @require_GET
-@staff_required
-def my_work(request: StaffRequest) -> HttpResponse:
+@login_required
+def my_work(request: HttpRequest) -> HttpResponse:
+    """Staff's home page; an outside role is sent to the home its module gives it."""
+    if not is_staff_member(request.user):
+        landing = landing_for(cast(User, request.user))
+        if landing is None:
+            raise PermissionDenied("Staff only")
+        return redirect(landing)
+    return _my_work(cast(StaffRequest, request))
+
+
+def _my_work(request: StaffRequest) -> HttpResponse:
     page = _page(request, selectors.my_work(user=request.user))
     template = "core/partials/work_item_table.html" if is_htmx(request) else "core/my_work.html"
     return render(request, template, {"page": page, "show_queue": True})

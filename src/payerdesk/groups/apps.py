@@ -7,7 +7,14 @@ class GroupsConfig(AppConfig):
     name = "payerdesk.groups"
     label = "groups"
     verbose_name = "Group and worksite administration"
-    nav_links = (NavLink("834 enrollment", "groups:enrollment-upload", "groups.add_member"),)
+    nav_links = (
+        NavLink("Groups", "groups:groups", "groups.view_employergroup"),
+        NavLink("Eligibility", "groups:eligibility", "groups.view_member"),
+        NavLink("834 enrollment", "groups:enrollment-upload", "groups.add_member"),
+        NavLink("Census import", "groups:census-upload", "groups.add_member"),
+    )
+    # Where an outside role lands after signing in (it has no staff My work).
+    landing_pages = {"employer": "groups:portal"}
 
     def ready(self) -> None:
         from payerdesk.core.roles import Role, grant
@@ -21,11 +28,20 @@ class GroupsConfig(AppConfig):
         for role in (Role.GROUP_ADMIN, Role.SUPERVISOR, Role.ADMIN):
             grant(role, *managing)
         grant(Role.AUDITOR, *(f"groups.view_{model}" for model in models))
+        # Policy changes and underwriting (groups/policy_changes.py, underwriting.py).
+        work.register_policy_kinds()
+        rule_sets = ("groups.add_underwritingruleset", "groups.view_underwritingruleset")
+        grant(Role.SUPERVISOR, *rule_sets)
+        grant(Role.ADMIN, *rule_sets)
+        grant(Role.GROUP_ADMIN, "groups.view_underwritingruleset")
+        grant(Role.AUDITOR, "groups.view_underwritingruleset")
 
     def demo_load(self) -> None:
         from payerdesk.core.models import User
         from payerdesk.groups import demo
+        from payerdesk.groups.policy_changes import underwriting_queue
 
+        underwriting_queue()
         demo.load(
             actor=User.objects.get(username="groupadmin"),
             employer=User.objects.filter(username="employer").first(),

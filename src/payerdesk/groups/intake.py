@@ -60,6 +60,7 @@ class PersonFacts:
     hire_date: date | None = None
     employment_class: str = ""
     tobacco: bool | None = None
+    group_where: str = ""  # where the group number is, if not `where`
 
     @property
     def is_employee(self) -> bool:
@@ -78,6 +79,8 @@ class CoverageFacts:
     benefit: Decimal | None = None
     start: date | None = None
     end: date | None = None
+    # Where to point when the rating refuses one field ("benefit", "tier"), if not `where`.
+    field_where: dict[str, str] = field(default_factory=dict)
 
     @property
     def plan_label(self) -> str:
@@ -122,7 +125,7 @@ class Batch:
         """Fetch, in two queries, the stored members a chunk names and their coverages."""
         wanted: dict[int, set[str]] = {}
         for person in people:
-            group = self.group(person.where, person.group_number)
+            group = self.group(person.group_where or person.where, person.group_number)
             ids = wanted.setdefault(group.pk, set())
             ids.update((person.member_id, person.subscriber_id))
         query = Q()
@@ -142,7 +145,7 @@ class Batch:
             self.rows[(owner.group_id, owner.member_id)].append(row)
 
     def member(self, person: PersonFacts) -> Member | None:
-        group = self.group(person.where, person.group_number)
+        group = self.group(person.group_where or person.where, person.group_number)
         return self.members.get((group.pk, person.member_id))
 
     def plan(self, member: Member, coverage: CoverageFacts) -> PlanDesign:
@@ -184,7 +187,7 @@ class Batch:
 
     # ---- changes -------------------------------------------------------------------
     def member_add(self, person: PersonFacts) -> Member:
-        group = self.group(person.where, person.group_number)
+        group = self.group(person.group_where or person.where, person.group_number)
         if (group.pk, person.member_id) in self.members:
             raise refused(person.where, f"member {person.member_id} is already enrolled")
         if person.birth_date is None:
@@ -252,7 +255,8 @@ class Batch:
                 tobacco=member.tobacco, start=start,
             )  # fmt: skip
         except rating.RatingError as error:
-            raise refused(coverage.where, error.message) from None
+            where = coverage.field_where.get(error.field, coverage.where)
+            raise refused(where, error.message) from None
         row = Coverage(
             member=member, plan=plan, tier=tier, benefit_amount=coverage.benefit,
             start_date=start, monthly_premium=rated.monthly_premium, rated_age=rated.age,

@@ -1,6 +1,23 @@
 """The kinds of work the groups module puts on the core work queue."""
 
+from typing import TYPE_CHECKING
+
+from django.urls import reverse
+
 from payerdesk.core import kinds
+
+if TYPE_CHECKING:
+    from payerdesk.core.models import WorkItem
+
+
+def _group_page(item: "WorkItem") -> str | None:
+    """The page of the group whose welcome call `item` is."""
+    from payerdesk.groups.models import EmployerGroup
+
+    numbers = EmployerGroup.objects.filter(welcome_call=item).values_list("group_number", flat=True)
+    number = numbers.first()
+    return reverse("groups:group", args=[number]) if number else None
+
 
 WELCOME_CALL = kinds.WorkItemKind(
     code="welcome_call",
@@ -18,8 +35,42 @@ WELCOME_CALL = kinds.WorkItemKind(
         "attempted": ("attempted", "completed", "cancelled"),
     },
     closed=frozenset({"completed", "cancelled"}),
+    detail_url=_group_page,
 )
 
 
 def register_kinds() -> None:
     kinds.register(WELCOME_CALL)
+
+
+def _policy_change_url(item: "WorkItem") -> str | None:
+    from django.urls import reverse
+
+    from payerdesk.groups.models import PolicyChange
+
+    change_id = PolicyChange.objects.filter(work_item=item).values_list("pk", flat=True).first()
+    return reverse("groups:change", args=[change_id]) if change_id else None
+
+
+# Approved and declined are reached only through the underwriting services, which apply
+# or refuse the change in the same transaction: no plain transition leads there.
+POLICY_CHANGE = kinds.WorkItemKind(
+    code="policy_change",
+    label="Policy change underwriting",
+    description="A policy change the underwriting rules referred, or an employer submitted.",
+    statuses={
+        "to_review": "To underwrite",
+        "awaiting_evidence": "Awaiting evidence (EOI, statement)",
+        "approved": "Approved and applied",
+        "declined": "Declined",
+    },
+    initial="to_review",
+    transitions={"to_review": ("awaiting_evidence",), "awaiting_evidence": ("to_review",)},
+    closed=frozenset({"approved", "declined"}),
+    phi=True,
+    detail_url=_policy_change_url,
+)
+
+
+def register_policy_kinds() -> None:
+    kinds.register(POLICY_CHANGE)

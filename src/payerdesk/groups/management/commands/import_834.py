@@ -7,6 +7,7 @@ from payerdesk.core.errors import ServiceError
 from payerdesk.core.models import User
 from payerdesk.edi import X12Error
 from payerdesk.edi.x834 import MAINTENANCE_TYPES, summarize_834
+from payerdesk.groups.management.progress import progress_bar
 
 
 class Command(BaseCommand):
@@ -22,6 +23,10 @@ class Command(BaseCommand):
         mode = parser.add_mutually_exclusive_group()
         mode.add_argument("--check", action="store_true", help="Validate only; no database")
         mode.add_argument("--dry-run", action="store_true", help="Show changes, apply none")
+        parser.add_argument(
+            "--apply-audit", action="store_true",
+            help="Apply a full (030 audit) file's differences, not only report them",
+        )  # fmt: skip
         parser.add_argument("--user", help="Apply as this user (default: a trusted batch)")
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -32,23 +37,41 @@ class Command(BaseCommand):
             self._check(path)
             return
         from payerdesk.groups.enrollment import enrollment_834_apply
+        from payerdesk.groups.imports import estimate_total
+        from payerdesk.groups.models import ImportJob
 
         actor = None
         if options["user"]:
             actor = User.objects.filter(username=options["user"], is_active=True).first()
             if actor is None:
                 raise CommandError(f"No active user {options['user']!r}.")
+        content = path.read_bytes()
         try:
-            result = enrollment_834_apply(
-                actor=actor, name=path.name, content=path.read_bytes(), dry_run=options["dry_run"]
-            )
+            with progress_bar(
+                self.stderr, estimate_total(ImportJob.Kind.X834, content), "members"
+            ) as done:
+                result = enrollment_834_apply(
+                    actor=actor, name=path.name, content=content, dry_run=options["dry_run"],
+                    apply_audit=options["apply_audit"], progress=done,
+                )  # fmt: skip
         except ServiceError as error:
             raise CommandError(error.message) from None
         heading = "Dry run: nothing applied." if result.dry_run else "Applied."
+        if result.already_imported:
+            heading = "Already imported: nothing changed."
+        elif result.audit:
+            heading = (
+                "Full (030 audit) file: differences applied."
+                if result.audit_applied
+                else "Full (030 audit) file: differences reported, nothing applied "
+                "(--apply-audit applies them)."
+            )
         self.stdout.write(f"{path.name} (ISA13 {result.interchange_control_number}): {heading}")
         self._counts(dict(result.by_maintenance_type))
         for change in result.changes:
             self.stdout.write(f"  {change}")
+        if result.absence_means:
+            self.stdout.write(f"What absence from a full file means: {result.absence_means}")
 
     def _check(self, path: Path) -> None:
         try:
