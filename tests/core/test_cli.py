@@ -56,9 +56,10 @@ def test_demo_loads_the_organisation_people_and_open_work():
         assert f"  {role.value}" in printed
     assert User.objects.count() == len(Role)
 
-    items = WorkItem.objects.all()
-    assert items.filter(closed_at__isnull=True).count() == items.count() > 0
-    for item in items:
+    # The core demo's own work is all open (other modules' demos also show decided work).
+    core_items = WorkItem.objects.filter(kind__in=("task", "callback"))
+    assert core_items.filter(closed_at__isnull=True).count() == core_items.count() > 0
+    for item in WorkItem.objects.all():
         assert item.timeline.filter(event=TimelineEvent.Event.CREATED).count() == 1
     # Every queue the demo opens has somebody whose role works it.
     for queue in Queue.objects.all():

@@ -265,7 +265,7 @@ def test_my_work_is_paginated_too(users, make_item, client_for):
         ("queue=pharmacist-review", "queue", "Select a valid choice."),
         ("market=ZZ", "market", "Select a valid choice."),
         ("kind=claims", "kind", "Select a valid choice. claims is not one of the available"),
-        ("status=approved", "status", "Select a valid choice. approved is not one of the"),
+        ("status=granted", "status", "Select a valid choice. granted is not one of the"),
         ("assignee=" + "x" * 151, "assignee", "Ensure this value has at most 150 characters"),
     ],
 )

@@ -87,8 +87,11 @@ def test_a_second_request_while_one_is_open_is_flagged_duplicate(submit):
     second = submit(FALLS_SHORT)
     assert first.duplicate_of is None
     assert second.duplicate_of == first
-    created = second.work_item.timeline.filter(event=TimelineEvent.Event.CREATED)
-    assert any(f"duplicate of {first.number}" in event.summary for event in created)
+    assert f"Duplicate: {first.number} for the same member and drug" in (
+        second.work_item.description
+    )
+    # One creation event per item, as for every kind of work.
+    assert second.work_item.timeline.filter(event=TimelineEvent.Event.CREATED).count() == 1
 
 
 def test_no_duplicate_once_the_earlier_request_is_decided(submit):

@@ -390,16 +390,6 @@ def prior_auth_submit(
         request.work_item = _open_item(request, waiting=waiting)
         request.status = Status.AWAITING_STATEMENT if waiting else Status.IN_REVIEW
         request.save()
-        _event(
-            request.work_item,
-            actor,
-            Event.CREATED,
-            f"{request.get_request_type_display()} received by {request.get_channel_display()}"
-            + (f"; duplicate of {request.duplicate_of.number}" if request.duplicate_of else ""),
-            request=request.pk,
-            channel=channel,
-            duplicate_of=request.duplicate_of_id,
-        )
         if fax is not None:
             work_item_attach(
                 actor=actor,
@@ -419,6 +409,14 @@ def _queue(slug: str) -> Queue:
     return queue
 
 
+def _received(request: PriorAuthRequest) -> str:
+    """The item's description: how the request came in, and the open one it repeats."""
+    text = f"{request.get_request_type_display()} received by {request.get_channel_display()}."
+    if request.duplicate_of is not None:
+        text += f" Duplicate: {request.duplicate_of.number} for the same member and drug is open."
+    return text
+
+
 def _open_item(request: PriorAuthRequest, *, waiting: bool) -> WorkItem:
     clock = rules.clock_for(
         line_of_business=request.line_of_business,
@@ -433,6 +431,7 @@ def _open_item(request: PriorAuthRequest, *, waiting: bool) -> WorkItem:
         f"({request.get_line_of_business_display()}, {request.get_urgency_display()})",
         queue=_queue(INTAKE_QUEUE),
         priority=2 if request.urgency == Urgency.EXPEDITED else 3,
+        description=_received(request),
         due_at=clock.due_at,
     )
     item.status = "awaiting_statement" if waiting else "in_review"
