@@ -3,7 +3,7 @@
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, F, Q, QuerySet
 from django.utils import timezone
 
 from payerdesk.core import permissions
@@ -150,7 +150,9 @@ def queue_health(*, user: User, now: datetime | None = None) -> list[QueueHealth
             overdue=Count("id", filter=Q(due_at__lt=now)),
             unassigned=Count("id", filter=Q(assignee__isnull=True)),
         )
-        .order_by("queue__name", "market__name")
+        # National (no market) first on every database: SQLite and PostgreSQL put NULL
+        # at opposite ends by default.
+        .order_by("queue__name", F("market__name").asc(nulls_first=True))
     )
     return [
         QueueHealthRow(
