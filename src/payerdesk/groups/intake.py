@@ -493,19 +493,22 @@ class Batch:
 
     def families_check(self) -> None:
         """After the whole file: a dependent moved to a family tier that does not cover
-        them (employee only, for a spouse) must have had their coverage ended by the file."""
-        by_pk = {row.pk: where for where, row in self.uncovered}
-        still = Coverage.objects.filter(
-            pk__in=by_pk, status=CoverageStatus.ACTIVE, end_date__isnull=True
-        ).select_related("member", "plan")
-        for row in still.order_by("pk")[:1]:
-            raise refused(
-                by_pk[row.pk],
-                f"coverage level {row.tier} leaves dependent {row.member.member_id} "
-                f"({row.member.get_relationship_display().lower()}) covered under "
-                f"{row.plan.name} at a tier that does not cover them: end their coverage in "
-                "the same file, or send a level that covers them",
-            )
+        them (employee only, for a spouse) must have had their coverage ended by the file.
+        (Rows are inserted without reading their keys back: found by what they hold.)"""
+        for where, row in self.uncovered:
+            still = Coverage.objects.filter(
+                member_id=row.member.pk, plan_id=row.plan_id, start_date=row.start_date,
+                tier=row.tier, status=CoverageStatus.ACTIVE, end_date__isnull=True,
+            )  # fmt: skip
+            if still.exists():
+                member = row.member
+                raise refused(
+                    where,
+                    f"coverage level {row.tier} leaves dependent {member.member_id} "
+                    f"({member.get_relationship_display().lower()}) covered under "
+                    f"{row.plan.name} at a tier that does not cover them: end their coverage "
+                    "in the same file, or send a level that covers them",
+                )
 
 
 def _described(text: str) -> str:
