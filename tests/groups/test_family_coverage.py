@@ -83,6 +83,13 @@ def test_an_834_family_pays_the_tier_premium_once_and_each_dependent_is_eligible
     assert [(c["insurance_line"], c["tier"]) for c in answer.json()["coverages"]] == [("AH", "FAM")]
 
 
+def test_a_stepchild_is_covered_by_a_child_tier(plans):
+    apply(x834([loop("021", EMPLOYEE, hd("021", "AH", "ECH", begin="20260101")),
+                loop("021", CHILD_ID, hd("021", "AH", "", begin="20260101"), subscriber=EMPLOYEE,
+                     relationship="17", birth="20150501", name="RIVERA*KAI")]))  # fmt: skip
+    assert held(CHILD_ID) == [("accident", "ECH", Decimal("0.00"))]
+
+
 def test_a_dependents_hd05_must_be_the_employees(plans):
     with pytest.raises(InvalidInput, match=r"segment 23 \(HD\), HD05: Accident is rated by tier: "
                                            "the family is covered at the employee's tier FAM, "

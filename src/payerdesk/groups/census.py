@@ -291,7 +291,8 @@ class _Row:
             product_code=self.text("product_code"),
             tier=self.choice("tier", {t: t for t in Tier.values}),
             benefit=self.amount("benefit_amount"), start=effective, end=termination,
-            field_where={"benefit": self.where("benefit_amount"), "tier": self.where("tier")},
+            field_where={"benefit": self.where("benefit_amount"), "tier": self.where("tier"),
+                         "start_date": self.where("effective_date")},
         )  # fmt: skip
         return CensusRow(self.number, person, coverage, termination)
 

@@ -32,6 +32,7 @@ from payerdesk.groups.models import Coverage, CoverageStatus, EnrollmentFile, Me
 
 CHUNK = 1000
 AUDIT = "030"
+HIRED = "336"  # DTP*336 (loop 2000): employment begin, the hire date
 ABSENCE_MEANS = (
     "A member of an audited group (REF*1L) who is stored with coverage in force but is "
     "absent from the full file is no longer enrolled: applying the audit ends all their "
@@ -153,6 +154,7 @@ def person_facts(loop: Member834) -> PersonFacts:
         relationship=loop.relationship, last_name=loop.last_name, first_name=loop.first_name,
         birth_date=loop.birth_date, sex=loop.sex, address_line1=lines[0],
         address_line2=lines[1], city=loop.city, state=loop.state, postal_code=loop.postal_code,
+        hire_date=loop.dates.get(HIRED),
     )  # fmt: skip
 
 

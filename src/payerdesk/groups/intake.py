@@ -363,6 +363,7 @@ class Batch:
                           f"{', '.join(Tier.values)}")  # fmt: skip
         try:
             rating.check_benefit(plan, coverage.benefit)
+            rating.check_waiting_period(plan, member.hire_date, start)
             if employee is None:
                 rated = rating.rate(
                     plan, tier=tier, benefit=coverage.benefit, birth_date=member.birth_date,
@@ -419,7 +420,7 @@ class Batch:
                 self.coverage_end(row, day - timedelta(days=1))
                 rated = rating.Rated(rating.ZERO, row.rated_age, row.rated_tobacco, tier)
                 new = self._new_row(dependent, plan, rated, row.benefit_amount, day)
-                if tier not in rating.TIERS_COVERING.get(dependent.relationship, frozenset()):
+                if tier not in rating.tiers_covering(dependent.relationship):
                     self.uncovered.append((where, new))
                 moved += 1
         return moved

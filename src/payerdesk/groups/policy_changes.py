@@ -238,6 +238,10 @@ def _benefit_add(member: Member, request: ChangeRequest, quote: Quote) -> None:
         )
     if not request.tier and member.employee_id is None:
         raise _invalid("Choose the coverage tier.", "tier")
+    try:
+        rating.check_waiting_period(plan, member.hire_date, request.effective_date)
+    except rating.RatingError as error:
+        raise _invalid(error.message, "effective_date") from None
     rated = _rate(
         member, plan, request.tier, request.benefit_amount, member.tobacco, request.effective_date
     )

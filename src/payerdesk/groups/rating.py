@@ -11,7 +11,7 @@ person on their own age, tobacco status and benefit.
 """
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 from payerdesk.groups.models import AgeRule, PlanDesign, RateBasis, RateRow, Relationship, Tier
@@ -24,6 +24,15 @@ TIERS_COVERING: dict[str, frozenset[str]] = {
     Relationship.DOMESTIC_PARTNER: frozenset({Tier.EMPLOYEE_SPOUSE, Tier.FAMILY}),
     Relationship.CHILD: frozenset({Tier.EMPLOYEE_CHILDREN, Tier.FAMILY}),
 }
+# 834 INS02 codes of other children a child tier covers: adopted, foster, ward, stepchild.
+CHILD_LIKE = frozenset({"09", "10", "15", "17"})
+
+
+def tiers_covering(relationship: str) -> frozenset[str]:
+    """The tiers that cover a dependent of this relationship (X12 INS02 code)."""
+    if relationship in CHILD_LIKE:
+        return TIERS_COVERING[Relationship.CHILD]
+    return TIERS_COVERING.get(relationship, frozenset())
 
 
 class RatingError(ValueError):
@@ -134,7 +143,7 @@ def rate_dependent(
             f"{employee_tier}, not {tier}",
             "tier",
         )
-    if employee_tier not in TIERS_COVERING.get(relationship, frozenset()):
+    if employee_tier not in tiers_covering(relationship):
         labels = dict(Relationship.choices)
         who = str(labels.get(relationship, f"dependent (relationship {relationship})")).lower()
         tier_label = dict(Tier.choices).get(employee_tier, employee_tier)
@@ -144,6 +153,20 @@ def rate_dependent(
             "tier",
         )
     return Rated(ZERO, age_on(birth_date, rule_date(plan, start)), tobacco, employee_tier)
+
+
+def check_waiting_period(plan: PlanDesign, hire_date: date | None, start: date) -> None:
+    """An employee hired `hire_date` is covered no sooner than the plan's waiting period
+    after it (no hire date on file, or no waiting period: nothing to check)."""
+    if hire_date is None or not plan.waiting_period_days:
+        return
+    earliest = hire_date + timedelta(days=plan.waiting_period_days)
+    if start < earliest:
+        raise RatingError(
+            f"{plan.name} has a {plan.waiting_period_days}-day waiting period: an employee "
+            f"hired {hire_date} is covered from {earliest}, not {start}",
+            "start_date",
+        )
 
 
 def check_benefit(plan: PlanDesign, benefit: Decimal | None) -> None:

@@ -180,6 +180,7 @@ def coverage_add(
         )
     try:
         rating.check_benefit(plan, benefit_amount)
+        rating.check_waiting_period(plan, member.hire_date, start_date)
         rated = rate_member(member, plan, tier=tier, benefit=benefit_amount, start=start_date)
     except rating.RatingError as error:
         raise _invalid(error.message, error.field) from None
