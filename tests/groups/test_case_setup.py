@@ -1,8 +1,11 @@
 """Installing an employer group: the record, the checklist, the welcome call."""
 
-from datetime import date
+from datetime import date, datetime
+from unittest import mock
+from zoneinfo import ZoneInfo
 
 import pytest
+from django.conf import settings
 from django.utils import timezone
 
 from payerdesk.core import selectors
@@ -12,7 +15,13 @@ from payerdesk.groups import services
 from payerdesk.groups.models import EmployerGroup
 
 
-def test_a_new_group_gets_a_checklist_and_a_welcome_call_in_two_business_days(group, users):
+def test_a_new_group_gets_a_checklist_and_a_welcome_call_in_two_business_days(
+    users, markets, queues
+):
+    # The clock is frozen: a Friday afternoon, so the two business days skip the weekend.
+    friday = datetime(2026, 4, 3, 15, 30, tzinfo=ZoneInfo(settings.TIME_ZONE))
+    with mock.patch.object(timezone, "now", return_value=friday):
+        group = _create(users["groupadmin"], markets["TRI"], group_number="g1001")
     assert group.group_number == "G1001"
     labels = [step.label for step in group.setup_steps.all()]
     assert labels == list(services.SETUP_CHECKLIST)
@@ -25,9 +34,9 @@ def test_a_new_group_gets_a_checklist_and_a_welcome_call_in_two_business_days(gr
         "group-administration",
     )
     assert call.market == group.market
-    expected = add_business_days(call.created_at, 2)
-    assert abs((call.due_at - expected).total_seconds()) < 1
-    assert call.due_at > timezone.now()
+    assert call.created_at == friday
+    assert call.due_at == add_business_days(friday, 2)
+    assert timezone.localtime(call.due_at) == friday.replace(day=7)  # the Tuesday after
     # The group administrator for Tri-State sees it in their queue.
     visible = selectors.work_item_list(
         user=users["groupadmin"], filters=selectors.WorkItemFilter(kind="welcome_call")

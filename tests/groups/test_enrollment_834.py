@@ -42,7 +42,10 @@ def sample_group(users, markets, queues) -> EmployerGroup:
     return group
 
 
-def enrolled(group, member_id, *, birth=date(1970, 1, 1), employee=None, lines=()) -> Member:
+def enrolled(
+    group, member_id, *, birth=date(1970, 1, 1), employee=None, lines=(), tier="EMP",
+    premium="1.00",
+) -> Member:  # fmt: skip
     member = Member.objects.create(
         group=group, employee=employee, subscriber_id="123456789", member_id=member_id,
         relationship="18" if employee is None else "19", first_name="PAT", last_name="DOE",
@@ -51,8 +54,8 @@ def enrolled(group, member_id, *, birth=date(1970, 1, 1), employee=None, lines=(
     for line in lines:
         plan = PlanDesign.objects.get(group=group, product__insurance_line=line)
         Coverage.objects.create(
-            member=member, plan=plan, tier="EMP", start_date=date(1996, 1, 1),
-            monthly_premium=Decimal("1.00"), rated_age=30, rated_tobacco=False,
+            member=member, plan=plan, tier=tier, start_date=date(1996, 1, 1),
+            monthly_premium=Decimal(premium), rated_age=30, rated_tobacco=False,
         )  # fmt: skip
     return member
 
@@ -89,11 +92,34 @@ def test_enroll_employee_in_managed_care(sample_group):
 def test_add_dependent_needs_and_links_the_employee(sample_group):
     with pytest.raises(InvalidInput, match="subscriber 123456789, who is not enrolled"):
         apply("add-dependent.834")
-    employee = enrolled(sample_group, "123456789")
-    apply("add-dependent.834")
+    employee = enrolled(sample_group, "123456789", lines=["HLT"], tier="ECH", premium="410.00")
+    result = apply("add-dependent.834")
     child = Member.objects.get(member_id="103229876")
     assert child.employee == employee and child.relationship == "19"
     assert lines_on(child, date(1996, 6, 1)) == ["HLT"]
+    # HLT is rated by tier: the child is covered at the family's tier (the employee's,
+    # as the file gives no HD05), and the family's premium is billed once, on the employee.
+    (row,) = coverage_as_of(member=child, on=date(1996, 6, 1))
+    assert (row.tier, row.monthly_premium) == ("ECH", Decimal("0.00"))
+    family = Coverage.objects.filter(member__subscriber_id="123456789")
+    assert sum(c.monthly_premium for c in family) == Decimal("410.00")
+    assert "ECH" in result.changes[-1] and "0.00/month" in result.changes[-1]
+
+
+@pytest.mark.parametrize(
+    ("employee_lines", "tier", "says"),
+    [
+        ((), "EMP", r"segment 15 \(HD\): HLT plan is rated by tier: .* the employee has none"),
+        (("HLT",), "ESP", r"segment 15 \(HD\), HD05: .*tier ESP .* does not cover a child"),
+    ],
+)
+def test_a_dependent_on_a_tier_plan_needs_the_employee_covered_at_a_tier_for_them(
+    sample_group, employee_lines, tier, says
+):
+    enrolled(sample_group, "123456789", lines=employee_lines, tier=tier)
+    with pytest.raises(InvalidInput, match=says):
+        apply("add-dependent.834")
+    assert not Member.objects.filter(member_id="103229876").exists()
 
 
 def test_add_subscriber_coverage_adds_dental_to_an_enrolled_member(sample_group):

@@ -371,6 +371,13 @@ def test_adding_a_dependent_within_31_days_is_applied(users, covered, accident):
     assert spouse.employee == covered and spouse.relationship == "01"
     assert change.dependent == spouse
     assert rows(covered, accident)[-1].tier == "ESP"
+    # The spouse is covered too, at the family's tier, and the premium is billed once.
+    [row] = selectors.coverage_as_of(member=spouse, on=date(2026, 7, 1))
+    assert (row.plan, row.tier, row.monthly_premium) == (accident, "ESP", Decimal("0.00"))
+    in_force = Coverage.objects.filter(
+        member__subscriber_id=covered.subscriber_id, plan=accident, end_date__isnull=True
+    )
+    assert sum(r.monthly_premium for r in in_force) == Decimal("21.95")
 
 
 def test_adding_a_dependent_late_needs_underwriting(users, covered, accident):
@@ -462,14 +469,9 @@ def test_removing_a_dependent_re_rates_and_ends_their_coverage(users, covered, a
         qualifying_event_date=date(2026, 6, 1),
     )
     spouse = Member.objects.get(member_id="100200300-01")
-    services.coverage_add(
-        actor=users["groupadmin"],
-        member=spouse,
-        plan=accident,
-        tier="EMP",
-        benefit_amount=None,
-        start_date=date(2026, 7, 1),
-    )
+    assert [(r.tier, r.monthly_premium) for r in rows(spouse, accident)] == [
+        ("ESP", Decimal("0.00"))
+    ]
     change = request(
         users,
         covered,

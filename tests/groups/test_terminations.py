@@ -29,7 +29,7 @@ def today(monkeypatch):
 @pytest.fixture
 def family(users, employee, term_life, accident):
     """The employee with term life ($30,000: 2.55) and family accident (33.65); a child
-    covered under accident too."""
+    covered under accident too (at the family's tier, for nothing)."""
     child = Member.objects.create(
         group=employee.group,
         employee=employee,
@@ -63,7 +63,7 @@ def family(users, employee, term_life, accident):
         actor=admin,
         member=child,
         plan=accident,
-        tier="EMP",
+        tier="FAM",
         benefit_amount=None,
         start_date=date(2026, 1, 1),
     )

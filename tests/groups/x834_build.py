@@ -28,18 +28,20 @@ def x834(members: list[list[str]], *, control: str = "000000101", header: str = 
 
 def loop(
     code: str, member_id: str, *coverages: str, subscriber: str = "", birth: str = "19860315",
-    extra: tuple[str, ...] = (), name: str = "RIVERA*JORDAN",
+    extra: tuple[str, ...] = (), name: str = "RIVERA*JORDAN", relationship: str = "19",
 ) -> list[str]:  # fmt: skip
-    """One member loop; a dependent when `subscriber` names another id."""
+    """One member loop; a dependent (INS02 `relationship`) when `subscriber` names
+    another id."""
     sid = subscriber or member_id
-    ins = f"INS*{'N*19' if subscriber else 'Y*18'}*{code}*XN*A***FT"
+    ins = f"INS*{'N*' + relationship if subscriber else 'Y*18'}*{code}*XN*A***FT"
     return [ins, f"REF*0F*{sid}", "REF*1L*G1001", *extra, f"NM1*IL*1*{name}****34*{member_id}",
             f"DMG*D8*{birth}*F", *coverages]  # fmt: skip
 
 
 def hd(code: str, line: str, level: str = "EMP", *, begin: str = "", end: str = "",
-       amount: str = "") -> str:  # fmt: skip
-    parts = [f"HD*{code}**{line}**{level}"]
+       amount: str = "", description: str = "") -> str:  # fmt: skip
+    """One HD loop (2300); `description` is HD04 (plan coverage description)."""
+    parts = [f"HD*{code}**{line}*{description}*{level}"]
     if begin:
         parts.append(f"DTP*348*D8*{begin}")
     if end:

@@ -12,7 +12,7 @@ from payerdesk.groups.models import EmployerGroup, PlanDesign, Product, RateRow
 
 @admin.register(Product)
 class ProductAdmin(admin.ModelAdmin[Product]):
-    list_display = ["code", "name", "insurance_line"]
+    list_display = ["code", "name", "insurance_line", "x12_plan_description"]
 
 
 class RateRowInline(admin.TabularInline[RateRow, PlanDesign]):

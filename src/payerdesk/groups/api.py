@@ -504,7 +504,10 @@ def coverage_list(
 
 class CoverageIn(Schema):
     plan_id: int
-    tier: str
+    tier: str = Field(
+        "", description="EMP, ESP, ECH or FAM; empty for a dependent on a tier-rated plan, "
+        "who is covered at the employee's tier for no premium of their own",
+    )  # fmt: skip
     start_date: date
     benefit_amount: Decimal | None = None
 

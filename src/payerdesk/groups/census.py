@@ -291,7 +291,8 @@ class _Row:
             product_code=self.text("product_code"),
             tier=self.choice("tier", {t: t for t in Tier.values}),
             benefit=self.amount("benefit_amount"), start=effective, end=termination,
-            field_where={"benefit": self.where("benefit_amount"), "tier": self.where("tier")},
+            field_where={"benefit": self.where("benefit_amount"), "tier": self.where("tier"),
+                         "start_date": self.where("effective_date")},
         )  # fmt: skip
         return CensusRow(self.number, person, coverage, termination)
 
@@ -315,6 +316,7 @@ class _Apply:
         self._chunk(chunk)
         if self.result.rows == 0:
             raise _bad(self.result.name, "the file has a header but no rows")
+        self.batch.families_check()
 
     def _chunk(self, rows: list[CensusRow]) -> None:
         if not rows:
@@ -361,8 +363,10 @@ class _Apply:
             changes.append(self._covered(row, member, current))
         if row.termination and current.end_date != row.termination:
             self.batch.coverage_end(current, row.termination)
+            family = self.batch.family_end(member, row.termination, plan)
+            with_them = f" (and {family} dependent coverage(s) with it)" if family else ""
             changes.append(f"Row {row.number}: member {member.member_id}'s {plan.name} "
-                           f"ends {row.termination}")  # fmt: skip
+                           f"ends {row.termination}{with_them}")  # fmt: skip
         return changes
 
     def _change(self, row: CensusRow, member: Member, old: Coverage) -> Coverage:
@@ -375,7 +379,11 @@ class _Apply:
                 f"began {old.start_date}: a change must be effective after it began",
             )
         self.batch.coverage_end(old, facts.start - timedelta(days=1))
-        return self.batch.coverage_add(member, facts, facts.start)
+        new = self.batch.coverage_add(member, facts, facts.start)
+        if new.tier != old.tier:
+            where = facts.field_where.get("tier", facts.where)
+            self.batch.family_follow(where, member, new.plan, facts.start)
+        return new
 
     @staticmethod
     def _covered(row: CensusRow, member: Member, coverage: Coverage) -> str:

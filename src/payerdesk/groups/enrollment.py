@@ -32,6 +32,7 @@ from payerdesk.groups.models import Coverage, CoverageStatus, EnrollmentFile, Me
 
 CHUNK = 1000
 AUDIT = "030"
+HIRED = "336"  # DTP*336 (loop 2000): employment begin, the hire date
 ABSENCE_MEANS = (
     "A member of an audited group (REF*1L) who is stored with coverage in force but is "
     "absent from the full file is no longer enrolled: applying the audit ends all their "
@@ -153,13 +154,16 @@ def person_facts(loop: Member834) -> PersonFacts:
         relationship=loop.relationship, last_name=loop.last_name, first_name=loop.first_name,
         birth_date=loop.birth_date, sex=loop.sex, address_line1=lines[0],
         address_line2=lines[1], city=loop.city, state=loop.state, postal_code=loop.postal_code,
+        hire_date=loop.dates.get(HIRED),
     )  # fmt: skip
 
 
 def coverage_facts(hd: Coverage834) -> CoverageFacts:
+    where = _where(hd, "HD")
     return CoverageFacts(
-        where=_where(hd, "HD"), insurance_line=hd.insurance_line, tier=hd.coverage_level,
-        benefit=hd.benefit_amount, start=hd.begin, end=hd.end,
+        where=where, insurance_line=hd.insurance_line, plan_description=hd.plan_description,
+        tier=hd.coverage_level, benefit=hd.benefit_amount, start=hd.begin, end=hd.end,
+        field_where={"tier": f"{where}, HD05", "plan_description": f"{where}, HD04"},
     )  # fmt: skip
 
 
@@ -191,6 +195,7 @@ class _Apply:
             self._absent()
             self.result.absence_means = ABSENCE_MEANS
             self.batch.flush()
+        self.batch.families_check()
 
     def _chunk(self, loops: list[Member834]) -> None:
         if not loops:
@@ -296,7 +301,9 @@ class _Apply:
                                             "DTP*349 / DTP*348 / DTP*303 date")  # fmt: skip
         for row in rows:
             self.batch.coverage_end(row, last_day)
-        return f"Ended member {member.member_id}'s {plan.name} on {last_day}"
+        family = self.batch.family_end(member, last_day, plan)
+        with_them = f" (and {family} dependent coverage(s) with it)" if family else ""
+        return f"Ended member {member.member_id}'s {plan.name} on {last_day}{with_them}"
 
     def _rerate(
         self, loop: Member834, member: Member, hd: Coverage834, effective: date | None = None
@@ -320,10 +327,14 @@ class _Apply:
                                        f"coverage began {old.start_date}")  # fmt: skip
         self.batch.coverage_end(old, effective - timedelta(days=1))
         new = self.batch.coverage_add(member, facts, effective)
+        family = ""
+        if new.tier != old.tier:
+            moved = self.batch.family_follow(facts.field_where["tier"], member, plan, effective)
+            family = f"; {moved} dependent coverage(s) move to {new.tier}" if moved else ""
         return (
             f"Changed member {member.member_id}'s {plan.name} from {effective}: "
             f"{old.tier} {old.benefit_amount or ''} {old.monthly_premium}/month -> "
-            f"{new.tier} {new.benefit_amount or ''} {new.monthly_premium}/month"
+            f"{new.tier} {new.benefit_amount or ''} {new.monthly_premium}/month{family}"
         ).replace("  ", " ")
 
     # ---- 024 terminate, 025 reinstate ------------------------------------------------
@@ -339,7 +350,12 @@ class _Apply:
         rows = self.batch.open_rows(member)
         for row in rows:
             self.batch.coverage_end(row, last_day)
-        return [f"Terminated member {member.member_id}: {len(rows)} coverage(s) end {last_day}"]
+        family = self.batch.family_end(member, last_day)
+        with_them = f", and {family} of their dependents'" if family else ""
+        return [
+            f"Terminated member {member.member_id}: {len(rows)} coverage(s){with_them} "
+            f"end {last_day}"
+        ]
 
     def _reinstate(self, loop: Member834, member: Member) -> list[str]:
         if loop.coverages:
@@ -348,9 +364,13 @@ class _Apply:
         if not latest:
             raise refused(_where(loop), f"member {member.member_id} has no terminated "
                                         "coverage to reinstate")  # fmt: skip
+        family = self.batch.family_reopen(member, list(latest.values()))
         for row in latest.values():
             self.batch.coverage_reopen(row)
-        return [f"Reinstated member {member.member_id}: {len(latest)} coverage(s) restored"]
+        with_them = f", and {family} of their dependents'" if family else ""
+        return [
+            f"Reinstated member {member.member_id}: {len(latest)} coverage(s){with_them} restored"
+        ]
 
     def _reinstate_plan(self, loop: Member834, member: Member, hd: Coverage834) -> str:
         """Restore the plan's last ended row; with none, cover from the HD begin date."""
@@ -358,8 +378,12 @@ class _Apply:
         row = _last_ended(self.batch.coverages(member)).get(plan.pk)
         if row is None or self.batch.open_rows(member, plan):
             return self._cover(loop, member, hd)
+        family = self.batch.family_reopen(member, [row])
         self.batch.coverage_reopen(row)
-        return f"Reinstated member {member.member_id}'s {plan.name} from {row.start_date}"
+        with_them = f" (and {family} dependent coverage(s) with it)" if family else ""
+        return (
+            f"Reinstated member {member.member_id}'s {plan.name} from {row.start_date}{with_them}"
+        )
 
     # ---- 030 audit -----------------------------------------------------------------
     def _audit(self, loop: Member834, person: PersonFacts, member: Member | None) -> list[str]:

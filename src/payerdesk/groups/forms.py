@@ -117,7 +117,12 @@ class MemberForm(forms.Form):
 
 class CoverageForm(forms.Form):
     plan = forms.ModelChoiceField(PlanDesign.objects.none())
-    tier = forms.ChoiceField(choices=Tier.choices)
+    tier = forms.ChoiceField(
+        choices=[("", "The employee's tier (a dependent on a tier-rated plan)"), *Tier.choices],
+        required=False,
+        help_text="A dependent on a tier-rated plan is covered at the employee's tier, "
+        "for no premium of their own",
+    )
     benefit_amount = _money("Benefit amount", required=False, help_text="Per-unit plans")
     start_date = _date(label="Effective date")
 

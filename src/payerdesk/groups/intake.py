@@ -10,7 +10,7 @@ nothing; every refusal is an `InvalidInput` naming the place in the file (`where
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import TypeVar
 
@@ -89,10 +89,12 @@ class PersonFacts:
 @dataclass(slots=True)
 class CoverageFacts:
     """One coverage line as a file gives it. The plan is found by insurance line (834
-    HD03) or by product code (census)."""
+    HD03, and HD04 when several of the group's plans share the line) or by product code
+    (census)."""
 
     where: str
     insurance_line: str = ""
+    plan_description: str = ""  # 834 HD04: tells apart plans on the same insurance line
     product_code: str = ""
     tier: str = ""  # empty: keep the stored tier (or employee only, when adding)
     benefit: Decimal | None = None
@@ -123,8 +125,14 @@ class Batch:
         self.actor = actor
         self.groups: dict[str, EmployerGroup] = {}
         self.plans: dict[tuple[int, str], PlanDesign | None] = {}
+        self.lines: dict[tuple[int, str], list[PlanDesign]] = {}  # the plans on an HD03 line
         self.members: dict[tuple[int, str], Member] = {}
         self.rows: dict[tuple[int, str], list[Coverage]] = {}
+        # (group id, subscriber id) -> the cached dependents of that employee
+        self.families: dict[tuple[int, str], list[Member]] = {}
+        # Dependents' rows moved to an employee's new tier that does not cover them, with
+        # where the file moved it: `families_check` refuses any still open at the end.
+        self.uncovered: list[tuple[str, Coverage]] = []
         self.pending = _Pending()
 
     # ---- look-ups ------------------------------------------------------------------
@@ -155,9 +163,16 @@ class Batch:
         if not query:
             return
         found = {m.pk: m for m in Member.objects.filter(query)}
+        # An employee's dependents come too: they are covered through the employee.
+        employees = [m.pk for m in found.values() if m.employee_id is None]
+        if employees:
+            dependents = Member.objects.filter(employee_id__in=employees).exclude(pk__in=found)
+            found.update((m.pk, m) for m in dependents)
         for member in found.values():
             self.members[(member.group_id, member.member_id)] = member
             self.rows[(member.group_id, member.member_id)] = []
+            if member.employee_id is not None:
+                self._family(member).append(member)
         for row in Coverage.objects.filter(member_id__in=found).order_by("start_date", "pk"):
             owner = found[row.member_id]
             row.member = owner
@@ -168,22 +183,96 @@ class Batch:
         return self.members.get((group.pk, person.member_id))
 
     def plan(self, member: Member, coverage: CoverageFacts) -> PlanDesign:
-        kind, value = (
-            ("product__code", coverage.product_code)
-            if coverage.product_code
-            else ("product__insurance_line", coverage.insurance_line)
-        )
-        key = (member.group_id, f"{kind}={value}")
-        if key not in self.plans:
-            plans = PlanDesign.objects.filter(group_id=member.group_id, **{kind: value})
-            self.plans[key] = plans.select_related("product").prefetch_related("rates").first()
-        plan = self.plans[key]
+        if coverage.product_code:
+            key = (member.group_id, f"product__code={coverage.product_code}")
+            if key not in self.plans:
+                plans = self._plans(member.group_id, product__code=coverage.product_code)
+                self.plans[key] = plans[0] if plans else None
+            plan = self.plans[key]
+        else:
+            plan = self._plan_on_line(member, coverage)
         if plan is None:
             raise refused(
                 coverage.where,
                 f"group {member.group.group_number} has no plan for {coverage.plan_label}",
             )
         return plan
+
+    @staticmethod
+    def _plans(group_id: int, **where: str) -> list[PlanDesign]:
+        plans = PlanDesign.objects.filter(group_id=group_id, **where).order_by("pk")
+        return list(plans.select_related("product").prefetch_related("rates"))
+
+    def _plan_on_line(self, member: Member, coverage: CoverageFacts) -> PlanDesign | None:
+        """The group's plan on the HD03 line; when several share it, the one HD04 names:
+        by the product's 834 plan description, else by its code or name."""
+        line_key = (member.group_id, coverage.insurance_line)
+        if line_key not in self.lines:
+            self.lines[line_key] = self._plans(
+                member.group_id, product__insurance_line=coverage.insurance_line
+            )
+        plans = self.lines[line_key]
+        if len(plans) <= 1:
+            return plans[0] if plans else None
+        described = _described(coverage.plan_description)
+        key = (member.group_id, f"line={coverage.insurance_line} hd04={described}")
+        if key not in self.plans:
+            self.plans[key] = self._described_plan(member, coverage, plans, described)
+        return self.plans[key]
+
+    @staticmethod
+    def _described_plan(
+        member: Member, coverage: CoverageFacts, plans: list[PlanDesign], described: str
+    ) -> PlanDesign:
+        where = coverage.field_where.get("plan_description", coverage.where)
+        line = coverage.insurance_line
+        names = "; ".join(
+            f"{plan.product.name} ({plan.product.x12_plan_description or plan.product.code})"
+            for plan in plans
+        )
+        if not described:
+            raise refused(
+                where,
+                f"HD04 (plan coverage description) is needed: group "
+                f"{member.group.group_number} has several plans on insurance line {line!r}: "
+                f"{names}",
+            )
+        found = [p for p in plans if _described(p.product.x12_plan_description) == described]
+        if not found:
+            found = [
+                p for p in plans
+                if described in (_described(p.product.code), _described(p.product.name))
+            ]  # fmt: skip
+        if len(found) == 1:
+            return found[0]
+        problem = "names none" if not found else "matches more than one"
+        raise refused(
+            where,
+            f"HD04 {coverage.plan_description!r} {problem} of group "
+            f"{member.group.group_number}'s plans on insurance line {line!r}: {names}",
+        )
+
+    def _family(self, dependent: Member) -> list[Member]:
+        return self.families.setdefault((dependent.group_id, dependent.subscriber_id), [])
+
+    def dependents(self, employee: Member) -> list[Member]:
+        """The employee's dependents (the cache holds every dependent of an employee a
+        chunk names, and those the file enrolls)."""
+        if _is_dependent(employee):
+            return []
+        return self.families.get((employee.group_id, employee.member_id), [])
+
+    def employee_of(self, dependent: Member) -> Member | None:
+        cached = dependent._state.fields_cache.get("employee")
+        if isinstance(cached, Member):
+            return cached
+        if dependent.employee_id is None:
+            return None
+        employee = self.members.get((dependent.group_id, dependent.subscriber_id))
+        if employee is None or employee.pk != dependent.employee_id:
+            employee = Member.objects.get(pk=dependent.employee_id)
+            self.members[(employee.group_id, employee.member_id)] = employee
+        return employee
 
     def coverages(self, member: Member) -> list[Coverage]:
         return self.rows.setdefault((member.group_id, member.member_id), [])
@@ -234,6 +323,8 @@ class Batch:
         )  # fmt: skip
         self.members[(group.pk, person.member_id)] = member
         self.rows[(group.pk, person.member_id)] = []
+        if employee is not None:
+            self._family(member).append(member)
         self.pending.members.append(member)
         return member
 
@@ -264,22 +355,43 @@ class Batch:
                 coverage.where, f"member {member.member_id} is already covered under "
                 f"{plan.name} on {start}",
             )  # fmt: skip
-        tier = coverage.tier or Tier.EMPLOYEE
-        if tier not in TIERS:
-            raise refused(coverage.where, f"coverage level {tier!r} is not one of "
-                                          f"{', '.join(Tier.values)}")  # fmt: skip
+        employee = self.employee_of(member)
+        tier = coverage.tier or ("" if employee is not None else Tier.EMPLOYEE)
+        if tier and tier not in TIERS:
+            raise refused(coverage.field_where.get("tier", coverage.where),
+                          f"coverage level {tier!r} is not one of "
+                          f"{', '.join(Tier.values)}")  # fmt: skip
         try:
             rating.check_benefit(plan, coverage.benefit)
-            rated = rating.rate(
-                plan, tier=tier, benefit=coverage.benefit, birth_date=member.birth_date,
-                tobacco=member.tobacco, start=start,
-            )  # fmt: skip
+            rating.check_waiting_period(plan, member.hire_date, start)
+            if employee is None:
+                rated = rating.rate(
+                    plan, tier=tier, benefit=coverage.benefit, birth_date=member.birth_date,
+                    tobacco=member.tobacco, start=start,
+                )  # fmt: skip
+            else:
+                rated = rating.rate_dependent(
+                    plan, relationship=member.relationship, tier=tier,
+                    employee_tier=self._tier_on(employee, plan, start),
+                    benefit=coverage.benefit, birth_date=member.birth_date,
+                    tobacco=member.tobacco, start=start,
+                )  # fmt: skip
         except rating.RatingError as error:
             where = coverage.field_where.get(error.field, coverage.where)
             raise refused(where, error.message) from None
+        return self._new_row(member, plan, rated, coverage.benefit, start)
+
+    def _tier_on(self, employee: Member, plan: PlanDesign, on: date) -> str | None:
+        rows = [row for row in self.in_force(employee, on) if row.plan_id == plan.pk]
+        return rows[-1].tier if rows else None
+
+    def _new_row(
+        self, member: Member, plan: PlanDesign, rated: rating.Rated, benefit: Decimal | None,
+        start: date,
+    ) -> Coverage:  # fmt: skip
         row = _build(
             Coverage, {"member": member, "plan": plan},
-            member_id=member.pk, plan_id=plan.pk, tier=tier, benefit_amount=coverage.benefit,
+            member_id=member.pk, plan_id=plan.pk, tier=rated.tier, benefit_amount=benefit,
             start_date=start, end_date=None, status=CoverageStatus.ACTIVE,
             monthly_premium=rated.monthly_premium, rated_age=rated.age,
             rated_tobacco=rated.tobacco, created_at=None,
@@ -287,6 +399,58 @@ class Batch:
         self.coverages(member).append(row)
         self.pending.coverages.append(row)
         return row
+
+    # ---- the family: dependents are covered through the employee ------------------------
+    def family_follow(self, where: str, employee: Member, plan: PlanDesign, start: date) -> int:
+        """The employee's tier-rated coverage under `plan` has a new tier from `start`:
+        each dependent covered under it moves to that tier (still for no premium). The
+        rows changed; whether the new tier covers them is checked at the end of the file
+        (`families_check`), once the file's own dependent changes are in."""
+        if not rating.priced_on_employee(plan):
+            return 0
+        tier = self._tier_on(employee, plan, start)
+        if tier is None:
+            return 0
+        moved = 0
+        for dependent in self.dependents(employee):
+            for row in self.open_rows(dependent, plan):
+                if row.tier == tier:
+                    continue
+                day = max(start, row.start_date)
+                self.coverage_end(row, day - timedelta(days=1))
+                rated = rating.Rated(rating.ZERO, row.rated_age, row.rated_tobacco, tier)
+                new = self._new_row(dependent, plan, rated, row.benefit_amount, day)
+                if tier not in rating.tiers_covering(dependent.relationship):
+                    self.uncovered.append((where, new))
+                moved += 1
+        return moved
+
+    def family_end(self, employee: Member, last_day: date, plan: PlanDesign | None = None) -> int:
+        """The employee's coverage (under `plan`, or all) ends on `last_day`: so does their
+        dependents' (as `terminations.member_terminate` does). The rows ended."""
+        ended = 0
+        for dependent in self.dependents(employee):
+            for row in self.open_rows(dependent, plan):
+                self.coverage_end(row, last_day)
+                ended += 1
+        return ended
+
+    def family_reopen(self, employee: Member, ended: list[Coverage]) -> int:
+        """The employee's `ended` rows are about to be in force again (call before
+        reopening them): so are their dependents' rows that ended with them (same plan,
+        same last day)."""
+        keys = {(row.plan_id, row.end_date) for row in ended}
+        reopened = 0
+        for dependent in self.dependents(employee):
+            latest: dict[int, Coverage] = {}
+            for row in self.coverages(dependent):
+                if row.status != CoverageStatus.CANCELLED:
+                    latest[row.plan_id] = row  # rows are in start order
+            for row in latest.values():
+                if row.status == CoverageStatus.TERMINATED and (row.plan_id, row.end_date) in keys:
+                    self.coverage_reopen(row)
+                    reopened += 1
+        return reopened
 
     def coverage_end(self, row: Coverage, last_day: date) -> None:
         if last_day < row.start_date:
@@ -326,6 +490,36 @@ class Batch:
         """Drop the chunk's cached members and rows (they are stored; memory stays flat)."""
         self.members.clear()
         self.rows.clear()
+        self.families.clear()
+
+    def families_check(self) -> None:
+        """After the whole file: a dependent moved to a family tier that does not cover
+        them (employee only, for a spouse) must have had their coverage ended by the file.
+        (Rows are inserted without reading their keys back: found by what they hold.)"""
+        for where, row in self.uncovered:
+            still = Coverage.objects.filter(
+                member_id=row.member.pk, plan_id=row.plan_id, start_date=row.start_date,
+                tier=row.tier, status=CoverageStatus.ACTIVE, end_date__isnull=True,
+            )  # fmt: skip
+            if still.exists():
+                member = row.member
+                raise refused(
+                    where,
+                    f"coverage level {row.tier} leaves dependent {member.member_id} "
+                    f"({member.get_relationship_display().lower()}) covered under "
+                    f"{row.plan.name} at a tier that does not cover them: end their coverage "
+                    "in the same file, or send a level that covers them",
+                )
+
+
+def _described(text: str) -> str:
+    """An HD04 text or a product's name, compared without case or spacing."""
+    return " ".join(text.split()).casefold()
+
+
+def _is_dependent(member: Member) -> bool:
+    """Stored with an employee, or built by this batch with one (not saved yet)."""
+    return member.employee_id is not None or member._state.fields_cache.get("employee") is not None
 
 
 # ---- writing -------------------------------------------------------------------------

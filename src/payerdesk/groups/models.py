@@ -75,6 +75,13 @@ class Product(models.Model):
     code = models.SlugField(max_length=40, unique=True)
     name = models.CharField(max_length=80)
     insurance_line = models.CharField(max_length=3, help_text="X12 HD03: LIF, AH, DEN, VIS, ...")
+    x12_plan_description = models.CharField(
+        max_length=50, blank=True,
+        help_text="X12 HD04 (plan coverage description) naming this product in 834s, e.g. "
+        "ACCIDENT; it tells apart a group's products on the same insurance line (accident, "
+        "critical illness and hospital indemnity are all AH). Empty: the product's code or "
+        "name is matched instead.",
+    )  # fmt: skip
 
     class Meta:
         ordering = ["name"]

@@ -34,20 +34,15 @@ from payerdesk.groups.models import (
     Product,
     Relationship,
     RuleOutcome,
-    Tier,
     UnderwritingRuleSet,
 )
-from payerdesk.groups.services import require_market_permission
+from payerdesk.groups.services import rate_member, require_market_permission
 from payerdesk.groups.work import POLICY_CHANGE
 
 UNDERWRITING_QUEUE = "underwriting"
 PORTAL_RULE = "Changes submitted through the employer portal are reviewed by underwriting"
 # Which tiers cover a dependent of each relationship.
-TIERS_COVERING = {
-    Relationship.SPOUSE: {Tier.EMPLOYEE_SPOUSE, Tier.FAMILY},
-    Relationship.DOMESTIC_PARTNER: {Tier.EMPLOYEE_SPOUSE, Tier.FAMILY},
-    Relationship.CHILD: {Tier.EMPLOYEE_CHILDREN, Tier.FAMILY},
-}
+TIERS_COVERING = rating.TIERS_COVERING
 DEPENDENT_FIELDS = ("member_id", "first_name", "last_name", "birth_date", "sex", "relationship")
 PLAN_CHANGES = {
     ChangeType.BENEFIT_ADD,
@@ -65,7 +60,8 @@ def _invalid(message: str, field: str) -> InvalidInput:
 
 @dataclass
 class Effect:
-    """One coverage row the change ends (`old`), opens (`plan` with `premium`), or both."""
+    """One coverage row the change ends (`old`), opens (`plan` with `premium`), or both.
+    `new_dependent`: the row opened is the dependent's that the change adds."""
 
     old: Coverage | None
     plan: PlanDesign | None = None
@@ -73,6 +69,7 @@ class Effect:
     benefit: Decimal | None = None
     tobacco: bool = False
     rated: rating.Rated | None = None
+    new_dependent: bool = False
 
     @property
     def old_premium(self) -> Decimal:
@@ -145,16 +142,10 @@ def may_underwrite(actor: User, change: PolicyChange) -> bool:
 def _rate(
     member: Member, plan: PlanDesign, tier: str, benefit: Decimal | None, tobacco: bool, start: date
 ) -> rating.Rated:
+    """As `services.rate_member`: a dependent on a tier-rated plan pays nothing."""
     try:
         rating.check_benefit(plan, benefit)
-        return rating.rate(
-            plan,
-            tier=tier,
-            benefit=benefit,
-            birth_date=member.birth_date,
-            tobacco=tobacco,
-            start=start,
-        )
+        return rate_member(member, plan, tier=tier, benefit=benefit, start=start, tobacco=tobacco)
     except rating.RatingError as error:
         field_name = {"benefit": "benefit_amount"}.get(error.field, error.field)
         raise _invalid(error.message, field_name) from None
@@ -245,13 +236,17 @@ def _benefit_add(member: Member, request: ChangeRequest, quote: Quote) -> None:
             f"The member already has {plan.name} coverage on or after {request.effective_date}.",
             "plan",
         )
-    if not request.tier:
+    if not request.tier and member.employee_id is None:
         raise _invalid("Choose the coverage tier.", "tier")
+    try:
+        rating.check_waiting_period(plan, member.hire_date, request.effective_date)
+    except rating.RatingError as error:
+        raise _invalid(error.message, "effective_date") from None
     rated = _rate(
         member, plan, request.tier, request.benefit_amount, member.tobacco, request.effective_date
     )
     quote.effects.append(
-        Effect(None, plan, request.tier, request.benefit_amount, member.tobacco, rated)
+        Effect(None, plan, rated.tier, request.benefit_amount, member.tobacco, rated)
     )
     benefit = request.benefit_amount
     quote.facts.update(
@@ -263,6 +258,8 @@ def _benefit_delete(member: Member, request: ChangeRequest, quote: Quote) -> Non
     plan = _plan(member, request)
     old = _row_in_force(member, plan, request.effective_date)
     quote.effects.append(Effect(old))
+    if rating.priced_on_employee(plan):  # the dependents were covered through the employee
+        quote.effects.extend(Effect(row) for _, row in _family_rows(member, plan, request))
     benefit = old.benefit_amount
     quote.facts.update(
         old_benefit=float(benefit) if benefit is not None else None, old_tier=old.tier
@@ -292,9 +289,10 @@ def _tobacco_change(member: Member, request: ChangeRequest, quote: Quote) -> Non
     )
 
 
-def _retier(member: Member, request: ChangeRequest, quote: Quote, relationship: str) -> None:
+def _retier(member: Member, request: ChangeRequest, quote: Quote, relationship: str) -> str:
     """Move the employee's coverage under `plan` to the requested tier, which must be
-    offered and (for an add) cover the dependent's relationship."""
+    offered and (for an add) cover the dependent's relationship; the dependents who stay
+    covered move with it. The tier."""
     plan = _plan(member, request)
     old = _row_in_force(member, plan, request.effective_date)
     tier = request.tier or old.tier
@@ -316,7 +314,44 @@ def _retier(member: Member, request: ChangeRequest, quote: Quote, relationship: 
             member, plan, tier, old.benefit_amount, member.tobacco, request.effective_date
         )
         quote.effects.append(Effect(old, plan, tier, old.benefit_amount, member.tobacco, rated))
+        _family_follow(member, plan, request, quote, tier)
     quote.facts.update(old_tier=old.tier, new_tier=tier, relationship=relationship)
+    return tier
+
+
+def _family_rows(
+    member: Member, plan: PlanDesign, request: ChangeRequest
+) -> list[tuple[Member, Coverage]]:
+    """The employee's dependents' open rows under `plan` on the change's date, but the
+    dependent a removal takes off."""
+    dependents = member.dependents.order_by("pk")
+    if request.dependent is not None:
+        dependents = dependents.exclude(pk=request.dependent.pk)
+    found = []
+    for dependent in dependents:
+        for row in selectors.coverage_as_of(member=dependent, on=request.effective_date, plan=plan):
+            if row.status == CoverageStatus.ACTIVE and row.end_date is None:
+                found.append((dependent, row))
+    return found
+
+
+def _family_follow(
+    member: Member, plan: PlanDesign, request: ChangeRequest, quote: Quote, tier: str
+) -> None:
+    """On a tier-rated plan the dependents are covered at the employee's tier: each one
+    still covered moves to the new tier (for no premium), which must cover them."""
+    if not rating.priced_on_employee(plan):
+        return
+    for dependent, row in _family_rows(member, plan, request):
+        if tier not in TIERS_COVERING.get(dependent.relationship, frozenset()):
+            raise _invalid(
+                f"Tier {tier} does not cover {dependent.get_relationship_display().lower()} "
+                f"{dependent.member_id}, who stays covered under {plan.name}: choose "
+                f"{' or '.join(sorted(TIERS_COVERING.get(dependent.relationship, ())))}.",
+                "tier",
+            )
+        rated = rating.Rated(rerating.ZERO, row.rated_age, row.rated_tobacco, tier)
+        quote.effects.append(Effect(row, plan, tier, row.benefit_amount, row.rated_tobacco, rated))
 
 
 def _dependent_details(member: Member, details: dict[str, str]) -> dict[str, str]:
@@ -325,7 +360,8 @@ def _dependent_details(member: Member, details: dict[str, str]) -> dict[str, str
         if not clean[name]:
             raise _invalid(f"Give the dependent's {name.replace('_', ' ')}.", f"dependent.{name}")
     if clean["relationship"] not in TIERS_COVERING:
-        allowed = ", ".join(f"{r.value} ({r.label})" for r in TIERS_COVERING)
+        labels = dict(Relationship.choices)
+        allowed = ", ".join(f"{code} ({labels[code]})" for code in TIERS_COVERING)
         raise _invalid(
             f"Relationship {clean['relationship']!r} cannot be added as a "
             f"dependent; use {allowed}.",
@@ -368,7 +404,22 @@ def _dependent_add(member: Member, request: ChangeRequest, quote: Quote) -> None
             f"qualifying event {event}.",
             "effective_date",
         )
-    _retier(member, request, quote, details["relationship"])
+    tier = _retier(member, request, quote, details["relationship"])
+    plan = _plan(member, request)
+    try:
+        rated = rating.rate_dependent(
+            plan, relationship=details["relationship"], tier=tier, employee_tier=tier,
+            benefit=request.benefit_amount, birth_date=date.fromisoformat(details["birth_date"]),
+            tobacco=False, start=request.effective_date,
+        )  # fmt: skip
+    except rating.RatingError as error:
+        field_name = {"benefit": "benefit_amount"}.get(error.field, error.field)
+        raise _invalid(error.message, field_name) from None
+    # The dependent is covered under the plan too: on a tier-rated plan at the family's
+    # tier for nothing (the employee's premium is the family's), else rated on their own.
+    quote.effects.append(
+        Effect(None, plan, tier, request.benefit_amount, False, rated, new_dependent=True)
+    )
     quote.dependent_details = details
     quote.facts["days_since_event"] = (today - event).days
 
@@ -575,6 +626,8 @@ def _apply_effect(
         end = None
     if effect.plan is not None and effect.rated is not None:
         member = old.member if old is not None else change.member
+        if effect.new_dependent and change.dependent is not None:
+            member = change.dependent
         new_row = Coverage.objects.create(
             member=member,
             plan=effect.plan,

@@ -1,15 +1,38 @@
 """Premium from a plan design's rate table: age on the plan's rule date, tobacco, tier.
 
 Money is Decimal and rounds half-up to the cent, once, at the end.
+
+Who pays (`rate_dependent`): a tier-rated plan prices the family once, on the
+employee's coverage at the family's tier (employee and spouse, family, ...). A
+dependent covered under it has a coverage row of their own, so eligibility answers for
+them, at the employee's tier and for no premium; a list bill summing the rows bills the
+tier premium once. A per-unit plan (spouse term life per $1,000) rates each covered
+person on their own age, tobacco status and benefit.
 """
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
-from payerdesk.groups.models import AgeRule, PlanDesign, RateBasis, RateRow
+from payerdesk.groups.models import AgeRule, PlanDesign, RateBasis, RateRow, Relationship, Tier
 
 CENT = Decimal("0.01")
+ZERO = Decimal("0.00")
+# Which tiers cover a dependent of each relationship (X12 INS02).
+TIERS_COVERING: dict[str, frozenset[str]] = {
+    Relationship.SPOUSE: frozenset({Tier.EMPLOYEE_SPOUSE, Tier.FAMILY}),
+    Relationship.DOMESTIC_PARTNER: frozenset({Tier.EMPLOYEE_SPOUSE, Tier.FAMILY}),
+    Relationship.CHILD: frozenset({Tier.EMPLOYEE_CHILDREN, Tier.FAMILY}),
+}
+# 834 INS02 codes of other children a child tier covers: adopted, foster, ward, stepchild.
+CHILD_LIKE = frozenset({"09", "10", "15", "17"})
+
+
+def tiers_covering(relationship: str) -> frozenset[str]:
+    """The tiers that cover a dependent of this relationship (X12 INS02 code)."""
+    if relationship in CHILD_LIKE:
+        return TIERS_COVERING[Relationship.CHILD]
+    return TIERS_COVERING.get(relationship, frozenset())
 
 
 class RatingError(ValueError):
@@ -26,6 +49,7 @@ class Rated:
     monthly_premium: Decimal
     age: int
     tobacco: bool
+    tier: str = ""
 
 
 def age_on(birth: date, on: date) -> int:
@@ -77,7 +101,7 @@ def rate(
     age = age_on(birth_date, rule_date(plan, start))
     per = _rate_for(plan, tier, age, tobacco)
     if plan.rate_basis == RateBasis.TIER:
-        return Rated(per.quantize(CENT, ROUND_HALF_UP), age, tobacco)
+        return Rated(per.quantize(CENT, ROUND_HALF_UP), age, tobacco, tier)
     if benefit is None or plan.unit_amount is None:
         raise RatingError(f"{plan.name} is rated per unit: give a benefit amount", "benefit")
     units = benefit / plan.unit_amount
@@ -85,7 +109,64 @@ def rate(
         raise RatingError(
             f"the benefit {benefit} is not a whole number of {plan.unit_amount} units", "benefit"
         )
-    return Rated((units * per).quantize(CENT, ROUND_HALF_UP), age, tobacco)
+    return Rated((units * per).quantize(CENT, ROUND_HALF_UP), age, tobacco, tier)
+
+
+def priced_on_employee(plan: PlanDesign) -> bool:
+    """A tier-rated plan's premium is the family's, on the employee's coverage."""
+    return plan.rate_basis == RateBasis.TIER
+
+
+def rate_dependent(
+    plan: PlanDesign, *, relationship: str, tier: str, employee_tier: str | None,
+    benefit: Decimal | None, birth_date: date, tobacco: bool, start: date,
+) -> Rated:  # fmt: skip
+    """A dependent's coverage from `start`. `employee_tier` is the tier of the employee's
+    coverage under the plan on `start` (None: the employee is not covered under it).
+
+    Tier-rated plan: the dependent is covered at the employee's tier (a `tier` given
+    must be that one, and it must cover the relationship) for no premium. Per-unit
+    plan: rated on their own, as `rate` does."""
+    if not priced_on_employee(plan):
+        return rate(
+            plan, tier=tier, benefit=benefit, birth_date=birth_date, tobacco=tobacco, start=start
+        )
+    if employee_tier is None:
+        raise RatingError(
+            f"{plan.name} is rated by tier: a dependent is covered through the employee's "
+            f"{plan.name} coverage, and the employee has none on {start}",
+            "plan",
+        )
+    if tier and tier != employee_tier:
+        raise RatingError(
+            f"{plan.name} is rated by tier: the family is covered at the employee's tier "
+            f"{employee_tier}, not {tier}",
+            "tier",
+        )
+    if employee_tier not in tiers_covering(relationship):
+        labels = dict(Relationship.choices)
+        who = str(labels.get(relationship, f"dependent (relationship {relationship})")).lower()
+        tier_label = dict(Tier.choices).get(employee_tier, employee_tier)
+        raise RatingError(
+            f"the employee's {plan.name} tier {employee_tier} ({tier_label}) "
+            f"does not cover a {who}: change the employee's tier first",
+            "tier",
+        )
+    return Rated(ZERO, age_on(birth_date, rule_date(plan, start)), tobacco, employee_tier)
+
+
+def check_waiting_period(plan: PlanDesign, hire_date: date | None, start: date) -> None:
+    """An employee hired `hire_date` is covered no sooner than the plan's waiting period
+    after it (no hire date on file, or no waiting period: nothing to check)."""
+    if hire_date is None or not plan.waiting_period_days:
+        return
+    earliest = hire_date + timedelta(days=plan.waiting_period_days)
+    if start < earliest:
+        raise RatingError(
+            f"{plan.name} has a {plan.waiting_period_days}-day waiting period: an employee "
+            f"hired {hire_date} is covered from {earliest}, not {start}",
+            "start_date",
+        )
 
 
 def check_benefit(plan: PlanDesign, benefit: Decimal | None) -> None:

@@ -119,6 +119,37 @@ def group_create(
     return group
 
 
+def employee_tier_on(member: Member, plan: PlanDesign, on: date) -> str | None:
+    """The tier of the employee's coverage under `plan` on `on`, for their dependent
+    `member` (None: the employee is not covered under it then)."""
+    employee = member.employee
+    if employee is None:
+        return None
+    rows = selectors.coverage_as_of(member=employee, on=on, plan=plan)
+    return rows[-1].tier if rows else None
+
+
+def rate_member(
+    member: Member, plan: PlanDesign, *, tier: str, benefit: Decimal | None, start: date,
+    tobacco: bool | None = None,
+) -> rating.Rated:  # fmt: skip
+    """The premium of a member's coverage from `start` (rated as a tobacco user or not
+    as `tobacco` says, else as the member is): an employee's from the rate table; a
+    dependent's as `rating.rate_dependent` says (nothing on a tier-rated plan, where the
+    employee's tier premium covers the family)."""
+    smoker = member.tobacco if tobacco is None else tobacco
+    if member.employee_id is None:
+        return rating.rate(
+            plan, tier=tier, benefit=benefit, birth_date=member.birth_date, tobacco=smoker,
+            start=start,
+        )  # fmt: skip
+    return rating.rate_dependent(
+        plan, relationship=member.relationship, tier=tier,
+        employee_tier=employee_tier_on(member, plan, start), benefit=benefit,
+        birth_date=member.birth_date, tobacco=smoker, start=start,
+    )  # fmt: skip
+
+
 def coverage_add(
     *,
     actor: User | None,
@@ -128,7 +159,9 @@ def coverage_add(
     benefit_amount: Decimal | None,
     start_date: date,
 ) -> Coverage:
-    """Cover a member under a plan from `start_date`, priced from the rate table.
+    """Cover a member under a plan from `start_date`, priced from the rate table (a
+    dependent on a tier-rated plan: at the employee's tier, for nothing; `tier` may then
+    be left empty).
 
     `actor` is None for a trusted batch (an 834 applied from the command line).
     """
@@ -147,16 +180,14 @@ def coverage_add(
         )
     try:
         rating.check_benefit(plan, benefit_amount)
-        rated = rating.rate(
-            plan, tier=tier, benefit=benefit_amount, birth_date=member.birth_date,
-            tobacco=member.tobacco, start=start_date,
-        )  # fmt: skip
+        rating.check_waiting_period(plan, member.hire_date, start_date)
+        rated = rate_member(member, plan, tier=tier, benefit=benefit_amount, start=start_date)
     except rating.RatingError as error:
         raise _invalid(error.message, error.field) from None
     return Coverage.objects.create(
         member=member,
         plan=plan,
-        tier=tier,
+        tier=rated.tier,
         benefit_amount=benefit_amount,
         start_date=start_date,
         monthly_premium=rated.monthly_premium,
