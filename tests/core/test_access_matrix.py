@@ -820,7 +820,7 @@ def _pa_api_post(client: Client, url: str, path: str):
     bodies: dict[str, dict[str, object]] = {
         "/api/priorauth/requests": {
             "member_id": "M100", "prescriber_npi": NPI, "drug": ADALIMUMAB,
-            "urgency": "standard", "line_of_business": "part_d", "answers": {},
+            "urgency": "standard", "line_of_business": "medicare_part_d", "answers": {},
         },
         "/approve": {"approval_days": 90},
         "/deny": {"reason": DENIAL_REASON},

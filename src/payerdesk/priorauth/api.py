@@ -57,7 +57,7 @@ class RequestIn(Schema):
     prescriber_npi: str = Field(..., min_length=1, max_length=20)
     drug: str = Field(..., min_length=1, max_length=20, description="RXCUI or 11-digit NDC")
     urgency: Literal["standard", "expedited"]
-    line_of_business: Literal["part_d", "medicare_advantage", "medicaid", "commercial"]
+    line_of_business: Literal["medicare_part_d", "medicare_advantage", "medicaid", "commercial"]
     answers: dict[str, Any] = Field(default_factory=dict, description="Answers by linkId")
     supporting_statement: str = Field("", max_length=20_000)
 

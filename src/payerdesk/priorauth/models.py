@@ -9,7 +9,7 @@ from payerdesk.groups.models import Member
 
 
 class LineOfBusiness(models.TextChoices):
-    PART_D = "part_d", "Medicare Part D"
+    PART_D = "medicare_part_d", "Medicare Part D"
     MEDICARE_ADVANTAGE = "medicare_advantage", "Medicare Advantage"
     MEDICAID = "medicaid", "Medicaid"
     COMMERCIAL = "commercial", "Commercial"
