@@ -173,6 +173,8 @@ PAGES: dict[str, tuple[str, dict[str, int]]] = {
     "priorauth:request-pend": ("POST", staff(403, pharmacist=302)),
     # The scene's request is not waiting for a statement: intake roles get the 409.
     "priorauth:request-statement": ("POST", pa_readers(409, auditor=403)),
+    # The scene's request is pended: the intake staff record what arrived.
+    "priorauth:request-information": ("POST", pa_intake(302)),
     "priorauth:drugs": (
         "GET",
         staff(403, **{r: 200 for r in ("rep", "pharmacist", "supervisor", "auditor", "admin")}),
@@ -284,6 +286,7 @@ API: dict[tuple[str, str], dict[str, int]] = {
     ("POST", "/api/priorauth/requests/{request_id}/deny"): PHARMACIST_ONLY,
     ("POST", "/api/priorauth/requests/{request_id}/pend"): PHARMACIST_ONLY,
     ("POST", "/api/priorauth/requests/{request_id}/statement"): pa_readers(409, auditor=403),
+    ("POST", "/api/priorauth/requests/{request_id}/information"): pa_intake(200),
     ("GET", "/api/priorauth/drugs"): staff(
         403, **{r: 200 for r in ("rep", "pharmacist", "supervisor", "auditor", "admin")}
     ),
@@ -441,6 +444,7 @@ def _page_request(
         "request-deny": {"reason": DENIAL_REASON},
         "request-pend": {"information": "Send the last two A1c results."},
         "request-statement": {"statement": "Generic failed."},
+        "request-information": {"note": "The office faxed the last two A1c results."},
         "list-bill-generate": {"group": "B100", "period": "2026-01-10"},
     }
     return client.post(url, forms.get(name, {}))
@@ -826,6 +830,7 @@ def _pa_api_post(client: Client, url: str, path: str):
         "/deny": {"reason": DENIAL_REASON},
         "/pend": {"information": "Send the last two A1c results."},
         "/statement": {"statement": "Generic failed."},
+        "/information": {"note": "The office faxed the last two A1c results."},
     }  # fmt: skip
     body = next(value for key, value in bodies.items() if path.endswith(key))
     return client.post(url, body, content_type="application/json")

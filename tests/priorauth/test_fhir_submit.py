@@ -213,6 +213,7 @@ def test_the_line_of_business_code_is_the_models(demo_setup, users):
     assert post(client_for_role(users), body).status_code == 200
     pa = PriorAuthRequest.objects.get()
     assert pa.line_of_business == "medicare_part_d"
+    assert pa.due_at is not None and pa.clock_start is not None
     assert pa.due_at - pa.clock_start == timedelta(hours=72)
 
 

@@ -19,7 +19,7 @@ def _migrate(targets):
 
 
 def test_one_name_for_medicare_part_d():
-    assert LineOfBusiness.PART_D == "medicare_part_d"
+    assert LineOfBusiness.PART_D.value == "medicare_part_d"
     assert set(LineOfBusiness.values) == {
         "medicare_part_d",
         "medicare_advantage",

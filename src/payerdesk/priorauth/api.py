@@ -1,5 +1,7 @@
 """Prior authorization over REST: intake, reads, pharmacist actions, reference data."""
 
+import base64
+import binascii
 from datetime import date, datetime
 from typing import Any, Literal
 
@@ -7,6 +9,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 from ninja import Field, File, Form, Query, Router, Schema, Status
 from ninja.files import UploadedFile
+from pydantic import field_validator
 
 from payerdesk.core.access import log_record_view
 from payerdesk.core.errors import NotPermitted
@@ -258,6 +261,52 @@ def request_statement(request: HttpRequest, request_id: int, body: StatementIn) 
     _visible(user, request_id)
     pa = services.prior_auth_statement_add(
         actor=user, request_id=request_id, statement=body.statement
+    )
+    return _acted(request, user, pa)
+
+
+class DocumentIn(Schema):
+    file_name: str = Field(..., min_length=1, max_length=200, description="e.g. labs.pdf")
+    content_base64: str = Field(..., min_length=1, description="The file's bytes, base64")
+
+    @field_validator("content_base64")
+    @classmethod
+    def _base64(cls, value: str) -> str:
+        try:
+            base64.b64decode(value, validate=True)
+        except binascii.Error as error:
+            raise ValueError(f"not valid base64 ({error})") from None
+        return value
+
+
+class InformationIn(Schema):
+    answers: dict[str, Any] = Field(
+        default_factory=dict,
+        description="Changed answers by linkId; null takes an answer away",
+    )
+    note: str = Field("", max_length=20_000)
+    document: DocumentIn | None = None
+
+
+@router.post(
+    "/priorauth/requests/{request_id}/information",
+    response=RequestOut,
+    summary="Record the information received for a pended request",
+)
+def request_information(request: HttpRequest, request_id: int, body: InformationIn) -> RequestOut:
+    """The request is decided again on its own criteria version: approved when the criteria
+    now approve, otherwise back to pharmacist review. The clock keeps running."""
+    user = reader(request)
+    _visible(user, request_id)
+    document = body.document
+    pa = services.prior_auth_information_receive(
+        actor=user,
+        request_id=request_id,
+        answers=body.answers,
+        note=body.note,
+        document=services.Fax(document.file_name, base64.b64decode(document.content_base64))
+        if document
+        else None,
     )
     return _acted(request, user, pa)
 

@@ -80,3 +80,18 @@ class StatementForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 4}),
         max_length=20_000,
     )
+
+
+class InformationForm(forms.Form):
+    """What arrived after a pend; the changed answers come from the criteria questions."""
+
+    note = forms.CharField(
+        label="What arrived",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=20_000,
+        help_text="e.g. lab results faxed by the office on this date",
+    )
+    file = forms.FileField(
+        label="Document received", required=False, help_text="The fax or chart note: PDF or TIFF"
+    )

@@ -138,6 +138,11 @@ def criteria_for(rxcui: str) -> CriteriaSet | None:
     return None
 
 
+def criteria_version(criteria_id: int, rxcui: str) -> CriteriaSet | None:
+    """One stored criteria version, if it covers the drug (a request keeps its version)."""
+    return CriteriaSet.objects.filter(pk=criteria_id, drug_rows__rxcui=rxcui).first()
+
+
 _compiled: dict[tuple[int, str], Criteria] = {}
 _compiled_lock = Lock()
 

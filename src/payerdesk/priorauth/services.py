@@ -8,6 +8,7 @@ a pharmacist denies.
 
 import hashlib
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -20,6 +21,7 @@ from django.utils import timezone
 from payerdesk.core.errors import Conflict, ErrorCode, InvalidInput, NotFound, NotPermitted
 from payerdesk.core.models import Queue, TimelineEvent, User, WorkItem
 from payerdesk.core.notifications import notice_email_on_commit
+from payerdesk.core.roles import is_staff_member
 from payerdesk.core.services import work_item_attach, work_item_create
 from payerdesk.core.uploads import sniff_attachment
 from payerdesk.groups.selectors import member_lookup
@@ -34,6 +36,7 @@ from payerdesk.priorauth.models import (
     Drug,
     FormularyDrug,
     FormularyVersion,
+    InformationReceipt,
     Letter,
     LineOfBusiness,
     Prescriber,
@@ -621,6 +624,96 @@ def prior_auth_pend(*, actor: User, request_id: int, information: str) -> PriorA
         request.save(update_fields=["status", "information_requested"])
         _item_status(request, actor, "pended", f"more information requested by {actor}")
         _letter(request, Letter.Kind.MORE_INFORMATION)
+    return request
+
+
+def prior_auth_information_receive(
+    *,
+    actor: User,
+    request_id: int,
+    answers: Mapping[str, object] | None = None,
+    note: str = "",
+    document: Fax | None = None,
+) -> PriorAuthRequest:
+    """Record the information the prescriber sent for a pended request, then decide again.
+
+    `answers` change the recorded ones by linkId (None or "" takes an answer away); the
+    result must pass the checks of the criteria version the request was taken on, which
+    it keeps. The request is then evaluated again against that version, as at intake:
+    approved automatically when the criteria now approve, otherwise back to pharmacist
+    review with the unmet criteria (a note or document alone goes to the pharmacist).
+
+    The clock is not touched: pending for information does not stop it. Part D allows no
+    extension of a coverage determination's time frame (42 CFR 423.568, 423.572), and we
+    take no extension for the other lines of business either, so the due time, escalation
+    and overdue flag stay those of the original receipt.
+    """
+    if not (is_staff_member(actor) and actor.has_perm("priorauth.change_priorauthrequest")):
+        raise NotPermitted("Your role does not record information on requests.")
+    text = note.strip()
+    if document is not None:
+        sniff_attachment(document.name, document.content)
+    with transaction.atomic():
+        request = _locked(request_id)
+        if request.status != Status.PENDED:
+            raise Conflict(
+                ErrorCode.TRANSITION_NOT_ALLOWED,
+                f"{request.number} is not pended for more information "
+                f"(it is {request.get_status_display().lower()}).",
+            )
+        criteria = selectors.compiled(request.criteria) if request.criteria else None
+        merged = dict(request.answers)
+        for link_id, value in (answers or {}).items():
+            if value is None or (isinstance(value, str) and not value.strip()):
+                merged.pop(link_id, None)
+            else:
+                merged[link_id] = value
+        cleaned = answers_clean(criteria, merged)
+        recorded = _jsonable(cleaned)
+        changed = {
+            link_id: {"before": request.answers.get(link_id), "after": recorded.get(link_id)}
+            for link_id in sorted(set(request.answers) | set(recorded))
+            if request.answers.get(link_id) != recorded.get(link_id)
+        }
+        if not (changed or text or document):
+            raise _invalid(
+                "Record what arrived: a changed answer, a note or the document received.",
+                "note",
+            )
+        request.answers = recorded
+        request.save(update_fields=["answers"])
+        attachment = None
+        if document is not None:
+            attachment = work_item_attach(
+                actor=actor,
+                item_id=request.work_item_id,
+                upload=ContentFile(document.content, name=document.name),
+                module_checked=True,
+            )
+        what = [f"answers changed: {', '.join(changed)}"] if changed else []
+        what += ["a note"] if text else []
+        what += ["a document"] if document else []
+        _event(
+            request.work_item,
+            actor,
+            Event.NOTE_ADDED,
+            f"More information received by {actor} ({'; '.join(what)})",
+            answers_changed=list(changed),
+            attachment=attachment.pk if attachment else None,
+        )
+        if changed:
+            _determine(request, criteria, cleaned)
+        else:
+            _refer(request, list(request.unmet) or [NO_CRITERIA])
+        InformationReceipt.objects.create(
+            request=request,
+            requested=request.information_requested,
+            note=text,
+            changed_answers=changed,
+            attachment=attachment,
+            outcome=request.status,
+            received_by=actor,
+        )
     return request
 
 

@@ -14,6 +14,11 @@ urlpatterns = [
     path("requests/<int:request_id>/pend", views.request_pend, name="request-pend"),
     path("requests/<int:request_id>/statement", views.request_statement, name="request-statement"),
     path(
+        "requests/<int:request_id>/information",
+        views.request_information,
+        name="request-information",
+    ),
+    path(
         "requests/<int:request_id>/letters/<int:letter_id>",
         views.letter_download,
         name="request-letter",
