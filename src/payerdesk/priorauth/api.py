@@ -16,7 +16,7 @@ from payerdesk.core.errors import NotPermitted
 from payerdesk.core.models import AccessLogEntry, User
 from payerdesk.core.roles import is_staff_member
 from payerdesk.priorauth import selectors, services
-from payerdesk.priorauth.models import Channel, PriorAuthRequest
+from payerdesk.priorauth.models import Channel, Prescriber, PriorAuthRequest
 
 router = Router(tags=["prior authorization"])
 RECORD_TYPE = "prior_auth_request"
@@ -423,3 +423,58 @@ def criteria_upload(
         uploaded_at=timezone.localtime(criteria.uploaded_at),
     )
     return Status(201 if result.created else 200, out)
+
+
+class PrescriberIn(Schema):
+    npi: str = Field(..., min_length=1, max_length=20)
+    name: str = Field(..., max_length=200)
+    email: str = Field("", max_length=254)
+
+
+class PrescriberPatch(Schema):
+    name: str | None = Field(None, max_length=200)
+    email: str | None = Field(None, max_length=254)
+
+
+class PrescriberOut(Schema):
+    npi: str
+    name: str
+    email: str
+
+    @staticmethod
+    def of(prescriber: Prescriber) -> "PrescriberOut":
+        return PrescriberOut(npi=prescriber.npi, name=prescriber.name, email=prescriber.email)
+
+
+class PrescriberQuery(Schema):
+    q: str = Field("", max_length=100, description="Part of the name or email, or an NPI")
+    limit: int = Field(50, ge=1, le=200)
+    offset: int = Field(0, ge=0)
+
+
+@router.get("/priorauth/prescribers", response=list[PrescriberOut], summary="Find prescribers")
+def prescriber_list(request: HttpRequest, query: Query[PrescriberQuery]) -> list[PrescriberOut]:
+    staff_with(request, "priorauth.view_prescriber", "see prescribers")
+    rows = selectors.prescriber_list(query.q)[query.offset : query.offset + query.limit]
+    return [PrescriberOut.of(row) for row in rows]
+
+
+@router.post(
+    "/priorauth/prescribers", response={201: PrescriberOut}, summary="Register a prescriber"
+)
+def prescriber_register(request: HttpRequest, body: PrescriberIn) -> Status[PrescriberOut]:
+    """The NPI's check digit is verified; an NPI already registered is refused (409)."""
+    user = staff_with(request, "priorauth.add_prescriber", "register prescribers")
+    prescriber = services.prescriber_register(
+        actor=user, npi=body.npi, name=body.name, email=body.email
+    )
+    return Status(201, PrescriberOut.of(prescriber))
+
+
+@router.patch(
+    "/priorauth/prescribers/{npi}", response=PrescriberOut, summary="Change name or email"
+)
+def prescriber_update(request: HttpRequest, npi: str, body: PrescriberPatch) -> PrescriberOut:
+    user = staff_with(request, "priorauth.change_prescriber", "change prescribers")
+    prescriber = services.prescriber_update(actor=user, npi=npi, name=body.name, email=body.email)
+    return PrescriberOut.of(prescriber)

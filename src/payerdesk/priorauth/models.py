@@ -163,9 +163,35 @@ class Prescriber(models.Model):
 
     class Meta:
         ordering = ["name"]
+        permissions = [
+            ("link_portal_user", "Can let a provider user act for an NPI (administrator)"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.name} (NPI {self.npi})"
+
+
+class PrescriberChange(AppendOnlyModel):
+    """Who registered a prescriber or changed their name or email (letters go there)."""
+
+    class Action(models.TextChoices):
+        REGISTERED = "registered", "Registered"
+        CHANGED = "changed", "Changed"
+
+    prescriber = models.ForeignKey(Prescriber, on_delete=models.PROTECT, related_name="changes")
+    action = models.CharField(max_length=20, choices=Action.choices)
+    # field -> [before, after]
+    changes = models.JSONField(default=dict, blank=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.prescriber} {self.action} at {self.at:%Y-%m-%d %H:%M}"
 
 
 class ClockRule(models.Model):

@@ -3,7 +3,7 @@
 from dataclasses import dataclass
 from threading import Lock
 
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 
 from payerdesk.core.errors import ErrorCode, InvalidInput, NotFound
 from payerdesk.core.models import User
@@ -162,6 +162,17 @@ def compiled(criteria: CriteriaSet) -> Criteria:
 
 def prescriber_get(npi: str) -> Prescriber | None:
     return Prescriber.objects.filter(npi=npi).first()
+
+
+def prescriber_list(query: str = "") -> QuerySet[Prescriber]:
+    """Prescribers by part of the name or email, or by NPI (its start), by name."""
+    rows = Prescriber.objects.annotate(request_count=Count("requests")).order_by("name", "npi")
+    text = query.strip()
+    if not text:
+        return rows
+    if text.isdigit():
+        return rows.filter(npi__startswith=text)
+    return rows.filter(Q(name__icontains=text) | Q(email__icontains=text))
 
 
 def is_provider(user: User) -> bool:

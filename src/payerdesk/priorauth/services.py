@@ -14,7 +14,9 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
+from django.core.validators import validate_email
 from django.db import transaction
 from django.utils import timezone
 
@@ -40,6 +42,7 @@ from payerdesk.priorauth.models import (
     Letter,
     LineOfBusiness,
     Prescriber,
+    PrescriberChange,
     PriorAuthRequest,
     RequestType,
     Status,
@@ -250,21 +253,91 @@ def npi_check(npi: str, field: str = "prescriber_npi") -> str:
     return text
 
 
-def prescriber_register(*, actor: User | None, npi: str, name: str, email: str = "") -> Prescriber:
-    if actor is not None and not actor.has_perm("priorauth.add_prescriber"):
-        raise NotPermitted("Only an administrator registers prescribers.")
-    number = npi_check(npi, "npi")
-    if not name.strip():
+def _prescriber_name(name: str) -> str:
+    text = " ".join(name.split())
+    if not text:
         raise _invalid("Give the prescriber's name.", "name")
-    prescriber, _ = Prescriber.objects.update_or_create(
-        npi=number, defaults={"name": name.strip()[:120], "email": email.strip()}
-    )
+    if len(text) > 120:
+        raise _invalid("The name is longer than 120 characters.", "name")
+    return text
+
+
+def _prescriber_email(email: str) -> str:
+    text = email.strip()
+    if text:
+        try:
+            validate_email(text)
+        except ValidationError:
+            raise _invalid(f"{text!r} is not an email address.", "email") from None
+    return text
+
+
+def _may_manage_prescribers(actor: User | None, permission: str, what: str) -> None:
+    if actor is not None and not (is_staff_member(actor) and actor.has_perm(permission)):
+        raise NotPermitted(f"Your role does not {what} prescribers.")
+
+
+def prescriber_register(*, actor: User | None, npi: str, name: str, email: str = "") -> Prescriber:
+    """Register a prescriber by NPI (check digit verified); an NPI already registered is
+    refused, naming who holds it. `actor` is None from the demo and the CLI."""
+    _may_manage_prescribers(actor, "priorauth.add_prescriber", "register")
+    number = npi_check(npi, "npi")
+    clean_name, clean_email = _prescriber_name(name), _prescriber_email(email)
+    with transaction.atomic():
+        existing = Prescriber.objects.select_for_update().filter(npi=number).first()
+        if existing is not None:
+            raise Conflict(
+                ErrorCode.INVALID,
+                f"NPI {number} is already registered, as {existing.name}.",
+                field="npi",
+            )
+        prescriber = Prescriber.objects.create(npi=number, name=clean_name, email=clean_email)
+        PrescriberChange.objects.create(
+            prescriber=prescriber,
+            action=PrescriberChange.Action.REGISTERED,
+            changes={"name": [None, clean_name], "email": [None, clean_email]},
+            actor=actor,
+        )
+    return prescriber
+
+
+def prescriber_update(
+    *, actor: User, npi: str, name: str | None = None, email: str | None = None
+) -> Prescriber:
+    """Change a prescriber's name or email (letters and notices go to the email). The NPI
+    is who the prescriber is: it does not change."""
+    _may_manage_prescribers(actor, "priorauth.change_prescriber", "change")
+    wanted: dict[str, str] = {}
+    if name is not None:
+        wanted["name"] = _prescriber_name(name)
+    if email is not None:
+        wanted["email"] = _prescriber_email(email)
+    with transaction.atomic():
+        prescriber = Prescriber.objects.select_for_update().filter(npi=npi.strip()).first()
+        if prescriber is None:
+            raise NotFound(ErrorCode.NOT_FOUND, f"No prescriber with NPI {npi.strip()}.")
+        changes = {
+            field: [getattr(prescriber, field), value]
+            for field, value in wanted.items()
+            if getattr(prescriber, field) != value
+        }
+        if not changes:
+            return prescriber
+        for field, (_, value) in changes.items():
+            setattr(prescriber, field, value)
+        prescriber.save(update_fields=list(changes))
+        PrescriberChange.objects.create(
+            prescriber=prescriber,
+            action=PrescriberChange.Action.CHANGED,
+            changes=changes,
+            actor=actor,
+        )
     return prescriber
 
 
 def provider_link(*, actor: User | None, user: User, npi: str) -> Prescriber:
     """Let a provider user act for an NPI and see its requests."""
-    if actor is not None and not actor.has_perm("priorauth.change_prescriber"):
+    if actor is not None and not actor.has_perm("priorauth.link_portal_user"):
         raise NotPermitted("Only an administrator links provider users.")
     prescriber = selectors.prescriber_get(npi_check(npi, "npi"))
     if prescriber is None:

@@ -32,9 +32,18 @@ from payerdesk.priorauth.forms import (
     InformationForm,
     IntakeForm,
     PendForm,
+    PrescriberEditForm,
+    PrescriberForm,
+    PrescriberSearchForm,
     StatementForm,
 )
-from payerdesk.priorauth.models import CriteriaSet, FormularyVersion, PriorAuthRequest, Status
+from payerdesk.priorauth.models import (
+    CriteriaSet,
+    FormularyVersion,
+    Prescriber,
+    PriorAuthRequest,
+    Status,
+)
 
 RECORD_TYPE = "prior_auth_request"
 PAGE_SIZE = 50
@@ -529,3 +538,110 @@ def criteria_upload(request: StaffRequest) -> HttpResponse:
     return render(
         request, "priorauth/criteria_upload.html", {"form": form, "sets": sets}, status=status
     )
+
+
+# --- prescribers -------------------------------------------------------------------------------
+
+
+def _prescribers_page(
+    request: StaffRequest, form: PrescriberForm | None = None, status: int = 200
+) -> HttpResponse:
+    search = PrescriberSearchForm(request.GET)
+    query = search.cleaned_data["q"] if search.is_valid() else ""
+    page = Paginator(selectors.prescriber_list(query), PAGE_SIZE).get_page(request.GET.get("page"))
+    context = {
+        "search": search,
+        "query": query,
+        "page": page,
+        "form": form or PrescriberForm(),
+        "can_register": request.user.has_perm("priorauth.add_prescriber"),
+    }
+    return render(request, "priorauth/prescribers.html", context, status=status)
+
+
+@require_GET
+@staff_required
+def prescriber_list(request: StaffRequest) -> HttpResponse:
+    _require_perm(request, "priorauth.view_prescriber")
+    return _prescribers_page(request)
+
+
+@require_POST
+@staff_required
+def prescriber_new(request: StaffRequest) -> HttpResponse:
+    _require_perm(request, "priorauth.add_prescriber")
+    form = PrescriberForm(request.POST)
+    status = 400
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            prescriber = services.prescriber_register(
+                actor=request.user, npi=data["npi"], name=data["name"], email=data["email"]
+            )
+        except NotPermitted as error:
+            raise PermissionDenied(error.message) from None
+        except ServiceError as error:
+            field = error.field if error.field in form.fields else None
+            form.add_error(field, error.message)
+            status = error.http_status
+        else:
+            messages.success(request, f"Registered {prescriber}.")
+            return redirect("priorauth:prescriber", npi=prescriber.npi)
+    return _prescribers_page(request, form, status)
+
+
+def _prescriber(npi: str) -> Prescriber:
+    found = selectors.prescriber_get(npi)
+    if found is None:
+        raise Http404(f"No prescriber with NPI {npi}")
+    return found
+
+
+def _prescriber_page(
+    request: StaffRequest,
+    prescriber: Prescriber,
+    form: PrescriberEditForm | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    context = {
+        "prescriber": prescriber,
+        "form": form
+        or PrescriberEditForm(initial={"name": prescriber.name, "email": prescriber.email}),
+        "can_edit": request.user.has_perm("priorauth.change_prescriber"),
+        "changes": prescriber.changes.select_related("actor"),
+    }
+    return render(request, "priorauth/prescriber.html", context, status=status)
+
+
+@require_GET
+@staff_required
+def prescriber_detail(request: StaffRequest, npi: str) -> HttpResponse:
+    _require_perm(request, "priorauth.view_prescriber")
+    return _prescriber_page(request, _prescriber(npi))
+
+
+@require_POST
+@staff_required
+def prescriber_edit(request: StaffRequest, npi: str) -> HttpResponse:
+    _require_perm(request, "priorauth.change_prescriber")
+    prescriber = _prescriber(npi)
+    form = PrescriberEditForm(request.POST)
+    status = 400
+    if form.is_valid():
+        try:
+            services.prescriber_update(
+                actor=request.user,
+                npi=npi,
+                name=form.cleaned_data["name"],
+                email=form.cleaned_data["email"],
+            )
+        except NotPermitted as error:
+            raise PermissionDenied(error.message) from None
+        except ServiceError as error:
+            field = error.field if error.field in form.fields else None
+            form.add_error(field, error.message)
+            status = error.http_status
+        else:
+            messages.success(request, "Saved: letters and notices go to the new details.")
+            return redirect("priorauth:prescriber", npi=npi)
+    return _prescriber_page(request, prescriber, form, status)
