@@ -46,11 +46,29 @@ def _ql_text(row: FormularyDrug) -> str:
     return f"{amount} per {row.quantity_limit_days or '?'} days"
 
 
+NDC_WIDTHS = (5, 4, 2)
+
+
+def ndc_11(text: str) -> str | None:
+    """An NDC as the formulary file holds it (11 digits, 5-4-2), from the label's
+    hyphenated 10-digit forms (4-4-2, 5-3-2, 5-4-1) or an 11-digit 5-4-2; else None."""
+    parts = text.strip().split("-")
+    if len(parts) != len(NDC_WIDTHS) or not all(part.isdigit() for part in parts):
+        return None
+    if any(len(part) > width for part, width in zip(parts, NDC_WIDTHS, strict=True)):
+        return None
+    padded = [part.zfill(width) for part, width in zip(parts, NDC_WIDTHS, strict=True)]
+    digits = sum(len(part) for part in parts)
+    return "".join(padded) if digits in (10, 11) else None
+
+
 def drug_search(query: str) -> list[DrugHit]:
-    """Drugs by name (part of it), RXCUI or NDC, with their current formulary status."""
+    """Drugs by name (part of it), RXCUI or NDC (plain, or hyphenated as on the label),
+    with their current formulary status."""
     text = query.strip()
     if not text:
         return []
+    text = ndc_11(text) or text
     formulary = current_formulary()
     rows = FormularyDrug.objects.filter(formulary=formulary).select_related("drug")
     drugs = Drug.objects.all()
