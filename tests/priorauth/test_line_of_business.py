@@ -28,7 +28,7 @@ def test_one_name_for_medicare_part_d():
     }
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_the_migration_renames_stored_rows_both_ways():
     try:
         old = _migrate(BEFORE)
