@@ -147,6 +147,9 @@ def load() -> str:
     return raw
 
 
+LINES = ("medicare_part_d", "medicare_advantage", "medicaid", "commercial")
+
+
 def bodies() -> list[dict[str, Any]]:
     """The submissions, cycling through the demo drugs with their approving answers."""
     slugs = list(DRUG_OF)
@@ -158,7 +161,7 @@ def bodies() -> list[dict[str, Any]]:
             "prescriber_npi": NPI,
             "drug": DRUG_OF[slug],
             "urgency": "expedited" if n % 7 == 0 else "standard",
-            "line_of_business": ("part_d", "medicare_advantage", "medicaid", "commercial")[n % 4],
+            "line_of_business": LINES[n % 4],
             "answers": CASES[slug][0],
         }
         if slug == "lipitor-nonformulary":

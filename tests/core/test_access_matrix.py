@@ -38,6 +38,7 @@ from payerdesk.priorauth.urls import urlpatterns as priorauth_urls
 from tests.priorauth.conftest import (
     ADALIMUMAB,
     NPI,
+    OTHER_NPI,
     SEMAGLUTIDE,
     pa_criteria_files,
     pa_files,
@@ -92,6 +93,8 @@ def pa_intake(ok: int) -> dict[str, int]:
 
 
 PHARMACIST_ONLY = {**staff(403, pharmacist=200)}
+PRESCRIBER_READERS = staff(403, **dict.fromkeys(
+    ["rep", "pharmacist", "supervisor", "auditor", "admin"], 200))  # fmt: skip
 
 GROUP_READERS = dict.fromkeys(["groupadmin", "auditor", "supervisor", "admin"], 200)
 
@@ -173,10 +176,18 @@ PAGES: dict[str, tuple[str, dict[str, int]]] = {
     "priorauth:request-pend": ("POST", staff(403, pharmacist=302)),
     # The scene's request is not waiting for a statement: intake roles get the 409.
     "priorauth:request-statement": ("POST", pa_readers(409, auditor=403)),
+    # The scene's request is pended: the intake staff record what arrived.
+    "priorauth:request-information": ("POST", pa_intake(302)),
     "priorauth:drugs": (
         "GET",
         staff(403, **{r: 200 for r in ("rep", "pharmacist", "supervisor", "auditor", "admin")}),
     ),
+    # Prescribers: the readers of requests see them; whoever takes requests registers and
+    # edits them (the scene registered NPI 1234567893; the new one is another NPI).
+    "priorauth:prescribers": ("GET", PRESCRIBER_READERS),
+    "priorauth:prescriber-new": ("POST", pa_intake(302)),
+    "priorauth:prescriber": ("GET", PRESCRIBER_READERS),
+    "priorauth:prescriber-edit": ("POST", pa_intake(302)),
     "priorauth:formulary-import": ("GET", staff(403, admin=200)),
     "priorauth:criteria-upload": ("GET", staff(403, admin=200)),
     "priorauth:metrics": ("GET", staff(403, auditor=200, supervisor=200, admin=200)),
@@ -284,10 +295,14 @@ API: dict[tuple[str, str], dict[str, int]] = {
     ("POST", "/api/priorauth/requests/{request_id}/deny"): PHARMACIST_ONLY,
     ("POST", "/api/priorauth/requests/{request_id}/pend"): PHARMACIST_ONLY,
     ("POST", "/api/priorauth/requests/{request_id}/statement"): pa_readers(409, auditor=403),
+    ("POST", "/api/priorauth/requests/{request_id}/information"): pa_intake(200),
     ("GET", "/api/priorauth/drugs"): staff(
         403, **{r: 200 for r in ("rep", "pharmacist", "supervisor", "auditor", "admin")}
     ),
     # The scene imported this formulary already: the same file again answers 200.
+    ("GET", "/api/priorauth/prescribers"): PRESCRIBER_READERS,
+    ("POST", "/api/priorauth/prescribers"): pa_intake(201),
+    ("PATCH", "/api/priorauth/prescribers/{npi}"): pa_intake(200),
     ("POST", "/api/priorauth/formularies"): staff(403, admin=200),
     ("POST", "/api/priorauth/criteria"): staff(403, admin=201),
     ("PUT", "/api/billing/groups/{group_number}/schedule"): bills(200, auditor=403),
@@ -402,6 +417,9 @@ def _page_request(
         kwargs["request_id"] = pa.pa.pk
     if pa is not None and url_name == "priorauth:request-letter":
         kwargs["letter_id"] = pa.letter_id
+    if pa is not None and url_name in ("priorauth:prescriber", "priorauth:prescriber-edit"):
+        pa.pa  # noqa: B018 - the scene's prescriber
+        kwargs["npi"] = NPI
     if url_name.startswith("billing:"):
         kwargs.update(_billing_kwargs(name))
     if name == "work-item" or name.startswith("work-item-"):
@@ -441,6 +459,9 @@ def _page_request(
         "request-deny": {"reason": DENIAL_REASON},
         "request-pend": {"information": "Send the last two A1c results."},
         "request-statement": {"statement": "Generic failed."},
+        "request-information": {"note": "The office faxed the last two A1c results."},
+        "prescriber-new": {"npi": OTHER_NPI, "name": "Dr. Chidi Okafor"},
+        "prescriber-edit": {"name": "Dr. Ana Ruiz", "email": "ruiz@new-clinic.example"},
         "list-bill-generate": {"group": "B100", "period": "2026-01-10"},
     }
     return client.post(url, forms.get(name, {}))
@@ -683,6 +704,7 @@ def _api_request(
     for key in ("group_number", "plan_id", "member_pk"):
         url = url.replace("{" + key + "}", str(groups[key]))
     url = url.replace("{job_id}", str(ImportJob.objects.values_list("pk", flat=True).get()))
+    url = url.replace("{npi}", NPI)
     if "{request_id}" in url:
         url = url.replace("{request_id}", str(pa.pa.pk))
     elif path.startswith("/api/priorauth/"):
@@ -693,6 +715,9 @@ def _api_request(
         url += "?q=sema"
     if method == "GET":
         return client.get(url)
+    if method == "PATCH" and path == "/api/priorauth/prescribers/{npi}":
+        change = {"email": "ruiz@new-clinic.example"}
+        return client.patch(url, change, content_type="application/json")
     if path.startswith("/api/priorauth/"):
         return _pa_api_post(client, url, path)
     if path in API_BODIES:
@@ -820,12 +845,14 @@ def _pa_api_post(client: Client, url: str, path: str):
     bodies: dict[str, dict[str, object]] = {
         "/api/priorauth/requests": {
             "member_id": "M100", "prescriber_npi": NPI, "drug": ADALIMUMAB,
-            "urgency": "standard", "line_of_business": "part_d", "answers": {},
+            "urgency": "standard", "line_of_business": "medicare_part_d", "answers": {},
         },
         "/approve": {"approval_days": 90},
         "/deny": {"reason": DENIAL_REASON},
         "/pend": {"information": "Send the last two A1c results."},
         "/statement": {"statement": "Generic failed."},
+        "/information": {"note": "The office faxed the last two A1c results."},
+        "/prescribers": {"npi": OTHER_NPI, "name": "Dr. Chidi Okafor"},
     }  # fmt: skip
     body = next(value for key, value in bodies.items() if path.endswith(key))
     return client.post(url, body, content_type="application/json")

@@ -188,7 +188,7 @@ def pa_scene_create(
         prescriber_npi=NPI,
         drug=ADALIMUMAB,
         urgency="standard",
-        line_of_business="part_d",
+        line_of_business="medicare_part_d",
         channel="phone",
         answers={},
     )
@@ -264,7 +264,7 @@ def submit(setup, users):
             prescriber_npi=NPI,
             drug=drug,
             urgency="standard",
-            line_of_business="part_d",
+            line_of_business="medicare_part_d",
             channel="phone",
             answers=MEETS if answers is None else answers,
         )

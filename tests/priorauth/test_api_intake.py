@@ -16,7 +16,7 @@ def body(**overrides):
         "prescriber_npi": NPI,
         "drug": SEMAGLUTIDE,
         "urgency": "standard",
-        "line_of_business": "part_d",
+        "line_of_business": "medicare_part_d",
         "answers": MEETS,
     }
     data.update(overrides)

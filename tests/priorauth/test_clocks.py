@@ -15,8 +15,8 @@ from tests.priorauth.conftest import FALLS_SHORT
 @pytest.mark.parametrize(
     ("line", "urgency", "hours"),
     [
-        ("part_d", "standard", 72),
-        ("part_d", "expedited", 24),
+        ("medicare_part_d", "standard", 72),
+        ("medicare_part_d", "expedited", 24),
         ("medicare_advantage", "standard", 7 * 24),
         ("medicare_advantage", "expedited", 72),
         ("medicaid", "standard", 7 * 24),

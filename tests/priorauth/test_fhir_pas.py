@@ -70,7 +70,7 @@ def test_priority_sets_urgency(priority, urgency):
 @pytest.mark.parametrize(
     ("coverage_type", "line"),
     [
-        ({"system": "https://nahdo.org/sopt", "code": "122"}, "part_d"),
+        ({"system": "https://nahdo.org/sopt", "code": "122"}, "medicare_part_d"),
         ({"system": "https://nahdo.org/sopt", "code": "111"}, "medicare_advantage"),
         ({"system": "https://nahdo.org/sopt", "code": "21"}, "medicaid"),
         ({"system": "https://nahdo.org/sopt", "code": "511"}, "commercial"),

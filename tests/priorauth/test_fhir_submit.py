@@ -2,7 +2,7 @@
 
 import copy
 import json
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -135,6 +135,33 @@ def _bad_answer(data):
     _a1c(data)["answer"] = [{"valueString": "high"}]
 
 
+def _invalid_npi(data):
+    entry(data, "Practitioner")["identifier"][0]["value"] = "1234567890"  # check digit off
+
+
+def _metformin(data):
+    return next(item for item in _answers(data) if item["linkId"] == "metformin_tried")
+
+
+def _required_missing(data):
+    labs = next(item for item in _answers(data) if item["linkId"] == "labs")
+    labs["item"] = [item for item in labs["item"] if item["linkId"] != "a1c"]
+
+
+def _not_enabled(data):
+    # metformin not tried, yet its days answered: the follow-up is not enabled.
+    _metformin(data)["answer"][0]["valueBoolean"] = False
+
+
+def _line_of_business(code):
+    def mutate(data):
+        entry(data, "Coverage")["type"] = {
+            "coding": [{"system": "urn:payerdesk:line-of-business", "code": code}]
+        }
+
+    return mutate
+
+
 @pytest.mark.parametrize(
     ("mutate", "status", "path", "says"),
     [
@@ -148,6 +175,21 @@ def _bad_answer(data):
             "QuestionnaireResponse.item.where(linkId='a1c').answer",
             "a1c: expected a number",
         ),
+        (_invalid_npi, 400, "Bundle.entry[3].resource.identifier", "not a valid NPI"),
+        (
+            _required_missing,
+            422,
+            "QuestionnaireResponse.item.where(linkId='a1c').answer",
+            "a1c: an answer is required",
+        ),
+        (
+            _not_enabled,
+            422,
+            "QuestionnaireResponse.item.where(linkId='metformin_days').answer",
+            "metformin_days: this question does not apply",
+        ),
+        # One vocabulary: the model's codes, and no other (the old `part_d` included).
+        (_line_of_business("part_d"), 422, "Claim.insurance", "'part_d' is not one of"),
     ],
 )
 def test_bad_bundles_get_an_operation_outcome_with_the_path(
@@ -163,6 +205,16 @@ def test_bad_bundles_get_an_operation_outcome_with_the_path(
     assert issue["expression"][0].startswith(path), issue
     assert says in issue["diagnostics"]
     assert not PriorAuthRequest.objects.exists()
+
+
+def test_the_line_of_business_code_is_the_models(demo_setup, users):
+    body = copy.deepcopy(BUNDLE)
+    _line_of_business("medicare_part_d")(body)
+    assert post(client_for_role(users), body).status_code == 200
+    pa = PriorAuthRequest.objects.get()
+    assert pa.line_of_business == "medicare_part_d"
+    assert pa.due_at is not None and pa.clock_start is not None
+    assert pa.due_at - pa.clock_start == timedelta(hours=72)
 
 
 def test_malformed_json_is_refused(demo_setup, users):

@@ -135,6 +135,29 @@ def test_search_by_name_rxcui_and_ndc_shows_tier_and_flags(formulary, criteria):
     assert not brand.on_formulary and brand.tier is None
 
 
+@pytest.mark.parametrize("label", ["00169-4132-12", "0169-4132-12"])
+def test_search_takes_the_ndc_as_printed_on_the_label(formulary, label):
+    [hit] = selectors.drug_search(label)
+    assert hit.ndc == "00169413212"
+
+
+@pytest.mark.parametrize(
+    ("text", "ndc"),
+    [
+        ("0169-4132-12", "00169413212"),  # 4-4-2
+        ("12345-678-90", "12345067890"),  # 5-3-2
+        ("12345-6789-1", "12345678901"),  # 5-4-1
+        ("12345-6789-01", "12345678901"),  # 5-4-2
+        ("123-4567-89", None),  # nine digits
+        ("123456-789-01", None),
+        ("ozempic", None),
+        ("00169413212", None),  # plain digits are searched as they are
+    ],
+)
+def test_ndc_11(text, ndc):
+    assert selectors.ndc_11(text) == ndc
+
+
 def test_command_imports_and_says_when_nothing_changed(db, tmp_path, capsys):
     formulary, names = tmp_path / "basic.txt", tmp_path / "names.txt"
     formulary.write_text(FORMULARY)

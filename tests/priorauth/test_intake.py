@@ -74,7 +74,7 @@ def test_ndc_finds_the_drug_too(submit):
 
 
 def test_due_time_comes_from_line_of_business_and_urgency(submit):
-    pa = submit(FALLS_SHORT, line_of_business="part_d", urgency="expedited")
+    pa = submit(FALLS_SHORT, line_of_business="medicare_part_d", urgency="expedited")
     assert pa.due_at - pa.clock_start == timedelta(hours=24)
     assert pa.work_item.due_at == pa.due_at
     assert pa.work_item.escalate_at == pa.due_at - timedelta(hours=4)

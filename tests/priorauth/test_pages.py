@@ -22,7 +22,7 @@ def frame(**overrides):
         "prescriber_npi": NPI,
         "drug": SEMAGLUTIDE,
         "urgency": "standard",
-        "line_of_business": "part_d",
+        "line_of_business": "medicare_part_d",
     }
     data.update(overrides)
     return data

@@ -119,3 +119,22 @@ def test_review_page_actions(referred, users, client_for):
     download = pharmacist.get(reverse("priorauth:request-letter", args=[referred.pk, letter.pk]))
     assert download["Content-Type"] == "application/pdf"
     assert bytes(download.content) == bytes(letter.content)
+
+
+@pytest.mark.parametrize(
+    ("line", "says", "not_says"),
+    [
+        ("medicare_part_d", "redetermination", "fair hearing"),
+        ("medicare_advantage", "reconsideration", "redetermination"),
+        ("medicaid", "State fair hearing", "redetermination"),
+        ("commercial", "external review", "fair hearing"),
+    ],
+)
+def test_the_denial_letter_gives_the_appeal_rights_of_the_line_of_business(
+    submit, users, line, says, not_says
+):
+    pa = submit(FALLS_SHORT, line_of_business=line)
+    pa = services.prior_auth_deny(actor=users["pharmacist"], request_id=pa.pk, reason=REASON)
+    text = " ".join(pdf_text(bytes(pa.letters.get().content)).split())
+    assert says in text and not_says not in text
+    assert "semaglutide" in text and "A1c of 6.2% is below" in text

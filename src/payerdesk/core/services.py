@@ -303,8 +303,16 @@ def _size_label(limit: int) -> str:
     return f"{megabytes} MB" if megabytes and not rest else f"{limit:,}-byte"
 
 
-def work_item_attach(*, actor: User, item_id: int, upload: Upload) -> Attachment:
-    """Store a file on the item, named by its SHA-256, after checking size and type."""
+def work_item_attach(
+    *, actor: User, item_id: int, upload: Upload, module_checked: bool = False
+) -> Attachment:
+    """Store a file on the item, named by its SHA-256, after checking size and type.
+
+    `module_checked`: the item's own module has already decided, by its permission
+    policy, that `actor` may add to this record (prior authorization: reps and
+    pharmacists work one national desk across the intake and review queues), so the
+    queue check is not made again. The file is still checked and `actor` recorded.
+    """
     limit: int = settings.PAYERDESK_ATTACHMENT_MAX_BYTES
     name = Path(upload.name or "").name
     if not name:
@@ -322,7 +330,8 @@ def work_item_attach(*, actor: User, item_id: int, upload: Upload) -> Attachment
     digest = hashlib.sha256(content).hexdigest()
     with transaction.atomic():
         item = _lock(item_id)
-        _require(actor, "attach", item)
+        if not module_checked:
+            _require(actor, "attach", item)
         attachment = Attachment(
             work_item=item,
             original_name=name[:200],

@@ -1,5 +1,7 @@
 """Prior authorization over REST: intake, reads, pharmacist actions, reference data."""
 
+import base64
+import binascii
 from datetime import date, datetime
 from typing import Any, Literal
 
@@ -7,13 +9,14 @@ from django.http import HttpRequest
 from django.utils import timezone
 from ninja import Field, File, Form, Query, Router, Schema, Status
 from ninja.files import UploadedFile
+from pydantic import field_validator
 
 from payerdesk.core.access import log_record_view
 from payerdesk.core.errors import NotPermitted
 from payerdesk.core.models import AccessLogEntry, User
 from payerdesk.core.roles import is_staff_member
 from payerdesk.priorauth import selectors, services
-from payerdesk.priorauth.models import Channel, PriorAuthRequest
+from payerdesk.priorauth.models import Channel, Prescriber, PriorAuthRequest
 
 router = Router(tags=["prior authorization"])
 RECORD_TYPE = "prior_auth_request"
@@ -57,7 +60,7 @@ class RequestIn(Schema):
     prescriber_npi: str = Field(..., min_length=1, max_length=20)
     drug: str = Field(..., min_length=1, max_length=20, description="RXCUI or 11-digit NDC")
     urgency: Literal["standard", "expedited"]
-    line_of_business: Literal["part_d", "medicare_advantage", "medicaid", "commercial"]
+    line_of_business: Literal["medicare_part_d", "medicare_advantage", "medicaid", "commercial"]
     answers: dict[str, Any] = Field(default_factory=dict, description="Answers by linkId")
     supporting_statement: str = Field("", max_length=20_000)
 
@@ -262,6 +265,52 @@ def request_statement(request: HttpRequest, request_id: int, body: StatementIn) 
     return _acted(request, user, pa)
 
 
+class DocumentIn(Schema):
+    file_name: str = Field(..., min_length=1, max_length=200, description="e.g. labs.pdf")
+    content_base64: str = Field(..., min_length=1, description="The file's bytes, base64")
+
+    @field_validator("content_base64")
+    @classmethod
+    def _base64(cls, value: str) -> str:
+        try:
+            base64.b64decode(value, validate=True)
+        except binascii.Error as error:
+            raise ValueError(f"not valid base64 ({error})") from None
+        return value
+
+
+class InformationIn(Schema):
+    answers: dict[str, Any] = Field(
+        default_factory=dict,
+        description="Changed answers by linkId; null takes an answer away",
+    )
+    note: str = Field("", max_length=20_000)
+    document: DocumentIn | None = None
+
+
+@router.post(
+    "/priorauth/requests/{request_id}/information",
+    response=RequestOut,
+    summary="Record the information received for a pended request",
+)
+def request_information(request: HttpRequest, request_id: int, body: InformationIn) -> RequestOut:
+    """The request is decided again on its own criteria version: approved when the criteria
+    now approve, otherwise back to pharmacist review. The clock keeps running."""
+    user = reader(request)
+    _visible(user, request_id)
+    document = body.document
+    pa = services.prior_auth_information_receive(
+        actor=user,
+        request_id=request_id,
+        answers=body.answers,
+        note=body.note,
+        document=services.Fax(document.file_name, base64.b64decode(document.content_base64))
+        if document
+        else None,
+    )
+    return _acted(request, user, pa)
+
+
 class DrugOut(Schema):
     rxcui: str
     name: str
@@ -374,3 +423,58 @@ def criteria_upload(
         uploaded_at=timezone.localtime(criteria.uploaded_at),
     )
     return Status(201 if result.created else 200, out)
+
+
+class PrescriberIn(Schema):
+    npi: str = Field(..., min_length=1, max_length=20)
+    name: str = Field(..., max_length=200)
+    email: str = Field("", max_length=254)
+
+
+class PrescriberPatch(Schema):
+    name: str | None = Field(None, max_length=200)
+    email: str | None = Field(None, max_length=254)
+
+
+class PrescriberOut(Schema):
+    npi: str
+    name: str
+    email: str
+
+    @staticmethod
+    def of(prescriber: Prescriber) -> "PrescriberOut":
+        return PrescriberOut(npi=prescriber.npi, name=prescriber.name, email=prescriber.email)
+
+
+class PrescriberQuery(Schema):
+    q: str = Field("", max_length=100, description="Part of the name or email, or an NPI")
+    limit: int = Field(50, ge=1, le=200)
+    offset: int = Field(0, ge=0)
+
+
+@router.get("/priorauth/prescribers", response=list[PrescriberOut], summary="Find prescribers")
+def prescriber_list(request: HttpRequest, query: Query[PrescriberQuery]) -> list[PrescriberOut]:
+    staff_with(request, "priorauth.view_prescriber", "see prescribers")
+    rows = selectors.prescriber_list(query.q)[query.offset : query.offset + query.limit]
+    return [PrescriberOut.of(row) for row in rows]
+
+
+@router.post(
+    "/priorauth/prescribers", response={201: PrescriberOut}, summary="Register a prescriber"
+)
+def prescriber_register(request: HttpRequest, body: PrescriberIn) -> Status[PrescriberOut]:
+    """The NPI's check digit is verified; an NPI already registered is refused (409)."""
+    user = staff_with(request, "priorauth.add_prescriber", "register prescribers")
+    prescriber = services.prescriber_register(
+        actor=user, npi=body.npi, name=body.name, email=body.email
+    )
+    return Status(201, PrescriberOut.of(prescriber))
+
+
+@router.patch(
+    "/priorauth/prescribers/{npi}", response=PrescriberOut, summary="Change name or email"
+)
+def prescriber_update(request: HttpRequest, npi: str, body: PrescriberPatch) -> PrescriberOut:
+    user = staff_with(request, "priorauth.change_prescriber", "change prescribers")
+    prescriber = services.prescriber_update(actor=user, npi=npi, name=body.name, email=body.email)
+    return PrescriberOut.of(prescriber)

@@ -11,6 +11,7 @@ class PriorAuthConfig(AppConfig):
         NavLink("PA requests", "priorauth:requests", "priorauth.view_priorauthrequest"),
         NavLink("New PA", "priorauth:request-new", "priorauth.add_priorauthrequest"),
         NavLink("Drugs", "priorauth:drugs", "priorauth.view_formularydrug"),
+        NavLink("Prescribers", "priorauth:prescribers", "priorauth.view_prescriber"),
         NavLink("Formulary import", "priorauth:formulary-import", "priorauth.add_formularyversion"),
         NavLink("Criteria", "priorauth:criteria-upload", "priorauth.add_criteriaset"),
         NavLink("PA metrics", "priorauth:metrics", "core.view_all_work"),
@@ -27,7 +28,15 @@ class PriorAuthConfig(AppConfig):
             "priorauth.view_criteriaset",
             "priorauth.view_prescriber",
         )
-        intake = ("priorauth.add_priorauthrequest", "priorauth.change_priorauthrequest")
+        # Whoever takes requests registers the prescriber on the phone and keeps their
+        # email right (letters go there); letting a provider user act for an NPI, which
+        # opens that NPI's requests to them, stays with administrators.
+        intake = (
+            "priorauth.add_priorauthrequest",
+            "priorauth.change_priorauthrequest",
+            "priorauth.add_prescriber",
+            "priorauth.change_prescriber",
+        )
         grant(Role.REP, *read, *intake)
         grant(Role.PHARMACIST, *read, "priorauth.decide_priorauthrequest", *intake)
         grant(Role.SUPERVISOR, *read, *intake)
@@ -39,8 +48,7 @@ class PriorAuthConfig(AppConfig):
             "priorauth.add_formularyversion",
             "priorauth.view_formularyversion",
             "priorauth.add_criteriaset",
-            "priorauth.add_prescriber",
-            "priorauth.change_prescriber",
+            "priorauth.link_portal_user",
             "priorauth.view_clockrule",
             "priorauth.change_clockrule",
         )

@@ -156,7 +156,7 @@ def _requests(members: list[Member]) -> None:
         answers: dict[str, object],
         *,
         urgency: str = "standard",
-        line_of_business: str = "part_d",
+        line_of_business: str = "medicare_part_d",
         channel: str = "phone",
     ) -> PriorAuthRequest:
         return services.prior_auth_submit(

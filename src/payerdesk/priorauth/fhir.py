@@ -19,7 +19,7 @@ Reading a ``Claim/$submit`` Bundle (every problem is a ``FhirError`` with its FH
 * line of business, from the focal ``Claim.insurance`` Coverage when the Bundle has it:
   a coding in ``LINE_OF_BUSINESS_SYSTEM`` on ``Coverage.type`` or on a ``Coverage.class``
   taken as is; else ``Coverage.type`` in the Source of Payment Typology
-  (https://nahdo.org/sopt): 122 (Medicare drug benefit) -> ``part_d``, 11x
+  (https://nahdo.org/sopt): 122 (Medicare drug benefit) -> ``medicare_part_d``, 11x
   (Medicare managed care) -> ``medicare_advantage``, 2x -> ``medicaid``, 5x/6x (private,
   BCBS) -> ``commercial``; anything else -> ``None`` (the caller decides).
 * answers: the QuestionnaireResponse in ``Claim.supportingInfo`` (``valueReference``) or
@@ -334,7 +334,7 @@ def _line_of_business(bundle: _Bundle, claim: _Entry) -> str | None:
 
 def _sopt_line(code: str) -> str | None:
     if code.startswith("122"):  # Medicare drug benefit
-        return "part_d"
+        return "medicare_part_d"
     if code.startswith("11"):  # Medicare managed care
         return "medicare_advantage"
     if code.startswith("2"):

@@ -23,9 +23,8 @@ from payerdesk.priorauth.fhir import FhirError, claim_response_build, pas_bundle
 from payerdesk.priorauth.models import Channel, LineOfBusiness, PriorAuthRequest, Status
 
 FHIR_JSON = "application/fhir+json"
-# The reader's line-of-business names -> ours; a Bundle without one is an employer
-# group's member, i.e. commercial coverage.
-LINES = {"medicare_part_d": LineOfBusiness.PART_D}
+# The reader speaks the model's line-of-business codes (one vocabulary for the model,
+# the API and FHIR); a Bundle without one is an employer group's member, i.e. commercial.
 DEFAULT_LINE = LineOfBusiness.COMMERCIAL
 # Intake fields -> where they come from in a PAS Bundle.
 FIELD_PATHS = {
@@ -104,7 +103,7 @@ def claim_submit(request: HttpRequest) -> HttpResponse:
             prescriber_npi=submission.prescriber_npi,
             drug=submission.drug_code,
             urgency=submission.urgency,
-            line_of_business=LINES.get(line, line) if line else DEFAULT_LINE,
+            line_of_business=line or DEFAULT_LINE,
             channel=Channel.FHIR,
             answers=submission.answers,
             claim_identifier=submission.claim_identifier or "",

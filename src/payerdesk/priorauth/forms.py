@@ -80,3 +80,37 @@ class StatementForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 4}),
         max_length=20_000,
     )
+
+
+class InformationForm(forms.Form):
+    """What arrived after a pend; the changed answers come from the criteria questions."""
+
+    note = forms.CharField(
+        label="What arrived",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=20_000,
+        help_text="e.g. lab results faxed by the office on this date",
+    )
+    file = forms.FileField(
+        label="Document received", required=False, help_text="The fax or chart note: PDF or TIFF"
+    )
+
+
+class PrescriberSearchForm(forms.Form):
+    q = forms.CharField(label="Name, NPI or email", max_length=100, required=False)
+
+
+class PrescriberForm(forms.Form):
+    npi = forms.CharField(label="NPI", max_length=10, help_text="Ten digits, Luhn check digit")
+    name = forms.CharField(max_length=120)
+    email = forms.CharField(
+        max_length=254, required=False, help_text="Determination letters and notices go here"
+    )
+
+
+class PrescriberEditForm(forms.Form):
+    name = forms.CharField(max_length=120)
+    email = forms.CharField(
+        max_length=254, required=False, help_text="Determination letters and notices go here"
+    )

@@ -9,25 +9,50 @@ from payerdesk.priorauth.models import Letter, LineOfBusiness, PriorAuthRequest
 
 SENDER = "payerdesk Coverage Review, Pharmacy Prior Authorization"
 
-APPEAL_MEDICARE = (
+APPEAL_PART_D = (
     "If you disagree with this decision, you or your prescriber may ask us to look at it "
     "again (a redetermination). Ask within 65 days of the date of this letter, in writing or "
     "by phone. If your health could be seriously harmed by waiting, ask for a fast (expedited) "
-    "decision and we will answer within 72 hours. You may send any information that supports "
-    "your request. If we say no again, an independent reviewer can look at your case."
+    "redetermination and we will answer within 72 hours. You may send any information that "
+    "supports your request. If we say no again, an independent review entity can look at your "
+    "case."
 )
-APPEAL_OTHER = (
+APPEAL_MEDICARE_ADVANTAGE = (
+    "If you disagree with this decision, you or your prescriber may ask us to look at it "
+    "again (a reconsideration). Ask within 65 days of the date of this letter, in writing or "
+    "by phone. If your health could be seriously harmed by waiting, ask for a fast (expedited) "
+    "reconsideration and we will answer within 72 hours. You may send any information that "
+    "supports your request. If we say no again, your case goes to an independent review "
+    "entity automatically."
+)
+APPEAL_MEDICAID = (
+    "If you disagree with this decision, you or your prescriber (with your written consent) "
+    "may appeal to us. Appeal within 60 days of the date of this letter, in writing or by "
+    "phone. If waiting could seriously harm your health, ask for an expedited appeal and we "
+    "will answer within 72 hours. You may send any information that supports your appeal. "
+    "If we say no again, you may ask for a State fair hearing within 120 days of our appeal "
+    "decision."
+)
+APPEAL_COMMERCIAL = (
     "If you disagree with this decision, you or your prescriber may appeal. Send your appeal "
     "within 180 days of the date of this letter, in writing or by phone, with any information "
     "that supports it. If waiting could seriously harm your health, ask for an expedited "
     "appeal and we will answer within 72 hours. You also have the right to an external review "
     "by an independent organisation after our appeal decision."
 )
+# The appeal rights each line of business's rules give the member: Part D 42 CFR 423.582
+# and 423.590, Medicare Advantage 422.582 and 422.590, Medicaid 438.402 and 438.408,
+# commercial plans 29 CFR 2560.503-1 and 45 CFR 147.136.
+APPEAL_RIGHTS = {
+    LineOfBusiness.PART_D: APPEAL_PART_D,
+    LineOfBusiness.MEDICARE_ADVANTAGE: APPEAL_MEDICARE_ADVANTAGE,
+    LineOfBusiness.MEDICAID: APPEAL_MEDICAID,
+    LineOfBusiness.COMMERCIAL: APPEAL_COMMERCIAL,
+}
 
 
 def _appeal_rights(request: PriorAuthRequest) -> str:
-    medicare = (LineOfBusiness.PART_D, LineOfBusiness.MEDICARE_ADVANTAGE)
-    return APPEAL_MEDICARE if request.line_of_business in medicare else APPEAL_OTHER
+    return APPEAL_RIGHTS[LineOfBusiness(request.line_of_business)]
 
 
 def _facts(request: PriorAuthRequest) -> Table:

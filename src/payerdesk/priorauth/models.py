@@ -4,12 +4,12 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
-from payerdesk.core.models import WorkItem
+from payerdesk.core.models import AppendOnlyModel, Attachment, WorkItem
 from payerdesk.groups.models import Member
 
 
 class LineOfBusiness(models.TextChoices):
-    PART_D = "part_d", "Medicare Part D"
+    PART_D = "medicare_part_d", "Medicare Part D"
     MEDICARE_ADVANTAGE = "medicare_advantage", "Medicare Advantage"
     MEDICAID = "medicaid", "Medicaid"
     COMMERCIAL = "commercial", "Commercial"
@@ -163,9 +163,35 @@ class Prescriber(models.Model):
 
     class Meta:
         ordering = ["name"]
+        permissions = [
+            ("link_portal_user", "Can let a provider user act for an NPI (administrator)"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.name} (NPI {self.npi})"
+
+
+class PrescriberChange(AppendOnlyModel):
+    """Who registered a prescriber or changed their name or email (letters go there)."""
+
+    class Action(models.TextChoices):
+        REGISTERED = "registered", "Registered"
+        CHANGED = "changed", "Changed"
+
+    prescriber = models.ForeignKey(Prescriber, on_delete=models.PROTECT, related_name="changes")
+    action = models.CharField(max_length=20, choices=Action.choices)
+    # field -> [before, after]
+    changes = models.JSONField(default=dict, blank=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.prescriber} {self.action} at {self.at:%Y-%m-%d %H:%M}"
 
 
 class ClockRule(models.Model):
@@ -287,3 +313,30 @@ class Letter(models.Model):
 
     def __str__(self) -> str:
         return self.file_name
+
+
+class InformationReceipt(AppendOnlyModel):
+    """Information that arrived after a pharmacist pended a request: what had been asked,
+    what came (changed answers, a note, the document), and where the request went next."""
+
+    request = models.ForeignKey(
+        PriorAuthRequest, on_delete=models.PROTECT, related_name="information_receipts"
+    )
+    requested = models.TextField(help_text="What the pend asked the prescriber for")
+    note = models.TextField(blank=True)
+    # linkId -> {"before": answer or None, "after": answer or None}
+    changed_answers = models.JSONField(default=dict, blank=True)
+    attachment = models.ForeignKey(
+        Attachment, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    outcome = models.CharField(max_length=20, choices=Status.choices)
+    received_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    received_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["received_at", "id"]
+
+    def __str__(self) -> str:
+        return f"Information received for {self.request} at {self.received_at:%Y-%m-%d %H:%M}"

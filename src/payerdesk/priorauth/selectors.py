@@ -3,7 +3,7 @@
 from dataclasses import dataclass
 from threading import Lock
 
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 
 from payerdesk.core.errors import ErrorCode, InvalidInput, NotFound
 from payerdesk.core.models import User
@@ -46,11 +46,29 @@ def _ql_text(row: FormularyDrug) -> str:
     return f"{amount} per {row.quantity_limit_days or '?'} days"
 
 
+NDC_WIDTHS = (5, 4, 2)
+
+
+def ndc_11(text: str) -> str | None:
+    """An NDC as the formulary file holds it (11 digits, 5-4-2), from the label's
+    hyphenated 10-digit forms (4-4-2, 5-3-2, 5-4-1) or an 11-digit 5-4-2; else None."""
+    parts = text.strip().split("-")
+    if len(parts) != len(NDC_WIDTHS) or not all(part.isdigit() for part in parts):
+        return None
+    if any(len(part) > width for part, width in zip(parts, NDC_WIDTHS, strict=True)):
+        return None
+    padded = [part.zfill(width) for part, width in zip(parts, NDC_WIDTHS, strict=True)]
+    digits = sum(len(part) for part in parts)
+    return "".join(padded) if digits in (10, 11) else None
+
+
 def drug_search(query: str) -> list[DrugHit]:
-    """Drugs by name (part of it), RXCUI or NDC, with their current formulary status."""
+    """Drugs by name (part of it), RXCUI or NDC (plain, or hyphenated as on the label),
+    with their current formulary status."""
     text = query.strip()
     if not text:
         return []
+    text = ndc_11(text) or text
     formulary = current_formulary()
     rows = FormularyDrug.objects.filter(formulary=formulary).select_related("drug")
     drugs = Drug.objects.all()
@@ -138,6 +156,11 @@ def criteria_for(rxcui: str) -> CriteriaSet | None:
     return None
 
 
+def criteria_version(criteria_id: int, rxcui: str) -> CriteriaSet | None:
+    """One stored criteria version, if it covers the drug (a request keeps its version)."""
+    return CriteriaSet.objects.filter(pk=criteria_id, drug_rows__rxcui=rxcui).first()
+
+
 _compiled: dict[tuple[int, str], Criteria] = {}
 _compiled_lock = Lock()
 
@@ -157,6 +180,17 @@ def compiled(criteria: CriteriaSet) -> Criteria:
 
 def prescriber_get(npi: str) -> Prescriber | None:
     return Prescriber.objects.filter(npi=npi).first()
+
+
+def prescriber_list(query: str = "") -> QuerySet[Prescriber]:
+    """Prescribers by part of the name or email, or by NPI (its start), by name."""
+    rows = Prescriber.objects.annotate(request_count=Count("requests")).order_by("name", "npi")
+    text = query.strip()
+    if not text:
+        return rows
+    if text.isdigit():
+        return rows.filter(npi__startswith=text)
+    return rows.filter(Q(name__icontains=text) | Q(email__icontains=text))
 
 
 def is_provider(user: User) -> bool:

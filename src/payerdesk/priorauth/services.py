@@ -8,18 +8,22 @@ a pharmacist denies.
 
 import hashlib
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
+from django.core.validators import validate_email
 from django.db import transaction
 from django.utils import timezone
 
 from payerdesk.core.errors import Conflict, ErrorCode, InvalidInput, NotFound, NotPermitted
 from payerdesk.core.models import Queue, TimelineEvent, User, WorkItem
 from payerdesk.core.notifications import notice_email_on_commit
+from payerdesk.core.roles import is_staff_member
 from payerdesk.core.services import work_item_attach, work_item_create
 from payerdesk.core.uploads import sniff_attachment
 from payerdesk.groups.selectors import member_lookup
@@ -34,9 +38,11 @@ from payerdesk.priorauth.models import (
     Drug,
     FormularyDrug,
     FormularyVersion,
+    InformationReceipt,
     Letter,
     LineOfBusiness,
     Prescriber,
+    PrescriberChange,
     PriorAuthRequest,
     RequestType,
     Status,
@@ -247,21 +253,91 @@ def npi_check(npi: str, field: str = "prescriber_npi") -> str:
     return text
 
 
-def prescriber_register(*, actor: User | None, npi: str, name: str, email: str = "") -> Prescriber:
-    if actor is not None and not actor.has_perm("priorauth.add_prescriber"):
-        raise NotPermitted("Only an administrator registers prescribers.")
-    number = npi_check(npi, "npi")
-    if not name.strip():
+def _prescriber_name(name: str) -> str:
+    text = " ".join(name.split())
+    if not text:
         raise _invalid("Give the prescriber's name.", "name")
-    prescriber, _ = Prescriber.objects.update_or_create(
-        npi=number, defaults={"name": name.strip()[:120], "email": email.strip()}
-    )
+    if len(text) > 120:
+        raise _invalid("The name is longer than 120 characters.", "name")
+    return text
+
+
+def _prescriber_email(email: str) -> str:
+    text = email.strip()
+    if text:
+        try:
+            validate_email(text)
+        except ValidationError:
+            raise _invalid(f"{text!r} is not an email address.", "email") from None
+    return text
+
+
+def _may_manage_prescribers(actor: User | None, permission: str, what: str) -> None:
+    if actor is not None and not (is_staff_member(actor) and actor.has_perm(permission)):
+        raise NotPermitted(f"Your role does not {what} prescribers.")
+
+
+def prescriber_register(*, actor: User | None, npi: str, name: str, email: str = "") -> Prescriber:
+    """Register a prescriber by NPI (check digit verified); an NPI already registered is
+    refused, naming who holds it. `actor` is None from the demo and the CLI."""
+    _may_manage_prescribers(actor, "priorauth.add_prescriber", "register")
+    number = npi_check(npi, "npi")
+    clean_name, clean_email = _prescriber_name(name), _prescriber_email(email)
+    with transaction.atomic():
+        existing = Prescriber.objects.select_for_update().filter(npi=number).first()
+        if existing is not None:
+            raise Conflict(
+                ErrorCode.INVALID,
+                f"NPI {number} is already registered, as {existing.name}.",
+                field="npi",
+            )
+        prescriber = Prescriber.objects.create(npi=number, name=clean_name, email=clean_email)
+        PrescriberChange.objects.create(
+            prescriber=prescriber,
+            action=PrescriberChange.Action.REGISTERED,
+            changes={"name": [None, clean_name], "email": [None, clean_email]},
+            actor=actor,
+        )
+    return prescriber
+
+
+def prescriber_update(
+    *, actor: User, npi: str, name: str | None = None, email: str | None = None
+) -> Prescriber:
+    """Change a prescriber's name or email (letters and notices go to the email). The NPI
+    is who the prescriber is: it does not change."""
+    _may_manage_prescribers(actor, "priorauth.change_prescriber", "change")
+    wanted: dict[str, str] = {}
+    if name is not None:
+        wanted["name"] = _prescriber_name(name)
+    if email is not None:
+        wanted["email"] = _prescriber_email(email)
+    with transaction.atomic():
+        prescriber = Prescriber.objects.select_for_update().filter(npi=npi.strip()).first()
+        if prescriber is None:
+            raise NotFound(ErrorCode.NOT_FOUND, f"No prescriber with NPI {npi.strip()}.")
+        changes = {
+            field: [getattr(prescriber, field), value]
+            for field, value in wanted.items()
+            if getattr(prescriber, field) != value
+        }
+        if not changes:
+            return prescriber
+        for field, (_, value) in changes.items():
+            setattr(prescriber, field, value)
+        prescriber.save(update_fields=list(changes))
+        PrescriberChange.objects.create(
+            prescriber=prescriber,
+            action=PrescriberChange.Action.CHANGED,
+            changes=changes,
+            actor=actor,
+        )
     return prescriber
 
 
 def provider_link(*, actor: User | None, user: User, npi: str) -> Prescriber:
     """Let a provider user act for an NPI and see its requests."""
-    if actor is not None and not actor.has_perm("priorauth.change_prescriber"):
+    if actor is not None and not actor.has_perm("priorauth.link_portal_user"):
         raise NotPermitted("Only an administrator links provider users.")
     prescriber = selectors.prescriber_get(npi_check(npi, "npi"))
     if prescriber is None:
@@ -621,6 +697,96 @@ def prior_auth_pend(*, actor: User, request_id: int, information: str) -> PriorA
         request.save(update_fields=["status", "information_requested"])
         _item_status(request, actor, "pended", f"more information requested by {actor}")
         _letter(request, Letter.Kind.MORE_INFORMATION)
+    return request
+
+
+def prior_auth_information_receive(
+    *,
+    actor: User,
+    request_id: int,
+    answers: Mapping[str, object] | None = None,
+    note: str = "",
+    document: Fax | None = None,
+) -> PriorAuthRequest:
+    """Record the information the prescriber sent for a pended request, then decide again.
+
+    `answers` change the recorded ones by linkId (None or "" takes an answer away); the
+    result must pass the checks of the criteria version the request was taken on, which
+    it keeps. The request is then evaluated again against that version, as at intake:
+    approved automatically when the criteria now approve, otherwise back to pharmacist
+    review with the unmet criteria (a note or document alone goes to the pharmacist).
+
+    The clock is not touched: pending for information does not stop it. Part D allows no
+    extension of a coverage determination's time frame (42 CFR 423.568, 423.572), and we
+    take no extension for the other lines of business either, so the due time, escalation
+    and overdue flag stay those of the original receipt.
+    """
+    if not (is_staff_member(actor) and actor.has_perm("priorauth.change_priorauthrequest")):
+        raise NotPermitted("Your role does not record information on requests.")
+    text = note.strip()
+    if document is not None:
+        sniff_attachment(document.name, document.content)
+    with transaction.atomic():
+        request = _locked(request_id)
+        if request.status != Status.PENDED:
+            raise Conflict(
+                ErrorCode.TRANSITION_NOT_ALLOWED,
+                f"{request.number} is not pended for more information "
+                f"(it is {request.get_status_display().lower()}).",
+            )
+        criteria = selectors.compiled(request.criteria) if request.criteria else None
+        merged = dict(request.answers)
+        for link_id, value in (answers or {}).items():
+            if value is None or (isinstance(value, str) and not value.strip()):
+                merged.pop(link_id, None)
+            else:
+                merged[link_id] = value
+        cleaned = answers_clean(criteria, merged)
+        recorded = _jsonable(cleaned)
+        changed = {
+            link_id: {"before": request.answers.get(link_id), "after": recorded.get(link_id)}
+            for link_id in sorted(set(request.answers) | set(recorded))
+            if request.answers.get(link_id) != recorded.get(link_id)
+        }
+        if not (changed or text or document):
+            raise _invalid(
+                "Record what arrived: a changed answer, a note or the document received.",
+                "note",
+            )
+        request.answers = recorded
+        request.save(update_fields=["answers"])
+        attachment = None
+        if document is not None:
+            attachment = work_item_attach(
+                actor=actor,
+                item_id=request.work_item_id,
+                upload=ContentFile(document.content, name=document.name),
+                module_checked=True,
+            )
+        what = [f"answers changed: {', '.join(changed)}"] if changed else []
+        what += ["a note"] if text else []
+        what += ["a document"] if document else []
+        _event(
+            request.work_item,
+            actor,
+            Event.NOTE_ADDED,
+            f"More information received by {actor} ({'; '.join(what)})",
+            answers_changed=list(changed),
+            attachment=attachment.pk if attachment else None,
+        )
+        if changed:
+            _determine(request, criteria, cleaned)
+        else:
+            _refer(request, list(request.unmet) or [NO_CRITERIA])
+        InformationReceipt.objects.create(
+            request=request,
+            requested=request.information_requested,
+            note=text,
+            changed_answers=changed,
+            attachment=attachment,
+            outcome=request.status,
+            received_by=actor,
+        )
     return request
 
 

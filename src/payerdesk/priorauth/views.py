@@ -20,6 +20,7 @@ from payerdesk.core import selectors as core_selectors
 from payerdesk.core.access import log_record_view
 from payerdesk.core.errors import InvalidInput, NotFound, NotPermitted, ServiceError
 from payerdesk.core.models import AccessLogEntry, User
+from payerdesk.core.roles import is_staff_member
 from payerdesk.core.views import StaffRequest, is_htmx, staff_required
 from payerdesk.priorauth import selectors, services
 from payerdesk.priorauth.forms import (
@@ -28,11 +29,21 @@ from payerdesk.priorauth.forms import (
     DenyForm,
     DrugSearchForm,
     FormularyImportForm,
+    InformationForm,
     IntakeForm,
     PendForm,
+    PrescriberEditForm,
+    PrescriberForm,
+    PrescriberSearchForm,
     StatementForm,
 )
-from payerdesk.priorauth.models import CriteriaSet, FormularyVersion, PriorAuthRequest, Status
+from payerdesk.priorauth.models import (
+    CriteriaSet,
+    FormularyVersion,
+    Prescriber,
+    PriorAuthRequest,
+    Status,
+)
 
 RECORD_TYPE = "prior_auth_request"
 PAGE_SIZE = 50
@@ -101,10 +112,58 @@ def _answer_rows(pa: PriorAuthRequest) -> list[tuple[str, str, object]]:
     ]
 
 
-def _detail_context(request: StaffRequest, pa: PriorAuthRequest, **forms: Form) -> dict[str, Any]:
+def _records_information(user: User, pa: PriorAuthRequest) -> bool:
+    return (
+        pa.status == Status.PENDED
+        and is_staff_member(user)
+        and user.has_perm("priorauth.change_priorauthrequest")
+    )
+
+
+def _recorded_answers(pa: PriorAuthRequest) -> dict[str, str]:
+    """The request's answers as the form's fields hold them."""
+    return {
+        key: ("true" if value else "false") if isinstance(value, bool) else str(value)
+        for key, value in pa.answers.items()
+    }
+
+
+def _information_questions(
+    pa: PriorAuthRequest, data: QueryDict | None, errors: dict[str, str] | None
+) -> dict[str, Any]:
+    """The questions of the request's own criteria version, filled with what is on file
+    (or with what was just posted), for recording the information received."""
+    query = QueryDict(mutable=True)
+    query["drug"] = pa.drug.rxcui
+    if pa.criteria_id:
+        query["criteria"] = str(pa.criteria_id)
+    if data is None:
+        for key, value in _recorded_answers(pa).items():
+            query[f"q_{key}"] = value
+    else:
+        for key in data:
+            if key.startswith("q_"):
+                query[key] = str(data.get(key, ""))
+    return _questions(query, errors)
+
+
+def _detail_context(
+    request: StaffRequest,
+    pa: PriorAuthRequest,
+    forms: dict[str, Form] | None = None,
+    *,
+    posted: QueryDict | None = None,
+    answer_errors: dict[str, str] | None = None,
+) -> dict[str, Any]:
+    forms = forms or {}
     user = request.user
     decides = user.has_perm("priorauth.decide_priorauthrequest")
+    records = _records_information(user, pa)
     return {
+        "can_record_information": records,
+        "information_form": forms.get("information_form") or InformationForm(),
+        "information": _information_questions(pa, posted, answer_errors) if records else {},
+        "receipts": pa.information_receipts.select_related("received_by", "attachment"),
         "pa": pa,
         "answers": _answer_rows(pa),
         "letters": pa.letters.all(),
@@ -167,7 +226,7 @@ def _act(
             messages.success(request, done)
             return redirect("priorauth:request-detail", request_id=request_id)
     _log(request, pa)
-    context = _detail_context(request, pa, **{form_name: form})
+    context = _detail_context(request, pa, {form_name: form})
     return render(request, "priorauth/request_detail.html", context, status=status)
 
 
@@ -231,6 +290,64 @@ def request_statement(request: StaffRequest, request_id: int) -> HttpResponse:
     )
 
 
+def _answers_posted(pa: PriorAuthRequest, data: QueryDict) -> dict[str, object]:
+    """Every question of the request's criteria, as posted: a blank or a question no
+    longer shown takes the answer away; questions the criteria lack are passed on, so the
+    service names them."""
+    answers: dict[str, object] = {}
+    if pa.criteria is not None:
+        for question in selectors.compiled(pa.criteria).questions:
+            answers[question.link_id] = None
+    for key, value in _raw_answers(data).items():
+        answers[key] = value
+    return answers
+
+
+@require_POST
+@login_required
+def request_information(request: StaffRequest, request_id: int) -> HttpResponse:
+    _reader(request)
+    pa = _get(request, request_id)
+    form = InformationForm(request.POST, request.FILES)
+    errors: dict[str, str] = {}
+    status = 400
+    if "refresh" in request.POST:
+        # Without JavaScript: show the questions the answers so far enable.
+        if not _records_information(request.user, pa):
+            raise PermissionDenied("Your role does not record information on this request.")
+        status = 200
+    elif form.is_valid():
+        upload = form.cleaned_data["file"]
+        try:
+            services.prior_auth_information_receive(
+                actor=request.user,
+                request_id=request_id,
+                answers=_answers_posted(pa, request.POST),
+                note=form.cleaned_data["note"],
+                document=services.Fax(upload.name, upload.read()) if upload else None,
+            )
+        except NotPermitted as error:
+            raise PermissionDenied(error.message) from None
+        except services.AnswersInvalid as error:
+            errors = dict(reversed(error.errors))
+            form.add_error(None, f"Some answers need attention: {error.message}")
+            status = error.http_status
+        except ServiceError as error:
+            field = error.field if error.field in form.fields else None
+            form.add_error(field, error.message)
+            status = error.http_status
+        else:
+            messages.success(
+                request, "Information recorded: the request was decided again on its criteria."
+            )
+            return redirect("priorauth:request-detail", request_id=request_id)
+    _log(request, pa)
+    context = _detail_context(
+        request, pa, {"information_form": form}, posted=request.POST, answer_errors=errors
+    )
+    return render(request, "priorauth/request_detail.html", context, status=status)
+
+
 # --- the guided intake form ------------------------------------------------------------------
 
 
@@ -264,7 +381,13 @@ def _questions(data: QueryDict, errors: dict[str, str] | None = None) -> dict[st
         return context
     context["drug"] = drug
     context["formulary_row"] = selectors.formulary_row(drug)
-    criteria_set = selectors.criteria_for(drug.rxcui)
+    # A request keeps its criteria version: information received later is asked against it.
+    pinned = str(data.get("criteria", "")).strip()
+    criteria_set = (
+        selectors.criteria_version(int(pinned), drug.rxcui)
+        if pinned.isdigit()
+        else selectors.criteria_for(drug.rxcui)
+    )
     if criteria_set is not None:
         context["criteria"] = criteria_set
         criteria = selectors.compiled(criteria_set)
@@ -415,3 +538,110 @@ def criteria_upload(request: StaffRequest) -> HttpResponse:
     return render(
         request, "priorauth/criteria_upload.html", {"form": form, "sets": sets}, status=status
     )
+
+
+# --- prescribers -------------------------------------------------------------------------------
+
+
+def _prescribers_page(
+    request: StaffRequest, form: PrescriberForm | None = None, status: int = 200
+) -> HttpResponse:
+    search = PrescriberSearchForm(request.GET)
+    query = search.cleaned_data["q"] if search.is_valid() else ""
+    page = Paginator(selectors.prescriber_list(query), PAGE_SIZE).get_page(request.GET.get("page"))
+    context = {
+        "search": search,
+        "query": query,
+        "page": page,
+        "form": form or PrescriberForm(),
+        "can_register": request.user.has_perm("priorauth.add_prescriber"),
+    }
+    return render(request, "priorauth/prescribers.html", context, status=status)
+
+
+@require_GET
+@staff_required
+def prescriber_list(request: StaffRequest) -> HttpResponse:
+    _require_perm(request, "priorauth.view_prescriber")
+    return _prescribers_page(request)
+
+
+@require_POST
+@staff_required
+def prescriber_new(request: StaffRequest) -> HttpResponse:
+    _require_perm(request, "priorauth.add_prescriber")
+    form = PrescriberForm(request.POST)
+    status = 400
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            prescriber = services.prescriber_register(
+                actor=request.user, npi=data["npi"], name=data["name"], email=data["email"]
+            )
+        except NotPermitted as error:
+            raise PermissionDenied(error.message) from None
+        except ServiceError as error:
+            field = error.field if error.field in form.fields else None
+            form.add_error(field, error.message)
+            status = error.http_status
+        else:
+            messages.success(request, f"Registered {prescriber}.")
+            return redirect("priorauth:prescriber", npi=prescriber.npi)
+    return _prescribers_page(request, form, status)
+
+
+def _prescriber(npi: str) -> Prescriber:
+    found = selectors.prescriber_get(npi)
+    if found is None:
+        raise Http404(f"No prescriber with NPI {npi}")
+    return found
+
+
+def _prescriber_page(
+    request: StaffRequest,
+    prescriber: Prescriber,
+    form: PrescriberEditForm | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    context = {
+        "prescriber": prescriber,
+        "form": form
+        or PrescriberEditForm(initial={"name": prescriber.name, "email": prescriber.email}),
+        "can_edit": request.user.has_perm("priorauth.change_prescriber"),
+        "changes": prescriber.changes.select_related("actor"),
+    }
+    return render(request, "priorauth/prescriber.html", context, status=status)
+
+
+@require_GET
+@staff_required
+def prescriber_detail(request: StaffRequest, npi: str) -> HttpResponse:
+    _require_perm(request, "priorauth.view_prescriber")
+    return _prescriber_page(request, _prescriber(npi))
+
+
+@require_POST
+@staff_required
+def prescriber_edit(request: StaffRequest, npi: str) -> HttpResponse:
+    _require_perm(request, "priorauth.change_prescriber")
+    prescriber = _prescriber(npi)
+    form = PrescriberEditForm(request.POST)
+    status = 400
+    if form.is_valid():
+        try:
+            services.prescriber_update(
+                actor=request.user,
+                npi=npi,
+                name=form.cleaned_data["name"],
+                email=form.cleaned_data["email"],
+            )
+        except NotPermitted as error:
+            raise PermissionDenied(error.message) from None
+        except ServiceError as error:
+            field = error.field if error.field in form.fields else None
+            form.add_error(field, error.message)
+            status = error.http_status
+        else:
+            messages.success(request, "Saved: letters and notices go to the new details.")
+            return redirect("priorauth:prescriber", npi=npi)
+    return _prescriber_page(request, prescriber, form, status)
