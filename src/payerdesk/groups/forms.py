@@ -49,6 +49,11 @@ class PlanDesignForm(forms.Form):
     effective_date = _date()
     eligibility_class = forms.CharField(max_length=120, initial="All full-time employees")
     waiting_period_days = forms.IntegerField(initial=0, label="Waiting period (days)")
+    grace_period_days = forms.IntegerField(
+        initial=31,
+        label="Grace period (days)",
+        help_text="Premium unpaid this long after it is due lapses the coverage",
+    )
     tiers = forms.MultipleChoiceField(
         choices=Tier.choices, widget=forms.CheckboxSelectMultiple, label="Coverage tiers offered"
     )

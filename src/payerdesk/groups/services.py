@@ -246,7 +246,8 @@ def _check_plan(
 
 
 PLAN_FIELDS = (
-    "name", "effective_date", "eligibility_class", "waiting_period_days", "rate_basis",
+    "name", "effective_date", "eligibility_class", "waiting_period_days", "grace_period_days",
+    "rate_basis",
     "unit_amount", "min_benefit", "max_benefit", "guaranteed_issue", "age_rule",
 )  # fmt: skip
 
@@ -262,6 +263,7 @@ def plan_design_save(
     rate_basis: str,
     eligibility_class: str = "All full-time employees",
     waiting_period_days: int = 0,
+    grace_period_days: int = 31,
     unit_amount: Decimal | None = None,
     min_benefit: Decimal | None = None,
     max_benefit: Decimal | None = None,
@@ -278,7 +280,8 @@ def plan_design_save(
     values: dict[str, Any] = {
         "name": name.strip(), "effective_date": effective_date, "tiers": tiers,
         "eligibility_class": eligibility_class.strip(), "rate_basis": rate_basis,
-        "waiting_period_days": waiting_period_days, "unit_amount": unit_amount,
+        "waiting_period_days": waiting_period_days, "grace_period_days": grace_period_days,
+        "unit_amount": unit_amount,
         "min_benefit": min_benefit, "max_benefit": max_benefit,
         "guaranteed_issue": guaranteed_issue, "age_rule": age_rule,
     }  # fmt: skip
@@ -286,6 +289,8 @@ def plan_design_save(
         raise _invalid("A plan design needs a name.", "name")
     if waiting_period_days < 0:
         raise _invalid("The waiting period cannot be negative.", "waiting_period_days")
+    if not 0 <= grace_period_days <= 365:
+        raise _invalid("The grace period is from 0 to 365 days.", "grace_period_days")
     values["tiers"] = _check_plan(group, plan, product, values)
     if rate_basis == RateBasis.TIER:
         values["unit_amount"] = None
