@@ -32,7 +32,10 @@ class BillFilterForm(forms.Form):
 class ScheduleForm(forms.ModelForm):  # type: ignore[type-arg]
     class Meta:
         model = BillingSchedule
-        fields = ["mode", "first_period_start", "bill_day", "lead_days", "grace_days", "tolerance"]
+        fields = [
+            "mode", "first_period_start", "bill_day", "lead_days", "tolerance",
+            "refund_routing_number", "refund_account_number", "refund_account_type",
+        ]  # fmt: skip
         widgets = {"first_period_start": forms.DateInput(attrs={"type": "date"})}
 
     mode = forms.ChoiceField(choices=BillingMode.choices)
