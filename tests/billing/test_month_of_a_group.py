@@ -178,9 +178,10 @@ def test_a_month_of_a_group(
     assert back.status_code == 200
     # Paid to a cancelled group, it waits in suspense until the administrator applies
     # it (API), member by member, to March.
-    held = Variance.objects.filter(status="suspense", kind="group_cancelled")
-    assert balanced(group)[Account.SUSPENSE] == Decimal("46.05") and held.count() == 2
-    for variance in held.select_related("member"):
+    waiting = Variance.objects.filter(status="suspense", kind="group_cancelled")
+    assert balanced(group)[Account.SUSPENSE] == Decimal("46.05") and waiting.count() == 2
+    for variance in waiting.select_related("member"):
+        assert variance.member is not None
         applied = api.post(
             f"/api/variances/{variance.pk}/resolve",
             {"action": "apply", "member": variance.member.member_id, "period_start": "2026-03-01"},
