@@ -26,7 +26,7 @@ def put_schedule(client, body, group="g2001"):
 def test_schedule_then_generate_then_read(api_client, scene):
     client = api_client("groupadmin")
     response = put_schedule(client, {"mode": "monthly", "first_period_start": "2026-01-01"})
-    assert response.status_code == 200 and response.json()["grace_days"] == 31
+    assert response.status_code == 200 and response.json()["refund_account_type"] == "checking"
     made = client.post("/api/list-bills", {"group": "G2001", "period": "2026-01-09"},
                        content_type="application/json")  # fmt: skip
     assert made.status_code == 201 and made.json()["bill"]["total"] == "12.40"
@@ -46,8 +46,11 @@ def test_schedule_then_generate_then_read(api_client, scene):
         ({"mode": "monthly", "first_period_start": "2026-01-29"}, 422, "first_period_start"),
         ({"mode": "monthly", "first_period_start": "2026-01-01", "tolerance": "-1"}, 422,
          "tolerance"),
-        ({"mode": "monthly", "first_period_start": "2026-01-01", "grace_days": 400}, 422,
-         "grace_days"),
+        ({"mode": "monthly", "first_period_start": "2026-01-01",
+          "refund_routing_number": "12345678", "refund_account_number": "1"}, 422,
+         "refund_routing_number"),
+        ({"mode": "monthly", "first_period_start": "2026-01-01",
+          "refund_routing_number": "011000015"}, 422, "refund_account_number"),
     ],
 )  # fmt: skip
 def test_a_bad_schedule_is_refused_with_its_field(api_client, scene, body, status, field):

@@ -14,7 +14,7 @@ from payerdesk.billing.models import Account, Delinquency, ListBill
 from payerdesk.core.errors import Conflict
 from payerdesk.core.models import TimelineEvent, WorkItem
 from payerdesk.core.roles import Role
-from payerdesk.groups.models import Coverage
+from payerdesk.groups.models import Coverage, PolicyEvent
 
 JAN, FEB, MAR, APR = (date(2026, m, 1) for m in (1, 2, 3, 4))
 
@@ -97,7 +97,16 @@ def test_unpaid_it_is_cancelled_and_paying_the_back_premium_reinstates_it(group,
     assert review(group, date(2026, 4, 10)).reinstated == ["G2001"]
     group.refresh_from_db()
     assert group.status == "active"
-    assert set(Coverage.objects.values_list("end_date", "status")) == {(None, "active")}
+    # The history is kept: the rows cancellation ended, and new ones from February 1.
+    assert (
+        sorted(Coverage.objects.values_list("start_date", "end_date", "status"))
+        == [(JAN, date(2026, 1, 31), "terminated")] * 3 + [(FEB, None, "active")] * 3
+    )
+    events = PolicyEvent.objects.filter(group=group, member__isnull=True)
+    assert list(events.values_list("event", "reason")) == [
+        ("group_lapsed", "nonpayment"), ("group_terminated", "nonpayment"),
+        ("group_reinstated", "payment_received"),
+    ]  # fmt: skip
     case = Delinquency.objects.get(group=group)
     assert (case.stage, case.reinstated_on) == ("reinstated", date(2026, 4, 10))
     item = WorkItem.objects.get(pk=case.work_item_id)

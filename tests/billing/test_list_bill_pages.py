@@ -115,10 +115,14 @@ def test_a_schedule_is_set_from_its_page_and_a_bad_one_refused(users, client_for
     client = client_for(users["groupadmin"])
     url = reverse("billing:schedule", args=["G2001"])
     form = {"mode": "biweekly", "first_period_start": "2026-01-05", "bill_day": 1,
-            "lead_days": 10, "grace_days": 45, "tolerance": "0.50"}  # fmt: skip
+            "lead_days": 10, "tolerance": "0.50", "refund_routing_number": "011000015",
+            "refund_account_number": "12345-678", "refund_account_type": "savings"}  # fmt: skip
     assert client.post(url, form).status_code == 302
     saved = BillingSchedule.objects.get(group=scene)
-    assert (saved.mode, saved.grace_days, saved.tolerance) == ("biweekly", 45, Decimal("0.50"))
+    assert (saved.mode, saved.lead_days, saved.tolerance) == ("biweekly", 10, Decimal("0.50"))
+    assert (saved.refund_routing_number, saved.refund_account_type) == ("011000015", "savings")
+    bad = client.post(url, {**form, "refund_routing_number": "011000016"})
+    assert bad.status_code == 422 and b"fails its check digit" in bad.content
     bad = client.post(url, {**form, "first_period_start": "2026-01-30"})
     assert bad.status_code == 422 and b"day from 1 to 28" in bad.content
     bad = client.post(url, {**form, "tolerance": "-1"})

@@ -161,7 +161,15 @@ def test_refusals_change_nothing(users, group, enrolled, make_user, markets):
         ({"first_period_start": date(2026, 1, 31)}, "first_period_start"),
         ({"bill_day": 29}, "bill_day"),
         ({"lead_days": 91}, "lead_days"),
-        ({"grace_days": -1}, "grace_days"),
+        (
+            {"refund_routing_number": "011000016", "refund_account_number": "9"},
+            "refund_routing_number",
+        ),
+        (
+            {"refund_routing_number": "011000015", "refund_account_number": "12 34!"},
+            "refund_account_number",
+        ),
+        ({"refund_account_type": "brokerage"}, "refund_account_type"),
         ({"tolerance": Decimal("-0.01")}, "tolerance"),
     ],
 )

@@ -200,6 +200,8 @@ PAGES: dict[str, tuple[str, dict[str, int]]] = {
     "billing:list-bill-csv": ("GET", bills(200, employer=200)),
     "billing:list-bill-xlsx": ("GET", bills(200, employer=200)),
     "billing:portal": ("GET", {**staff(403), "employer": 200}),
+    # No file sent: the employer's form says so; staff have no portal.
+    "billing:portal-remittance-upload": ("POST", {**staff(403), "employer": 400}),
     "billing:schedule": ("GET", bills(200)),
     "billing:aging": ("GET", bills(200)),
     "billing:delinquency": ("GET", bills(200)),

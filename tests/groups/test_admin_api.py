@@ -102,6 +102,8 @@ def test_bad_groups_are_refused_with_the_field(api_client, group, change, status
         ({"rate_basis": "weekly"}, "rate_basis"),
         ({"age_rule": "birthday"}, "age_rule"),
         ({"min_benefit": "9", "max_benefit": "1"}, "max_benefit"),
+        ({"grace_period_days": 400}, "grace_period_days"),
+        ({"grace_period_days": -1}, "grace_period_days"),
     ],
 )
 def test_bad_plans_are_refused_with_the_field(api_client, group, term_life, accident, body, field):
@@ -189,3 +191,14 @@ def test_scope_auditors_read_only_and_other_markets_hidden(api_client, users, ma
     services.portal_user_grant(actor=users["supervisor"], group=employee.group,
                                user=users["employer"])  # fmt: skip
     assert api_client("employer").get("/api/groups").status_code == 403
+
+
+def test_a_plan_states_its_grace_period(api_client, group, term_life, accident):
+    Product.objects.create(code="dental", name="Dental", insurance_line="DEN")
+    plan = {"product": "dental", "name": "Dental", "effective_date": "2026-01-01",
+            "tiers": ["EMP"], "rate_basis": "tier"}  # fmt: skip
+    client = api_client("groupadmin")
+    made = _post(client, "/api/groups/G1001/plans", {**plan, "grace_period_days": 60})
+    assert made.status_code == 201 and made.json()["grace_period_days"] == 60
+    listed = client.get("/api/groups/G1001/plans").json()
+    assert {p["name"]: p["grace_period_days"] for p in listed}["Term life 10-150K"] == 31

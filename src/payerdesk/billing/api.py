@@ -5,7 +5,7 @@ from decimal import Decimal
 
 from django.http import HttpRequest
 from django.utils import timezone
-from ninja import Query, Router, Schema, Status
+from ninja import Field, Query, Router, Schema, Status
 
 from payerdesk.billing import delinquency as delinquency_services
 from payerdesk.billing import listbills, selectors
@@ -39,8 +39,10 @@ class ScheduleIn(Schema):
     first_period_start: date
     bill_day: int = 1
     lead_days: int = 15
-    grace_days: int = 31
     tolerance: Decimal = Decimal("0.00")
+    refund_routing_number: str = Field("", description="ABA routing number for ACH refunds")
+    refund_account_number: str = ""
+    refund_account_type: str = "checking"
 
 
 class ScheduleOut(ScheduleIn):
@@ -59,8 +61,10 @@ def schedule_set(request: HttpRequest, group_number: str, payload: ScheduleIn) -
     return ScheduleOut(
         group=group.group_number, mode=schedule.mode,
         first_period_start=schedule.first_period_start, bill_day=schedule.bill_day,
-        lead_days=schedule.lead_days, grace_days=schedule.grace_days,
-        tolerance=schedule.tolerance,
+        lead_days=schedule.lead_days, tolerance=schedule.tolerance,
+        refund_routing_number=schedule.refund_routing_number,
+        refund_account_number=schedule.refund_account_number,
+        refund_account_type=schedule.refund_account_type,
     )  # fmt: skip
 
 

@@ -1,6 +1,25 @@
 """Delinquency: lapse after the grace period, cancellation for non-payment, and
 reinstatement when the back premium is paid (see `rules` for the dates).
 
+Two levels, one set of stages (lapsed, cancelled, reinstated):
+
+- the **group** lapses when a bill past its grace period was not paid at all for any
+  member of it (every member billed on it still owes for its period): the group is
+  lapsed, then cancelled with every coverage ended on the paid-through date, through
+  `groups.terminations` (`group_lapse`, `group_terminate`, `group_reinstate`);
+- a **member** lapses when the employer paid the bill but not that member's premium:
+  the notice and work item name the member; cancellation ends the member's coverage
+  (`member_terminate`, reason non-payment) and reinstatement restores it
+  (`member_reinstate`). Once a member is cancelled, the next list bill takes back the
+  premium billed after the paid-through date (it is no longer owed), so a cancelled
+  member is reinstated by an administrator, and the periods are billed again.
+
+Grace period: each plan design's own (`PlanDesign.grace_period_days`, 31 by default).
+A bill covers several plans and a group lapse ends them all, so a group's bill is
+given the most generous grace of the plans billed on it; a member's unpaid premium,
+the most generous of that member's plans. Nobody lapses before every plan concerned
+allows it.
+
 `delinquency_review` is the one entry point: the daily job runs it for every group,
 and it can be run for one group right after a payment is posted.
 """
@@ -10,6 +29,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from django.db import transaction
+from django.db.models import Max
 from django.utils import timezone
 
 from payerdesk.billing import listbills, rules, selectors
@@ -21,21 +41,51 @@ from payerdesk.billing.models import (
     ListBill,
 )
 from payerdesk.billing.notices import lapse_notice
-from payerdesk.billing.work import BILLING_QUEUE, DELINQUENCY
+from payerdesk.billing.work import BILLING_QUEUE, DELINQUENCY, MEMBER_DELINQUENCY
 from payerdesk.core.documents import render_pdf
 from payerdesk.core.errors import Conflict, ErrorCode, InvalidInput, NotFound
-from payerdesk.core.models import Priority, Queue, TimelineEvent, User, WorkItem
+from payerdesk.core.models import Priority, Queue, User
 from payerdesk.core.notifications import notice_email_on_commit
-from payerdesk.core.services import work_item_create
-from payerdesk.groups import services as group_services
-from payerdesk.groups.models import EmployerGroup, GroupStatus
+from payerdesk.core.services import work_item_close, work_item_create, work_item_follow
+from payerdesk.groups import terminations
+from payerdesk.groups.models import (
+    EmployerGroup,
+    GroupStatus,
+    Member,
+    PlanDesign,
+    ReinstatementReason,
+    TerminationReason,
+)
+from payerdesk.groups.services import require_market_permission
+
+DEFAULT_GRACE_DAYS = 31
 
 
 @dataclass(frozen=True)
 class ReviewResult:
+    """Group numbers, and for members "group/member id", per step taken."""
+
     lapsed: list[str]
     cancelled: list[str]
     reinstated: list[str]
+
+
+# Credits to premium receivable that are the employer paying (not a bill or reversal).
+PAYMENT_SOURCES = ("remittance", "suspense_apply", "payment")
+
+
+def group_grace_days(group: EmployerGroup) -> int:
+    """The most generous grace of the group's plan designs (31 without plans)."""
+    found = PlanDesign.objects.filter(group=group).aggregate(days=Max("grace_period_days"))
+    return found["days"] if found["days"] is not None else DEFAULT_GRACE_DAYS
+
+
+def member_grace_days(member: Member) -> int:
+    """The most generous grace of the plans the member was billed under."""
+    found = PlanDesign.objects.filter(coverages__member=member).aggregate(
+        days=Max("grace_period_days")
+    )
+    return found["days"] if found["days"] is not None else group_grace_days(member.group)
 
 
 def _overdue(group: EmployerGroup, grace_days: int, today: date) -> list[selectors.BillOutstanding]:
@@ -55,15 +105,45 @@ def _unpaid_due(group: EmployerGroup, today: date) -> Decimal:
     )
 
 
+def _paid_for(group: EmployerGroup, period: date) -> bool:
+    """Whether the employer paid anything for the period, for any member."""
+    return selectors.receivable_credited(group=group, period=period, sources=PAYMENT_SOURCES)
+
+
+def _member_unpaid(
+    group: EmployerGroup, member_id: int, today: date, grace_days: int | None = None
+) -> list[tuple[ListBill, Decimal]]:
+    """The member's unpaid periods, oldest first: each bill (by period) due by today, or
+    with `grace_days` only those past their grace, and what the member owes on it."""
+    owed = {
+        period: amount
+        for (member, period), amount in selectors.member_period_balances(group).items()
+        if member == member_id and amount > 0
+    }
+    bills = ListBill.objects.filter(group=group, period_start__in=owed).order_by("period_start")
+    return [
+        (bill, owed[bill.period_start])
+        for bill in bills
+        if bill.due_date <= today
+        and (grace_days is None or rules.grace_end(bill.due_date, grace_days) < today)
+    ]
+
+
 def open_delinquency(group: EmployerGroup) -> Delinquency | None:
-    return Delinquency.objects.filter(group=group).exclude(stage="reinstated").first()
+    """The group's own open case (not its members')."""
+    return (
+        Delinquency.objects.filter(group=group, member__isnull=True)
+        .exclude(stage="reinstated")
+        .first()
+    )
 
 
 def delinquency_review(
     *, today: date | None = None, group: EmployerGroup | None = None
 ) -> ReviewResult:
-    """Refresh bill statuses, then lapse, cancel or reinstate each billed group as its
-    payments say. Idempotent; run it for one group after posting its payment."""
+    """Refresh bill statuses, then lapse, cancel or reinstate each billed group, and
+    each member the employer left unpaid, as the payments say. Idempotent; run it for
+    one group after posting its payment."""
     today = today or timezone.localdate()
     result = ReviewResult([], [], [])
     schedules = BillingSchedule.objects.select_related("group", "group__market").exclude(
@@ -75,8 +155,11 @@ def delinquency_review(
         number = schedule.group.group_number
         with transaction.atomic():
             step = _review_one(schedule, today)
+            member_steps = _review_members(schedule.group, today)
         if step:
             getattr(result, step).append(number)
+        for member_step, member_ref in member_steps:
+            getattr(result, member_step).append(f"{number}/{member_ref}")
     return result
 
 
@@ -85,9 +168,11 @@ def _review_one(schedule: BillingSchedule, today: date) -> str | None:
     listbills.list_bill_statuses_refresh(group=group)
     current = open_delinquency(group)
     if current is None:
-        overdue = _overdue(group, schedule.grace_days, today)
-        if overdue and group.status == GroupStatus.ACTIVE:
-            _lapse(group, schedule, overdue, today)
+        grace = group_grace_days(group)
+        overdue = _overdue(group, grace, today)
+        unpaid = [item for item in overdue if not _paid_for(group, item.bill.period_start)]
+        if unpaid and group.status == GroupStatus.ACTIVE:
+            _lapse(group, grace, overdue, today)
             return "lapsed"
         return None
     if _unpaid_due(group, today) <= 0:
@@ -99,25 +184,67 @@ def _review_one(schedule: BillingSchedule, today: date) -> str | None:
     return None
 
 
-def _lapse(
-    group: EmployerGroup,
-    schedule: BillingSchedule,
-    overdue: list[selectors.BillOutstanding],
-    today: date,
-) -> Delinquency:
+def _review_members(group: EmployerGroup, today: date) -> list[tuple[str, str]]:
+    """Members the employer paid the bill without: lapse past their plans' grace,
+    cancel when the lapse runs out, reinstate a lapsed member once paid up."""
+    group.refresh_from_db(fields=["status"])
+    steps: list[tuple[str, str]] = []
+    cases = Delinquency.objects.filter(group=group, member__isnull=False).exclude(
+        stage="reinstated"
+    )
+    open_members = {case.member_id: case for case in cases.select_related("member")}
+    for case in open_members.values():
+        assert case.member is not None
+        if case.stage != DelinquencyStage.LAPSED:
+            continue  # cancelled: reinstated by an administrator (see the module doc)
+        if not _member_unpaid(group, case.member.pk, today):
+            _reinstate(case, group, today, actor=None)
+            steps.append(("reinstated", case.member.member_id))
+        elif today >= case.cancel_on and group.status == GroupStatus.ACTIVE:
+            _cancel(case, group, today, actor=None)
+            steps.append(("cancelled", case.member.member_id))
+    if group.status != GroupStatus.ACTIVE or open_delinquency(group) is not None:
+        return steps  # the group's own case covers its members
+    owing = {
+        member
+        for (member, period), amount in selectors.member_period_balances(group).items()
+        if amount > 0 and member not in open_members and _paid_for(group, period)
+    }
+    for member in Member.objects.filter(pk__in=owing).select_related("group").order_by("pk"):
+        overdue = [
+            (bill, amount)
+            for bill, amount in _member_unpaid(group, member.pk, today, member_grace_days(member))
+            if _paid_for(group, bill.period_start)
+        ]
+        if overdue:
+            _lapse_member(group, member, overdue, today)
+            steps.append(("lapsed", member.member_id))
+    return steps
+
+
+def _queue() -> Queue:
     queue = Queue.objects.filter(slug=BILLING_QUEUE).first()
     if queue is None:
         raise InvalidInput(
             ErrorCode.INVALID, f"No {BILLING_QUEUE!r} queue for delinquent groups.", field="queue"
         )
+    return queue
+
+
+def _lapse(
+    group: EmployerGroup,
+    grace_days: int,
+    overdue: list[selectors.BillOutstanding],
+    today: date,
+) -> Delinquency:
     first = overdue[0].bill
     amount = sum((item.outstanding for item in overdue), ZERO)
-    group_services.group_lapse_for_nonpayment(actor=None, group=group)
+    terminations.group_lapse(actor=None, group=group, lapsed_on=today)
     item = work_item_create(
         actor=None,
         kind=DELINQUENCY.code,
         title=f"Delinquent group {group.group_number}: {amount} unpaid since {first.due_date}",
-        queue=queue,
+        queue=_queue(),
         market=group.market,
         priority=Priority.HIGH,
     )
@@ -126,49 +253,116 @@ def _lapse(
         bill=first,
         stage=DelinquencyStage.LAPSED,
         amount_due=amount,
-        grace_ended_on=rules.grace_end(first.due_date, schedule.grace_days),
+        grace_ended_on=rules.grace_end(first.due_date, grace_days),
         lapsed_on=today,
         cancel_on=today + timedelta(days=rules.CANCEL_AFTER_LAPSE_DAYS),
         paid_through=first.period_start - timedelta(days=1),
         work_item=item,
     )
-    document = lapse_notice(delinquency, issued_on=today)
-    notice_email_on_commit(
-        [group.billing_contact_email],
+    _send_notice(
+        delinquency,
+        today,
         f"Premium past due: group {group.group_number} has lapsed",
         f"Premium of {amount} for group {group.group_number} is unpaid past its grace "
         f"period. Coverage will be cancelled for non-payment on {delinquency.cancel_on:%m/%d/%Y} "
         "unless it is paid. The notice is attached.",
-        attachment=(f"lapse-notice-{group.group_number}.pdf", "application/pdf",
+    )
+    return delinquency
+
+
+def _lapse_member(
+    group: EmployerGroup, member: Member, overdue: list[tuple[ListBill, Decimal]], today: date
+) -> Delinquency:
+    first = overdue[0][0]
+    amount = sum((owed for _, owed in overdue), ZERO)
+    # The member is named by id only: titles and emails are seen outside the record.
+    item = work_item_create(
+        actor=None,
+        kind=MEMBER_DELINQUENCY.code,
+        title=f"Delinquent member {member.member_id} of group {group.group_number}: "
+        f"{amount} unpaid since {first.due_date}",
+        queue=_queue(),
+        market=group.market,
+        priority=Priority.HIGH,
+    )
+    delinquency = Delinquency.objects.create(
+        group=group,
+        member=member,
+        bill=first,
+        stage=DelinquencyStage.LAPSED,
+        amount_due=amount,
+        grace_ended_on=rules.grace_end(first.due_date, member_grace_days(member)),
+        lapsed_on=today,
+        cancel_on=today + timedelta(days=rules.CANCEL_AFTER_LAPSE_DAYS),
+        paid_through=first.period_start - timedelta(days=1),
+        work_item=item,
+    )
+    _send_notice(
+        delinquency,
+        today,
+        f"Premium past due: a member of group {group.group_number} has lapsed",
+        f"Premium of {amount} for one member of group {group.group_number} was not paid "
+        "with the list bill and is past its grace period. That member's coverage will be "
+        f"cancelled for non-payment on {delinquency.cancel_on:%m/%d/%Y} unless it is paid. "
+        "The notice, attached, names the member.",
+    )
+    return delinquency
+
+
+def _send_notice(delinquency: Delinquency, today: date, subject: str, body: str) -> None:
+    group = delinquency.group
+    document = lapse_notice(delinquency, issued_on=today)
+    suffix = f"-{delinquency.member.member_id}" if delinquency.member else ""
+    notice_email_on_commit(
+        [group.billing_contact_email], subject, body,
+        attachment=(f"lapse-notice-{group.group_number}{suffix}.pdf", "application/pdf",
                     render_pdf(document)),
     )  # fmt: skip
-    return delinquency
 
 
 def _cancel(
     delinquency: Delinquency, group: EmployerGroup, today: date, actor: User | None
 ) -> None:
-    ended = group_services.group_cancel_for_nonpayment(
-        actor=actor, group=group, paid_through=delinquency.paid_through
-    )
+    reason = TerminationReason.NONPAYMENT
+    if delinquency.member is None:
+        outcome = terminations.group_terminate(
+            actor=actor, group=group, termination_date=delinquency.paid_through, reason=reason
+        )
+    else:
+        try:
+            outcome = terminations.member_terminate(
+                actor=actor, member=delinquency.member,
+                termination_date=delinquency.paid_through, reason=reason,
+            )  # fmt: skip
+        except Conflict:
+            outcome = terminations.Outcome()  # nothing of theirs was still in force
     delinquency.stage = DelinquencyStage.CANCELLED
     delinquency.cancelled_on = today
-    delinquency.ended_coverage_ids = ended
+    delinquency.ended_coverage_ids = [row.pk for row in outcome.ended + outcome.cancelled]
     delinquency.save(update_fields=["stage", "cancelled_on", "ended_coverage_ids"])
-    _item_moved(delinquency.work_item, "cancelled", actor, "Cancelled for non-payment")
+    work_item_follow(
+        actor=actor, item_id=delinquency.work_item_id, to_status="cancelled",
+        reason="Cancelled for non-payment",
+    )  # fmt: skip
 
 
 def _reinstate(
     delinquency: Delinquency, group: EmployerGroup, today: date, actor: User | None
 ) -> None:
-    group_services.group_reinstate_after_payment(
-        actor=actor, group=group, coverage_ids=list(delinquency.ended_coverage_ids)
-    )
+    reason = ReinstatementReason.PAYMENT_RECEIVED
+    if delinquency.member is None:
+        terminations.group_reinstate(actor=actor, group=group, reason=reason)
+    elif delinquency.stage == DelinquencyStage.CANCELLED and delinquency.ended_coverage_ids:
+        terminations.member_reinstate(actor=actor, member=delinquency.member, reason=reason)
     delinquency.stage = DelinquencyStage.REINSTATED
     delinquency.reinstated_on = today
     delinquency.save(update_fields=["stage", "reinstated_on"])
-    _item_moved(delinquency.work_item, "reinstated", actor, "Back premium paid: reinstated")
-    _bill_the_gap(group, today, actor)
+    work_item_close(
+        actor=actor, item_id=delinquency.work_item_id, status="reinstated",
+        reason="Back premium paid: reinstated",
+    )  # fmt: skip
+    if delinquency.member is None:
+        _bill_the_gap(group, today, actor)
 
 
 def _bill_the_gap(group: EmployerGroup, today: date, actor: User | None) -> None:
@@ -184,38 +378,28 @@ def _bill_the_gap(group: EmployerGroup, today: date, actor: User | None) -> None
         )
 
 
-def _item_moved(item: WorkItem, status: str, actor: User | None, summary: str) -> None:
-    """Move the delinquency's work item with the delinquency. The core's transition
-    service asks for a person; a job moving it on its own is recorded the same way."""
-    previous = item.status
-    if previous == status or status not in DELINQUENCY.statuses:
-        return
-    item.status = status
-    item.closed_at = timezone.now() if DELINQUENCY.is_closed(status) else None
-    item.save(update_fields=["status", "closed_at"])
-    TimelineEvent.objects.create(
-        work_item=item, actor=actor, event=TimelineEvent.Event.STATUS_CHANGED,
-        summary=summary, data={"previous": previous, "status": status},
-    )  # fmt: skip
+def _still_owed(delinquency: Delinquency, group: EmployerGroup, today: date) -> Decimal:
+    if delinquency.member is None:
+        return _unpaid_due(group, today)
+    return sum((owed for _, owed in _member_unpaid(group, delinquency.member.pk, today)), ZERO)
 
 
 def delinquency_cancel(
     *, actor: User, delinquency_id: int, today: date | None = None
 ) -> Delinquency:
-    """An administrator cancels a lapsed group for non-payment before the automatic date."""
+    """An administrator cancels a lapsed group (or member) for non-payment before the
+    automatic date."""
     today = today or timezone.localdate()
     with transaction.atomic():
         delinquency = _locked(delinquency_id)
-        group_services.require_market_permission(
-            actor, "billing.change_delinquency", delinquency.group.market
-        )
+        require_market_permission(actor, "billing.change_delinquency", delinquency.group.market)
         if delinquency.stage != DelinquencyStage.LAPSED:
             raise Conflict(
                 ErrorCode.INVALID,
                 f"Delinquency {delinquency.pk} is {delinquency.get_stage_display().lower()}.",
             )
         group = EmployerGroup.objects.select_for_update().get(pk=delinquency.group_id)
-        if _unpaid_due(group, today) <= 0:
+        if _still_owed(delinquency, group, today) <= 0:
             raise Conflict(ErrorCode.INVALID, "The back premium is paid: reinstate instead.")
         _cancel(delinquency, group, today, actor)
     return delinquency
@@ -224,17 +408,17 @@ def delinquency_cancel(
 def delinquency_reinstate(
     *, actor: User, delinquency_id: int, today: date | None = None
 ) -> Delinquency:
-    """Reinstate a lapsed or cancelled group; refused while back premium is unpaid."""
+    """Reinstate a lapsed or cancelled group or member; refused while back premium is
+    unpaid. A cancelled member's unpaid premium was taken back by the next bill: their
+    reinstatement bills it again (the next bill's retroactive adds)."""
     today = today or timezone.localdate()
     with transaction.atomic():
         delinquency = _locked(delinquency_id)
-        group_services.require_market_permission(
-            actor, "billing.change_delinquency", delinquency.group.market
-        )
+        require_market_permission(actor, "billing.change_delinquency", delinquency.group.market)
         if delinquency.stage == DelinquencyStage.REINSTATED:
             raise Conflict(ErrorCode.INVALID, f"Delinquency {delinquency.pk} is reinstated.")
         group = EmployerGroup.objects.select_for_update().get(pk=delinquency.group_id)
-        unpaid = _unpaid_due(group, today)
+        unpaid = _still_owed(delinquency, group, today)
         if unpaid > 0:
             raise Conflict(
                 ErrorCode.INVALID, f"Back premium of {unpaid} is unpaid: reinstatement waits."
@@ -246,7 +430,7 @@ def delinquency_reinstate(
 def _locked(delinquency_id: int) -> Delinquency:
     found = (
         Delinquency.objects.select_for_update(of=("self",))
-        .select_related("group", "group__market", "work_item")
+        .select_related("group", "group__market", "work_item", "member")
         .filter(pk=delinquency_id)
         .first()
     )

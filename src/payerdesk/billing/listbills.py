@@ -63,10 +63,14 @@ def billing_schedule_set(
     first_period_start: date,
     bill_day: int = 1,
     lead_days: int = 15,
-    grace_days: int = 31,
     tolerance: Decimal = ZERO,
+    refund_routing_number: str = "",
+    refund_account_number: str = "",
+    refund_account_type: str = "checking",
 ) -> BillingSchedule:
-    """Create or change a group's billing schedule."""
+    """Create or change a group's billing schedule, with the employer's bank account
+    for refunds paid by ACH (both or neither; the routing number's check digit is
+    verified). The grace period is the plan designs' (`PlanDesign.grace_period_days`)."""
     _require(actor, group, "billing.change_billingschedule")
     if mode not in schedules.PERIODS_PER_YEAR:
         raise InvalidInput(ErrorCode.INVALID, f"Unknown billing mode {mode!r}.", field="mode")
@@ -74,12 +78,14 @@ def billing_schedule_set(
         (first_period_start.day <= 28, "first_period_start", "Start on a day from 1 to 28."),
         (1 <= bill_day <= 28, "bill_day", "The bill day is from 1 to 28."),
         (0 <= lead_days <= 90, "lead_days", "Lead days are from 0 to 90."),
-        (0 <= grace_days <= 365, "grace_days", "Grace days are from 0 to 365."),
         (tolerance >= 0, "tolerance", "The tolerance cannot be negative."),
     )
     for ok, field, message in checks:
         if not ok:
             raise InvalidInput(ErrorCode.INVALID, message, field=field)
+    routing, account = _refund_account(
+        refund_routing_number, refund_account_number, refund_account_type
+    )
     schedule, _ = BillingSchedule.objects.update_or_create(
         group=group,
         defaults={
@@ -87,11 +93,36 @@ def billing_schedule_set(
             "first_period_start": first_period_start,
             "bill_day": bill_day,
             "lead_days": lead_days,
-            "grace_days": grace_days,
             "tolerance": tolerance,
+            "refund_routing_number": routing,
+            "refund_account_number": account,
+            "refund_account_type": refund_account_type,
         },
     )
     return schedule
+
+
+def _refund_account(routing: str, account: str, kind: str) -> tuple[str, str]:
+    from payerdesk.billing import nacha
+
+    routing, account = routing.strip(), account.strip().replace(" ", "")
+    if kind not in ("checking", "savings"):
+        raise InvalidInput(
+            ErrorCode.INVALID, f"Account type {kind!r} is not checking or savings.",
+            field="refund_account_type",
+        )  # fmt: skip
+    if bool(routing) != bool(account):
+        missing = "refund_account_number" if routing else "refund_routing_number"
+        raise InvalidInput(
+            ErrorCode.INVALID, "Give both the routing and the account number, or neither.",
+            field=missing,
+        )  # fmt: skip
+    if routing:
+        problem = nacha.routing_problem(routing) or nacha.account_problem(account)
+        if problem:
+            field = "refund_routing_number" if "routing" in problem else "refund_account_number"
+            raise InvalidInput(ErrorCode.INVALID, problem, field=field)
+    return routing, account
 
 
 def schedule_of(group: EmployerGroup) -> BillingSchedule:

@@ -44,9 +44,8 @@ class BillingSchedule(models.Model):
     lead_days = models.PositiveSmallIntegerField(
         default=15, help_text="Days before a period starts that its bill is generated"
     )
-    grace_days = models.PositiveSmallIntegerField(
-        default=31, help_text="Days after the due date before the policy lapses"
-    )
+    # The grace period is a term of each plan design (`PlanDesign.grace_period_days`),
+    # not of the schedule: see `delinquency` for how a bill's grace is chosen.
     tolerance = models.DecimalField(
         max_digits=8,
         decimal_places=2,
@@ -55,6 +54,16 @@ class BillingSchedule(models.Model):
         help_text="Per member and period, differences up to this are applied automatically",
     )
     first_period_start = models.DateField(help_text="Day of the month 1-28")
+    # Where the employer's premium refunds are paid by ACH (the NACHA export).
+    refund_routing_number = models.CharField(
+        max_length=9, blank=True, help_text="ABA routing number of the employer's bank"
+    )
+    refund_account_number = models.CharField(max_length=17, blank=True)
+    refund_account_type = models.CharField(
+        max_length=8,
+        choices=[("checking", "Checking"), ("savings", "Savings")],
+        default="checking",
+    )
     created_at = models.DateTimeField(default=timezone.now)
 
     def __str__(self) -> str:
@@ -205,10 +214,15 @@ class DelinquencyStage(models.TextChoices):
 
 
 class Delinquency(models.Model):
-    """A group's unpaid bill past its grace period, from lapse to cancellation or
-    reinstatement. The work item is the administrator's to-do."""
+    """Premium unpaid past its grace period, from lapse to cancellation or
+    reinstatement: the whole group's (`member` empty), or one member's when the
+    employer paid the bill but not for that member. The work item is the
+    administrator's to-do."""
 
     group = models.ForeignKey(EmployerGroup, on_delete=models.PROTECT, related_name="+")
+    member = models.ForeignKey(
+        Member, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     bill = models.ForeignKey(ListBill, on_delete=models.PROTECT, related_name="+")
     stage = models.CharField(max_length=12, choices=DelinquencyStage.choices)
     amount_due = models.DecimalField(max_digits=14, decimal_places=2)
@@ -228,13 +242,19 @@ class Delinquency(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["group"],
-                condition=~models.Q(stage="reinstated"),
+                condition=~models.Q(stage="reinstated") & models.Q(member__isnull=True),
                 name="one_open_delinquency_per_group",
-            )
+            ),
+            models.UniqueConstraint(
+                fields=["member"],
+                condition=~models.Q(stage="reinstated") & models.Q(member__isnull=False),
+                name="one_open_delinquency_per_member",
+            ),
         ]
 
     def __str__(self) -> str:
-        return f"delinquency {self.pk} of {self.group.group_number} ({self.stage})"
+        whose = f"member {self.member_id} of " if self.member_id else ""
+        return f"delinquency {self.pk} of {whose}{self.group.group_number} ({self.stage})"
 
 
 # Remittances, variances and refunds live in their own module (the `remit` work);

@@ -33,20 +33,23 @@ def list_bill_document(bill: ListBill, rows: list[list[str]]) -> Document:
 
 
 def lapse_notice(delinquency: Delinquency, *, issued_on: date) -> Document:
-    group, bill = delinquency.group, delinquency.bill
+    group, bill, member = delinquency.group, delinquency.bill, delinquency.member
+    whose = f"member {member.member_id} of group" if member else "group"
+    covered = "That member's coverage" if member else "Your group's coverage"
     return Document(
         title="Notice of lapse for non-payment of premium",
         issued_on=issued_on,
         sender=SENDER,
         addressee=_addressee(group),
-        reference=f"Group {group.group_number}",
+        reference=f"Group {group.group_number}"
+        + (f", member {member.member_id}" if member else ""),
         blocks=[
-            f"Premium of {delinquency.amount_due:,} for group {group.group_number} was due "
+            f"Premium of {delinquency.amount_due:,} for {whose} {group.group_number} was due "
             f"on {bill.due_date:%m/%d/%Y}, starting with the list bill for "
             f"{bill.period_start:%m/%d/%Y} to {bill.period_end:%m/%d/%Y}, and is unpaid "
             f"after the grace period that ended on {delinquency.grace_ended_on:%m/%d/%Y}.",
             "# What happens next",
-            f"Your group's coverage has lapsed. Unless the premium due is paid, coverage "
+            f"{covered} has lapsed. Unless the premium due is paid, coverage "
             f"will be cancelled for non-payment on {delinquency.cancel_on:%m/%d/%Y}, "
             f"effective from the paid-through date of {delinquency.paid_through:%m/%d/%Y}.",
             "Paying the premium due reinstates the coverage from the paid-through date, "

@@ -3,7 +3,8 @@
 A refund is requested from suspense (a variance) or from premium paid for periods a
 retroactive change reversed. Above `settings.BILLING_REFUND_APPROVAL_LIMIT` a second
 person approves it (never the requester); on approval the money moves to refunds
-payable, and the export (a CSV payment instruction) pays it out of cash.
+payable, and the export (a CSV payment instruction, or a NACHA file for the bank)
+pays it out of cash.
 """
 
 import csv
@@ -17,8 +18,16 @@ from django.db import transaction
 from django.db.models import Max, Q, Sum
 from django.utils import timezone
 
+from payerdesk.billing import nacha
 from payerdesk.billing.ledger import Line, journal_post
-from payerdesk.billing.models import Account, JournalLine, LineKind, ListBill, ListBillLine
+from payerdesk.billing.models import (
+    Account,
+    BillingSchedule,
+    JournalLine,
+    LineKind,
+    ListBill,
+    ListBillLine,
+)
 from payerdesk.billing.reconciliation import signed_line
 from payerdesk.billing.remit_models import Refund, RefundStatus, Variance
 from payerdesk.billing.status import list_bills_refresh
@@ -129,29 +138,41 @@ def refund_decide(*, actor: User, refund_id: int, approve: bool) -> Refund:
 EXPORT_COLUMNS = ["refund", "payee", "group_number", "amount", "currency", "reason", "approved"]
 
 
+def _approved(actor: User, group: EmployerGroup | None) -> list[Refund]:
+    """Approved refunds not yet paid, locked, each checked against the actor."""
+    pending = Refund.objects.select_for_update(of=("self",)).select_related("group__market")
+    pending = pending.filter(status=RefundStatus.APPROVED)
+    if group is not None:
+        pending = pending.filter(group=group)
+    found = list(pending.order_by("pk"))
+    for refund in found:
+        _authorise(actor, refund.group)
+    return found
+
+
+def _pay(actor: User, refund: Refund) -> None:
+    """Refunds payable to cash, and marked exported, so it is never paid twice."""
+    journal_post(
+        group=refund.group,
+        lines=[
+            Line(Account.REFUNDS_PAYABLE, debit=refund.amount, member_id=refund.member_id),
+            Line(Account.CASH, credit=refund.amount),
+        ],
+        memo=f"refund {refund.pk} paid", source="refund_paid",
+        source_id=str(refund.pk), created_by=actor,
+    )  # fmt: skip
+    refund.status, refund.exported_at = RefundStatus.EXPORTED, timezone.now()
+    refund.save(update_fields=["status", "exported_at"])
+
+
 def refunds_export(*, actor: User, group: EmployerGroup | None = None) -> tuple[bytes, int]:
     """Approved refunds as a CSV payment instruction; each is paid (refunds payable to
     cash) and marked exported, so it is never paid twice. Members are not named: the
     payee is the employer."""
     rows: list[list[str]] = []
     with transaction.atomic():
-        pending = Refund.objects.select_for_update(of=("self",)).select_related("group__market")
-        pending = pending.filter(status=RefundStatus.APPROVED)
-        if group is not None:
-            pending = pending.filter(group=group)
-        for refund in pending.order_by("pk"):
-            _authorise(actor, refund.group)
-            journal_post(
-                group=refund.group,
-                lines=[
-                    Line(Account.REFUNDS_PAYABLE, debit=refund.amount, member_id=refund.member_id),
-                    Line(Account.CASH, credit=refund.amount),
-                ],
-                memo=f"refund {refund.pk} paid", source="refund_paid",
-                source_id=str(refund.pk), created_by=actor,
-            )  # fmt: skip
-            refund.status, refund.exported_at = RefundStatus.EXPORTED, timezone.now()
-            refund.save(update_fields=["status", "exported_at"])
+        for refund in _approved(actor, group):
+            _pay(actor, refund)
             rows.append(
                 [str(refund.pk), refund.group.legal_name, refund.group.group_number,
                  str(refund.amount), "USD", refund.reason,
@@ -162,6 +183,64 @@ def refunds_export(*, actor: User, group: EmployerGroup | None = None) -> tuple[
     writer.writerow(EXPORT_COLUMNS)
     writer.writerows(rows)
     return out.getvalue().encode(), len(rows)
+
+
+def ach_origin() -> nacha.Origin:
+    return nacha.Origin(
+        odfi_routing=settings.BILLING_ACH_ODFI_ROUTING,
+        odfi_name=settings.BILLING_ACH_ODFI_NAME,
+        company_name=settings.BILLING_ACH_COMPANY_NAME,
+        company_id=settings.BILLING_ACH_COMPANY_ID,
+    )
+
+
+def _credit(refund: Refund) -> nacha.Credit:
+    schedule = BillingSchedule.objects.filter(group=refund.group).first()
+    label = f"refund {refund.pk} (group {refund.group.group_number})"
+    if schedule is None or not schedule.refund_routing_number:
+        raise InvalidInput(
+            ErrorCode.INVALID,
+            f"{label}: the group's billing schedule has no bank account for refunds.",
+            field="refund_routing_number",
+        )
+    return nacha.Credit(
+        routing=schedule.refund_routing_number, account=schedule.refund_account_number,
+        account_type=schedule.refund_account_type, amount=refund.amount,
+        receiver_id=f"REFUND {refund.pk}", receiver_name=refund.group.legal_name, label=label,
+    )  # fmt: skip
+
+
+def refunds_export_ach(
+    *,
+    actor: User,
+    effective_date: date,
+    sec_code: str = "CCD",
+    group: EmployerGroup | None = None,
+) -> tuple[bytes, int]:
+    """Approved refunds as one NACHA batch of credits to the employers' accounts (CCD:
+    the payee is a company; PPD for a consumer). Every refund is checked first: one
+    with a bad or missing bank account is named and nothing is paid or marked."""
+    if effective_date < timezone.localdate():
+        raise InvalidInput(
+            ErrorCode.INVALID, f"The effective date {effective_date} is in the past.",
+            field="effective_date",
+        )  # fmt: skip
+    with transaction.atomic():
+        pending = _approved(actor, group)
+        if not pending:
+            raise Conflict(ErrorCode.INVALID, "No approved refund is waiting to be paid.")
+        credits = [_credit(refund) for refund in pending]
+        try:
+            content = nacha.build(
+                origin=ach_origin(), credits=credits, sec_code=sec_code,
+                effective_date=effective_date, created_at=timezone.localtime(),
+            )  # fmt: skip
+        except nacha.NachaError as error:
+            field = "sec_code" if "SEC code" in str(error) else "refund"
+            raise InvalidInput(ErrorCode.INVALID, str(error), field=field) from None
+        for refund in pending:
+            _pay(actor, refund)
+    return content, len(pending)
 
 
 PlanPeriod = tuple[int, date]  # (plan id, period start)

@@ -5,7 +5,8 @@ from decimal import Decimal
 from typing import Literal
 
 from django.http import HttpRequest, HttpResponse
-from ninja import File, Form, Router, Schema
+from django.utils import timezone
+from ninja import Field, File, Form, Query, Router, Schema
 from ninja.files import UploadedFile
 
 from payerdesk.billing import refunds, remit_selectors, suspense
@@ -232,13 +233,30 @@ def decide_refund(request: HttpRequest, refund_id: int, payload: DecisionIn) -> 
     )
 
 
-@router.post("/refunds/export", summary="Approved refunds as a CSV payment instruction")
-def export_refunds(request: HttpRequest) -> HttpResponse:
+class ExportQuery(Schema):
+    format: Literal["csv", "nacha"] = "csv"
+    effective_date: date | None = Field(None, description="NACHA: the settlement date wanted")
+    sec_code: Literal["CCD", "PPD"] = "CCD"
+
+
+@router.post(
+    "/refunds/export",
+    summary="Approved refunds as a payment instruction: CSV, or a NACHA (ACH) file",
+)
+def export_refunds(request: HttpRequest, query: Query[ExportQuery]) -> HttpResponse:
     user = staff_user(request)
     _require(user, refunds.PERMISSION)
-    content, count = refunds.refunds_export(actor=user)
-    response = HttpResponse(content, content_type="text/csv")
-    response["Content-Disposition"] = 'attachment; filename="refunds.csv"'
+    if query.format == "nacha":
+        content, count = refunds.refunds_export_ach(
+            actor=user, effective_date=query.effective_date or timezone.localdate(),
+            sec_code=query.sec_code,
+        )  # fmt: skip
+        response = HttpResponse(content, content_type="text/plain")
+        response["Content-Disposition"] = 'attachment; filename="refunds.ach"'
+    else:
+        content, count = refunds.refunds_export(actor=user)
+        response = HttpResponse(content, content_type="text/csv")
+        response["Content-Disposition"] = 'attachment; filename="refunds.csv"'
     response["X-Refunds"] = str(count)
     return response
 

@@ -47,3 +47,21 @@ class ReversalForm(forms.Form):
         help_text="For a decrease: the premium per period from then on",
     )  # fmt: skip
     reason = forms.CharField(max_length=200)
+
+
+class ExportForm(forms.Form):
+    format = forms.ChoiceField(
+        choices=[("csv", "CSV payment instruction"), ("nacha", "NACHA (ACH) file")],
+        initial="csv", required=False,
+    )  # fmt: skip
+    effective_date = forms.DateField(
+        required=False, widget=forms.DateInput(attrs={"type": "date"}),
+        help_text="NACHA: the settlement date wanted (today when empty)",
+    )  # fmt: skip
+    sec_code = forms.ChoiceField(
+        choices=[("CCD", "CCD (to the employer)"), ("PPD", "PPD (to a person)")],
+        required=False,
+    )  # fmt: skip
+
+    def clean_format(self) -> str:
+        return str(self.cleaned_data.get("format") or "csv")

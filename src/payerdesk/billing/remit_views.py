@@ -7,12 +7,14 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from payerdesk.billing import refunds, remit_selectors, suspense
 from payerdesk.billing.models import ListBill
 from payerdesk.billing.remit_forms import (
     DecisionForm,
+    ExportForm,
     PaymentForm,
     RemittanceUploadForm,
     ResolveForm,
@@ -225,6 +227,21 @@ def refund_decide(request: StaffRequest, refund_id: int) -> HttpResponse:
 @staff_required
 def refunds_export(request: StaffRequest) -> HttpResponse:
     _require(request, refunds.PERMISSION)
+    form = ExportForm(request.POST)
+    if not form.is_valid():
+        return _refunds(request, 400, "; ".join(str(e) for es in form.errors.values() for e in es))
+    data = form.cleaned_data
+    if data["format"] == "nacha":
+        try:
+            content, _ = refunds.refunds_export_ach(
+                actor=request.user, effective_date=data["effective_date"] or timezone.localdate(),
+                sec_code=data["sec_code"] or "CCD",
+            )  # fmt: skip
+        except ServiceError as error:
+            return _refunds(request, error.http_status, error.message)
+        response = HttpResponse(content, content_type="text/plain")
+        response["Content-Disposition"] = 'attachment; filename="refunds.ach"'
+        return response
     content, _ = refunds.refunds_export(actor=request.user)
     response = HttpResponse(content, content_type="text/csv")
     response["Content-Disposition"] = 'attachment; filename="refunds.csv"'

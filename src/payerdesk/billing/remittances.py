@@ -28,6 +28,7 @@ from payerdesk.billing.remit_models import (
 from payerdesk.billing.status import list_bills_refresh
 from payerdesk.core.errors import ErrorCode, InvalidInput, NotPermitted
 from payerdesk.core.models import User
+from payerdesk.core.roles import Role, has_role
 from payerdesk.edi import Remittance as Remittance820
 from payerdesk.edi import X12Error
 from payerdesk.groups.models import EmployerGroup
@@ -96,6 +97,19 @@ def _with_period(lines: list[PaidLine], period: date | None) -> list[PaidLine]:
     ]
 
 
+def remittance_portal_upload(
+    *, actor: User, group: EmployerGroup, name: str, content: bytes, period: date | None = None
+) -> RemittanceResult:
+    """An employer group administrator sends back their own group's list bill (CSV or
+    Excel) from the portal: read, reconciled and posted like any remittance, whole or
+    not at all; the same file twice changes nothing."""
+    if not has_role(actor, Role.EMPLOYER) or not group.portal_users.filter(pk=actor.pk).exists():
+        raise NotPermitted("You may send remittances only for your own group.")
+    if intake.kind_of(name, content) == "820":
+        raise _invalid(f"{name}: send an 820 through your EDI channel; here, the list bill.")
+    return _receive(actor, name, content, group, period)
+
+
 def remittance_file_receive(
     *,
     actor: User | None,
@@ -105,6 +119,18 @@ def remittance_file_receive(
     period: date | None = None,
 ) -> RemittanceResult:
     """Read an 820, CSV or Excel remittance, then store, reconcile and post it, whole."""
+    return _receive(actor, name, content, group, period, staff=True)
+
+
+def _receive(
+    actor: User | None,
+    name: str,
+    content: bytes,
+    group: EmployerGroup | None,
+    period: date | None,
+    *,
+    staff: bool = False,
+) -> RemittanceResult:
     kind = intake.kind_of(name, content)
     x820: Remittance820 | None = None
     try:
@@ -117,7 +143,8 @@ def remittance_file_receive(
     except (X12Error, SheetError) as error:
         raise _invalid(f"{name}: {error}") from None
     group = _group_for(group, x820)
-    _authorise(actor, group)
+    if staff:
+        _authorise(actor, group)
     digest = hashlib.sha256(content).hexdigest()
     control = x820.interchange_control_number if x820 else ""
     source = {"820": RemittanceSource.X12_820, "csv": RemittanceSource.CSV}.get(

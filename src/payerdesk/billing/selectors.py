@@ -72,6 +72,14 @@ def member_period_balances(group: EmployerGroup) -> dict[tuple[int, date], Decim
     return {(m, start): cents(debit - credit) for m, start, debit, credit in rows}
 
 
+def receivable_credited(*, group: EmployerGroup, period: date, sources: tuple[str, ...]) -> bool:
+    """Whether any entry from `sources` credited the group's receivable for a period."""
+    return JournalLine.objects.filter(
+        account=Account.PREMIUM_RECEIVABLE, group=group, period_start=period, credit__gt=0,
+        entry__source__in=sources,
+    ).exists()  # fmt: skip
+
+
 def list_bills_visible_to(user: User) -> QuerySet[ListBill]:
     """Bills of the groups the user may see: staff by market, employers their own."""
     groups = group_selectors.groups_visible_to(user)

@@ -13,6 +13,11 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("bills/<int:bill_id>/csv", views.list_bill_csv, name="list-bill-csv"),
     path("bills/<int:bill_id>/xlsx", views.list_bill_xlsx, name="list-bill-xlsx"),
     path("portal/", views.portal, name="portal"),
+    path(
+        "portal/remittances",
+        views.portal_remittance_upload,
+        name="portal-remittance-upload",
+    ),
     path("groups/<str:group_number>/schedule", views.schedule, name="schedule"),
     path("aging/", views.aging, name="aging"),
     path("delinquencies/<int:delinquency_id>/", views.delinquency_detail, name="delinquency"),

@@ -11,6 +11,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
+from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
@@ -18,8 +19,14 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from payerdesk.billing import delinquency as delinquency_services
-from payerdesk.billing import exports, listbills, selectors
-from payerdesk.billing.forms import BillFilterForm, GenerateForm, MarketFilterForm, ScheduleForm
+from payerdesk.billing import exports, listbills, remit_selectors, remittances, selectors
+from payerdesk.billing.forms import (
+    BillFilterForm,
+    GenerateForm,
+    MarketFilterForm,
+    PortalUploadForm,
+    ScheduleForm,
+)
 from payerdesk.billing.models import BillingSchedule, Delinquency, ListBill
 from payerdesk.billing.notices import lapse_notice, list_bill_document
 from payerdesk.core.access import log_record_view
@@ -28,6 +35,7 @@ from payerdesk.core.errors import NotPermitted, ServiceError
 from payerdesk.core.models import AccessLogEntry, User
 from payerdesk.core.roles import Role, has_role
 from payerdesk.core.views import StaffRequest, is_htmx, staff_required
+from payerdesk.groups.models import EmployerGroup
 from payerdesk.groups.selectors import groups_visible_to
 
 LINES_PER_PAGE = 100
@@ -187,9 +195,51 @@ def portal(request: HttpRequest) -> HttpResponse:
     assert isinstance(request.user, User)
     if not has_role(request.user, Role.EMPLOYER):
         raise PermissionDenied("The billing portal is for employer group administrators.")
+    return _portal_page(request, PortalUploadForm(groups=_portal_groups(request)))
+
+
+def _portal_groups(request: HttpRequest) -> QuerySet[EmployerGroup]:
+    assert isinstance(request.user, User)
+    return request.user.employer_groups.order_by("group_number")
+
+
+def _portal_page(
+    request: HttpRequest, form: PortalUploadForm, status: int = 200, **extra: Any
+) -> HttpResponse:
+    assert isinstance(request.user, User)
     bills = selectors.list_bills_visible_to(request.user).order_by("-period_start")
     page = Paginator(bills, 50).get_page(request.GET.get("page"))
-    return render(request, "billing/portal.html", {"page": page})
+    received = remit_selectors.remittances_visible_to(request.user)[:10]
+    context = {"page": page, "upload": form, "received": received, **extra}
+    return render(request, "billing/portal.html", context, status=status)
+
+
+@require_POST
+@login_required
+def portal_remittance_upload(request: HttpRequest) -> HttpResponse:
+    """The employer sends back its list bill (CSV or Excel), for its own group only."""
+    assert isinstance(request.user, User)
+    if not has_role(request.user, Role.EMPLOYER):
+        raise PermissionDenied("The billing portal is for employer group administrators.")
+    form = PortalUploadForm(request.POST, request.FILES, groups=_portal_groups(request))
+    if not form.is_valid():
+        return _portal_page(request, form, 400)
+    upload = form.cleaned_data["file"]
+    try:
+        result = remittances.remittance_portal_upload(
+            actor=request.user, group=form.cleaned_data["group"], name=upload.name,
+            content=upload.read(), period=form.cleaned_data["period"],
+        )  # fmt: skip
+    except ServiceError as error:
+        form.add_error("file" if error.field in ("file", None) else None, error.message)
+        return _portal_page(request, form, error.http_status)
+    if result.already_received:
+        messages.info(request, f"{upload.name} was already received: nothing changed.")
+    else:
+        messages.success(
+            request, f"{upload.name} received: {result.lines} line(s), {result.remittance.total}."
+        )
+    return redirect("billing:portal")
 
 
 @require_http_methods(["GET", "POST"])

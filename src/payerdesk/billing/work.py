@@ -38,5 +38,20 @@ DELINQUENCY = kinds.WorkItemKind(
 )
 
 
+MEMBER_DELINQUENCY = kinds.WorkItemKind(
+    code="member_delinquency",
+    label="Delinquent member",
+    description="The employer paid its list bill without one member's premium, and the "
+    "grace period is over: follow up, cancel or reinstate the member.",
+    statuses=DELINQUENCY.statuses,
+    initial="lapsed",
+    transitions=DELINQUENCY.transitions,
+    closed=DELINQUENCY.closed,
+    phi=True,  # about one member
+    detail_url=_delinquency_url,
+)
+
+
 def register_kinds() -> None:
     kinds.register(DELINQUENCY)
+    kinds.register(MEMBER_DELINQUENCY)

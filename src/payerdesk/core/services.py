@@ -259,20 +259,90 @@ def work_item_transition(
                 field="status",
             )
         _require_holder(actor, item)
-        previous = item.status
-        item.status = to_status
-        item.closed_at = timezone.now() if spec.is_closed(to_status) else None
-        item.save(update_fields=["status", "closed_at"])
-        _event(
-            item,
-            actor=actor,
-            event=Event.STATUS_CHANGED,
-            summary=f"{spec.status_label(previous)} → {spec.status_label(to_status)}",
-            previous=previous,
-            status=to_status,
-            reason=reason.strip(),
+        return _status_changed(item, actor=actor, to_status=to_status, reason=reason)
+
+
+def _status_changed(item: WorkItem, *, actor: User | None, to_status: str, reason: str) -> WorkItem:
+    spec = item.kind_spec
+    previous = item.status
+    item.status = to_status
+    item.closed_at = timezone.now() if spec.is_closed(to_status) else None
+    item.save(update_fields=["status", "closed_at"])
+    by = "" if actor is not None else " (system)"
+    _event(
+        item,
+        actor=actor,
+        event=Event.STATUS_CHANGED,
+        summary=f"{spec.status_label(previous)} → {spec.status_label(to_status)}{by}",
+        previous=previous,
+        status=to_status,
+        reason=reason.strip(),
+    )
+    return item
+
+
+def _require_may_follow(actor: User | None, item: WorkItem) -> None:
+    """A domain action moves its record's item: the domain service has authorised the
+    person for the record; here they must still see the item, and an item another
+    person holds is theirs (a supervisor may act on it). `actor` None: the system."""
+    if actor is None:
+        return
+    if not permissions.may(actor, "view", item):
+        raise NotFound(ErrorCode.NOT_FOUND, f"Work item {item.pk} does not exist.")
+    if item.assignee_id not in (None, actor.pk) and not permissions.can_supervise(actor):
+        raise Conflict(
+            ErrorCode.ALREADY_CLAIMED, f"Work item #{item.pk} is held by {item.assignee}."
         )
-        return item
+
+
+def work_item_follow(
+    *, actor: User | None, item_id: int, to_status: str, reason: str = ""
+) -> WorkItem:
+    """Move an item along its kind's transitions because the domain record it is about
+    moved (a delinquent group is cancelled). The kind's table still decides what is
+    allowed. `actor` None: a job did it, recorded as the system on the timeline."""
+    with transaction.atomic():
+        item = _lock(item_id)
+        _require_may_follow(actor, item)
+        _require_open(item)
+        spec = item.kind_spec
+        if to_status not in spec.statuses:
+            raise InvalidInput(
+                ErrorCode.UNKNOWN_STATUS,
+                f"{to_status!r} is not a status of {spec.label}.",
+                field="status",
+            )
+        if to_status == item.status:
+            return item
+        if to_status not in spec.allowed_from(item.status):
+            raise Conflict(
+                ErrorCode.TRANSITION_NOT_ALLOWED,
+                f"A {spec.label} cannot go from {spec.status_label(item.status)} to "
+                f"{spec.status_label(to_status)}.",
+                field="status",
+            )
+        return _status_changed(item, actor=actor, to_status=to_status, reason=reason)
+
+
+def work_item_close(*, actor: User | None, item_id: int, status: str, reason: str = "") -> WorkItem:
+    """Close an item with one of its kind's closed statuses because its domain record
+    was decided (a policy change approved, a delinquent group reinstated). Kinds may
+    leave decided statuses out of their transitions so that only the deciding service
+    reaches them; this is that door. Refused for an item already closed.
+    `actor` None: a job closed it, recorded as the system on the timeline."""
+    with transaction.atomic():
+        item = _lock(item_id)
+        _require_may_follow(actor, item)
+        _require_open(item)
+        spec = item.kind_spec
+        if not spec.is_closed(status):
+            closed = ", ".join(sorted(spec.closed))
+            raise InvalidInput(
+                ErrorCode.UNKNOWN_STATUS,
+                f"{status!r} does not close a {spec.label}; its closed statuses are {closed}.",
+                field="status",
+            )
+        return _status_changed(item, actor=actor, to_status=status, reason=reason)
 
 
 def work_item_note_add(*, actor: User, item_id: int, body: str) -> Note:

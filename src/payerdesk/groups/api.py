@@ -301,6 +301,7 @@ class PlanIn(Schema):
     rate_basis: str
     eligibility_class: str = "All full-time employees"
     waiting_period_days: int = 0
+    grace_period_days: int = Field(31, description="Days after premium is due before lapse")
     unit_amount: Decimal | None = None
     min_benefit: Decimal | None = None
     max_benefit: Decimal | None = None

@@ -20,6 +20,7 @@ def _plan_blocks(plan: PlanDesign) -> list[str | Table]:
         ("Effective date", plan.effective_date.isoformat()),
         ("Eligibility class", plan.eligibility_class),
         ("Waiting period", f"{plan.waiting_period_days} days"),
+        ("Grace period for premium", f"{plan.grace_period_days} days"),
         ("Coverage tiers", ", ".join(TIER_LABELS.get(t, t) for t in plan.tiers)),
         ("Rated", RateBasis(plan.rate_basis).label
          + (f" ({_money(plan.unit_amount)} a unit)" if per_unit else "")),

@@ -49,6 +49,12 @@ class PlanDesignForm(forms.Form):
     effective_date = _date()
     eligibility_class = forms.CharField(max_length=120, initial="All full-time employees")
     waiting_period_days = forms.IntegerField(initial=0, label="Waiting period (days)")
+    grace_period_days = forms.IntegerField(
+        initial=31,
+        required=False,
+        label="Grace period (days)",
+        help_text="Premium unpaid this long after it is due lapses the coverage (empty: 31)",
+    )
     tiers = forms.MultipleChoiceField(
         choices=Tier.choices, widget=forms.CheckboxSelectMultiple, label="Coverage tiers offered"
     )
@@ -60,6 +66,10 @@ class PlanDesignForm(forms.Form):
         "Guaranteed-issue amount", required=False, help_text="Above it, evidence of insurability"
     )
     age_rule = forms.ChoiceField(choices=AgeRule.choices, label="Age for rating taken on")
+
+    def clean_grace_period_days(self) -> int:
+        days = self.cleaned_data.get("grace_period_days")
+        return 31 if days is None else int(days)
 
 
 TOBACCO_CHOICES = [("", "Both"), ("no", "Non-tobacco"), ("yes", "Tobacco")]

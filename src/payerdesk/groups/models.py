@@ -7,7 +7,7 @@ compute a list bill for any period.
 
 from datetime import date
 
-from django.core.validators import MinValueValidator, RegexValidator
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.utils import timezone
 
@@ -119,6 +119,11 @@ class PlanDesign(models.Model):
     effective_date = models.DateField()
     eligibility_class = models.CharField(max_length=120, default="All full-time employees")
     waiting_period_days = models.PositiveSmallIntegerField(default=0)
+    grace_period_days = models.PositiveSmallIntegerField(
+        default=31,
+        validators=[MaxValueValidator(365)],
+        help_text="Days after premium falls due before coverage lapses for non-payment",
+    )
     tiers = models.JSONField(default=list, help_text='Tier codes offered, e.g. ["EMP", "FAM"]')
     rate_basis = models.CharField(max_length=10, choices=RateBasis.choices)
     unit_amount = models.DecimalField(
@@ -495,6 +500,7 @@ class PolicyEvent(AppendOnlyModel):
         CHANGE_APPLIED = "change_applied", "Policy change applied"
         COVERAGE_TERMINATED = "coverage_terminated", "Coverage terminated"
         COVERAGE_REINSTATED = "coverage_reinstated", "Coverage reinstated"
+        GROUP_LAPSED = "group_lapsed", "Group lapsed (premium unpaid past grace)"
         GROUP_TERMINATED = "group_terminated", "Group terminated"
         GROUP_REINSTATED = "group_reinstated", "Group reinstated"
 

@@ -16,9 +16,9 @@ from django.utils import timezone
 
 from payerdesk.core import permissions
 from payerdesk.core.errors import Conflict, ErrorCode, InvalidInput, NotFound, NotPermitted
-from payerdesk.core.models import Queue, SlaPolicy, TimelineEvent, User, WorkItem
+from payerdesk.core.models import Queue, SlaPolicy, User, WorkItem
 from payerdesk.core.roles import Role, group_name, has_role
-from payerdesk.core.services import work_item_create
+from payerdesk.core.services import work_item_close, work_item_create
 from payerdesk.groups import rating, rerating, selectors, underwriting
 from payerdesk.groups.models import (
     ChangeChannel,
@@ -693,25 +693,10 @@ def selectors_change_visible(actor: User, change: PolicyChange) -> bool:
 
 def _close_item(item: WorkItem | None, actor: User, status: str, reason: str) -> None:
     """Close the underwriting work item with the decision. Its kind allows the decided
-    statuses only from here, so the queue can never say approved while nothing applied."""
-    if item is None:
-        return
-    item = WorkItem.objects.select_for_update(of=("self",)).get(pk=item.pk)
-    if item.assignee_id not in (None, actor.pk) and not permissions.can_supervise(actor):
-        raise Conflict(
-            ErrorCode.ALREADY_CLAIMED, f"Work item #{item.pk} is held by {item.assignee}."
-        )
-    spec = POLICY_CHANGE
-    previous = item.status
-    item.status, item.closed_at = status, timezone.now()
-    item.save(update_fields=["status", "closed_at"])
-    TimelineEvent.objects.create(
-        work_item=item,
-        actor=actor,
-        event=TimelineEvent.Event.STATUS_CHANGED,
-        summary=f"{spec.status_label(previous)} → {spec.status_label(status)}",
-        data={"previous": previous, "status": status, "reason": reason},
-    )
+    statuses only through `work_item_close`, so the queue can never say approved while
+    nothing applied."""
+    if item is not None:
+        work_item_close(actor=actor, item_id=item.pk, status=status, reason=reason)
 
 
 def policy_change_approve(*, actor: User, change_id: int, note: str = "") -> PolicyChange:

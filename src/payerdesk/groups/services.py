@@ -20,9 +20,7 @@ from payerdesk.groups import rating, selectors
 from payerdesk.groups.models import (
     AgeRule,
     Coverage,
-    CoverageStatus,
     EmployerGroup,
-    GroupStatus,
     Member,
     PlanDesign,
     Product,
@@ -277,7 +275,8 @@ def _check_plan(
 
 
 PLAN_FIELDS = (
-    "name", "effective_date", "eligibility_class", "waiting_period_days", "rate_basis",
+    "name", "effective_date", "eligibility_class", "waiting_period_days", "grace_period_days",
+    "rate_basis",
     "unit_amount", "min_benefit", "max_benefit", "guaranteed_issue", "age_rule",
 )  # fmt: skip
 
@@ -293,6 +292,7 @@ def plan_design_save(
     rate_basis: str,
     eligibility_class: str = "All full-time employees",
     waiting_period_days: int = 0,
+    grace_period_days: int = 31,
     unit_amount: Decimal | None = None,
     min_benefit: Decimal | None = None,
     max_benefit: Decimal | None = None,
@@ -309,7 +309,8 @@ def plan_design_save(
     values: dict[str, Any] = {
         "name": name.strip(), "effective_date": effective_date, "tiers": tiers,
         "eligibility_class": eligibility_class.strip(), "rate_basis": rate_basis,
-        "waiting_period_days": waiting_period_days, "unit_amount": unit_amount,
+        "waiting_period_days": waiting_period_days, "grace_period_days": grace_period_days,
+        "unit_amount": unit_amount,
         "min_benefit": min_benefit, "max_benefit": max_benefit,
         "guaranteed_issue": guaranteed_issue, "age_rule": age_rule,
     }  # fmt: skip
@@ -317,6 +318,8 @@ def plan_design_save(
         raise _invalid("A plan design needs a name.", "name")
     if waiting_period_days < 0:
         raise _invalid("The waiting period cannot be negative.", "waiting_period_days")
+    if not 0 <= grace_period_days <= 365:
+        raise _invalid("The grace period is from 0 to 365 days.", "grace_period_days")
     values["tiers"] = _check_plan(group, plan, product, values)
     if rate_basis == RateBasis.TIER:
         values["unit_amount"] = None
@@ -471,61 +474,3 @@ def member_add(
         return Member.objects.create(
             group=group, employee=employee, subscriber_id=subscriber, **values
         )
-
-
-# Billing's delinquency steps. Kept minimal: the policy work adds member and group
-# termination and reinstatement in general; these only do what non-payment needs.
-
-
-def group_lapse_for_nonpayment(*, actor: User | None, group: EmployerGroup) -> EmployerGroup:
-    """The grace period is over and premium is unpaid: mark the group lapsed."""
-    if actor is not None:
-        require_market_permission(actor, "groups.change_employergroup", group.market)
-    if group.status != GroupStatus.ACTIVE:
-        raise _invalid(f"Group {group.group_number} is {group.status}, not active.", "group")
-    group.status = GroupStatus.LAPSED
-    group.save(update_fields=["status"])
-    return group
-
-
-def group_cancel_for_nonpayment(
-    *, actor: User | None, group: EmployerGroup, paid_through: date
-) -> list[int]:
-    """Cancel a lapsed group: every coverage in force after `paid_through` ends on that
-    day (one that starts later is cancelled). Returns the ids of the coverages changed,
-    so a reinstatement can restore exactly those."""
-    if actor is not None:
-        require_market_permission(actor, "groups.change_coverage", group.market)
-    if group.status != GroupStatus.LAPSED:
-        raise _invalid(f"Only a lapsed group is cancelled; {group.group_number} is "
-                       f"{group.status}.", "group")  # fmt: skip
-    with transaction.atomic():
-        rows = Coverage.objects.filter(member__group=group).exclude(status=CoverageStatus.CANCELLED)
-        later = rows.filter(start_date__gt=paid_through)
-        ending = rows.filter(start_date__lte=paid_through, end_date__isnull=True)
-        changed = [*later.values_list("id", flat=True), *ending.values_list("id", flat=True)]
-        later.update(status=CoverageStatus.CANCELLED)
-        ending.update(end_date=paid_through, status=CoverageStatus.TERMINATED)
-        group.status = GroupStatus.CANCELLED
-        group.save(update_fields=["status"])
-    return changed
-
-
-def group_reinstate_after_payment(
-    *, actor: User | None, group: EmployerGroup, coverage_ids: list[int]
-) -> EmployerGroup:
-    """Back premium is paid: the group is active again and the coverages its
-    cancellation changed are in force again, with no gap (open-ended as before)."""
-    if actor is not None:
-        require_market_permission(actor, "groups.change_coverage", group.market)
-    if group.status not in (GroupStatus.LAPSED, GroupStatus.CANCELLED):
-        raise _invalid(f"Group {group.group_number} is not lapsed or cancelled.", "group")
-    with transaction.atomic():
-        rows = Coverage.objects.filter(member__group=group, pk__in=coverage_ids)
-        rows.filter(status=CoverageStatus.CANCELLED).update(status=CoverageStatus.ACTIVE)
-        rows.filter(status=CoverageStatus.TERMINATED).update(
-            end_date=None, status=CoverageStatus.ACTIVE
-        )
-        group.status = GroupStatus.ACTIVE
-        group.save(update_fields=["status"])
-    return group

@@ -6,19 +6,26 @@ coverage ended unless another date is given. Every row touched gets a `PolicyEve
 and a termination or reinstatement dated in the past records the premium difference
 per period for billing.
 
-Billing calls, for a delinquent group after its grace period::
+Billing's delinquency job calls, for a group whose premium is unpaid past its grace
+period::
 
+    group_lapse(actor=None, group=group, lapsed_on=today)
     group_terminate(actor=None, group=group, termination_date=paid_through,
                     reason="nonpayment")
+    group_reinstate(actor=None, group=group, reason="payment_received")
 
 `termination_date` is the last covered day; the group is then "cancelled for
-non-payment" (any other reason leaves it "terminated").
+non-payment" (any other reason leaves it "terminated"). A lapsed group is still in
+force: reinstating it before it is cancelled only makes it active again. For a member
+whose own premium is unpaid, billing uses `member_terminate` / `member_reinstate` with
+the same reasons.
 """
 
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from django.db import transaction
+from django.utils import timezone
 
 from payerdesk.core.errors import Conflict, ErrorCode, InvalidInput
 from payerdesk.core.models import User
@@ -93,8 +100,16 @@ def _latest_is(member: Member, plan: PlanDesign, status: str) -> bool:
 
 
 def _terminate_plan(
-    actor: User | None, member: Member, plan: PlanDesign, last_day: date, reason: str
+    actor: User | None,
+    member: Member,
+    plan: PlanDesign,
+    last_day: date,
+    reason: str,
+    *,
+    cancel_later: bool = False,
 ) -> Outcome:
+    """`cancel_later`: a group's termination cancels coverage that had not started by
+    its date; one member's termination dated before their coverage is a mistake."""
     rows = _rows(member, plan)
     if not rows or rows[-1].status != CoverageStatus.ACTIVE:
         ended = f" (it ended {rows[-1].end_date})" if rows else ""
@@ -103,7 +118,7 @@ def _terminate_plan(
             f"Member {member.pk} has no {plan.name} coverage in force to terminate{ended}.",
             field="plan",
         )
-    if last_day < rows[0].start_date:
+    if last_day < rows[0].start_date and not cancel_later:
         raise _invalid(
             f"The termination date {last_day} is before the {plan.name} coverage "
             f"started ({rows[0].start_date}).",
@@ -175,7 +190,13 @@ def member_terminate(
             for each in plans:
                 if person.pk != member.pk and not _latest_is(person, each, CoverageStatus.ACTIVE):
                     continue  # a dependent not covered under this plan
-                outcome.extend(_terminate_plan(actor, person, each, termination_date, reason))
+                # Premium never paid: coverage not yet started is cancelled.
+                later = reason == TerminationReason.NONPAYMENT
+                outcome.extend(
+                    _terminate_plan(
+                        actor, person, each, termination_date, reason, cancel_later=later
+                    )
+                )
         if not (outcome.ended or outcome.cancelled):
             raise Conflict(
                 ErrorCode.INVALID,
@@ -194,13 +215,15 @@ def group_terminate(
     _reason(reason, TerminationReason)
     with transaction.atomic():
         group = EmployerGroup.objects.select_for_update().get(pk=group.pk)
-        if group.status in STOPPED:
+        if group.status in (GroupStatus.TERMINATED, GroupStatus.CANCELLED):
             raise Conflict(
                 ErrorCode.INVALID,
                 f"Group {group.group_number} is already {group.get_status_display().lower()}.",
                 field="group",
             )
-        if termination_date < group.effective_date:
+        # Non-payment of the first premium: never in force, cancelled from the start.
+        first_allowed = group.effective_date - timedelta(days=1 if reason == "nonpayment" else 0)
+        if termination_date < first_allowed:
             raise _invalid(
                 f"The termination date {termination_date} is before the group's "
                 f"effective date {group.effective_date}.",
@@ -209,7 +232,11 @@ def group_terminate(
         outcome = Outcome()
         for member in group.members.order_by("pk"):
             for plan in _active_plans(member):
-                outcome.extend(_terminate_plan(actor, member, plan, termination_date, reason))
+                outcome.extend(
+                    _terminate_plan(
+                        actor, member, plan, termination_date, reason, cancel_later=True
+                    )
+                )
         group.status = GroupStatus.CANCELLED if reason == "nonpayment" else GroupStatus.TERMINATED
         group.save(update_fields=["status"])
         PolicyEvent.objects.create(
@@ -221,6 +248,64 @@ def group_terminate(
             data={"coverages": [row.pk for row in outcome.ended + outcome.cancelled]},
         )
         return outcome
+
+
+def group_lapse(*, actor: User | None, group: EmployerGroup, lapsed_on: date) -> EmployerGroup:
+    """Premium is unpaid past the grace period: the group is lapsed. Its coverage stays
+    in force until it is cancelled for non-payment (`group_terminate`) or the premium
+    is paid (`group_reinstate`). `actor` None for billing's job."""
+    _allowed(actor, group)
+    with transaction.atomic():
+        group = EmployerGroup.objects.select_for_update().get(pk=group.pk)
+        if group.status != GroupStatus.ACTIVE:
+            raise Conflict(
+                ErrorCode.INVALID,
+                f"Group {group.group_number} is {group.get_status_display().lower()}, "
+                "not active: only an active group lapses.",
+                field="group",
+            )
+        group.status = GroupStatus.LAPSED
+        group.save(update_fields=["status"])
+        PolicyEvent.objects.create(
+            group=group,
+            event=Event.GROUP_LAPSED,
+            effective_date=lapsed_on,
+            reason=TerminationReason.NONPAYMENT,
+            actor=actor,
+        )
+        return group
+
+
+def _restore_cancelled(actor: User | None, row: Coverage, reason: str) -> Coverage | None:
+    """A coverage a termination cancelled before it started is restored as it was
+    planned, from its own start, re-rated; None when the member has since been covered
+    under the plan again."""
+    member, plan = Member.objects.select_related("group").get(pk=row.member_id), row.plan
+    if any(
+        other.end_date is None or other.end_date >= row.start_date for other in _rows(member, plan)
+    ):
+        return None
+    try:
+        rated = rating.rate(
+            plan, tier=row.tier, benefit=row.benefit_amount, birth_date=member.birth_date,
+            tobacco=member.tobacco, start=row.start_date,
+        )  # fmt: skip
+    except rating.RatingError as error:
+        raise _invalid(error.message, error.field) from None
+    new = Coverage.objects.create(
+        member=member, plan=plan, tier=row.tier, benefit_amount=row.benefit_amount,
+        start_date=row.start_date, monthly_premium=rated.monthly_premium,
+        rated_age=rated.age, rated_tobacco=rated.tobacco,
+    )  # fmt: skip
+    rerating.premium_changes_record(
+        coverage=new, old_monthly=rerating.ZERO, new_monthly=new.monthly_premium,
+        start=new.start_date, end=None, cause=f"Reinstatement ({reason}) from {new.start_date}",
+    )  # fmt: skip
+    PolicyEvent.objects.create(
+        group=member.group, member=member, coverage=new, event=Event.COVERAGE_REINSTATED,
+        effective_date=new.start_date, reason=reason, actor=actor, data={"after": row.pk},
+    )  # fmt: skip
+    return new
 
 
 def _reinstate_row(actor: User | None, row: Coverage, reason: str, start: date | None) -> Coverage:
@@ -369,10 +454,20 @@ def group_reinstate(
                 f"Group {group.group_number} is in force: only a terminated group is reinstated.",
                 field="group",
             )
-        ended = PolicyEvent.objects.filter(group=group, event=Event.GROUP_TERMINATED).last()
+        # A lapsed group ended nothing: it is active again and its coverage goes on.
+        ended = (
+            None
+            if group.status == GroupStatus.LAPSED
+            else PolicyEvent.objects.filter(group=group, event=Event.GROUP_TERMINATED).last()
+        )
         ids = ended.data.get("coverages", []) if ended else []
         outcome = Outcome()
-        for row in Coverage.objects.filter(pk__in=ids).select_related("member", "plan"):
+        rows_ended = Coverage.objects.filter(pk__in=ids).select_related("member", "plan")
+        for row in rows_ended.order_by("pk"):
+            if row.status == CoverageStatus.CANCELLED:
+                restored = _restore_cancelled(actor, row, reason)
+                outcome.opened += [restored] if restored else []
+                continue
             rows = _rows(row.member, row.plan)
             if rows and rows[-1].pk == row.pk and row.status == CoverageStatus.TERMINATED:
                 outcome.opened.append(_reinstate_row(actor, row, reason, reinstatement_date))
@@ -381,9 +476,9 @@ def group_reinstate(
         PolicyEvent.objects.create(
             group=group,
             event=Event.GROUP_REINSTATED,
-            effective_date=outcome.opened[0].start_date
+            effective_date=min(row.start_date for row in outcome.opened)
             if outcome.opened
-            else (ended.effective_date + timedelta(days=1) if ended else group.effective_date),
+            else (ended.effective_date + timedelta(days=1) if ended else timezone.localdate()),
             reason=reason,
             actor=actor,
             data={"coverages": [row.pk for row in outcome.opened]},

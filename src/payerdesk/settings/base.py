@@ -161,6 +161,12 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 # Premium refunds above this many dollars need a second person's approval.
 BILLING_REFUND_APPROVAL_LIMIT = env_str("BILLING_REFUND_APPROVAL_LIMIT", "500.00")
+# Refunds paid by ACH: our bank (the ODFI) and our company as the bank set us up.
+# Empty until configured: the NACHA export then says which setting is missing.
+BILLING_ACH_ODFI_ROUTING = env_str("BILLING_ACH_ODFI_ROUTING", "")
+BILLING_ACH_ODFI_NAME = env_str("BILLING_ACH_ODFI_NAME", "")
+BILLING_ACH_COMPANY_NAME = env_str("BILLING_ACH_COMPANY_NAME", "")
+BILLING_ACH_COMPANY_ID = env_str("BILLING_ACH_COMPANY_ID", "")
 
 LOGGING = {
     "version": 1,

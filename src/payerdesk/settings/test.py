@@ -20,3 +20,9 @@ STORAGES = {
 }
 if not env_str("DATABASE_URL"):
     DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"}}
+
+# Refunds by ACH: a sample originator (a public test routing number), for the demo/tests.
+BILLING_ACH_ODFI_ROUTING = env_str("BILLING_ACH_ODFI_ROUTING", "011000015")
+BILLING_ACH_ODFI_NAME = env_str("BILLING_ACH_ODFI_NAME", "FEDERAL RESERVE BANK")
+BILLING_ACH_COMPANY_NAME = env_str("BILLING_ACH_COMPANY_NAME", "PAYERDESK BENEFITS")
+BILLING_ACH_COMPANY_ID = env_str("BILLING_ACH_COMPANY_ID", "1234567890")

@@ -1,0 +1,139 @@
+"""A member the employer left unpaid lapses on their own (notice, work item), is
+cancelled for non-payment through the groups terminations, and reinstated when the
+back premium is paid; the grace period is the plan designs'."""
+
+from datetime import date
+from decimal import Decimal
+from io import BytesIO
+
+import pytest
+from pypdf import PdfReader
+
+from payerdesk.billing import delinquency, listbills
+from payerdesk.billing.models import Delinquency
+from payerdesk.core.errors import Conflict
+from payerdesk.core.models import WorkItem
+from payerdesk.groups import selectors as group_selectors
+from payerdesk.groups.models import PlanDesign, PolicyEvent
+from tests.billing.test_delinquency import FEB, JAN, pay, review
+
+
+@pytest.fixture
+def billed(users, group, make_member, cover, accident, dental):
+    """January and February billed; January paid for both, February only for M1."""
+    listbills.billing_schedule_set(
+        actor=users["groupadmin"], group=group, mode="monthly", first_period_start=JAN
+    )
+    one, two = make_member("M1"), make_member("M2")
+    cover(one, accident)
+    cover(one, dental)
+    cover(two, accident, tier="FAM")
+    for start in (JAN, FEB):
+        listbills.list_bill_generate(actor=None, group=group, period_start=start)
+    pay(group, {one: "42.40", two: "33.65"}, JAN)
+    pay(group, {one: "42.40"}, FEB)
+    return one, two
+
+
+def test_the_unpaid_member_lapses_not_the_group(
+    group, billed, mailoutbox, django_capture_on_commit_callbacks
+):
+    _, two = billed
+    assert review(group, date(2026, 3, 4)).lapsed == []
+    with django_capture_on_commit_callbacks(execute=True):
+        assert review(group, date(2026, 3, 5)).lapsed == ["G2001/M2"]
+    group.refresh_from_db()
+    assert group.status == "active"
+    case = Delinquency.objects.get()
+    assert (case.member, case.amount_due, case.paid_through) == (two, Decimal("33.65"),
+                                                                 date(2026, 1, 31))  # fmt: skip
+    item = case.work_item
+    assert (item.kind, item.status, item.phi) == ("member_delinquency", "lapsed", True)
+    assert "M2" in item.title and "Rivera" not in item.title
+    [message] = mailoutbox
+    assert "Rivera" not in message.body and "M2" not in message.body
+    name, content, _ = message.attachments[0]
+    assert name == "lapse-notice-G2001-M2.pdf"
+    text = PdfReader(BytesIO(content)).pages[0].extract_text()
+    assert "member M2" in text and "33.65" in text
+    assert review(group, date(2026, 3, 6)) == delinquency.ReviewResult([], [], [])
+
+
+def test_paying_the_member_reinstates_them(group, billed):
+    _, two = billed
+    review(group, date(2026, 3, 5))
+    pay(group, {two: "33.65"}, FEB)
+    assert review(group, date(2026, 3, 10)).reinstated == ["G2001/M2"]
+    case = Delinquency.objects.get()
+    item = WorkItem.objects.get(pk=case.work_item_id)
+    assert case.stage == "reinstated" and item.status == "reinstated" and item.closed_at
+    assert group_selectors.coverage_as_of(member=two, on=FEB)  # never interrupted
+
+
+def test_unpaid_the_member_is_cancelled_then_reinstated_by_an_administrator(users, group, billed):
+    one, two = billed
+    review(group, date(2026, 3, 5))
+    assert review(group, date(2026, 4, 4)).cancelled == ["G2001/M2"]
+    group.refresh_from_db()
+    assert group.status == "active"
+    assert not group_selectors.coverage_as_of(member=two, on=FEB)
+    assert group_selectors.coverage_as_of(member=one, on=FEB)
+    ended = PolicyEvent.objects.get(member=two, event="coverage_terminated")
+    assert (ended.reason, ended.effective_date) == ("nonpayment", date(2026, 1, 31))
+    case = Delinquency.objects.get()
+    assert case.stage == "cancelled" and len(case.ended_coverage_ids) == 1
+    # A cancelled member is not reinstated by the job: the next bill takes back their
+    # February premium (not owed once cancelled).
+    made = listbills.list_bill_generate(actor=None, group=group, period_start=date(2026, 3, 1))
+    assert {line.amount for line in made.bill.lines.filter(member=two)} == {Decimal("-33.65")}
+    pay(group, {one: "42.40"}, date(2026, 3, 1))
+    assert review(group, date(2026, 4, 10)).reinstated == []
+    delinquency.delinquency_reinstate(
+        actor=users["groupadmin"], delinquency_id=case.pk, today=date(2026, 4, 10)
+    )
+    case.refresh_from_db()
+    assert case.stage == "reinstated"
+    assert group_selectors.coverage_as_of(member=two, on=FEB)
+    with pytest.raises(Conflict, match="reinstated"):
+        delinquency.delinquency_reinstate(actor=users["groupadmin"], delinquency_id=case.pk)
+
+
+def test_a_lapsed_member_is_not_reinstated_while_unpaid(users, group, billed):
+    review(group, date(2026, 3, 5))
+    case = Delinquency.objects.get()
+    with pytest.raises(Conflict, match=r"33\.65 is unpaid"):
+        delinquency.delinquency_reinstate(
+            actor=users["groupadmin"], delinquency_id=case.pk, today=date(2026, 3, 6)
+        )
+    delinquency.delinquency_cancel(
+        actor=users["groupadmin"], delinquency_id=case.pk, today=date(2026, 3, 6)
+    )
+    case.refresh_from_db()
+    assert case.stage == "cancelled" and case.work_item.status == "cancelled"
+
+
+@pytest.mark.parametrize(
+    ("accident_days", "dental_days", "lapses_on"),
+    [
+        (10, 10, date(2026, 2, 12)),  # due 02/01, 10 days of grace end 02/11
+        (10, 45, date(2026, 3, 19)),  # the most generous plan of the group: 45 days
+        (31, 31, date(2026, 3, 5)),  # the default
+    ],
+)
+def test_the_grace_period_is_the_plan_designs(
+    users, group, make_member, cover, accident, dental, accident_days, dental_days, lapses_on
+):
+    PlanDesign.objects.filter(pk=accident.pk).update(grace_period_days=accident_days)
+    PlanDesign.objects.filter(pk=dental.pk).update(grace_period_days=dental_days)
+    listbills.billing_schedule_set(
+        actor=users["groupadmin"], group=group, mode="monthly", first_period_start=FEB
+    )
+    member = make_member("M1")
+    cover(member, accident, start=FEB)
+    cover(member, dental, start=FEB)
+    listbills.list_bill_generate(actor=None, group=group, period_start=FEB)
+    before = date.fromordinal(lapses_on.toordinal() - 1)
+    assert review(group, before).lapsed == []
+    assert review(group, lapses_on).lapsed == ["G2001"]
+    case = Delinquency.objects.get()
+    assert case.grace_ended_on == before

@@ -1,0 +1,77 @@
+"""A group administrator receives a returned list bill in a real browser: a bad row is
+refused whole, the good file is reconciled, and the suspense it leaves is applied."""
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from payerdesk.billing import listbills, selectors
+from payerdesk.billing.models import Account
+from payerdesk.billing.remit_models import Remittance
+from payerdesk.groups import services as group_services
+from payerdesk.groups.models import Member, PlanDesign, Product, RateRow
+from tests.browser.test_work_queue_ui import sign_in
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def test_receive_reconcile_and_clear_suspense(page: Page, live_server, users, markets, queues,
+                                              tmp_path, screenshots):  # fmt: skip
+    group = group_services.group_create(
+        actor=users["groupadmin"], group_number="G78", legal_name="Pier Foods",
+        situs_state="NY", market=markets["TRI"], effective_date=date(2026, 1, 1),
+        billing_contact_name="Pat", billing_contact_email="pay@pier.example",
+    )  # fmt: skip
+    product = Product.objects.create(code="acc", name="Accident", insurance_line="AH")
+    plan = PlanDesign.objects.create(
+        group=group, product=product, name="Accident", effective_date=date(2026, 1, 1),
+        tiers=["EMP"], rate_basis="tier",
+    )  # fmt: skip
+    RateRow.objects.create(plan=plan, tier="EMP", rate=Decimal("12.40"))
+    for ref in ("E1", "E2"):
+        member = Member.objects.create(
+            group=group, subscriber_id=ref, member_id=ref, relationship="18", first_name="Sam",
+            last_name="Ortiz", birth_date=date(1980, 5, 1), sex="M",
+        )  # fmt: skip
+        group_services.coverage_add(actor=None, member=member, plan=plan, tier="EMP",
+                                    benefit_amount=None, start_date=date(2026, 1, 1))  # fmt: skip
+    listbills.billing_schedule_set(
+        actor=None, group=group, mode="monthly", first_period_start=date(2026, 1, 1)
+    )
+    listbills.list_bill_generate(actor=None, group=group, period_start=date(2026, 1, 1))
+    bad = tmp_path / "bad.csv"
+    bad.write_text("member id,amount\nE1,12.40\nE2,twelve\n")
+    good = tmp_path / "returned.csv"
+    # E2 written as "E-2": an unknown member, held in suspense.
+    good.write_text("member id,amount\nE1,12.40\nE-2,12.40\n")
+
+    sign_in(page, live_server.url, "groupadmin")
+    page.get_by_role("link", name="Remittances").click()
+    form = page.get_by_role("form", name="Upload a remittance")
+    form.get_by_label("File").set_input_files(str(bad))
+    form.get_by_label("Group").fill("G78")
+    form.get_by_label("Period").fill("2026-01-01")
+    form.get_by_role("button", name="Receive").click()
+    expect(page.get_by_text("row 3, column amount")).to_be_visible()
+    assert not Remittance.objects.exists()
+
+    form = page.get_by_role("form", name="Upload a remittance")
+    form.get_by_label("File").set_input_files(str(good))
+    form.get_by_label("Group").fill("G78")
+    form.get_by_label("Period").fill("2026-01-01")
+    form.get_by_role("button", name="Receive").click()
+    expect(page.get_by_text("Received and reconciled.")).to_be_visible()
+    row = page.locator("tr", has_text="E-2")
+    expect(row).to_contain_text("In suspense")
+    page.screenshot(path=screenshots / "remittance-suspense.png", full_page=True)
+    row.get_by_label("Member").fill("E2")
+    row.get_by_role("button", name="Resolve").click()
+    expect(page.locator("tr", has_text="E-2")).to_contain_text("Applied")
+    assert selectors.balance(Account.SUSPENSE, group=group) == Decimal("0.00")
+    assert selectors.balance(Account.PREMIUM_RECEIVABLE, group=group) == Decimal("0.00")
+
+    page.get_by_role("link", name="Reconciliation of Pier Foods").click()
+    expect(page.get_by_role("cell", name="24.80").first).to_be_visible()
+    page.screenshot(path=screenshots / "reconciliation.png", full_page=True)
