@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("groups", "0004_policy_changes"),
+        ("groups", "0005_plan_grace_period_and_group_lapse"),
     ]
 
     operations = [
