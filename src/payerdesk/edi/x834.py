@@ -278,6 +278,12 @@ def _complete(member: Member) -> None:
                        segment_number=member.segment_number, segment_id="INS")  # fmt: skip
 
 
+# Segments files repeat word for word (the same dates, plans, amounts, INS codes and
+# group number in every member): `read_834` splits each text once. The lists are shared,
+# so the reader only ever pads them (`widen`), which leaves their values as they were.
+_REPEATED = frozenset({"DTP", "HD", "AMT", "INS"})
+
+
 def read_834(source: IO[bytes] | IO[str]) -> Iterator[EnrollmentHeader | Member]:
     """Stream the file: each set's header, then its members, in file order.
 
@@ -296,6 +302,8 @@ def read_834(source: IO[bytes] | IO[str]) -> Iterator[EnrollmentHeader | Member]
     checked: set[str] = set()  # ids inside members whose form the envelope has checked
     known_date = _DATES.get
     known_amount = _AMOUNTS.get
+    splits: dict[str, list[str]] = {}  # segment text -> its elements, for repeated segments
+    known_split = splits.get
     isa: list[str] = []
     header: EnrollmentHeader | None = None  # the open transaction set's
     header_out = True
@@ -306,8 +314,16 @@ def read_834(source: IO[bytes] | IO[str]) -> Iterator[EnrollmentHeader | Member]
     for parts in chunks:
         for part in parts:
             number += 1
-            el = part.split(separator)
-            sid = el[0]
+            el = known_split(part)
+            if el is None:
+                el = part.split(separator)
+                sid = el[0]
+                if len(part) < 100 and (sid in _REPEATED or (sid == "REF" and part[4:6] == "1L")):
+                    if len(splits) >= 4096:
+                        splits.clear()
+                    splits[part] = el
+            else:
+                sid = el[0]
             if member is not None:  # inside a member loop, so inside a transaction set
                 if sid == "DTP":
                     if len(el) < 4:
