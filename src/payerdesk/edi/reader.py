@@ -168,8 +168,11 @@ def _segment_texts(head: str, texts: Iterator[str], terminator: str) -> Iterator
     count = 0
     carry = ""
     for text in _chain(head, texts):
-        if drop_line_breaks:
-            text = text.replace("\r", "").replace("\n", "")
+        if drop_line_breaks:  # a scan is cheaper than a replace that finds nothing
+            if "\r" in text:
+                text = text.replace("\r", "")
+            if "\n" in text:
+                text = text.replace("\n", "")
         parts = (carry + text).split(terminator)
         carry = parts.pop()
         if "" in parts:

@@ -318,7 +318,9 @@ def read_834(source: IO[bytes] | IO[str]) -> Iterator[EnrollmentHeader | Member]
             if el is None:
                 el = part.split(separator)
                 sid = el[0]
-                if len(part) < 100 and (sid in _REPEATED or (sid == "REF" and part[4:6] == "1L")):
+                if len(part) < 100 and (
+                    sid in _REPEATED or (sid == "REF" and len(el) > 2 and el[1] == "1L")
+                ):
                     if len(splits) >= 4096:
                         splits.clear()
                     splits[part] = el
