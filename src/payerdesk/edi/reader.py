@@ -165,6 +165,7 @@ def split_segments(source: IO[bytes] | IO[str]) -> tuple[Delimiters, Iterator[li
 
 def _segment_texts(head: str, texts: Iterator[str], terminator: str) -> Iterator[list[str]]:
     drop_line_breaks = terminator not in "\r\n"
+    empty = terminator + terminator
     count = 0
     carry = ""
     for text in _chain(head, texts):
@@ -173,9 +174,10 @@ def _segment_texts(head: str, texts: Iterator[str], terminator: str) -> Iterator
                 text = text.replace("\r", "")
             if "\n" in text:
                 text = text.replace("\n", "")
-        parts = (carry + text).split(terminator)
+        text = carry + text
+        parts = text.split(terminator)
         carry = parts.pop()
-        if "" in parts:
+        if text.startswith(terminator) or empty in text:  # an empty segment: drop it
             parts = [part for part in parts if part]
         if parts:
             count += len(parts)
