@@ -292,9 +292,9 @@ def read_834(source: IO[bytes] | IO[str]) -> Iterator[EnrollmentHeader | Member]
 
     This is the hot path of every 834 import, so it is one loop over the segments'
     texts (`split_segments`): each is split into a short-lived element list (holding a
-    chunk's lists costs more in garbage collection than splitting), a member's segments
-    are handled inline, the commonest first, without a function call on the common
-    path, and a `Segment` is built only for envelope segments and to report an error.
+    chunk's lists costs more in garbage collection than splitting) or, when the same
+    text came before, takes that one's list; a member's segments are handled inline,
+    the commonest first; a `Segment` is built only for envelope segments and errors.
     """
     delimiters, chunks = split_segments(source)
     separator = delimiters.element
