@@ -13,7 +13,7 @@ from typing import IO
 from payerdesk.edi.errors import X12Error
 
 ISA_LENGTH = 106
-CHUNK = 1 << 20
+CHUNK = 1 << 16  # 64 KiB: a chunk's segments stay in the CPU caches (faster than 1 MiB)
 
 
 @dataclass(frozen=True, slots=True)
