@@ -11,6 +11,8 @@ its own process): a 100,000-member add file into PostgreSQL and into SQLite, and
 10,000-change file against those members. Targets: <= 30 s (PostgreSQL), <= 60 s
 (SQLite), <= 10 s for the changes. BENCH_DATABASE_URL names the PostgreSQL database,
 dropped and created anew for each run; BENCH_APPLY_RUNS the runs per database (median).
+BENCH_834_PARSE_ONLY=1 (or BENCH_APPLY_RUNS=0) stops after the parse and memory figures:
+no database is needed.
 """
 
 import io
@@ -36,6 +38,7 @@ TARGET_RATE = 100_000
 TARGET_RATIO = 50
 TARGET_MEMORY_MB = 100
 APPLY_RUNS = int(os.environ.get("BENCH_APPLY_RUNS", "3"))
+PARSE_ONLY = os.environ.get("BENCH_834_PARSE_ONLY", "") not in ("", "0")
 POSTGRES_URL = os.environ.get(
     "BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/payerdesk_bench"
 )
@@ -197,7 +200,8 @@ def main() -> None:
             f"peak memory reading {MEMORY_MEMBERS:,} members ({size_mb:,.0f} MB file): "
             f"{peak:,.0f} MB  target < {TARGET_MEMORY_MB} MB: {verdict(peak < TARGET_MEMORY_MB)}"
         )
-        apply_figures(folder)
+        if not PARSE_ONLY and APPLY_RUNS > 0:
+            apply_figures(folder)
 
 
 if __name__ == "__main__":

@@ -15,7 +15,7 @@ from decimal import Decimal, InvalidOperation
 from typing import IO
 
 from payerdesk.edi.errors import X12Error
-from payerdesk.edi.reader import Segment, read_batches, widen
+from payerdesk.edi.reader import Envelope, Segment, split_segments, widen
 
 # INS03: what is to be done with the member.
 MAINTENANCE_TYPES = {
@@ -232,51 +232,16 @@ def _member(number: int, el: list[str]) -> Member:
     )  # fmt: skip
 
 
-def _member_date(member: Member, number: int, el: list[str]) -> None:
-    qualifier = el[1] or _required(number, el, 1, "DTP01 (date qualifier)")
-    dates = member.dates
-    dates[qualifier] = _dtp_date(number, el)
-    if qualifier == "357" or qualifier == "356":
-        begin, end = dates.get("356"), dates.get("357")
-        if begin and end and end < begin:
-            raise _error(number, el, f"eligibility ends {end} before it begins {begin}", 3)
-
-
-def _coverage(number: int, el: list[str]) -> Coverage:
-    return Coverage(
-        segment_number=number,
-        maintenance_type=_choice(number, el, 1, COVERAGE_MAINTENANCE_TYPES, "coverage maintenance"),
-        insurance_line=el[3] or _required(number, el, 3, "HD03 (insurance line)"),
-        plan_description=el[4],
-        coverage_level=el[5],
-    )
-
-
-def _coverage_date(coverage: Coverage, number: int, el: list[str]) -> None:
-    qualifier = el[1]
-    if qualifier == "348":
-        coverage.begin = _dtp_date(number, el)
-    elif qualifier == "349":
-        coverage.end = _dtp_date(number, el)
-    else:
-        return
-    if coverage.begin and coverage.end and coverage.end < coverage.begin:
-        raise _error(
-            number, el, f"coverage ends {coverage.end} before it begins {coverage.begin}", 3
-        )
-
-
 _AMOUNTS: dict[str, Decimal] = {}  # AMT02 -> Decimal: benefit amounts repeat
 
 
-def _coverage_amount(coverage: Coverage, number: int, el: list[str]) -> None:
-    qualifier, value = el[1], el[2]
-    known = _AMOUNTS.get(value)
-    if known is not None and qualifier in AMOUNT_QUALIFIERS:
-        coverage.amounts[qualifier] = known
-        return
+def _amount(number: int, el: list[str]) -> Decimal:
+    """AMT01 and AMT02 checked, the amount parsed (and remembered)."""
     _choice(number, el, 1, AMOUNT_QUALIFIERS, "amount qualifier")
-    _required(number, el, 2, "AMT02 (amount)")
+    value = _required(number, el, 2, "AMT02 (amount)")
+    known = _AMOUNTS.get(value)
+    if known is not None:
+        return known
     try:
         amount = Decimal(value)
     except InvalidOperation:
@@ -286,7 +251,11 @@ def _coverage_amount(coverage: Coverage, number: int, el: list[str]) -> None:
     if len(_AMOUNTS) > 10_000:
         _AMOUNTS.clear()
     _AMOUNTS[value] = amount
-    coverage.amounts[qualifier] = amount
+    return amount
+
+
+def _ends_before(number: int, el: list[str], what: str, end: date, begin: date) -> X12Error:
+    return _error(number, el, f"{what} ends {end} before it begins {begin}", 3)
 
 
 def _demographics(member: Member, number: int, el: list[str]) -> None:
@@ -309,49 +278,112 @@ def _complete(member: Member) -> None:
                        segment_number=member.segment_number, segment_id="INS")  # fmt: skip
 
 
+# Segments files repeat word for word (the same dates, plans, amounts, INS codes and
+# group number in every member): `read_834` splits each text once. The lists are shared,
+# so the reader only ever pads them (`widen`), which leaves their values as they were.
+_REPEATED = frozenset({"DTP", "HD", "AMT", "INS"})
+
+
 def read_834(source: IO[bytes] | IO[str]) -> Iterator[EnrollmentHeader | Member]:
     """Stream the file: each set's header, then its members, in file order.
 
     The envelope is checked as the file is read, so the last item may be followed by
     an error about the trailer: apply nothing until the iterator is exhausted.
 
-    One loop over element lists (`read_batches`): a member's segments are handled
-    inline, the commonest first, and a `Segment` is built only to report an error.
+    This is the hot path of every 834 import, so it is one loop over the segments'
+    texts (`split_segments`): each is split into a short-lived element list (holding a
+    chunk's lists costs more in garbage collection than splitting) or, when the same
+    text came before, takes that one's list; a member's segments are handled inline,
+    the commonest first; a `Segment` is built only for envelope segments and errors.
     """
+    delimiters, chunks = split_segments(source)
+    separator = delimiters.element
+    envelope = Envelope()
+    checked: set[str] = set()  # ids inside members whose form the envelope has checked
+    known_date = _DATES.get
+    known_amount = _AMOUNTS.get
+    splits: dict[str, list[str]] = {}  # segment text -> its elements, for repeated segments
+    known_split = splits.get
     isa: list[str] = []
     header: EnrollmentHeader | None = None  # the open transaction set's
     header_out = True
     member: Member | None = None
     coverage: Coverage | None = None
     loop = ""
-    for first, batch in read_batches(source):
-        number = first - 1
-        for el in batch:
+    number = 0
+    for parts in chunks:
+        for part in parts:
             number += 1
-            sid = el[0]
-            if member is not None:
+            el = known_split(part)
+            if el is None:
+                el = part.split(separator)
+                sid = el[0]
+                if len(part) < 100 and (
+                    sid in _REPEATED or (sid == "REF" and len(el) > 2 and el[1] == "1L")
+                ):
+                    if len(splits) >= 4096:
+                        splits.clear()
+                    splits[part] = el
+            else:
+                sid = el[0]
+            if member is not None:  # inside a member loop, so inside a transaction set
                 if sid == "DTP":
                     if len(el) < 4:
                         widen(el, 4)
+                    qualifier = el[1]
                     if loop == "2300":
-                        _coverage_date(coverage, number, el)  # type: ignore[arg-type]
+                        if qualifier == "348":
+                            day = (known_date(el[3]) if el[2] == "D8" else None) or _dtp_date(
+                                number, el
+                            )
+                            coverage.begin = day  # type: ignore[union-attr]
+                            other = coverage.end  # type: ignore[union-attr]
+                            if other is not None and other < day:
+                                raise _ends_before(number, el, "coverage", other, day)
+                        elif qualifier == "349":
+                            day = (known_date(el[3]) if el[2] == "D8" else None) or _dtp_date(
+                                number, el
+                            )
+                            coverage.end = day  # type: ignore[union-attr]
+                            other = coverage.begin  # type: ignore[union-attr]
+                            if other is not None and day < other:
+                                raise _ends_before(number, el, "coverage", day, other)
                     elif loop == "2000":
-                        _member_date(member, number, el)
+                        if not qualifier:
+                            _required(number, el, 1, "DTP01 (date qualifier)")
+                        day = (known_date(el[3]) if el[2] == "D8" else None) or _dtp_date(
+                            number, el
+                        )
+                        dates = member.dates
+                        dates[qualifier] = day
+                        if qualifier == "357" or qualifier == "356":
+                            begin, end = dates.get("356"), dates.get("357")
+                            if begin and end and end < begin:
+                                raise _ends_before(number, el, "eligibility", end, begin)
                     continue
                 if sid == "HD":
-                    coverage = _coverage(number, widen(el, 6) if len(el) < 6 else el)
+                    if len(el) < 6:
+                        widen(el, 6)
+                    kind = el[1]
+                    if kind not in COVERAGE_MAINTENANCE_TYPES:
+                        _choice(number, el, 1, COVERAGE_MAINTENANCE_TYPES, "coverage maintenance")
+                    coverage = Coverage(
+                        number, kind, el[3] or _required(number, el, 3, "HD03 (insurance line)"),
+                        el[4], el[5], None, None, {},
+                    )  # fmt: skip
                     member.coverages.append(coverage)
                     loop = "2300"
                     continue
                 if sid == "REF":
-                    if len(el) < 3:
-                        widen(el, 3)
                     if loop == "2000":
-                        if el[1] == "0F":
+                        if len(el) < 3:
+                            widen(el, 3)
+                        qualifier = el[1]
+                        if qualifier == "0F":
                             member.subscriber_id = el[2] or _required(
                                 number, el, 2, "REF02 (subscriber id)"
                             )
-                        elif el[1] == "1L":
+                        elif qualifier == "1L":
                             member.group_policy_number = el[2]
                     continue
                 if sid == "NM1":
@@ -368,36 +400,66 @@ def read_834(source: IO[bytes] | IO[str]) -> Iterator[EnrollmentHeader | Member]
                     else:
                         loop = "2310" if loop == "2300" or loop == "2310" else "2100"
                     continue
+                if sid == "AMT":
+                    if loop == "2300":
+                        if len(el) < 3:
+                            widen(el, 3)
+                        qualifier = el[1]
+                        amount = known_amount(el[2])
+                        if amount is None or qualifier not in AMOUNT_QUALIFIERS:
+                            amount = _amount(number, el)
+                        coverage.amounts[qualifier] = amount  # type: ignore[union-attr]
+                    continue
                 if loop == "2100A":
-                    if len(el) < 4:
-                        widen(el, 4)
                     if sid == "N3":
+                        if len(el) < 3:
+                            widen(el, 3)
                         first_line, second_line = el[1], el[2]
                         member.address_lines = (
                             (first_line, second_line) if second_line
                             else (first_line,) if first_line else ()
                         )  # fmt: skip
-                    elif sid == "N4":
+                        continue
+                    if sid == "N4":
+                        if len(el) < 4:
+                            widen(el, 4)
                         member.city, member.state, member.postal_code = el[1], el[2], el[3]
-                    elif sid == "DMG":
+                        continue
+                    if sid == "DMG":
+                        if len(el) < 4:
+                            widen(el, 4)
                         _demographics(member, number, el)
-                if sid == "AMT" and loop == "2300":
-                    _coverage_amount(coverage, number, widen(el, 3))  # type: ignore[arg-type]
-                elif sid in _LOOP_STARTS:
-                    loop = _LOOP_STARTS[sid]
-                if sid != "INS" and sid != "SE":
+                        continue
+                if sid == "INS":  # the next member: this one is complete
+                    if not member.subscriber_id or not member.last_name:
+                        _complete(member)  # raises
+                    yield member
+                    member = _member(number, widen(el, 9) if len(el) < 9 else el)
+                    coverage, loop = None, "2000"
                     continue
-                if not member.subscriber_id or not member.last_name:
-                    _complete(member)  # raises
-                yield member
-                member = None
+                if sid == "SE":  # the set's end: so is the member's
+                    if not member.subscriber_id or not member.last_name:
+                        _complete(member)  # raises
+                    envelope.check(number, el)
+                    yield member
+                    member = coverage = header = None
+                    continue
+                if sid not in checked:
+                    envelope.check(number, el)  # an envelope segment here raises
+                    checked.add(sid)
+                if sid in _LOOP_STARTS:
+                    loop = _LOOP_STARTS[sid]
+                continue
+            # Outside member loops (envelopes, set headers): every segment is checked.
+            envelope.check(number, el)
             if sid == "INS":
                 if header is None:
                     raise _error(number, el, "INS outside a transaction set")
                 if not header_out:
                     header_out = True
                     yield header
-                member, coverage, loop = _member(number, widen(el, 9)), None, "2000"
+                member = _member(number, widen(el, 9) if len(el) < 9 else el)
+                coverage, loop = None, "2000"
             elif sid == "SE":
                 if not header_out and header is not None:
                     yield header
@@ -408,6 +470,7 @@ def read_834(source: IO[bytes] | IO[str]) -> Iterator[EnrollmentHeader | Member]
                 header, header_out = _header(isa, number, widen(el, 4)), False
             elif sid == "ISA":
                 isa = widen(el, 17)
+    envelope.close(number)
 
 
 @dataclass(frozen=True)
