@@ -1,6 +1,10 @@
 """Demo groups for `payerdesk demo`: products, four employer groups in the group
 administrator's markets (Tri-State, Mid-Atlantic), plan designs with their rate tables,
-employees with dependents and coverages, all through the services.
+employees with dependents and coverages, all through the services. A family on a
+tier-rated plan (dental at employee and spouse, ...) pays the tier premium once, on the
+employee's coverage; each dependent has a coverage row of their own at that tier for
+nothing, so eligibility answers for them. A spouse also buys spouse term life and
+critical illness, rated on the spouse's own age.
 
 Other modules' demos (prior authorization, billing) use these members and coverages.
 Names and ids are made up; the generator is seeded, so every demo is the same.
@@ -13,7 +17,16 @@ from decimal import Decimal
 
 from payerdesk.core.models import Market, User
 from payerdesk.groups import services
-from payerdesk.groups.models import EmployerGroup, Member, PlanDesign, Product, Tier
+from payerdesk.groups.models import (
+    Coverage,
+    EmployerGroup,
+    Member,
+    PlanDesign,
+    Product,
+    RateBasis,
+    Relationship,
+    Tier,
+)
 
 PRODUCTS = [
     ("term-life", "Term life", "LIF"),
@@ -42,6 +55,10 @@ TIER_RATES = {
     "dental": ("31.80", "63.10", "71.45", "102.90"),
     "vision": ("6.90", "13.25", "14.10", "20.60"),
 }
+
+# A spouse buys half the employee's per-unit benefit, in whole $5,000, up to these caps.
+SPOUSE_STEP = Decimal("5000")
+SPOUSE_CAP = {"term-life": Decimal("25000"), "critical-illness": Decimal("15000")}
 
 
 @dataclass(frozen=True)
@@ -187,36 +204,41 @@ def _enroll(
             employment_class="Full-time hourly" if n % 3 else "Full-time salaried",
             tobacco=rng.random() < 0.2,
         )  # fmt: skip
-        dependents = _dependents(actor, group, employee, rng)
+        tier, dependents = _dependents(actor, group, employee, rng)
         # The last employee of each group joins late: coverage starts after the plans do.
         start = spec.effective + (timedelta(days=120) if n == spec.employees - 1 else timedelta())
-        _cover(actor, employee, plans, dependents, rng, start.replace(day=1))
+        held = _cover(actor, employee, plans, tier, rng, start.replace(day=1))
+        _cover_family(actor, held, dependents, start.replace(day=1))
 
 
-def _dependents(actor: User, group: EmployerGroup, employee: Member, rng: random.Random) -> str:
-    """Add a spouse and/or children; answer the coverage tier they make."""
+def _dependents(
+    actor: User, group: EmployerGroup, employee: Member, rng: random.Random
+) -> tuple[str, list[Member]]:
+    """Add a spouse and/or children; answer the coverage tier they make, and them."""
     spouse = rng.random() < 0.45
     children = rng.choice([0, 0, 1, 2]) if employee.birth_date.year > 1968 else 0
     suffix = 1
+    added: list[Member] = []
     if spouse:
-        services.member_add(
+        added.append(services.member_add(
             actor=actor, group=group, employee=employee, relationship="01",
             member_id=f"{employee.member_id}{suffix:02d}", first_name=rng.choice(FIRST),
             last_name=employee.last_name, sex=rng.choice("FM"),
             birth_date=employee.birth_date + timedelta(days=rng.randint(-1500, 1500)),
-        )  # fmt: skip
+        ))  # fmt: skip
         suffix += 1
     for _ in range(children):
-        services.member_add(
+        added.append(services.member_add(
             actor=actor, group=group, employee=employee, relationship="19",
             member_id=f"{employee.member_id}{suffix:02d}", first_name=rng.choice(CHILDREN),
             last_name=employee.last_name, sex=rng.choice("FM"),
             birth_date=date(rng.randint(2008, 2022), rng.randint(1, 12), rng.randint(1, 28)),
-        )  # fmt: skip
+        ))  # fmt: skip
         suffix += 1
     if spouse and children:
-        return Tier.FAMILY
-    return Tier.EMPLOYEE_SPOUSE if spouse else Tier.EMPLOYEE_CHILDREN if children else Tier.EMPLOYEE
+        return Tier.FAMILY, added
+    tier = Tier.EMPLOYEE_SPOUSE if spouse else Tier.EMPLOYEE_CHILDREN if children else Tier.EMPLOYEE
+    return tier, added
 
 
 def _cover(
@@ -226,7 +248,9 @@ def _cover(
     tier: str,
     rng: random.Random,
     start: date,
-) -> None:
+) -> list[Coverage]:
+    """Cover the employee under the plans they buy; answer those coverages."""
+    held: list[Coverage] = []
     for code, plan in plans.items():
         if code not in ("dental", "vision") and rng.random() < 0.25:
             continue  # worksite products are voluntary: not everyone buys each one
@@ -237,8 +261,37 @@ def _cover(
             benefit = Decimal(rng.choice([10, 20, 30]) * 1000)
         elif code == "short-term-disability":
             benefit = Decimal(rng.choice([30, 45, 60]) * 10)
-        services.coverage_add(
+        held.append(services.coverage_add(
             actor=actor, member=employee, plan=plan,
             tier=tier if len(plan.tiers) > 1 else "EMP", benefit_amount=benefit,
             start_date=start,
-        )  # fmt: skip
+        ))  # fmt: skip
+    return held
+
+
+def _cover_family(actor: User, held: list[Coverage], dependents: list[Member], start: date) -> None:
+    """Cover the employee's dependents as a family buys it: under each tier-rated plan
+    the employee holds, at the employee's tier, for nothing (the tier premium on the
+    employee's row is the family's); and the spouse on spouse term life and critical
+    illness, each rated on the spouse's own age, at half the employee's benefit."""
+    for coverage in held:
+        plan = coverage.plan
+        for dependent in dependents:
+            if plan.rate_basis == RateBasis.TIER:
+                services.coverage_add(
+                    actor=actor, member=dependent, plan=plan, tier="", benefit_amount=None,
+                    start_date=start,
+                )  # fmt: skip
+            elif dependent.relationship == Relationship.SPOUSE and plan.product.code in SPOUSE_CAP:
+                services.coverage_add(
+                    actor=actor, member=dependent, plan=plan, tier="EMP",
+                    benefit_amount=spouse_benefit(plan, coverage.benefit_amount), start_date=start,
+                )  # fmt: skip
+
+
+def spouse_benefit(plan: PlanDesign, employee_benefit: Decimal | None) -> Decimal:
+    """Half the employee's benefit, down to a whole $5,000, within the plan's minimum
+    and the spouse cap for the product."""
+    half = (employee_benefit or Decimal(0)) / 2
+    rounded = (half // SPOUSE_STEP) * SPOUSE_STEP
+    return min(max(rounded, plan.min_benefit or SPOUSE_STEP), SPOUSE_CAP[plan.product.code])
