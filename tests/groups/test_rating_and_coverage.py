@@ -7,7 +7,7 @@ import pytest
 
 from payerdesk.core.errors import InvalidInput
 from payerdesk.groups import rating, selectors, services
-from payerdesk.groups.models import Coverage
+from payerdesk.groups.models import Coverage, PolicyEvent
 
 
 def add(users, member, plan, tier, benefit, start):
@@ -22,6 +22,23 @@ def test_per_unit_premium_uses_the_age_on_the_plans_rule_date(users, employee, t
     coverage = add(users, employee, term_life, "EMP", "50000", date(2026, 6, 1))
     assert coverage.rated_age == 39
     assert coverage.monthly_premium == Decimal("4.25")  # 50 units x 0.085
+
+
+def test_adding_a_coverage_records_who_added_it(users, employee, term_life):
+    coverage = add(users, employee, term_life, "EMP", "50000", date(2026, 6, 1))
+    event = PolicyEvent.objects.get(coverage=coverage)
+    assert event.event == PolicyEvent.Event.COVERAGE_ADDED
+    assert event.actor == users["groupadmin"]
+    assert event.effective_date == date(2026, 6, 1)
+    assert event.data["monthly_premium"] == "4.25"
+
+
+def test_a_refused_coverage_records_nothing(users, employee, term_life):
+    add(users, employee, term_life, "EMP", "50000", date(2026, 6, 1))
+    with pytest.raises(InvalidInput):
+        add(users, employee, term_life, "EMP", "50000", date(2026, 6, 1))
+    assert PolicyEvent.objects.filter(member=employee).count() == 1
+    assert Coverage.objects.filter(member=employee).count() == 1
 
 
 def test_tobacco_users_are_rated_on_the_tobacco_column(users, employee, term_life):

@@ -497,6 +497,7 @@ class PolicyEvent(AppendOnlyModel):
     """The audit trail of coverage changes, terminations and reinstatements."""
 
     class Event(models.TextChoices):
+        COVERAGE_ADDED = "coverage_added", "Coverage added"
         CHANGE_APPLIED = "change_applied", "Policy change applied"
         COVERAGE_TERMINATED = "coverage_terminated", "Coverage terminated"
         COVERAGE_REINSTATED = "coverage_reinstated", "Coverage reinstated"

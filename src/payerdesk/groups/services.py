@@ -23,6 +23,7 @@ from payerdesk.groups.models import (
     EmployerGroup,
     Member,
     PlanDesign,
+    PolicyEvent,
     Product,
     RateBasis,
     RateRow,
@@ -172,26 +173,44 @@ def coverage_add(
             f"{plan.name} starts {plan.effective_date}; coverage cannot start {start_date}.",
             "start_date",
         )
-    if selectors.coverage_as_of(member=member, on=start_date, plan=plan):
-        raise _invalid(
-            f"The member is already covered under {plan.name} on {start_date}.", "start_date"
+    with transaction.atomic():
+        # The member's row is the lock: two adds for one plan and date cannot both pass.
+        Member.objects.select_for_update().filter(pk=member.pk).first()
+        if selectors.coverage_as_of(member=member, on=start_date, plan=plan):
+            raise _invalid(
+                f"The member is already covered under {plan.name} on {start_date}.",
+                "start_date",
+            )
+        try:
+            rating.check_benefit(plan, benefit_amount)
+            rating.check_waiting_period(plan, member.hire_date, start_date)
+            rated = rate_member(member, plan, tier=tier, benefit=benefit_amount, start=start_date)
+        except rating.RatingError as error:
+            raise _invalid(error.message, error.field) from None
+        coverage = Coverage.objects.create(
+            member=member,
+            plan=plan,
+            tier=rated.tier,
+            benefit_amount=benefit_amount,
+            start_date=start_date,
+            monthly_premium=rated.monthly_premium,
+            rated_age=rated.age,
+            rated_tobacco=rated.tobacco,
         )
-    try:
-        rating.check_benefit(plan, benefit_amount)
-        rating.check_waiting_period(plan, member.hire_date, start_date)
-        rated = rate_member(member, plan, tier=tier, benefit=benefit_amount, start=start_date)
-    except rating.RatingError as error:
-        raise _invalid(error.message, error.field) from None
-    return Coverage.objects.create(
-        member=member,
-        plan=plan,
-        tier=rated.tier,
-        benefit_amount=benefit_amount,
-        start_date=start_date,
-        monthly_premium=rated.monthly_premium,
-        rated_age=rated.age,
-        rated_tobacco=rated.tobacco,
-    )
+        PolicyEvent.objects.create(
+            group_id=member.group_id,
+            member=member,
+            coverage=coverage,
+            event=PolicyEvent.Event.COVERAGE_ADDED,
+            effective_date=start_date,
+            actor=actor,
+            data={
+                "plan": plan.name,
+                "tier": coverage.tier,
+                "monthly_premium": str(coverage.monthly_premium),
+            },
+        )
+    return coverage
 
 
 # --- Case set-up pages: checklist, plan designs, rate tables, members -------------------
