@@ -8,7 +8,9 @@ memory (ru_maxrss). Targets: list bill <= 10 s, peak memory <= 500 MB.
 Then it writes an 820 paying that bill with 2% of its member lines differing (short
 paid, over paid, an unknown member id, the wrong period, in turn), receives it in a
 fresh process (read, store, reconcile, post: `remittance_file_receive`), and checks
-that every differing line is accounted for by a variance of the right class.
+that every differing line is accounted for by a variance of the right class. Both
+halves also print the CPU seconds of the Python process and of its PostgreSQL backend
+(wall time on a shared machine says as much about the neighbours).
 Targets: reconciliation <= 10 s, peak memory <= 500 MB.
 
 Run with `make bench`. BENCH_BILLING_DATABASE_URL picks the server (default: the local
@@ -226,15 +228,24 @@ def write_820(group_id: int, path: Path) -> dict[str, str]:
 
 
 def receive(path: Path) -> None:
-    """In a fresh process: receive the 820; print seconds, peak MB and the outcome."""
+    """In a fresh process: receive the 820; print seconds, peak MB, the outcome, and
+    the CPU seconds spent by this process and by its database backend."""
+    from django.db import connection
+
     from payerdesk.billing.remittances import remittance_file_receive
 
     content = path.read_bytes()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        backend = cursor.fetchone()[0]
+    cpu_before, db_before = time.process_time(), backend_cpu_seconds(backend)
     start = time.perf_counter()
     result = remittance_file_receive(actor=None, name=path.name, content=content)
     seconds = time.perf_counter() - start
+    cpu = time.process_time() - cpu_before
+    db_cpu = backend_cpu_seconds(backend) - db_before
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(seconds, peak_mb, result.lines, result.remittance.pk)
+    print(seconds, peak_mb, result.lines, result.remittance.pk, cpu, db_cpu)
 
 
 def accounted(remittance_id: int, differing: dict[str, str]) -> list[str]:
@@ -265,13 +276,17 @@ def reconcile_half(group_id: int) -> None:
         [sys.executable, __file__, "--receive", str(path)],
         capture_output=True, text=True, check=True,
     )  # fmt: skip
-    seconds, peak, lines, remittance_id = out.stdout.split()
+    seconds, peak, lines, remittance_id, cpu, db_cpu = out.stdout.split()
     missing = accounted(int(remittance_id), differing)
     variances = Variance.objects.filter(remittance_id=int(remittance_id)).count()
     print(f"reconciliation: 820 of {int(lines):,} lines, {len(differing):,} differing, "
           f"{variances:,} variances")  # fmt: skip
     print(f"  time {float(seconds):.2f} s  target <= {TARGET_SECONDS:.0f} s: "
           f"{verdict(float(seconds) <= TARGET_SECONDS)}")  # fmt: skip
+    print(
+        f"  CPU: {float(cpu):.2f} s in Python, {float(db_cpu):.2f} s in the PostgreSQL "
+        f"backend; load average now {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores"
+    )
     print(f"  peak memory {float(peak):,.0f} MB  target <= {TARGET_MEMORY_MB:.0f} MB: "
           f"{verdict(float(peak) <= TARGET_MEMORY_MB)}")  # fmt: skip
     print(f"  every differing line a variance of its class: {verdict(not missing)}"

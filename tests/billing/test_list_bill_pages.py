@@ -11,10 +11,14 @@ from django.urls import reverse
 from openpyxl import load_workbook
 from pypdf import PdfReader
 
-from payerdesk.billing import delinquency, listbills
-from payerdesk.billing.models import BillingSchedule, Delinquency, ListBill
+from payerdesk.billing import delinquency, listbills, selectors
+from payerdesk.billing.models import Account, BillingSchedule, Delinquency, ListBill
+from payerdesk.billing.remit_models import Variance
+from payerdesk.billing.remittances import remittance_file_receive
 from payerdesk.core.models import AccessLogEntry
 from payerdesk.groups import services as group_services
+from payerdesk.groups.models import Member, PlanDesign
+from tests.billing.remit_support import csv_bytes, x820
 
 JAN = date(2026, 1, 1)
 
@@ -147,3 +151,57 @@ def test_aging_and_a_delinquency_from_lapse_to_cancellation(users, client_for, s
     assert done.status_code == 302
     case.refresh_from_db()
     assert case.stage == "cancelled"
+
+
+@pytest.fixture
+def child(scene):
+    """M2's family accident tier covers a child: $0.00, no premium of their own."""
+    two = Member.objects.get(member_id="M2")
+    kid = Member.objects.create(
+        group=scene, employee=two, subscriber_id="M2", member_id="M2-02", relationship="19",
+        first_name="Kai", last_name="Rivera", birth_date=date(2015, 5, 1), sex="M",
+    )  # fmt: skip
+    accident = PlanDesign.objects.get(group=scene, product__code="accident")
+    group_services.coverage_add(actor=None, member=kid, plan=accident, tier="",
+                                benefit_amount=None, start_date=JAN)  # fmt: skip
+    return kid
+
+
+def test_the_downloads_leave_out_a_dependent_owing_nothing(users, client_for, scene, child):
+    bill = listbills.list_bill_generate(actor=None, group=scene, period_start=JAN).bill
+    assert bill.total == Decimal("76.05") and not bill.lines.filter(member=child).exists()
+    client = client_for(users["supervisor"])
+    page = client.get(reverse("billing:list-bill", args=[bill.pk]))
+    assert b"M2-02" not in page.content
+    rows = list(csv.reader(io.StringIO(
+        client.get(reverse("billing:list-bill-csv", args=[bill.pk])).content.decode()
+    )))  # fmt: skip
+    assert [r[0] for r in rows[1:-1]] == ["M1", "M1", "M2"]
+    assert sum(Decimal(r[6]) for r in rows[1:-1]) == Decimal(rows[-1][6]) == Decimal("76.05")
+    xlsx = client.get(reverse("billing:list-bill-xlsx", args=[bill.pk]))
+    sheet = load_workbook(io.BytesIO(xlsx.content)).active
+    assert sheet.max_row == 5 and sheet.cell(row=5, column=7).value == 76.05
+    cells = [Decimal(str(sheet.cell(row=n, column=7).value)) for n in (2, 3, 4)]
+    assert sum(cells) == Decimal("76.05")
+    pdf = client.get(reverse("billing:list-bill-pdf", args=[bill.pk]))
+    text = PdfReader(io.BytesIO(pdf.content)).pages[0].extract_text()
+    assert "M2-02" not in text and " 0.00" not in text and "76.05" in text
+
+
+@pytest.mark.parametrize("kind", ["csv", "820"])
+def test_a_zero_paid_for_the_dependent_is_no_variance(users, scene, child, kind):
+    """The employer returns the family with the child at 0.00: nothing billed, nothing
+    paid, so no variance (not 'paid, not billed'); the bill is paid in full."""
+    bill = listbills.list_bill_generate(actor=None, group=scene, period_start=JAN).bill
+    paid = [("M1", "42.40"), ("M2", "33.65"), ("M2-02", "0.00")]
+    if kind == "csv":
+        content = csv_bytes([(ref, amount, "2026-01-01", "") for ref, amount in paid])
+    else:
+        content = x820([(ref, amount, "20260101") for ref, amount in paid])
+    result = remittance_file_receive(actor=users["groupadmin"], name=f"jan.{kind}",
+                                     content=content, group=scene, period=JAN)  # fmt: skip
+    assert not Variance.objects.exists()
+    assert result.applied == Decimal("76.05") and result.held == Decimal("0.00")
+    bill.refresh_from_db()
+    assert bill.status == "reconciled"
+    assert selectors.balance(Account.PREMIUM_RECEIVABLE, group=scene) == Decimal("0.00")

@@ -10,7 +10,8 @@ from payerdesk.billing import listbills, selectors
 from payerdesk.billing.models import Account, JournalEntry, ListBill, ListBillLine
 from payerdesk.core.errors import Conflict, InvalidInput, NotPermitted
 from payerdesk.core.roles import Role
-from payerdesk.groups.models import Coverage
+from payerdesk.groups import services as group_services
+from payerdesk.groups.models import Coverage, Member, PlanDesign, Product, RateRow
 
 R = Account.PREMIUM_RECEIVABLE
 JAN, FEB, MAR = date(2026, 1, 1), date(2026, 2, 1), date(2026, 3, 1)
@@ -189,3 +190,66 @@ def test_a_billed_member_or_coverage_cannot_be_deleted(users, group, schedule, e
         Coverage.objects.filter(member=one).delete()
     with pytest.raises(ProtectedError):
         one.delete()
+
+
+@pytest.fixture
+def family(group, enrolled, cover, accident):
+    """M2's family accident tier covers a child (a $0.00 row at M2's tier) and a spouse
+    on a per-unit spouse life plan, rated on their own (5.00)."""
+    _, two = enrolled
+    product = Product.objects.create(code="spouse-life", name="Spouse life", insurance_line="LIF")
+    life = PlanDesign.objects.create(
+        group=group, product=product, name="Spouse life", effective_date=JAN, tiers=["EMP"],
+        rate_basis="per_unit", unit_amount=Decimal("1000"), min_benefit=Decimal("5000"),
+        max_benefit=Decimal("50000"), guaranteed_issue=Decimal("50000"),
+    )  # fmt: skip
+    RateRow.objects.create(plan=life, age_min=0, age_max=120, tobacco=False, rate="0.500")
+    kids_first = (("M2-02", "19", date(2015, 5, 1)), ("M2-01", "01", date(1985, 1, 1)))
+    child, spouse = (
+        Member.objects.create(
+            group=group,
+            employee=two,
+            subscriber_id="M2",
+            member_id=ref,
+            relationship=code,
+            first_name="Kai",
+            last_name="Rivera",
+            birth_date=born,
+            sex="M",
+        )
+        for ref, code, born in kids_first
+    )
+    cover(child, accident, tier="")
+    group_services.coverage_add(actor=None, member=spouse, plan=life, tier="EMP",
+                                benefit_amount=Decimal("10000"), start_date=JAN)  # fmt: skip
+    return two, child, spouse
+
+
+def test_a_dependent_owing_nothing_gets_no_line_and_no_adjustment(
+    users, group, schedule, family, cover, accident
+):
+    two, child, _ = family
+    assert Coverage.objects.get(member=child).monthly_premium == Decimal("0.00")
+    jan = generate(users, group, JAN).bill
+    assert amounts(jan) == [
+        ("M1", "premium", JAN, Decimal("12.40")),
+        ("M1", "premium", JAN, Decimal("30.00")),
+        ("M2", "premium", JAN, Decimal("33.65")),
+        ("M2-01", "premium", JAN, Decimal("5.00")),  # per-unit: the spouse's own premium
+    ]
+    assert jan.total == Decimal("81.05") == selectors.balance(R, group=group)
+    assert child.pk not in selectors.member_balances(group)
+    # A second child covered back to January, and the first one's coverage ended in
+    # January: neither owes anything, so no adjustment either.
+    second = Member.objects.create(
+        group=group, employee=two, subscriber_id="M2", member_id="M2-03", relationship="19",
+        first_name="Ari", last_name="Rivera", birth_date=date(2017, 2, 1), sex="F",
+    )  # fmt: skip
+    cover(second, accident, tier="", start=JAN)
+    Coverage.objects.filter(member=child).update(end_date=date(2026, 1, 31), status="terminated")
+    feb = generate(users, group, FEB).bill
+    assert [line for line in amounts(feb) if line[0].startswith("M2-0")] == [
+        ("M2-01", "premium", FEB, Decimal("5.00"))
+    ]
+    assert feb.total == Decimal("81.05")
+    assert not ListBillLine.objects.filter(amount=0).exists()

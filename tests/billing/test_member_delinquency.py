@@ -14,7 +14,8 @@ from payerdesk.billing.models import Delinquency
 from payerdesk.core.errors import Conflict
 from payerdesk.core.models import WorkItem
 from payerdesk.groups import selectors as group_selectors
-from payerdesk.groups.models import PlanDesign, PolicyEvent
+from payerdesk.groups import services as group_services
+from payerdesk.groups.models import Member, PlanDesign, PolicyEvent
 from tests.billing.test_delinquency import FEB, JAN, pay, review
 
 
@@ -137,3 +138,34 @@ def test_the_grace_period_is_the_plan_designs(
     assert review(group, lapses_on).lapsed == ["G2001"]
     case = Delinquency.objects.get()
     assert case.grace_ended_on == before
+
+
+def test_a_reinstated_family_is_billed_the_tier_premium_once(users, group, billed, accident):
+    """M2's child is covered through M2's family accident tier: reinstated with M2 at
+    that tier for nothing, so the bills after it charge the family premium once."""
+    one, two = billed
+    child = Member.objects.create(
+        group=group, employee=two, subscriber_id="M2", member_id="M2-02", relationship="19",
+        first_name="Kai", last_name="Rivera", birth_date=date(2015, 5, 1), sex="M",
+    )  # fmt: skip
+    group_services.coverage_add(actor=None, member=child, plan=accident, tier="",
+                                benefit_amount=None, start_date=JAN)  # fmt: skip
+    review(group, date(2026, 3, 5))
+    assert review(group, date(2026, 4, 4)).cancelled == ["G2001/M2"]
+    assert not group_selectors.coverage_as_of(member=child, on=FEB)
+    listbills.list_bill_generate(actor=None, group=group, period_start=date(2026, 3, 1))
+    pay(group, {one: "42.40"}, date(2026, 3, 1))
+    case = Delinquency.objects.get()
+    delinquency.delinquency_reinstate(
+        actor=users["groupadmin"], delinquency_id=case.pk, today=date(2026, 4, 10)
+    )
+    [row] = group_selectors.coverage_as_of(member=child, on=FEB)
+    assert (row.tier, row.monthly_premium) == ("FAM", Decimal("0.00"))
+    april = listbills.list_bill_generate(actor=None, group=group, period_start=date(2026, 4, 1))
+    by_member = {
+        member: sum(line.amount for line in april.bill.lines.filter(member=member))
+        for member in (one, two, child)
+    }
+    # February and March billed again as retroactive adds, and April: the tier once.
+    assert by_member == {one: Decimal("42.40"), two: Decimal("100.95"), child: 0}
+    assert april.bill.total == Decimal("143.35")

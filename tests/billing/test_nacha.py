@@ -163,3 +163,21 @@ def test_the_page_and_the_api_export_nacha(users, approved, client_for, api_clie
     assert again.status_code == 409 and "No approved refund" in again.json()["detail"]
     bad = api_client("groupadmin").post("/api/refunds/export?format=nacha&sec_code=WEB")
     assert bad.status_code == 422
+
+
+@pytest.mark.parametrize("sec", ["PPD", "CCD"])
+@pytest.mark.parametrize("door", ["page", "api"])
+def test_the_page_and_the_api_export_the_sec_code_chosen(
+    users, approved, client_for, api_client, sec, door
+):
+    from django.urls import reverse
+
+    if door == "page":
+        sent = client_for(users["groupadmin"]).post(
+            reverse("billing:refunds-export"), {"format": "nacha", "sec_code": sec}
+        )
+    else:
+        sent = api_client("groupadmin").post(f"/api/refunds/export?format=nacha&sec_code={sec}")
+    assert sent.status_code == 200
+    batch = sent.content.decode("ascii").split("\r\n")[1]
+    assert batch[0] == "5" and batch[50:53] == sec

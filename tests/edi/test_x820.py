@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from payerdesk.edi import X12Error
+from payerdesk.edi import X12Error, read_segments
 from payerdesk.edi.x820 import RemittanceHeader, RemittanceLine, load_820, read_820
 
 # shared/ sits beside the checkout, here and in CI; its samples are never edited.
@@ -198,3 +198,25 @@ def test_random_corruption_raises_only_the_readers_own_error(data):
 def test_an_amount_too_long_for_the_element_is_refused():
     with pytest.raises(X12Error, match="RMR04"):
         read_all(VALID.replace("**8086.53~", "**" + "9" * 30 + "~", 1))
+
+
+def test_the_first_problem_in_the_file_is_the_one_reported():
+    """A bad amount early in the file and a wrong SE count at its end: the amount is
+    named, as the reader meets it (segments are checked one at a time, in order)."""
+    text = VALID.replace("**8086.53~", "**80.865~", 1).replace("SE*100*0001", "SE*99*0001")
+    with pytest.raises(X12Error, match=r"segment 15 \(RMR\), RMR04"):
+        read_all(text)
+
+
+def test_read_segments_numbers_pads_and_checks_the_envelope():
+    segments = list(read_segments(io.StringIO(VALID)))
+    assert [(s.number, s.id) for s in segments[:3]] == [(1, "ISA"), (2, "GS"), (3, "ST")]
+    assert segments[-1].id == "IEA" and len(segments) == 104
+    trn = segments[4]
+    assert trn.elements[:3] == ["TRN", "3", "TESTTRN01000001"] and len(trn.elements) == 12
+    with pytest.raises(X12Error, match=r"segment 102 \(SE\), SE01"):
+        list(read_segments(io.StringIO(VALID.replace("SE*100*0001", "SE*99*0001"))))
+    with pytest.raises(X12Error, match=r"segment 6 \(ref\): 'ref' is not a segment identifier"):
+        list(read_segments(io.StringIO(VALID.replace("~REF*", "~ref*", 1))))
+    with pytest.raises(X12Error, match="truncated"):
+        list(read_segments(io.StringIO(VALID.split("GE*")[0])))

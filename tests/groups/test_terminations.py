@@ -8,7 +8,15 @@ from django.utils import timezone
 
 from payerdesk.core.errors import Conflict, InvalidInput, NotPermitted
 from payerdesk.groups import selectors, services
-from payerdesk.groups.models import Coverage, Member, PolicyEvent, PremiumChange
+from payerdesk.groups.models import (
+    Coverage,
+    Member,
+    PlanDesign,
+    PolicyEvent,
+    PremiumChange,
+    Product,
+    RateRow,
+)
 from payerdesk.groups.terminations import (
     coverage_reinstate,
     coverage_terminate,
@@ -308,3 +316,162 @@ def test_changes_after_the_termination_date_are_cancelled(users, family, term_li
     row.refresh_from_db()
     assert later.status == "cancelled" and outcome.cancelled == [later]
     assert row.end_date == date(2026, 7, 31)
+
+
+def history(member, plan):
+    return [
+        (row.start_date, row.end_date, row.status, row.tier, row.benefit_amount,
+         row.monthly_premium)
+        for row in Coverage.objects.filter(member=member, plan=plan)
+        .exclude(status="cancelled")
+        .order_by("start_date", "pk")
+    ]  # fmt: skip
+
+
+def test_a_reinstated_family_pays_the_tier_premium_once(users, family, accident):
+    """The child's reinstated accident row is at the employee's tier, for nothing."""
+    employee, child = family
+    member_terminate(
+        actor=users["groupadmin"], member=employee, termination_date=date(2026, 3, 31),
+        reason="nonpayment",
+    )  # fmt: skip
+    outcome = member_reinstate(
+        actor=users["groupadmin"], member=employee, reason="payment_received"
+    )
+    assert len(outcome.opened) == 3
+    assert history(employee, accident)[-1] == (
+        date(2026, 4, 1), None, "active", "FAM", None, Decimal("33.65")
+    )  # fmt: skip
+    assert history(child, accident)[-1] == (
+        date(2026, 4, 1), None, "active", "FAM", None, Decimal("0.00")
+    )  # fmt: skip
+    assert not PremiumChange.objects.filter(coverage__member=child, difference__gt=0).exists()
+
+
+def test_a_reinstated_group_covers_dependents_at_the_employees_tier(users, group, employee,
+                                                                    accident):  # fmt: skip
+    """The dependent's row was written before the employee's (a lower id): the
+    employee's is reinstated first all the same, so the child finds the tier."""
+    child = Member.objects.create(
+        group=group, employee=employee, subscriber_id=employee.subscriber_id,
+        member_id="100200300-02", relationship="19", first_name="Kai", last_name="Rivera",
+        birth_date=date(2015, 5, 1), sex="M",
+    )  # fmt: skip
+    for member, premium in ((child, "0.00"), (employee, "33.65")):
+        Coverage.objects.create(
+            member=member, plan=accident, tier="FAM", start_date=date(2026, 1, 1),
+            monthly_premium=Decimal(premium), rated_age=30, rated_tobacco=False,
+        )  # fmt: skip
+    group_terminate(actor=None, group=group, termination_date=date(2026, 4, 30),
+                    reason="nonpayment")  # fmt: skip
+    back = group_reinstate(actor=None, group=group, reason="payment_received")
+    assert [row.member for row in back.opened] == [employee, child]
+    assert history(child, accident)[-1] == (
+        date(2026, 5, 1), None, "active", "FAM", None, Decimal("0.00")
+    )  # fmt: skip
+    assert history(employee, accident)[-1][-1] == Decimal("33.65")
+
+
+@pytest.fixture
+def increase_in_september(family, term_life):
+    """The employee's term life goes from $30,000 (2.55) to $40,000 (3.40) on 09/01."""
+    employee, _ = family
+    row = Coverage.objects.get(member=employee, plan=term_life)
+    row.end_date, row.status = date(2026, 8, 31), "terminated"
+    row.save()
+    Coverage.objects.create(
+        member=employee, plan=term_life, tier="EMP", benefit_amount=Decimal("40000"),
+        start_date=date(2026, 9, 1), monthly_premium=Decimal("3.40"), rated_age=39,
+        rated_tobacco=False,
+    )  # fmt: skip
+    return employee
+
+
+RESTORED = [
+    (date(2026, 1, 1), date(2026, 3, 31), "terminated", "EMP", Decimal("30000.00"),
+     Decimal("2.55")),
+    (date(2026, 4, 1), date(2026, 8, 31), "terminated", "EMP", Decimal("30000.00"),
+     Decimal("2.55")),
+    (date(2026, 9, 1), None, "active", "EMP", Decimal("40000.00"), Decimal("3.40")),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("how", ["coverage", "member", "group"])
+def test_reinstatement_brings_back_a_future_change_from_its_own_date(
+    users, group, term_life, increase_in_september, how
+):
+    employee = increase_in_september
+    if how == "group":
+        group_terminate(actor=None, group=group, termination_date=date(2026, 3, 31),
+                        reason="nonpayment")  # fmt: skip
+        group_reinstate(actor=users["groupadmin"], group=group, reason="payment_received")
+    elif how == "member":
+        member_terminate(
+            actor=users["groupadmin"], member=employee, termination_date=date(2026, 3, 31),
+            reason="nonpayment",
+        )  # fmt: skip
+        member_reinstate(actor=users["groupadmin"], member=employee, reason="payment_received")
+    else:
+        first = Coverage.objects.filter(member=employee, plan=term_life).earliest("start_date")
+        coverage_terminate(actor=users["groupadmin"], coverage=first,
+                           termination_date=date(2026, 3, 31), reason="voluntary")  # fmt: skip
+        new = coverage_reinstate(actor=users["groupadmin"], coverage=first, reason="appeal")
+        assert new.start_date == date(2026, 4, 1)
+    assert history(employee, term_life) == RESTORED
+    assert covered_on(employee, date(2026, 9, 1)) == ["accident", "term-life"]
+    # Billed back from April (today is in June); the September change is not yet due.
+    restored = Coverage.objects.get(member=employee, plan=term_life, start_date=date(2026, 4, 1))
+    assert [c.difference for c in PremiumChange.objects.filter(coverage=restored)] == [
+        Decimal("2.55")
+    ] * 3
+
+
+def test_a_reinstatement_dated_after_the_change_starts_from_the_change(
+    users, term_life, increase_in_september
+):
+    employee = increase_in_september
+    member_terminate(
+        actor=users["groupadmin"], member=employee, termination_date=date(2026, 3, 31),
+        reason="voluntary",
+    )  # fmt: skip
+    member_reinstate(
+        actor=users["groupadmin"], member=employee, reason="rehired", plan=term_life,
+        reinstatement_date=date(2026, 10, 1),
+    )  # fmt: skip
+    assert history(employee, term_life)[1:] == [
+        (date(2026, 10, 1), None, "active", "EMP", Decimal("40000.00"), Decimal("3.40"))
+    ]
+
+
+@pytest.mark.parametrize("how", ["member", "group"])
+def test_coverage_not_yet_started_comes_back_as_planned(users, group, family, accident, how):
+    """Cancelled for non-payment before it started (dental from 07/01, a tier change on
+    10/01): reinstatement restores both rows, from their own dates."""
+    employee, _ = family
+    dental_product = Product.objects.create(code="dental", name="Dental", insurance_line="DEN")
+    dental = PlanDesign.objects.create(
+        group=group, product=dental_product, name="Dental", effective_date=date(2026, 1, 1),
+        tiers=["EMP", "FAM"], rate_basis="tier",
+    )  # fmt: skip
+    for tier, premium in (("EMP", "30.00"), ("FAM", "85.50")):
+        RateRow.objects.create(plan=dental, tier=tier, rate=premium)
+    for start, end, tier, premium in ((date(2026, 7, 1), date(2026, 9, 30), "EMP", "30.00"),
+                                      (date(2026, 10, 1), None, "FAM", "85.50")):  # fmt: skip
+        Coverage.objects.create(
+            member=employee, plan=dental, tier=tier, start_date=start, end_date=end,
+            status="terminated" if end else "active", monthly_premium=Decimal(premium),
+            rated_age=40, rated_tobacco=False,
+        )  # fmt: skip
+    if how == "group":
+        group_terminate(actor=None, group=group, termination_date=date(2026, 5, 31),
+                        reason="nonpayment")  # fmt: skip
+        group_reinstate(actor=None, group=group, reason="payment_received")
+    else:
+        member_terminate(actor=None, member=employee, termination_date=date(2026, 5, 31),
+                         reason="nonpayment")  # fmt: skip
+        assert history(employee, dental) == []
+        member_reinstate(actor=None, member=employee, reason="payment_received")
+    assert history(employee, dental) == [
+        (date(2026, 7, 1), date(2026, 9, 30), "terminated", "EMP", None, Decimal("30.00")),
+        (date(2026, 10, 1), None, "active", "FAM", None, Decimal("85.50")),
+    ]

@@ -224,9 +224,12 @@ def _in_force_filter() -> str:
 def _insert_premium_lines(
     bill: ListBill, schedule: BillingSchedule, period: schedules.Period
 ) -> None:
-    """One premium line per coverage in force on the period's first day, in one
-    INSERT ... SELECT: the few distinct monthly rates are turned into this period's
-    deduction in Python (`schedules.deduction`) and joined in as a table of values."""
+    """One premium line per coverage in force on the period's first day that owes
+    something for it, in one INSERT ... SELECT: the few distinct monthly rates are
+    turned into this period's deduction in Python (`schedules.deduction`) and joined in
+    as a table of values. A coverage owing nothing (a dependent on a tier-rated plan,
+    covered by the employee's tier premium) gets no line: the rates whose deduction is
+    $0.00 are left out of the table."""
     coverage, member = Coverage._meta.db_table, Member._meta.db_table
     where = _in_force_filter()
     in_force: list[SqlParam] = [period.start, period.start, bill.group_id]
@@ -237,12 +240,14 @@ def _insert_premium_lines(
             in_force,
         )
         rates = [Decimal(str(rate)).quantize(schedules.CENT) for (rate,) in cursor.fetchall()]
-        if not rates:
+        due = [(rate, schedules.deduction(rate, schedule.mode, period.index)) for rate in rates]
+        due = [(rate, amount) for rate, amount in due if amount != ZERO]
+        if not due:
             return
-        rate_rows = " UNION ALL ".join(["SELECT %s AS premium, %s AS amount"] * len(rates))
+        rate_rows = " UNION ALL ".join(["SELECT %s AS premium, %s AS amount"] * len(due))
         rate_params: list[SqlParam] = []
-        for rate in rates:
-            rate_params += [rate, schedules.deduction(rate, schedule.mode, period.index)]
+        for rate, amount in due:
+            rate_params += [rate, amount]
         cursor.execute(
             f"INSERT INTO {ListBillLine._meta.db_table} "  # noqa: S608
             "(bill_id, member_id, coverage_id, period_start, period_end, kind, amount, note) "

@@ -7,7 +7,6 @@ its 106th. Line breaks between segments are tolerated, as many senders add them.
 
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from operator import itemgetter
 from typing import IO
 
 from payerdesk.edi.errors import X12Error
@@ -190,58 +189,29 @@ def _segment_texts(head: str, texts: Iterator[str], terminator: str) -> Iterator
 
 
 def read_segments(source: IO[bytes] | IO[str]) -> Iterator[Segment]:
-    """The file's segments, numbered, checking the envelopes as they open and close
-    (see `Envelope`)."""
-    for first, batch in read_batches(source):
-        for offset, elements in enumerate(batch):
-            if len(elements) < PADDED:
-                elements += _PAD[len(elements) :]
-            yield Segment(first + offset, elements[0], elements)
-
-
-Batch = tuple[int, list[list[str]]]
-
-
-def read_batches(source: IO[bytes] | IO[str]) -> Iterator[Batch]:
-    """The segments as element lists, a read chunk at a time, with the number of the
-    chunk's first segment; the envelopes are checked as for `read_segments`. The lists
-    are not padded (padding costs a quarter of the read): use `widen` before indexing
-    past what the segment must hold. One loop splits and checks, and a `Segment` is
-    built only for envelope segments and errors.
-    """
+    """The file's segments, numbered and padded to `PADDED` elements, checking the
+    envelopes as they open and close (see `Envelope`). Each segment is split as it is
+    read (`split_segments`): the readers of 834s and 820s use that loop directly."""
     delimiters, chunks = split_segments(source)
     separator = delimiters.element
     envelope = Envelope()
-    checked_ids: set[str] = set()
-    outside = True  # outside a transaction set: the next segment must be checked
+    checked: set[str] = set()  # ids inside a transaction set whose form has been checked
     number = 0
     for parts in chunks:
-        batch = [part.split(separator) for part in parts]
-        # Only envelope segments, ids not seen before and segments outside a set
-        # need the checks: find them with one comprehension, check them in order.
-        if not outside and checked_ids.issuperset(map(_first, batch)):
-            yield number + 1, batch  # the common chunk: all inside a set, all known
-            number += len(batch)
-            continue
-        flagged = [i for i, elements in enumerate(batch) if elements[0] not in checked_ids]
-        expected = 0 if outside else -1
-        for i in flagged:
-            if expected not in (-1, i):
-                envelope.check(number + expected + 1, batch[expected])  # raises
-            elements = batch[i]
-            envelope.check(number + i + 1, elements)
-            if elements[0] not in ENVELOPE_IDS:
-                checked_ids.add(elements[0])
-            outside = envelope.st is None
-            expected = i + 1 if outside else -1
-        if 0 <= expected < len(batch):
-            envelope.check(number + expected + 1, batch[expected])  # raises
-        yield number + 1, batch
-        number += len(batch)
+        for part in parts:
+            number += 1
+            elements = part.split(separator)
+            sid = elements[0]
+            # Outside a set every segment is checked; inside one, every envelope
+            # segment and the first of each other id.
+            if envelope.st is None or sid not in checked:
+                envelope.check(number, elements)
+                if envelope.st is not None and sid not in ENVELOPE_IDS:
+                    checked.add(sid)
+            if len(elements) < PADDED:
+                elements += _PAD[len(elements) :]
+            yield Segment(number, sid, elements)
     envelope.close(number)
-
-
-_first = itemgetter(0)
 
 
 def _check(state: Envelope, segment: Segment) -> None:

@@ -10,14 +10,14 @@ segment number and element of the first problem.
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from functools import lru_cache
 from typing import IO
 
 from payerdesk.edi.errors import X12Error
-from payerdesk.edi.reader import Segment, read_segments
+from payerdesk.edi.reader import ENVELOPE_IDS, PADDED, Envelope, Segment, split_segments
 
 # BPR01: what the transaction does.
 HANDLING_CODES = {
@@ -63,7 +63,9 @@ class RemittanceLine:
     billed: Decimal | None  # RMR05
     period_start: date | None = None  # DTM*582 coverage period
     period_end: date | None = None
-    adjustments: list[Adjustment] = field(default_factory=list)
+    # A tuple, empty for most lines: one list per line would double the objects the
+    # garbage collector walks while a whole file's lines are held.
+    adjustments: tuple[Adjustment, ...] = ()
 
 
 @dataclass(slots=True)
@@ -92,14 +94,24 @@ class RemittanceHeader:
 _CENT = Decimal("0.01")
 
 
+@lru_cache(maxsize=4096)
+def _money(text: str) -> Decimal | None:
+    """The amount to the cent, or None when `text` is not one. Cached: a group's
+    premiums are a few amounts, repeated member after member."""
+    if not _AMOUNT.fullmatch(text):
+        return None
+    amount = Decimal(text)
+    return amount if amount.as_tuple().exponent == -2 else amount.quantize(_CENT)
+
+
 def parse_amount(segment: Segment, position: int, what: str) -> Decimal:
     value = segment.elements[position] if position < len(segment.elements) else ""
     if not value:
         raise segment.error(f"{what} is required", position)
-    if not _AMOUNT.fullmatch(value):
+    amount = _money(value)
+    if amount is None:
         raise segment.error(f"{what} {value!r} is not an amount in dollars and cents", position)
-    amount = Decimal(value)
-    return amount if amount.as_tuple().exponent == -2 else amount.quantize(_CENT)
+    return amount
 
 
 @lru_cache(maxsize=4096)
@@ -231,12 +243,12 @@ class _Transaction:
             _period(self._line_for(segment), segment)
         elif sid == "ADX":
             line = self._line_for(segment)
-            line.adjustments.append(
+            line.adjustments += (
                 Adjustment(
                     segment.number,
                     parse_amount(segment, 1, "ADX01 (adjustment amount)"),
                     segment.require(2, "ADX02 (adjustment reason code)"),
-                )
+                ),
             )
         elif sid == "NM1" and segment.elements[1] == "IL" and self.line is None:
             entity.last_name = segment.require(3, "NM103 (member last name)")
@@ -350,38 +362,72 @@ def read_820(source: IO[bytes] | IO[str]) -> Iterator[RemittanceHeader | Remitta
 
     The BPR02 total and the envelope are checked as the file is read, so the last items
     may be followed by an error: post nothing until the iterator is exhausted.
+
+    This is the hot path of every 820 import, so it is one loop over the segments'
+    texts (`split_segments`), as `read_834` is: each is split into a short-lived element
+    list (holding a chunk's lists costs more in garbage collection than splitting), the
+    envelope checks every segment outside the ENT loops and the first of each id inside
+    them (and every SE), and a `Segment` is built only for the segments read.
     """
+    delimiters, chunks = split_segments(source)
+    separator = delimiters.element
+    envelope = Envelope()
+    checked: set[str] = set()  # ids inside ENT loops whose form the envelope has checked
     isa: Segment | None = None
     transaction: _Transaction | None = None
-    for segment in read_segments(source):
-        sid = segment.id
-        if transaction is not None:
-            entity = transaction.entity
-            if entity is not None and sid not in _LOOP_BOUNDARIES:
-                if sid != "REF":  # the commonest segment, and not one payerdesk reads
+    number = 0
+    for parts in chunks:
+        for part in parts:
+            number += 1
+            el = part.split(separator)
+            sid = el[0]
+            entity = transaction.entity if transaction is not None else None
+            if transaction is not None and entity is not None:
+                if sid not in checked:
+                    envelope.check(number, el)  # an envelope segment here raises, but SE
+                    if sid not in ENVELOPE_IDS:
+                        checked.add(sid)
+                if sid in _IGNORED:  # REF, the commonest segment: not one payerdesk reads
+                    continue
+                if len(el) < PADDED:
+                    el += _PAD[len(el) :]
+                segment = Segment(number, sid, el)
+                if sid == "ENT":
+                    done = transaction.start_entity(segment)
+                elif sid == "SE":
+                    yield from transaction.close(segment)
+                    transaction = None
+                    continue
+                else:
                     done = transaction.entity_segment(entity, segment)
-                    if done is not None:
-                        yield done
-            elif sid == "ENT":
-                if entity is None:
-                    transaction.start_header_check(segment)
-                    yield from transaction.open_header()
-                done = transaction.start_entity(segment)
                 if done is not None:
                     yield done
-            elif sid == "SE":
-                yield from transaction.close(segment)
-                transaction = None
-            else:
-                transaction.header_segment(segment)
-        elif sid == "ST":
-            assert isa is not None  # read_segments checks the nesting
-            transaction = _Transaction(isa, segment)
-        elif sid == "ISA":
-            isa = segment
+                continue
+            # Outside ENT loops (envelopes, set headers): every segment is checked.
+            envelope.check(number, el)
+            if len(el) < PADDED:
+                el += _PAD[len(el) :]
+            segment = Segment(number, sid, el)
+            if transaction is not None:
+                if sid == "ENT":
+                    transaction.start_header_check(segment)
+                    yield from transaction.open_header()
+                    transaction.start_entity(segment)  # nothing open before: no line
+                elif sid == "SE":
+                    yield from transaction.close(segment)
+                    transaction = None
+                else:
+                    transaction.header_segment(segment)
+            elif sid == "ST":
+                assert isa is not None  # the envelope checks the nesting
+                transaction = _Transaction(isa, segment)
+            elif sid == "ISA":
+                isa = segment
+    envelope.close(number)
 
 
-_LOOP_BOUNDARIES = frozenset({"ENT", "SE"})
+_IGNORED = frozenset({"REF"})
+_PAD = [""] * PADDED
 
 
 @dataclass

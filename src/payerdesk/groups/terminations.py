@@ -1,8 +1,12 @@
 """Terminating and reinstating coverage: one product, one member, or the whole group.
 
 Rows are ended (or, when they had not started by the termination date, cancelled),
-never deleted; a reinstatement opens a new, re-rated row from the day after the
-coverage ended unless another date is given. Every row touched gets a `PolicyEvent`,
+never deleted; a reinstatement opens new, re-rated rows from the day after the
+coverage ended unless another date is given, restoring what the termination cut: a
+future-dated change it cancelled comes back from its own date (the row before it ends
+the day before), and a dependent on a tier-rated plan is covered at the employee's tier
+for nothing (the family rule, `services.rate_member`; employees are reinstated first).
+Every row touched gets a `PolicyEvent`,
 and a termination or reinstatement dated in the past records the premium difference
 per period for billing.
 
@@ -21,6 +25,7 @@ whose own premium is unpaid, billing uses `member_terminate` / `member_reinstate
 the same reasons.
 """
 
+from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
@@ -41,7 +46,7 @@ from payerdesk.groups.models import (
     ReinstatementReason,
     TerminationReason,
 )
-from payerdesk.groups.services import require_market_permission
+from payerdesk.groups.services import rate_member, require_market_permission
 
 Event = PolicyEvent.Event
 STOPPED = (GroupStatus.TERMINATED, GroupStatus.CANCELLED, GroupStatus.LAPSED)
@@ -276,40 +281,88 @@ def group_lapse(*, actor: User | None, group: EmployerGroup, lapsed_on: date) ->
         return group
 
 
-def _restore_cancelled(actor: User | None, row: Coverage, reason: str) -> Coverage | None:
-    """A coverage a termination cancelled before it started is restored as it was
-    planned, from its own start, re-rated; None when the member has since been covered
-    under the plan again."""
-    member, plan = Member.objects.select_related("group").get(pk=row.member_id), row.plan
-    if any(
-        other.end_date is None or other.end_date >= row.start_date for other in _rows(member, plan)
-    ):
-        return None
+def _cancelled_with(member: Member, plan: PlanDesign, last_day: date) -> list[Coverage]:
+    """The member's rows under `plan` that the termination after `last_day` cancelled
+    because they had not started (a future-dated change), in start order; one per
+    start date (the latest written, when a row was restored and cancelled again)."""
+    ids = PolicyEvent.objects.filter(
+        member=member, event=Event.COVERAGE_TERMINATED, effective_date=last_day,
+        coverage__plan=plan, coverage__status=CoverageStatus.CANCELLED,
+        coverage__start_date__gt=last_day,
+    ).values_list("coverage_id", flat=True)  # fmt: skip
+    by_start = {
+        row.start_date: row
+        for row in Coverage.objects.filter(pk__in=ids).select_related("plan").order_by("pk")
+    }
+    return [by_start[day] for day in sorted(by_start)]
+
+
+def _rated(
+    member: Member, plan: PlanDesign, row: Coverage, start: date, *, current: bool
+) -> rating.Rated:
+    """`row`'s terms re-rated from `start` under the family rule (`rate_member`): a
+    dependent on a tier-rated plan at the employee's tier then, for nothing. `current`:
+    the row that runs on open-ended is rated on what is true of the member now (tobacco
+    status); a row that a later one replaces keeps the status it was rated with."""
+    dependent_on_tier = member.employee_id is not None and rating.priced_on_employee(plan)
     try:
-        rated = rating.rate(
-            plan, tier=row.tier, benefit=row.benefit_amount, birth_date=member.birth_date,
-            tobacco=member.tobacco, start=row.start_date,
+        return rate_member(
+            member, plan, tier="" if dependent_on_tier else row.tier,
+            benefit=row.benefit_amount, start=start,
+            tobacco=None if current else row.rated_tobacco,
         )  # fmt: skip
     except rating.RatingError as error:
         raise _invalid(error.message, error.field) from None
-    new = Coverage.objects.create(
-        member=member, plan=plan, tier=row.tier, benefit_amount=row.benefit_amount,
-        start_date=row.start_date, monthly_premium=rated.monthly_premium,
-        rated_age=rated.age, rated_tobacco=rated.tobacco,
-    )  # fmt: skip
-    rerating.premium_changes_record(
-        coverage=new, old_monthly=rerating.ZERO, new_monthly=new.monthly_premium,
-        start=new.start_date, end=None, cause=f"Reinstatement ({reason}) from {new.start_date}",
-    )  # fmt: skip
-    PolicyEvent.objects.create(
-        group=member.group, member=member, coverage=new, event=Event.COVERAGE_REINSTATED,
-        effective_date=new.start_date, reason=reason, actor=actor, data={"after": row.pk},
-    )  # fmt: skip
-    return new
 
 
-def _reinstate_row(actor: User | None, row: Coverage, reason: str, start: date | None) -> Coverage:
-    """Open a re-rated row for a terminated coverage, from the day after it ended."""
+def _reinstate_history(
+    actor: User | None,
+    member: Member,
+    plan: PlanDesign,
+    latest: Coverage | None,
+    later: list[Coverage],
+    reason: str,
+    begin: date,
+) -> list[Coverage]:
+    """Open re-rated rows from `begin` that restore the history a termination cut:
+    `latest` (the row it ended, None when everything had yet to start) until the first
+    of `later` (the rows it cancelled, in start order), each of those from its own start
+    (or `begin`, when later) to the day before the next one; the last runs on
+    open-ended. A row wholly before `begin` is left out. Call for an employee before
+    their dependents: a dependent on a tier-rated plan takes the employee's tier."""
+    pieces = ([latest] if latest is not None else []) + later
+    opened: list[Coverage] = []
+    for n, piece in enumerate(pieces):
+        start = max(piece.start_date, begin)
+        following = pieces[n + 1].start_date if n + 1 < len(pieces) else None
+        end = following - timedelta(days=1) if following is not None else None
+        if end is not None and end < start:
+            continue  # replaced before the reinstatement starts
+        rated = _rated(member, plan, piece, start, current=end is None)
+        new = Coverage.objects.create(
+            member=member, plan=plan, tier=rated.tier, benefit_amount=piece.benefit_amount,
+            start_date=start, end_date=end,
+            status=CoverageStatus.ACTIVE if end is None else CoverageStatus.TERMINATED,
+            monthly_premium=rated.monthly_premium, rated_age=rated.age,
+            rated_tobacco=rated.tobacco,
+        )  # fmt: skip
+        rerating.premium_changes_record(
+            coverage=new, old_monthly=rerating.ZERO, new_monthly=new.monthly_premium,
+            start=start, end=end, cause=f"Reinstatement ({reason}) from {start}",
+        )  # fmt: skip
+        PolicyEvent.objects.create(
+            group=member.group, member=member, coverage=new, event=Event.COVERAGE_REINSTATED,
+            effective_date=start, reason=reason, actor=actor, data={"after": piece.pk},
+        )  # fmt: skip
+        opened.append(new)
+    return opened
+
+
+def _reinstate_row(
+    actor: User | None, row: Coverage, reason: str, start: date | None
+) -> list[Coverage]:
+    """Open re-rated rows for a terminated coverage from the day after it ended, with
+    the future-dated changes its termination cancelled back from their own dates."""
     # Fresh: rated on what is true of the member now (tobacco status), not a cached copy.
     member, plan = Member.objects.select_related("group").get(pk=row.member_id), row.plan
     rows = _rows(member, plan)
@@ -328,46 +381,8 @@ def _reinstate_row(actor: User | None, row: Coverage, reason: str, start: date |
             f"{begin} overlaps it.",
             "reinstatement_date",
         )
-    try:
-        rated = rating.rate(
-            plan,
-            tier=latest.tier,
-            benefit=latest.benefit_amount,
-            birth_date=member.birth_date,
-            tobacco=member.tobacco,
-            start=begin,
-        )
-    except rating.RatingError as error:
-        raise _invalid(error.message, error.field) from None
-    new = Coverage.objects.create(
-        member=member,
-        plan=plan,
-        tier=latest.tier,
-        benefit_amount=latest.benefit_amount,
-        start_date=begin,
-        monthly_premium=rated.monthly_premium,
-        rated_age=rated.age,
-        rated_tobacco=rated.tobacco,
-    )
-    rerating.premium_changes_record(
-        coverage=new,
-        old_monthly=rerating.ZERO,
-        new_monthly=new.monthly_premium,
-        start=begin,
-        end=None,
-        cause=f"Reinstatement ({reason}) from {begin}",
-    )
-    PolicyEvent.objects.create(
-        group=member.group,
-        member=member,
-        coverage=new,
-        event=Event.COVERAGE_REINSTATED,
-        effective_date=begin,
-        reason=reason,
-        actor=actor,
-        data={"after": latest.pk},
-    )
-    return new
+    later = _cancelled_with(member, plan, latest.end_date)
+    return _reinstate_history(actor, member, plan, latest, later, reason, begin)
 
 
 def _group_in_force(group: EmployerGroup) -> None:
@@ -384,13 +399,66 @@ def coverage_reinstate(
     *, actor: User | None, coverage: Coverage, reason: str, reinstatement_date: date | None = None
 ) -> Coverage:
     """Reinstate a terminated coverage, re-rated, from the day after it ended (or a
-    later `reinstatement_date`, leaving a gap)."""
+    later `reinstatement_date`, leaving a gap), with the future-dated changes the
+    termination cancelled back from their own dates. Returns the row in force from the
+    reinstatement date."""
     _allowed(actor, coverage.member.group)
     _reason(reason, ReinstatementReason)
     _group_in_force(coverage.member.group)
     with transaction.atomic():
         Member.objects.select_for_update().filter(pk=coverage.member_id).get()
-        return _reinstate_row(actor, coverage, reason, reinstatement_date)
+        return _reinstate_row(actor, coverage, reason, reinstatement_date)[0]
+
+
+@dataclass(frozen=True)
+class _Ended:
+    """One plan of a member as a termination left it: `latest`, the row it ended (None
+    when nothing under the plan had started), and `later`, the rows it cancelled."""
+
+    plan: PlanDesign
+    last_day: date
+    latest: Coverage | None
+    later: list[Coverage]
+
+
+def _ended_plans(member: Member, plan: PlanDesign | None) -> list[_Ended]:
+    """The member's plans (one, or all) whose coverage a termination ended or
+    cancelled: the latest row is terminated, or every row was cancelled (the day of
+    that termination is then its event's)."""
+    plans = {row.plan_id: row.plan for row in member.coverages.select_related("plan")}
+    found = []
+    for each in plans.values():
+        if plan is not None and each.pk != plan.pk:
+            continue
+        rows = _rows(member, each)
+        if rows and rows[-1].status == CoverageStatus.TERMINATED and rows[-1].end_date:
+            last_day = rows[-1].end_date
+            found.append(_Ended(each, last_day, rows[-1], _cancelled_with(member, each, last_day)))
+        elif not rows:
+            event = (
+                PolicyEvent.objects.filter(
+                    member=member, coverage__plan=each, event=Event.COVERAGE_TERMINATED
+                )
+                .order_by("at", "pk")
+                .last()
+            )
+            later = _cancelled_with(member, each, event.effective_date) if event else []
+            if event is not None and later:
+                found.append(_Ended(each, event.effective_date, None, later))
+    return found
+
+
+def _begin(ended: _Ended, start: date | None) -> date:
+    if ended.latest is None:
+        return start or ended.later[0].start_date
+    begin = start or ended.last_day + timedelta(days=1)
+    if begin <= ended.last_day:
+        raise _invalid(
+            f"Reinstatement must start after the coverage ended ({ended.last_day}); "
+            f"{begin} overlaps it.",
+            "reinstatement_date",
+        )
+    return begin
 
 
 def member_reinstate(
@@ -402,40 +470,66 @@ def member_reinstate(
     reinstatement_date: date | None = None,
 ) -> Outcome:
     """Reinstate a member's terminated coverage (one plan, or all), and the dependents'
-    coverage that ended with the employee's."""
+    coverage that ended with the employee's: the history the termination cut comes
+    back (future-dated changes from their own dates; coverage that had not started, as
+    planned), the employee's rows first so that a dependent on a tier-rated plan is
+    covered at the employee's tier, for nothing."""
     _allowed(actor, member.group)
     _reason(reason, ReinstatementReason)
     _group_in_force(member.group)
     with transaction.atomic():
         Member.objects.select_for_update().filter(pk=member.pk).get()
-        latest = _terminated_latest(member, plan)
-        if not latest:
+        own = _ended_plans(member, plan)
+        # Coverage that had not started comes back with the termination the others
+        # ended in (or, when that is all there is, the latest one).
+        ended_on = {each.last_day for each in own if each.latest is not None}
+        if not ended_on and own:
+            ended_on = {max(each.last_day for each in own)}
+        own = [each for each in own if each.last_day in ended_on]
+        if not own:
             raise Conflict(
                 ErrorCode.INVALID,
                 f"Member {member.pk} has no terminated coverage to reinstate.",
                 field="plan",
             )
-        ended_on = {row.end_date for row in latest}
-        rows = latest + [
-            row
+        people = [(member, own)] + [
+            (dep, [each for each in _ended_plans(dep, plan) if each.last_day in ended_on])
             for dep in _family(member)[1:]
-            for row in _terminated_latest(dep, plan)
-            if row.end_date in ended_on
         ]
-        return Outcome(
-            opened=[_reinstate_row(actor, row, reason, reinstatement_date) for row in rows]
-        )
+        outcome = Outcome()
+        for person, plans in people:
+            for each in plans:
+                outcome.opened += _reinstate_history(
+                    actor, person, each.plan, each.latest, each.later, reason,
+                    _begin(each, reinstatement_date),
+                )  # fmt: skip
+        return outcome
 
 
-def _terminated_latest(member: Member, plan: PlanDesign | None) -> list[Coverage]:
-    plans = {row.plan_id: row.plan for row in member.coverages.select_related("plan")}
+def _group_ended(ids: list[int]) -> list[tuple[Member, _Ended]]:
+    """What a group termination (the coverage ids it recorded) did to each member's
+    plan, employees before their dependents; a plan the member has since been covered
+    under again is left out."""
+    touched: dict[tuple[int, int], list[Coverage]] = defaultdict(list)
+    rows = Coverage.objects.filter(pk__in=ids).select_related("member__group", "plan")
+    for row in rows.order_by("start_date", "pk"):
+        touched[(row.member_id, row.plan_id)].append(row)
     found = []
-    for each in plans.values():
-        if plan is not None and each.pk != plan.pk:
-            continue
-        rows = _rows(member, each)
-        if rows and rows[-1].status == CoverageStatus.TERMINATED:
-            found.append(rows[-1])
+    for cut in touched.values():
+        member, plan = cut[0].member, cut[0].plan
+        rows_now = _rows(member, plan)
+        ended = [row for row in cut if row.status == CoverageStatus.TERMINATED]
+        later = [row for row in cut if row.status == CoverageStatus.CANCELLED]
+        if ended:
+            latest = ended[-1]
+            if rows_now[-1].pk != latest.pk or latest.end_date is None:
+                continue  # reinstated since
+            later = [row for row in later if row.start_date > latest.end_date]
+            found.append((member, _Ended(plan, latest.end_date, latest, later)))
+        elif not any(row.end_date is None or row.end_date >= later[0].start_date
+                     for row in rows_now):  # fmt: skip
+            found.append((member, _Ended(plan, later[0].start_date, None, later)))
+    found.sort(key=lambda item: (item[0].employee_id is not None, item[0].pk, item[1].plan.pk))
     return found
 
 
@@ -443,7 +537,8 @@ def group_reinstate(
     *, actor: User | None, group: EmployerGroup, reason: str, reinstatement_date: date | None = None
 ) -> Outcome:
     """Put a terminated group back in force and reinstate, re-rated, the coverage its
-    termination ended, from the day after (no gap) unless a date is given."""
+    termination ended, from the day after (no gap) unless a date is given: the history
+    it cut comes back as `member_reinstate` restores it."""
     _allowed(actor, group)
     _reason(reason, ReinstatementReason)
     with transaction.atomic():
@@ -462,15 +557,11 @@ def group_reinstate(
         )
         ids = ended.data.get("coverages", []) if ended else []
         outcome = Outcome()
-        rows_ended = Coverage.objects.filter(pk__in=ids).select_related("member", "plan")
-        for row in rows_ended.order_by("pk"):
-            if row.status == CoverageStatus.CANCELLED:
-                restored = _restore_cancelled(actor, row, reason)
-                outcome.opened += [restored] if restored else []
-                continue
-            rows = _rows(row.member, row.plan)
-            if rows and rows[-1].pk == row.pk and row.status == CoverageStatus.TERMINATED:
-                outcome.opened.append(_reinstate_row(actor, row, reason, reinstatement_date))
+        for member, each in _group_ended(ids):
+            outcome.opened += _reinstate_history(
+                actor, member, each.plan, each.latest, each.later, reason,
+                _begin(each, reinstatement_date),
+            )  # fmt: skip
         group.status = GroupStatus.ACTIVE
         group.save(update_fields=["status"])
         PolicyEvent.objects.create(
