@@ -99,7 +99,7 @@ def test_api_refuses_a_denial_from_a_rep_and_takes_one_from_a_pharmacist(referre
     assert [letter["kind"] for letter in body["letters"]] == ["denial"]
 
 
-def test_review_page_actions(referred, users, client_for):
+def test_review_page_actions(referred, users, client_for, django_capture_on_commit_callbacks):
     pharmacist = client_for(users["pharmacist"])
     page = pharmacist.get(reverse("priorauth:request-detail", args=[referred.pk]))
     assert b"Pharmacist review" in page.content and b"A1c below 7%" in page.content
@@ -109,13 +109,22 @@ def test_review_page_actions(referred, users, client_for):
         reverse("priorauth:request-deny", args=[referred.pk]), {"reason": REASON}
     )
     assert rep.status_code == 403
-    done = pharmacist.post(
-        reverse("priorauth:request-approve", args=[referred.pk]), {"approval_days": "30"}
-    )
+    with django_capture_on_commit_callbacks() as after_commit:
+        done = pharmacist.post(
+            reverse("priorauth:request-approve", args=[referred.pk]), {"approval_days": "30"}
+        )
     assert done.status_code == 302
-    page = pharmacist.get(reverse("priorauth:request-detail", args=[referred.pk]))
-    assert b"Approved" in page.content and b"approval.pdf" not in page.content
     letter = referred.letters.get()
-    download = pharmacist.get(reverse("priorauth:request-letter", args=[referred.pk, letter.pk]))
+    letter_url = reverse("priorauth:request-letter", args=[referred.pk, letter.pk])
+    # Until the worker has made it, the letter is listed as due and cannot be downloaded.
+    page = pharmacist.get(reverse("priorauth:request-detail", args=[referred.pk]))
+    assert b"Approved" in page.content and b"being made" in page.content
+    assert pharmacist.get(letter_url).status_code == 404
+    for callback in after_commit:  # the worker runs the queued letter task
+        callback()
+    page = pharmacist.get(reverse("priorauth:request-detail", args=[referred.pk]))
+    assert b"being made" not in page.content and letter_url.encode() in page.content
+    letter.refresh_from_db()
+    download = pharmacist.get(letter_url)
     assert download["Content-Type"] == "application/pdf"
     assert bytes(download.content) == bytes(letter.content)

@@ -11,6 +11,7 @@ import json
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from functools import partial
 from typing import Any
 
 from django.core.files.base import ContentFile
@@ -42,6 +43,7 @@ from payerdesk.priorauth.models import (
     Status,
     Urgency,
 )
+from payerdesk.priorauth.tasks import issue_letter
 from payerdesk.priorauth.work import PRIOR_AUTH
 
 INTAKE_QUEUE = "coverage-review"
@@ -515,25 +517,56 @@ def _approve(request: PriorAuthRequest, *, actor: User | None, days: int) -> Non
 
 
 def _letter(request: PriorAuthRequest, kind: str) -> Letter:
-    content = letters.letter_render(request, kind)
-    today = timezone.localdate()
+    """Record that a letter is due; once the decision commits, the worker makes, keeps and
+    sends it (`letter_issue`), so the PDF is not made while the requester waits."""
+    now = timezone.now()
     letter = Letter.objects.create(
         request=request,
         kind=kind,
-        file_name=letters.letter_file_name(request, kind, today),
-        content=content,
-        sha256=hashlib.sha256(content).hexdigest(),
+        file_name=letters.letter_file_name(request, kind, timezone.localdate(now)),
+        text=letters.letter_text(request, kind),
         sent_to=request.prescriber.email,
+        created_at=now,
     )
-    label = Letter.Kind(kind).label
-    notice_email_on_commit(
-        [request.prescriber.email],
-        f"{request.number}: {label} for {request.drug.name}",
-        f"Dear {request.prescriber.name},\n\nThe {label.lower()} letter for prior authorization "
-        f"request {request.number} ({request.drug.name}) is attached.\n\npayerdesk Coverage Review",
-        (letter.file_name, "application/pdf", content),
-    )
+    transaction.on_commit(partial(issue_letter.enqueue, letter.pk))
     return letter
+
+
+@dataclass(frozen=True)
+class LetterIssue:
+    letter: Letter
+    issued: bool  # False: it was issued before, and nothing changed
+
+
+def letter_issue(*, letter_id: int) -> LetterIssue:
+    """Make a due letter's PDF, keep it on the request and queue the prescriber's notice
+    with it attached. A letter already issued changes nothing and sends nothing again."""
+    with transaction.atomic():
+        letter = (
+            Letter.objects.select_for_update(of=("self",))
+            .select_related("request__member", "request__prescriber", "request__drug")
+            .filter(pk=letter_id)
+            .first()
+        )
+        if letter is None:
+            raise NotFound(ErrorCode.NOT_FOUND, f"Letter {letter_id} does not exist.")
+        if letter.is_issued:
+            return LetterIssue(letter, issued=False)
+        request = letter.request
+        content = letters.letter_render(letter)
+        letter.content, letter.sha256 = content, hashlib.sha256(content).hexdigest()
+        letter.issued_at = timezone.now()
+        letter.save(update_fields=["content", "sha256", "issued_at"])
+        label = letter.get_kind_display()
+        notice_email_on_commit(
+            [letter.sent_to],
+            f"{request.number}: {label} for {request.drug.name}",
+            f"Dear {request.prescriber.name},\n\nThe {label.lower()} letter for prior "
+            f"authorization request {request.number} ({request.drug.name}) is attached.\n\n"
+            "payerdesk Coverage Review",
+            (letter.file_name, "application/pdf", content),
+        )
+    return LetterIssue(letter, issued=True)
 
 
 # --- after intake ------------------------------------------------------------------------
