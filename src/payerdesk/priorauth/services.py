@@ -359,16 +359,25 @@ def prior_auth_submit(
     _choice(line_of_business, LineOfBusiness, "line_of_business")
     _choice(channel, Channel, "channel")
     member = member_lookup(member_id=member_id, group_number=group_number)
-    found = selectors.drug_resolve(drug)
-    row = selectors.formulary_row(found)
-    criteria_set = selectors.criteria_for(found.rxcui)
-    criteria = selectors.compiled(criteria_set) if criteria_set else None
+    state = selectors.intake_state(
+        line_of_business=line_of_business, urgency=urgency, queues=(INTAKE_QUEUE, REVIEW_QUEUE)
+    )
+    reference = selectors.drug_reference(drug, stamp=state.stamp)
+    found, row, criteria = reference.drug, reference.formulary_row, reference.criteria
     cleaned = answers_clean(criteria, answers)
     if fax is not None:
         sniff_attachment(fax.name, fax.content)
     request_type = RequestType.PRIOR_AUTH if row is not None else RequestType.EXCEPTION
     statement = supporting_statement.strip()
+    waiting = request_type == RequestType.EXCEPTION and not statement
+    # Evaluating the criteria reads and writes nothing: done before the transaction, so
+    # the request row is written once, decided.
+    outcome = None if waiting else _outcome(criteria, cleaned)
     now = timezone.now()
+    clock = rules.clock_from(
+        state.clock_rule, line_of_business=line_of_business, urgency=urgency, start=now
+    )
+    intake_queue = _queue(INTAKE_QUEUE, state.queues)
     with transaction.atomic():
         request = PriorAuthRequest(
             request_type=request_type,
@@ -380,17 +389,23 @@ def prior_auth_submit(
             line_of_business=line_of_business,
             channel=channel,
             answers=_jsonable(cleaned),
-            criteria=criteria_set,
+            criteria=reference.criteria_set,
+            status=Status.AWAITING_STATEMENT if waiting else Status.IN_REVIEW,
             received_at=now,
+            # An exception's clock starts with the prescriber's supporting statement.
+            clock_start=None if waiting else now,
+            due_at=None if waiting else clock.due_at,
             supporting_statement=statement,
             statement_received_at=now if statement else None,
-            duplicate_of=selectors.open_duplicate(member_id=member.pk, drug_id=found.pk),
+            duplicate_of_id=selectors.open_duplicate(member_id=member.pk, drug_id=found.pk),
             claim_identifier=claim_identifier[:100],
             submitted_by=actor,
         )
-        waiting = request_type == RequestType.EXCEPTION and not statement
-        request.work_item = _open_item(request, waiting=waiting)
-        request.status = Status.AWAITING_STATEMENT if waiting else Status.IN_REVIEW
+        request.work_item = _open_item(request, clock, intake_queue, waiting=waiting)
+        if outcome is not None and outcome.approval_days is not None:
+            _approval_set(request, actor=None, days=outcome.approval_days)
+        elif outcome is not None:
+            request.unmet = outcome.unmet
         request.save()
         if fax is not None:
             work_item_attach(
@@ -398,14 +413,25 @@ def prior_auth_submit(
                 item_id=request.work_item.pk,
                 upload=ContentFile(fax.content, name=fax.name),
             )
-        if not waiting:
-            _start_clock(request, now)
-            _determine(request, criteria, cleaned)
+        letters = []
+        if outcome is not None and outcome.approval_days is not None:
+            letters.append(_approved(request, actor=None))
+        elif outcome is not None:
+            _referred(request, outcome.unmet, _queue(REVIEW_QUEUE, state.queues))
+    _letters_known(request, letters)
     return request
 
 
-def _queue(slug: str) -> Queue:
-    queue = Queue.objects.filter(slug=slug).select_related("sla_policy").first()
+def _letters_known(request: PriorAuthRequest, letters: list[Letter]) -> None:
+    """A request made just now has exactly the letters made with it: keep them as its
+    prefetched `letters`, so showing it reads nothing back. Any filter still queries."""
+    known = Letter.objects.filter(request=request)
+    known._result_cache = letters
+    request._prefetched_objects_cache = {"letters": known}  # type: ignore[attr-defined]
+
+
+def _queue(slug: str, found: dict[str, Queue] | None = None) -> Queue:
+    queue = found.get(slug) if found is not None else Queue.objects.filter(slug=slug).first()
     if queue is None:
         raise Conflict(ErrorCode.INVALID, f"No {slug!r} queue is configured.", field="queue")
     return queue
@@ -414,32 +440,27 @@ def _queue(slug: str) -> Queue:
 def _received(request: PriorAuthRequest) -> str:
     """The item's description: how the request came in, and the open one it repeats."""
     text = f"{request.get_request_type_display()} received by {request.get_channel_display()}."
-    if request.duplicate_of is not None:
-        text += f" Duplicate: {request.duplicate_of.number} for the same member and drug is open."
+    if request.duplicate_of_id is not None:
+        text += f" Duplicate: PA-{request.duplicate_of_id} for the same member and drug is open."
     return text
 
 
-def _open_item(request: PriorAuthRequest, *, waiting: bool) -> WorkItem:
-    clock = rules.clock_for(
-        line_of_business=request.line_of_business,
-        urgency=request.urgency,
-        start=request.received_at,
-    )
-    item = work_item_create(
+def _open_item(
+    request: PriorAuthRequest, clock: rules.Clock, queue: Queue, *, waiting: bool
+) -> WorkItem:
+    return work_item_create(
         actor=None,
         kind=PRIOR_AUTH.code,
         # Titles show in every list: the drug and the clock, never the member.
         title=f"{request.get_request_type_display()}: {request.drug.name} "
         f"({request.get_line_of_business_display()}, {request.get_urgency_display()})",
-        queue=_queue(INTAKE_QUEUE),
+        queue=queue,
         priority=2 if request.urgency == Urgency.EXPEDITED else 3,
         description=_received(request),
         due_at=clock.due_at,
+        escalate_at=clock.escalate_at,
+        status="awaiting_statement" if waiting else "in_review",
     )
-    item.status = "awaiting_statement" if waiting else "in_review"
-    item.escalate_at = clock.escalate_at
-    item.save(update_fields=["status", "escalate_at"])
-    return item
 
 
 def _start_clock(request: PriorAuthRequest, start: datetime) -> None:
@@ -459,12 +480,24 @@ def _event(item: WorkItem, actor: User | None, event: str, summary: str, **data:
     )
 
 
-def _item_status(request: PriorAuthRequest, actor: User | None, status: str, reason: str) -> None:
+def _item_status(
+    request: PriorAuthRequest,
+    actor: User | None,
+    status: str,
+    reason: str,
+    *,
+    queue: Queue | None = None,
+) -> None:
+    """Move the work item to `status` (and to `queue`, when given) with its timeline event."""
     item = request.work_item
     previous = item.status
     item.status = status
     item.closed_at = timezone.now() if PRIOR_AUTH.is_closed(status) else None
-    item.save(update_fields=["status", "closed_at"])
+    fields = ["status", "closed_at"]
+    if queue is not None and item.queue_id != queue.pk:
+        item.queue = queue
+        fields.append("queue")
+    item.save(update_fields=fields)
     _event(
         item,
         actor,
@@ -475,45 +508,71 @@ def _item_status(request: PriorAuthRequest, actor: User | None, status: str, rea
     )
 
 
-def _determine(
-    request: PriorAuthRequest, criteria: Criteria | None, cleaned: dict[str, object]
-) -> None:
+@dataclass(frozen=True)
+class _Outcome:
+    approval_days: int | None  # approved for this many days, when set
+    unmet: list[str]  # otherwise: why a pharmacist must look at it
+
+
+def _outcome(criteria: Criteria | None, cleaned: dict[str, object]) -> _Outcome:
     if criteria is None:
-        _refer(request, [NO_CRITERIA])
-        return
+        return _Outcome(None, [NO_CRITERIA])
     try:
         decision = criteria.decide(cleaned)
     except DecisionError as error:
         # A criteria set that misbehaves never decides: a pharmacist does.
-        _refer(request, [f"The criteria could not be evaluated ({error}): clinical review needed."])
-        return
+        return _Outcome(
+            None, [f"The criteria could not be evaluated ({error}): clinical review needed."]
+        )
     if decision.outcome == "approve":
-        _approve(request, actor=None, days=int(decision.approval_days or DEFAULT_APPROVAL_DAYS))
+        return _Outcome(int(decision.approval_days or DEFAULT_APPROVAL_DAYS), [])
+    return _Outcome(None, list(decision.unmet) or ["The criteria did not approve."])
+
+
+def _determine(
+    request: PriorAuthRequest, criteria: Criteria | None, cleaned: dict[str, object]
+) -> None:
+    outcome = _outcome(criteria, cleaned)
+    if outcome.approval_days is not None:
+        _approve(request, actor=None, days=outcome.approval_days)
     else:
-        _refer(request, list(decision.unmet) or ["The criteria did not approve."])
+        _refer(request, outcome.unmet)
 
 
 def _refer(request: PriorAuthRequest, unmet: list[str]) -> None:
     request.status, request.unmet = Status.IN_REVIEW, unmet
     request.save(update_fields=["status", "unmet"])
-    item = request.work_item
-    queue = _queue(REVIEW_QUEUE)
-    if item.queue_id != queue.pk:
-        item.queue = queue
-        item.save(update_fields=["queue"])
-    _item_status(request, None, "in_review", "referred to pharmacist review: " + "; ".join(unmet))
+    _referred(request, unmet, _queue(REVIEW_QUEUE))
 
 
-def _approve(request: PriorAuthRequest, *, actor: User | None, days: int) -> None:
+def _referred(request: PriorAuthRequest, unmet: list[str], queue: Queue) -> None:
+    _item_status(
+        request,
+        None,
+        "in_review",
+        "referred to pharmacist review: " + "; ".join(unmet),
+        queue=queue,
+    )
+
+
+def _approval_set(request: PriorAuthRequest, *, actor: User | None, days: int) -> None:
     today = timezone.localdate()
     request.status, request.decision = Status.APPROVED, Decision.APPROVED
     request.automatic = actor is None
     request.approval_start, request.approval_end = today, today + timedelta(days=days - 1)
     request.decided_at, request.decided_by = timezone.now(), actor
+
+
+def _approve(request: PriorAuthRequest, *, actor: User | None, days: int) -> None:
+    _approval_set(request, actor=actor, days=days)
     request.save()
+    _approved(request, actor)
+
+
+def _approved(request: PriorAuthRequest, actor: User | None) -> Letter:
     how = "automatically: the answers meet the criteria" if actor is None else f"by {actor}"
     _item_status(request, actor, "approved", f"approved {how}, through {request.approval_end}")
-    _letter(request, Letter.Kind.APPROVAL)
+    return _letter(request, Letter.Kind.APPROVAL)
 
 
 def _letter(request: PriorAuthRequest, kind: str) -> Letter:
