@@ -176,13 +176,20 @@ def test_a_module_with_its_own_clock_gives_due_and_escalation_and_a_starting_sta
     assert item.status == "waiting" and item.closed_at is None
 
 
-@pytest.mark.parametrize("status", ["done", "no_such_status"])
-def test_an_item_cannot_start_closed_or_in_an_unknown_status(queues, status):
+def test_an_item_decided_at_once_starts_closed(queues):
+    item = services.work_item_create(
+        actor=None, kind="task", title="Done at once", queue=queues["coverage"], status="done"
+    )
+    item.refresh_from_db()
+    assert item.status == "done" and item.closed_at == item.created_at
+
+
+def test_an_item_cannot_start_in_an_unknown_status(queues):
     with pytest.raises(InvalidInput) as refused:
         services.work_item_create(
-            actor=None, kind="task", title="x", queue=queues["coverage"], status=status
+            actor=None, kind="task", title="x", queue=queues["coverage"], status="lost"
         )
-    assert refused.value.field == "status" and status in refused.value.message
+    assert refused.value.field == "status" and "'lost'" in refused.value.message
     assert not WorkItem.objects.exists()
 
 

@@ -106,16 +106,17 @@ def work_item_create(
 
     `actor` is None when a module or job creates the item on its own. A module with its
     own clock gives `due_at` and `escalate_at` (then the queue's policy is not read), and
-    may start the item in another open status of its kind than the initial one.
+    may start the item in another status of its kind than the initial one: a closed one
+    when the module decided it at once (it records the decision in the timeline).
     """
     try:
         spec = kinds.get(kind)
     except kinds.UnknownKindError as error:
         raise InvalidInput(ErrorCode.INVALID, str(error), field="kind") from None
     start = status or spec.initial
-    if start not in spec.statuses or spec.is_closed(start):
+    if start not in spec.statuses:
         raise InvalidInput(
-            ErrorCode.INVALID, f"{start!r} is not an open status of {spec.label}.", field="status"
+            ErrorCode.INVALID, f"{start!r} is not a status of {spec.label}.", field="status"
         )
     if actor is not None and not permissions.may_work_queue(actor, queue):
         raise NotPermitted(f"You do not work the {queue.name} queue.")
@@ -142,6 +143,7 @@ def work_item_create(
             created_at=now,
             due_at=due,
             escalate_at=escalate,
+            closed_at=now if spec.is_closed(start) else None,
             phi=spec.phi,
         )
         _event(

@@ -401,7 +401,10 @@ def prior_auth_submit(
             claim_identifier=claim_identifier[:100],
             submitted_by=actor,
         )
-        request.work_item = _open_item(request, clock, intake_queue, waiting=waiting)
+        approved = outcome is not None and outcome.approval_days is not None
+        # Approved at once: the item is opened approved (closed), and the timeline says so.
+        start = "awaiting_statement" if waiting else "approved" if approved else "in_review"
+        request.work_item = _open_item(request, clock, intake_queue, status=start)
         if outcome is not None and outcome.approval_days is not None:
             _approval_set(request, actor=None, days=outcome.approval_days)
         elif outcome is not None:
@@ -414,8 +417,11 @@ def prior_auth_submit(
                 upload=ContentFile(fax.content, name=fax.name),
             )
         letters = []
-        if outcome is not None and outcome.approval_days is not None:
-            letters.append(_approved(request, actor=None))
+        if approved:
+            _status_event(
+                request.work_item, None, "in_review", "approved", _approval_reason(request)
+            )
+            letters.append(_letter(request, Letter.Kind.APPROVAL))
         elif outcome is not None:
             _referred(request, outcome.unmet, _queue(REVIEW_QUEUE, state.queues))
     _letters_known(request, letters)
@@ -446,7 +452,7 @@ def _received(request: PriorAuthRequest) -> str:
 
 
 def _open_item(
-    request: PriorAuthRequest, clock: rules.Clock, queue: Queue, *, waiting: bool
+    request: PriorAuthRequest, clock: rules.Clock, queue: Queue, *, status: str
 ) -> WorkItem:
     return work_item_create(
         actor=None,
@@ -459,7 +465,7 @@ def _open_item(
         description=_received(request),
         due_at=clock.due_at,
         escalate_at=clock.escalate_at,
-        status="awaiting_statement" if waiting else "in_review",
+        status=status,
     )
 
 
@@ -498,6 +504,12 @@ def _item_status(
         item.queue = queue
         fields.append("queue")
     item.save(update_fields=fields)
+    _status_event(item, actor, previous, status, reason)
+
+
+def _status_event(
+    item: WorkItem, actor: User | None, previous: str, status: str, reason: str
+) -> None:
     _event(
         item,
         actor,
@@ -569,9 +581,14 @@ def _approve(request: PriorAuthRequest, *, actor: User | None, days: int) -> Non
     _approved(request, actor)
 
 
-def _approved(request: PriorAuthRequest, actor: User | None) -> Letter:
+def _approval_reason(request: PriorAuthRequest) -> str:
+    actor = request.decided_by
     how = "automatically: the answers meet the criteria" if actor is None else f"by {actor}"
-    _item_status(request, actor, "approved", f"approved {how}, through {request.approval_end}")
+    return f"approved {how}, through {request.approval_end}"
+
+
+def _approved(request: PriorAuthRequest, actor: User | None) -> Letter:
+    _item_status(request, actor, "approved", _approval_reason(request))
     return _letter(request, Letter.Kind.APPROVAL)
 
 
