@@ -1,7 +1,10 @@
 """Determination letters: due with the decision, made and sent by the worker, exactly once."""
 
+from io import StringIO
+
 import pytest
 from django.core import mail
+from django.core.management import call_command
 
 from payerdesk.core.errors import NotFound
 from payerdesk.priorauth import services
@@ -94,3 +97,17 @@ def test_the_api_shows_a_due_letter_until_the_worker_issues_it(
     detail = client.get(f"/api/priorauth/requests/{out.json()['id']}").json()
     [letter] = detail["letters"]
     assert letter["issued_at"] is not None and len(letter["sha256"]) == 64
+
+
+def test_the_catch_up_command_issues_every_due_letter_once(
+    submit, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks():  # as if the worker were down
+        first, second = submit(MEETS), submit(MEETS)
+    out = StringIO()
+    call_command("issue_letters", stdout=out)
+    assert out.getvalue().strip() == "2 letter(s) issued."
+    assert all(pa.letters.get().is_issued for pa in (first, second))
+    again = StringIO()
+    call_command("issue_letters", stdout=again)
+    assert again.getvalue().strip() == "0 letter(s) issued."

@@ -16,6 +16,7 @@ from payerdesk.priorauth.models import (
     Drug,
     FormularyDrug,
     FormularyVersion,
+    Letter,
     Prescriber,
     PriorAuthRequest,
 )
@@ -304,4 +305,11 @@ def open_duplicate(*, member_id: int, drug_id: int) -> int | None:
         .order_by("received_at", "id")
         .values_list("id", flat=True)
         .first()
+    )
+
+
+def letters_due() -> list[int]:
+    """Ids of the letters decided but not yet made and sent, oldest first."""
+    return list(
+        Letter.objects.filter(issued_at__isnull=True).order_by("id").values_list("id", flat=True)
     )
