@@ -7,7 +7,8 @@ import pytest
 from django.utils import timezone
 
 from payerdesk.core import services, sla
-from payerdesk.core.models import SlaPolicy
+from payerdesk.core.errors import InvalidInput
+from payerdesk.core.models import SlaPolicy, WorkItem
 
 EASTERN = ZoneInfo("America/New_York")
 
@@ -157,6 +158,39 @@ def test_a_new_item_is_due_by_its_queue_policy_and_escalates_before(queues):
     assert item.due_at - item.escalate_at == timedelta(hours=12)
     assert item.escalated_at is None
     assert item.timeline.get(event="created").data == {"due_at": item.due_at.isoformat()}
+
+
+def test_a_module_with_its_own_clock_gives_due_and_escalation_and_a_starting_status(queues):
+    now = timezone.now()
+    item = services.work_item_create(
+        actor=None,
+        kind="task",
+        title="Waits on a form",
+        queue=queues["coverage"],
+        due_at=now + timedelta(hours=5),
+        escalate_at=now + timedelta(hours=4),
+        status="waiting",
+    )
+    item.refresh_from_db()
+    assert (item.due_at, item.escalate_at) == (now + timedelta(hours=5), now + timedelta(hours=4))
+    assert item.status == "waiting" and item.closed_at is None
+
+
+def test_an_item_decided_at_once_starts_closed(queues):
+    item = services.work_item_create(
+        actor=None, kind="task", title="Done at once", queue=queues["coverage"], status="done"
+    )
+    item.refresh_from_db()
+    assert item.status == "done" and item.closed_at == item.created_at
+
+
+def test_an_item_cannot_start_in_an_unknown_status(queues):
+    with pytest.raises(InvalidInput) as refused:
+        services.work_item_create(
+            actor=None, kind="task", title="x", queue=queues["coverage"], status="lost"
+        )
+    assert refused.value.field == "status" and "'lost'" in refused.value.message
+    assert not WorkItem.objects.exists()
 
 
 def test_a_business_day_queue_over_thanksgiving(queues, monkeypatch):

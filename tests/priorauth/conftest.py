@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import TestCase
 
 from payerdesk.core.models import Market, User
 from payerdesk.groups import services as group_services
@@ -192,7 +193,9 @@ def pa_scene_create(
         channel="phone",
         answers={},
     )
-    services.prior_auth_pend(actor=users["pharmacist"], request_id=pa.pk, information="Labs?")
+    # The letter is made by its task once the pend commits (ImmediateBackend in tests).
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        services.prior_auth_pend(actor=users["pharmacist"], request_id=pa.pk, information="Labs?")
     return pa, pa.letters.get().pk
 
 

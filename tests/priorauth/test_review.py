@@ -99,7 +99,7 @@ def test_api_refuses_a_denial_from_a_rep_and_takes_one_from_a_pharmacist(referre
     assert [letter["kind"] for letter in body["letters"]] == ["denial"]
 
 
-def test_review_page_actions(referred, users, client_for):
+def test_review_page_actions(referred, users, client_for, django_capture_on_commit_callbacks):
     pharmacist = client_for(users["pharmacist"])
     page = pharmacist.get(reverse("priorauth:request-detail", args=[referred.pk]))
     assert b"Pharmacist review" in page.content and b"A1c below 7%" in page.content
@@ -109,14 +109,23 @@ def test_review_page_actions(referred, users, client_for):
         reverse("priorauth:request-deny", args=[referred.pk]), {"reason": REASON}
     )
     assert rep.status_code == 403
-    done = pharmacist.post(
-        reverse("priorauth:request-approve", args=[referred.pk]), {"approval_days": "30"}
-    )
+    with django_capture_on_commit_callbacks() as after_commit:
+        done = pharmacist.post(
+            reverse("priorauth:request-approve", args=[referred.pk]), {"approval_days": "30"}
+        )
     assert done.status_code == 302
-    page = pharmacist.get(reverse("priorauth:request-detail", args=[referred.pk]))
-    assert b"Approved" in page.content and b"approval.pdf" not in page.content
     letter = referred.letters.get()
-    download = pharmacist.get(reverse("priorauth:request-letter", args=[referred.pk, letter.pk]))
+    letter_url = reverse("priorauth:request-letter", args=[referred.pk, letter.pk])
+    # Until the worker has made it, the letter is listed as due and cannot be downloaded.
+    page = pharmacist.get(reverse("priorauth:request-detail", args=[referred.pk]))
+    assert b"Approved" in page.content and b"being made" in page.content
+    assert pharmacist.get(letter_url).status_code == 404
+    for callback in after_commit:  # the worker runs the queued letter task
+        callback()
+    page = pharmacist.get(reverse("priorauth:request-detail", args=[referred.pk]))
+    assert b"being made" not in page.content and letter_url.encode() in page.content
+    letter.refresh_from_db()
+    download = pharmacist.get(letter_url)
     assert download["Content-Type"] == "application/pdf"
     assert bytes(download.content) == bytes(letter.content)
 
@@ -131,10 +140,11 @@ def test_review_page_actions(referred, users, client_for):
     ],
 )
 def test_the_denial_letter_gives_the_appeal_rights_of_the_line_of_business(
-    submit, users, line, says, not_says
+    submit, users, line, says, not_says, django_capture_on_commit_callbacks
 ):
     pa = submit(FALLS_SHORT, line_of_business=line)
-    pa = services.prior_auth_deny(actor=users["pharmacist"], request_id=pa.pk, reason=REASON)
+    with django_capture_on_commit_callbacks(execute=True):  # the worker makes the letter
+        pa = services.prior_auth_deny(actor=users["pharmacist"], request_id=pa.pk, reason=REASON)
     text = " ".join(pdf_text(bytes(pa.letters.get().content)).split())
     assert says in text and not_says not in text
     assert "semaglutide" in text and "A1c of 6.2% is below" in text

@@ -99,36 +99,51 @@ def work_item_create(
     priority: int = Priority.NORMAL,
     description: str = "",
     due_at: datetime | None = None,
+    escalate_at: datetime | None = None,
+    status: str | None = None,
 ) -> WorkItem:
     """Open a work item in `queue`; its due time comes from the queue's SLA policy.
 
-    `actor` is None when a module or job creates the item on its own.
+    `actor` is None when a module or job creates the item on its own. A module with its
+    own clock gives `due_at` and `escalate_at` (then the queue's policy is not read), and
+    may start the item in another status of its kind than the initial one: a closed one
+    when the module decided it at once (it records the decision in the timeline).
     """
     try:
         spec = kinds.get(kind)
     except kinds.UnknownKindError as error:
         raise InvalidInput(ErrorCode.INVALID, str(error), field="kind") from None
+    start = status or spec.initial
+    if start not in spec.statuses:
+        raise InvalidInput(
+            ErrorCode.INVALID, f"{start!r} is not a status of {spec.label}.", field="status"
+        )
     if actor is not None and not permissions.may_work_queue(actor, queue):
         raise NotPermitted(f"You do not work the {queue.name} queue.")
     if not title.strip():
         raise InvalidInput(ErrorCode.INVALID, "A work item needs a title.", field="title")
     now = timezone.now()
-    policy = queue.sla_policy
-    due = due_at or policy.due_at(now)
+    if due_at is not None and escalate_at is not None:
+        due, escalate = due_at, escalate_at
+    else:
+        policy = queue.sla_policy
+        due = due_at or policy.due_at(now)
+        # Elapsed hours (in UTC), even when `due` is a local time across a DST change.
+        escalate = due.astimezone(UTC) - timedelta(hours=policy.escalate_before_hours)
     with transaction.atomic():
         item = WorkItem.objects.create(
             kind=spec.code,
             title=title.strip()[:200],
             description=description,
-            status=spec.initial,
+            status=start,
             priority=priority,
             queue=queue,
             market=market,
             created_by=actor,
             created_at=now,
             due_at=due,
-            # Elapsed hours (in UTC), even when `due` is a local time across a DST change.
-            escalate_at=due.astimezone(UTC) - timedelta(hours=policy.escalate_before_hours),
+            escalate_at=escalate,
+            closed_at=now if spec.is_closed(start) else None,
             phi=spec.phi,
         )
         _event(

@@ -73,8 +73,10 @@ def member_find(*, user: User, member_id: str, group_number: str | None = None) 
 
 def member_lookup(*, member_id: str, group_number: str | None = None) -> Member:
     """A member by id across every group, for the national queues that serve them all
-    (coverage review, pharmacy). The caller checks its own permission first."""
-    candidates = Member.objects.select_related("group").filter(member_id=member_id.strip())
+    (coverage review, pharmacy). The caller checks its own permission first. The group
+    is not selected with it: intake records the member, it does not show the group."""
+    # Unordered: one or two rows are wanted, and the default order joins the group.
+    candidates = Member.objects.filter(member_id=member_id.strip()).order_by()
     if group_number:
         candidates = candidates.filter(group__group_number=group_number.strip().upper())
     found = list(candidates[:2])

@@ -69,8 +69,11 @@ class LetterOut(Schema):
     id: int
     kind: str
     file_name: str
-    sha256: str
+    sha256: str = Field(description="Empty until the letter is issued")
     created_at: datetime
+    issued_at: datetime | None = Field(
+        description="When the worker made the PDF and emailed it; null while it is due"
+    )
 
 
 class RequestOut(Schema):
@@ -142,6 +145,7 @@ class RequestOut(Schema):
                     file_name=x.file_name,
                     sha256=x.sha256,
                     created_at=x.created_at,
+                    issued_at=x.issued_at,
                 )
                 for x in pa.letters.all()
             ],

@@ -18,10 +18,26 @@ class PriorAuthConfig(AppConfig):
     )
 
     def ready(self) -> None:
+        from django.db.models.signals import post_delete, post_save
+
         from payerdesk.core.roles import Role, grant
-        from payerdesk.priorauth import work
+        from payerdesk.priorauth import models, selectors, work
 
         work.register_kinds()
+        # Intake caches drugs, formulary rows and criteria: any change here empties it.
+        for model in (
+            models.Drug,
+            models.FormularyVersion,
+            models.FormularyDrug,
+            models.CriteriaSet,
+            models.CriteriaDrug,
+        ):
+            for signal in (post_save, post_delete):
+                signal.connect(
+                    selectors.reference_cache_clear,
+                    sender=model,
+                    dispatch_uid=f"priorauth-reference-{model.__name__}-{signal is post_save}",
+                )
         read = (
             "priorauth.view_priorauthrequest",
             "priorauth.view_formularydrug",

@@ -72,9 +72,9 @@ def _facts(request: PriorAuthRequest) -> Table:
     )
 
 
-def _document(request: PriorAuthRequest, kind: str) -> Document:
+def _document(letter: Letter) -> Document:
+    request, kind = letter.request, letter.kind
     addressee = [request.prescriber.name, f"NPI {request.prescriber.npi}"]
-    today = timezone.localdate()
     drug = request.drug.name
     if kind == Letter.Kind.APPROVAL:
         blocks: list[str | Table] = [
@@ -88,7 +88,7 @@ def _document(request: PriorAuthRequest, kind: str) -> Document:
         blocks = [
             f"We cannot approve coverage of {drug}.",
             "# Why we said no",
-            request.denial_reason,
+            letter.text,
             _facts(request),
             "# Your right to appeal",
             _appeal_rights(request),
@@ -98,7 +98,7 @@ def _document(request: PriorAuthRequest, kind: str) -> Document:
         blocks = [
             f"Before we can decide on coverage of {drug}, we need more information from you.",
             "# What we need",
-            request.information_requested,
+            letter.text,
             "Please send it by replying to this letter, by fax or by phone, quoting "
             f"{request.number}.",
             _facts(request),
@@ -106,7 +106,8 @@ def _document(request: PriorAuthRequest, kind: str) -> Document:
         title = f"More information needed: {drug}"
     return Document(
         title=title,
-        issued_on=today,
+        # Dated the day of the decision, even when the worker makes it later.
+        issued_on=timezone.localdate(letter.created_at),
         sender=SENDER,
         addressee=addressee,
         reference=request.number,
@@ -114,8 +115,18 @@ def _document(request: PriorAuthRequest, kind: str) -> Document:
     )
 
 
-def letter_render(request: PriorAuthRequest, kind: str) -> bytes:
-    return render_pdf(_document(request, kind))
+def letter_text(request: PriorAuthRequest, kind: str) -> str:
+    """What the letter quotes from the decision, kept on the letter when it is decided."""
+    if kind == Letter.Kind.DENIAL:
+        return request.denial_reason
+    if kind == Letter.Kind.MORE_INFORMATION:
+        return request.information_requested
+    return ""
+
+
+def letter_render(letter: Letter) -> bytes:
+    """The PDF of a letter; its request, member, drug and prescriber should be selected."""
+    return render_pdf(_document(letter))
 
 
 def letter_file_name(request: PriorAuthRequest, kind: str, on: date) -> str:

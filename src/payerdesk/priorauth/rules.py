@@ -33,8 +33,17 @@ class Clock:
 def clock_for(*, line_of_business: str, urgency: str, start: datetime) -> Clock:
     """When a determination started at `start` is due, and when to escalate it."""
     rule = ClockRule.objects.filter(line_of_business=line_of_business, urgency=urgency).first()
+    found = (rule.hours, rule.escalate_before_hours) if rule is not None else None
+    return clock_from(found, line_of_business=line_of_business, urgency=urgency, start=start)
+
+
+def clock_from(
+    rule: tuple[int, int] | None, *, line_of_business: str, urgency: str, start: datetime
+) -> Clock:
+    """The clock of a ClockRule row read already as (hours, escalate before), or of the
+    regulations' default when there is no row."""
     if rule is not None:
-        hours, before = rule.hours, rule.escalate_before_hours
+        hours, before = rule
     else:
         hours, before, _ = DEFAULT_CLOCKS[(line_of_business, urgency)]
     # Calendar hours: elapsed time, so adding to an aware datetime is exact across DST.

@@ -3,17 +3,20 @@
 from dataclasses import dataclass
 from threading import Lock
 
+from django.db import connection
 from django.db.models import Count, Q, QuerySet
 
 from payerdesk.core.errors import ErrorCode, InvalidInput, NotFound
-from payerdesk.core.models import User
+from payerdesk.core.models import Queue, User
 from payerdesk.core.roles import Role, has_role
 from payerdesk.priorauth.criteria import Criteria
 from payerdesk.priorauth.models import (
+    ClockRule,
     CriteriaSet,
     Drug,
     FormularyDrug,
     FormularyVersion,
+    Letter,
     Prescriber,
     PriorAuthRequest,
 )
@@ -178,6 +181,112 @@ def compiled(criteria: CriteriaSet) -> Criteria:
     return found
 
 
+@dataclass(frozen=True)
+class DrugReference:
+    """What intake needs to know about a drug: its row on the current formulary (None: an
+    exception request) and the newest criteria version covering it, compiled."""
+
+    drug: Drug
+    formulary_row: FormularyDrug | None
+    criteria_set: CriteriaSet | None
+    criteria: Criteria | None
+
+
+# Reference data changes only when a formulary or a criteria version is added: cached per
+# process, and thrown away when the stamp (newest ids, row count) read with each request
+# differs, so an upload in another process is seen by the next request here. Saving any
+# of these rows in this process empties it at once (signals in apps.py).
+_REFERENCE_LIMIT = 10_000
+_reference: dict[str, DrugReference] = {}
+_reference_stamp: tuple[object, ...] | None = None
+_reference_lock = Lock()
+
+
+@dataclass(frozen=True)
+class IntakeState:
+    """What intake reads fresh for every request, in one query: the reference data's stamp,
+    the determination clock rule (admins change it) and the queues intake routes to."""
+
+    stamp: tuple[object, ...]
+    clock_rule: tuple[int, int] | None  # (hours, escalate before) of the ClockRule row
+    queues: dict[str, Queue]  # by slug, only those that exist (id and name loaded)
+
+
+def _intake_sql(queue_count: int) -> str:
+    # Table names come from the models; every value is a bound parameter.
+    rule = f"FROM {ClockRule._meta.db_table} WHERE line_of_business = %s AND urgency = %s"
+    queue = f"FROM {Queue._meta.db_table} WHERE slug = %s"
+    formularies = f"FROM {FormularyVersion._meta.db_table}"
+    criteria_sets = f"FROM {CriteriaSet._meta.db_table}"
+    columns = [
+        f"(SELECT MAX(id) {formularies})",
+        f"(SELECT MAX(id) {criteria_sets})",
+        f"(SELECT COUNT(*) {criteria_sets})",
+        f"(SELECT hours {rule})",
+        f"(SELECT escalate_before_hours {rule})",
+    ]
+    columns += [f"(SELECT id {queue}), (SELECT name {queue})"] * queue_count
+    return "SELECT " + ", ".join(columns)
+
+
+def intake_state(*, line_of_business: str, urgency: str, queues: tuple[str, ...]) -> IntakeState:
+    params: list[str] = [line_of_business, urgency, line_of_business, urgency]
+    for slug in queues:
+        params += [slug, slug]
+    with connection.cursor() as cursor:
+        cursor.execute(_intake_sql(len(queues)), params)
+        row = cursor.fetchone()
+    assert row is not None  # a SELECT of scalar subqueries always returns one row
+    hours, before = row[3], row[4]
+    found: dict[str, Queue] = {}
+    for n, slug in enumerate(queues):
+        pk, name = row[5 + 2 * n], row[6 + 2 * n]
+        if pk is not None:
+            # Only what a work item needs; any other field is read from the row on use.
+            found[slug] = Queue.from_db(connection.alias, ["id", "slug", "name"], [pk, slug, name])
+    return IntakeState(
+        stamp=tuple(row[:3]),
+        clock_rule=(hours, before) if hours is not None else None,
+        queues=found,
+    )
+
+
+def reference_cache_clear(**_: object) -> None:
+    global _reference_stamp
+    with _reference_lock:
+        _reference.clear()
+        _reference_stamp = None
+
+
+def drug_reference(code: str, *, stamp: tuple[object, ...], field: str = "drug") -> DrugReference:
+    """The drug by RXCUI or NDC with its formulary row and criteria, from the cache when
+    `stamp` (IntakeState.stamp, read just now) is the one it was filled under;
+    InvalidInput naming `field` when no such drug is known."""
+    global _reference_stamp
+    key = code.strip().replace("-", "")
+    with _reference_lock:
+        if stamp != _reference_stamp:
+            _reference.clear()
+            _reference_stamp = stamp
+        found = _reference.get(key)
+    if found is not None:
+        return found
+    drug = drug_resolve(code, field=field)
+    criteria_set = criteria_for(drug.rxcui)
+    found = DrugReference(
+        drug=drug,
+        formulary_row=formulary_row(drug),
+        criteria_set=criteria_set,
+        criteria=compiled(criteria_set) if criteria_set else None,
+    )
+    with _reference_lock:
+        if _reference_stamp == stamp:  # not emptied meanwhile
+            if len(_reference) >= _REFERENCE_LIMIT:
+                _reference.clear()
+            _reference[key] = found
+    return found
+
+
 def prescriber_get(npi: str) -> Prescriber | None:
     return Prescriber.objects.filter(npi=npi).first()
 
@@ -219,7 +328,8 @@ def request_get(*, user: User, request_id: int) -> PriorAuthRequest:
     return found
 
 
-def open_duplicate(*, member_id: int, drug_id: int) -> PriorAuthRequest | None:
+def open_duplicate(*, member_id: int, drug_id: int) -> int | None:
+    """The id of the oldest open request for the same member and drug, if any."""
     from payerdesk.priorauth.models import OPEN_STATUSES
 
     return (
@@ -227,5 +337,13 @@ def open_duplicate(*, member_id: int, drug_id: int) -> PriorAuthRequest | None:
             member_id=member_id, drug_id=drug_id, status__in=OPEN_STATUSES
         )
         .order_by("received_at", "id")
+        .values_list("id", flat=True)
         .first()
+    )
+
+
+def letters_due() -> list[int]:
+    """Ids of the letters decided but not yet made and sent, oldest first."""
+    return list(
+        Letter.objects.filter(issued_at__isnull=True).order_by("id").values_list("id", flat=True)
     )

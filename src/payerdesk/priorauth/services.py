@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from functools import partial
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -48,6 +49,7 @@ from payerdesk.priorauth.models import (
     Status,
     Urgency,
 )
+from payerdesk.priorauth.tasks import issue_letter
 from payerdesk.priorauth.work import PRIOR_AUTH
 
 INTAKE_QUEUE = "coverage-review"
@@ -433,16 +435,25 @@ def prior_auth_submit(
     _choice(line_of_business, LineOfBusiness, "line_of_business")
     _choice(channel, Channel, "channel")
     member = member_lookup(member_id=member_id, group_number=group_number)
-    found = selectors.drug_resolve(drug)
-    row = selectors.formulary_row(found)
-    criteria_set = selectors.criteria_for(found.rxcui)
-    criteria = selectors.compiled(criteria_set) if criteria_set else None
+    state = selectors.intake_state(
+        line_of_business=line_of_business, urgency=urgency, queues=(INTAKE_QUEUE, REVIEW_QUEUE)
+    )
+    reference = selectors.drug_reference(drug, stamp=state.stamp)
+    found, row, criteria = reference.drug, reference.formulary_row, reference.criteria
     cleaned = answers_clean(criteria, answers)
     if fax is not None:
         sniff_attachment(fax.name, fax.content)
     request_type = RequestType.PRIOR_AUTH if row is not None else RequestType.EXCEPTION
     statement = supporting_statement.strip()
+    waiting = request_type == RequestType.EXCEPTION and not statement
+    # Evaluating the criteria reads and writes nothing: done before the transaction, so
+    # the request row is written once, decided.
+    outcome = None if waiting else _outcome(criteria, cleaned)
     now = timezone.now()
+    clock = rules.clock_from(
+        state.clock_rule, line_of_business=line_of_business, urgency=urgency, start=now
+    )
+    intake_queue = _queue(INTAKE_QUEUE, state.queues)
     with transaction.atomic():
         request = PriorAuthRequest(
             request_type=request_type,
@@ -454,17 +465,26 @@ def prior_auth_submit(
             line_of_business=line_of_business,
             channel=channel,
             answers=_jsonable(cleaned),
-            criteria=criteria_set,
+            criteria=reference.criteria_set,
+            status=Status.AWAITING_STATEMENT if waiting else Status.IN_REVIEW,
             received_at=now,
+            # An exception's clock starts with the prescriber's supporting statement.
+            clock_start=None if waiting else now,
+            due_at=None if waiting else clock.due_at,
             supporting_statement=statement,
             statement_received_at=now if statement else None,
-            duplicate_of=selectors.open_duplicate(member_id=member.pk, drug_id=found.pk),
+            duplicate_of_id=selectors.open_duplicate(member_id=member.pk, drug_id=found.pk),
             claim_identifier=claim_identifier[:100],
             submitted_by=actor,
         )
-        waiting = request_type == RequestType.EXCEPTION and not statement
-        request.work_item = _open_item(request, waiting=waiting)
-        request.status = Status.AWAITING_STATEMENT if waiting else Status.IN_REVIEW
+        approved = outcome is not None and outcome.approval_days is not None
+        # Approved at once: the item is opened approved (closed), and the timeline says so.
+        start = "awaiting_statement" if waiting else "approved" if approved else "in_review"
+        request.work_item = _open_item(request, clock, intake_queue, status=start)
+        if outcome is not None and outcome.approval_days is not None:
+            _approval_set(request, actor=None, days=outcome.approval_days)
+        elif outcome is not None:
+            request.unmet = outcome.unmet
         request.save()
         if fax is not None:
             work_item_attach(
@@ -472,14 +492,28 @@ def prior_auth_submit(
                 item_id=request.work_item.pk,
                 upload=ContentFile(fax.content, name=fax.name),
             )
-        if not waiting:
-            _start_clock(request, now)
-            _determine(request, criteria, cleaned)
+        letters = []
+        if approved:
+            _status_event(
+                request.work_item, None, "in_review", "approved", _approval_reason(request)
+            )
+            letters.append(_letter(request, Letter.Kind.APPROVAL))
+        elif outcome is not None:
+            _referred(request, outcome.unmet, _queue(REVIEW_QUEUE, state.queues))
+    _letters_known(request, letters)
     return request
 
 
-def _queue(slug: str) -> Queue:
-    queue = Queue.objects.filter(slug=slug).select_related("sla_policy").first()
+def _letters_known(request: PriorAuthRequest, letters: list[Letter]) -> None:
+    """A request made just now has exactly the letters made with it: keep them as its
+    prefetched `letters`, so showing it reads nothing back. Any filter still queries."""
+    known = Letter.objects.filter(request=request)
+    known._result_cache = letters
+    request._prefetched_objects_cache = {"letters": known}  # type: ignore[attr-defined]
+
+
+def _queue(slug: str, found: dict[str, Queue] | None = None) -> Queue:
+    queue = found.get(slug) if found is not None else Queue.objects.filter(slug=slug).first()
     if queue is None:
         raise Conflict(ErrorCode.INVALID, f"No {slug!r} queue is configured.", field="queue")
     return queue
@@ -488,32 +522,27 @@ def _queue(slug: str) -> Queue:
 def _received(request: PriorAuthRequest) -> str:
     """The item's description: how the request came in, and the open one it repeats."""
     text = f"{request.get_request_type_display()} received by {request.get_channel_display()}."
-    if request.duplicate_of is not None:
-        text += f" Duplicate: {request.duplicate_of.number} for the same member and drug is open."
+    if request.duplicate_of_id is not None:
+        text += f" Duplicate: PA-{request.duplicate_of_id} for the same member and drug is open."
     return text
 
 
-def _open_item(request: PriorAuthRequest, *, waiting: bool) -> WorkItem:
-    clock = rules.clock_for(
-        line_of_business=request.line_of_business,
-        urgency=request.urgency,
-        start=request.received_at,
-    )
-    item = work_item_create(
+def _open_item(
+    request: PriorAuthRequest, clock: rules.Clock, queue: Queue, *, status: str
+) -> WorkItem:
+    return work_item_create(
         actor=None,
         kind=PRIOR_AUTH.code,
         # Titles show in every list: the drug and the clock, never the member.
         title=f"{request.get_request_type_display()}: {request.drug.name} "
         f"({request.get_line_of_business_display()}, {request.get_urgency_display()})",
-        queue=_queue(INTAKE_QUEUE),
+        queue=queue,
         priority=2 if request.urgency == Urgency.EXPEDITED else 3,
         description=_received(request),
         due_at=clock.due_at,
+        escalate_at=clock.escalate_at,
+        status=status,
     )
-    item.status = "awaiting_statement" if waiting else "in_review"
-    item.escalate_at = clock.escalate_at
-    item.save(update_fields=["status", "escalate_at"])
-    return item
 
 
 def _start_clock(request: PriorAuthRequest, start: datetime) -> None:
@@ -533,12 +562,30 @@ def _event(item: WorkItem, actor: User | None, event: str, summary: str, **data:
     )
 
 
-def _item_status(request: PriorAuthRequest, actor: User | None, status: str, reason: str) -> None:
+def _item_status(
+    request: PriorAuthRequest,
+    actor: User | None,
+    status: str,
+    reason: str,
+    *,
+    queue: Queue | None = None,
+) -> None:
+    """Move the work item to `status` (and to `queue`, when given) with its timeline event."""
     item = request.work_item
     previous = item.status
     item.status = status
     item.closed_at = timezone.now() if PRIOR_AUTH.is_closed(status) else None
-    item.save(update_fields=["status", "closed_at"])
+    fields = ["status", "closed_at"]
+    if queue is not None and item.queue_id != queue.pk:
+        item.queue = queue
+        fields.append("queue")
+    item.save(update_fields=fields)
+    _status_event(item, actor, previous, status, reason)
+
+
+def _status_event(
+    item: WorkItem, actor: User | None, previous: str, status: str, reason: str
+) -> None:
     _event(
         item,
         actor,
@@ -549,67 +596,129 @@ def _item_status(request: PriorAuthRequest, actor: User | None, status: str, rea
     )
 
 
-def _determine(
-    request: PriorAuthRequest, criteria: Criteria | None, cleaned: dict[str, object]
-) -> None:
+@dataclass(frozen=True)
+class _Outcome:
+    approval_days: int | None  # approved for this many days, when set
+    unmet: list[str]  # otherwise: why a pharmacist must look at it
+
+
+def _outcome(criteria: Criteria | None, cleaned: dict[str, object]) -> _Outcome:
     if criteria is None:
-        _refer(request, [NO_CRITERIA])
-        return
+        return _Outcome(None, [NO_CRITERIA])
     try:
         decision = criteria.decide(cleaned)
     except DecisionError as error:
         # A criteria set that misbehaves never decides: a pharmacist does.
-        _refer(request, [f"The criteria could not be evaluated ({error}): clinical review needed."])
-        return
+        return _Outcome(
+            None, [f"The criteria could not be evaluated ({error}): clinical review needed."]
+        )
     if decision.outcome == "approve":
-        _approve(request, actor=None, days=int(decision.approval_days or DEFAULT_APPROVAL_DAYS))
+        return _Outcome(int(decision.approval_days or DEFAULT_APPROVAL_DAYS), [])
+    return _Outcome(None, list(decision.unmet) or ["The criteria did not approve."])
+
+
+def _determine(
+    request: PriorAuthRequest, criteria: Criteria | None, cleaned: dict[str, object]
+) -> None:
+    outcome = _outcome(criteria, cleaned)
+    if outcome.approval_days is not None:
+        _approve(request, actor=None, days=outcome.approval_days)
     else:
-        _refer(request, list(decision.unmet) or ["The criteria did not approve."])
+        _refer(request, outcome.unmet)
 
 
 def _refer(request: PriorAuthRequest, unmet: list[str]) -> None:
     request.status, request.unmet = Status.IN_REVIEW, unmet
     request.save(update_fields=["status", "unmet"])
-    item = request.work_item
-    queue = _queue(REVIEW_QUEUE)
-    if item.queue_id != queue.pk:
-        item.queue = queue
-        item.save(update_fields=["queue"])
-    _item_status(request, None, "in_review", "referred to pharmacist review: " + "; ".join(unmet))
+    _referred(request, unmet, _queue(REVIEW_QUEUE))
 
 
-def _approve(request: PriorAuthRequest, *, actor: User | None, days: int) -> None:
+def _referred(request: PriorAuthRequest, unmet: list[str], queue: Queue) -> None:
+    _item_status(
+        request,
+        None,
+        "in_review",
+        "referred to pharmacist review: " + "; ".join(unmet),
+        queue=queue,
+    )
+
+
+def _approval_set(request: PriorAuthRequest, *, actor: User | None, days: int) -> None:
     today = timezone.localdate()
     request.status, request.decision = Status.APPROVED, Decision.APPROVED
     request.automatic = actor is None
     request.approval_start, request.approval_end = today, today + timedelta(days=days - 1)
     request.decided_at, request.decided_by = timezone.now(), actor
+
+
+def _approve(request: PriorAuthRequest, *, actor: User | None, days: int) -> None:
+    _approval_set(request, actor=actor, days=days)
     request.save()
+    _approved(request, actor)
+
+
+def _approval_reason(request: PriorAuthRequest) -> str:
+    actor = request.decided_by
     how = "automatically: the answers meet the criteria" if actor is None else f"by {actor}"
-    _item_status(request, actor, "approved", f"approved {how}, through {request.approval_end}")
-    _letter(request, Letter.Kind.APPROVAL)
+    return f"approved {how}, through {request.approval_end}"
+
+
+def _approved(request: PriorAuthRequest, actor: User | None) -> Letter:
+    _item_status(request, actor, "approved", _approval_reason(request))
+    return _letter(request, Letter.Kind.APPROVAL)
 
 
 def _letter(request: PriorAuthRequest, kind: str) -> Letter:
-    content = letters.letter_render(request, kind)
-    today = timezone.localdate()
+    """Record that a letter is due; once the decision commits, the worker makes, keeps and
+    sends it (`letter_issue`), so the PDF is not made while the requester waits."""
+    now = timezone.now()
     letter = Letter.objects.create(
         request=request,
         kind=kind,
-        file_name=letters.letter_file_name(request, kind, today),
-        content=content,
-        sha256=hashlib.sha256(content).hexdigest(),
+        file_name=letters.letter_file_name(request, kind, timezone.localdate(now)),
+        text=letters.letter_text(request, kind),
         sent_to=request.prescriber.email,
+        created_at=now,
     )
-    label = Letter.Kind(kind).label
-    notice_email_on_commit(
-        [request.prescriber.email],
-        f"{request.number}: {label} for {request.drug.name}",
-        f"Dear {request.prescriber.name},\n\nThe {label.lower()} letter for prior authorization "
-        f"request {request.number} ({request.drug.name}) is attached.\n\npayerdesk Coverage Review",
-        (letter.file_name, "application/pdf", content),
-    )
+    transaction.on_commit(partial(issue_letter.enqueue, letter.pk))
     return letter
+
+
+@dataclass(frozen=True)
+class LetterIssue:
+    letter: Letter
+    issued: bool  # False: it was issued before, and nothing changed
+
+
+def letter_issue(*, letter_id: int) -> LetterIssue:
+    """Make a due letter's PDF, keep it on the request and queue the prescriber's notice
+    with it attached. A letter already issued changes nothing and sends nothing again."""
+    with transaction.atomic():
+        letter = (
+            Letter.objects.select_for_update(of=("self",))
+            .select_related("request__member", "request__prescriber", "request__drug")
+            .filter(pk=letter_id)
+            .first()
+        )
+        if letter is None:
+            raise NotFound(ErrorCode.NOT_FOUND, f"Letter {letter_id} does not exist.")
+        if letter.is_issued:
+            return LetterIssue(letter, issued=False)
+        request = letter.request
+        content = letters.letter_render(letter)
+        letter.content, letter.sha256 = content, hashlib.sha256(content).hexdigest()
+        letter.issued_at = timezone.now()
+        letter.save(update_fields=["content", "sha256", "issued_at"])
+        label = letter.get_kind_display()
+        notice_email_on_commit(
+            [letter.sent_to],
+            f"{request.number}: {label} for {request.drug.name}",
+            f"Dear {request.prescriber.name},\n\nThe {label.lower()} letter for prior "
+            f"authorization request {request.number} ({request.drug.name}) is attached.\n\n"
+            "payerdesk Coverage Review",
+            (letter.file_name, "application/pdf", content),
+        )
+    return LetterIssue(letter, issued=True)
 
 
 # --- after intake ------------------------------------------------------------------------

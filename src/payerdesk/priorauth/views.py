@@ -195,6 +195,8 @@ def letter_download(request: StaffRequest, request_id: int, letter_id: int) -> H
     letter = pa.letters.filter(pk=letter_id).first()
     if letter is None:
         raise Http404("No such letter")
+    if not letter.is_issued:
+        raise Http404("This letter is still being made: try again in a minute.")
     _log(request, pa, action=AccessLogEntry.Action.DOWNLOAD)
     response = HttpResponse(bytes(letter.content), content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="{letter.file_name}"'

@@ -1,0 +1,39 @@
+"""The permission backend reads a user's own and group permissions in one query."""
+
+from django.contrib.auth.models import Group, Permission
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from payerdesk.core.models import User
+
+
+def _fresh(user: User) -> User:
+    return User.objects.get(pk=user.pk)  # no permission cache yet
+
+
+def test_own_and_group_permissions_both_count_and_take_one_query(db):
+    user = User.objects.create_user(username="mixed", password=None)
+    group = Group.objects.create(name="Readers of groups")
+    group.permissions.add(Permission.objects.get(codename="view_group"))
+    user.groups.add(group)
+    user.user_permissions.add(Permission.objects.get(codename="change_user"))
+    user = _fresh(user)
+    with CaptureQueriesContext(connection) as queries:
+        assert user.get_all_permissions() == {"auth.view_group", "core.change_user"}
+        assert user.has_perm("auth.view_group") and user.has_perm("core.change_user")
+        assert not user.has_perm("auth.delete_group")
+    assert len(queries) == 1
+
+
+def test_an_inactive_user_has_none_and_a_superuser_all(db):
+    user = User.objects.create_user(username="gone", password=None, is_active=False)
+    user.user_permissions.add(Permission.objects.get(codename="change_user"))
+    assert _fresh(user).get_all_permissions() == set()
+    boss = User.objects.create_user(username="boss", password=None, is_superuser=True)
+    assert len(_fresh(boss).get_all_permissions()) == Permission.objects.count()
+
+
+def test_a_user_without_permissions_has_none(db):
+    user = User.objects.create_user(username="plain", password=None)
+    assert _fresh(user).get_all_permissions() == set()
+    assert not _fresh(user).has_perm("core.change_user")
