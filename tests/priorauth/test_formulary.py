@@ -141,6 +141,18 @@ def test_search_takes_the_ndc_as_printed_on_the_label(formulary, label):
     assert hit.ndc == "00169413212"
 
 
+@pytest.mark.parametrize("code", [SEMAGLUTIDE, "00169413212", "00169-4132-12", "0169-4132-12"])
+def test_a_request_names_its_drug_by_rxcui_or_ndc_as_printed(formulary, code):
+    assert selectors.drug_resolve(code).rxcui == SEMAGLUTIDE
+
+
+@pytest.mark.parametrize("code", ["0169-4132-13", "0169413212", "123-4567-89", "", "ozempic"])
+def test_an_unknown_drug_code_is_refused_naming_the_field(formulary, code):
+    with pytest.raises(InvalidInput, match="No drug with RXCUI or NDC") as refused:
+        selectors.drug_resolve(code)
+    assert refused.value.field == "drug"
+
+
 @pytest.mark.parametrize(
     ("text", "ndc"),
     [

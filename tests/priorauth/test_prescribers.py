@@ -192,3 +192,20 @@ def test_auditors_read_the_list_but_do_not_register(prescriber, users, client_fo
     refused = client.post(reverse("priorauth:prescriber-new"), {"npi": OTHER_NPI, "name": "X"})
     assert refused.status_code == 403
     assert Prescriber.objects.count() == 1
+
+
+def test_the_admin_only_links_portal_users(prescriber, users, client_for):
+    """Details change on the Prescribers page, which checks them and keeps the history."""
+    users["admin"].is_staff = True
+    users["admin"].save()
+    client = client_for(users["admin"])
+    assert client.get(reverse("admin:priorauth_prescriber_add")).status_code == 403
+    url = reverse("admin:priorauth_prescriber_change", args=[prescriber.pk])
+    page = client.get(url)
+    assert page.status_code == 200 and 'name="email"' not in page.content.decode()
+    email = prescriber.email
+    client.post(url, {"portal_users": [users["provider"].pk], "email": "someone@else.example"})
+    prescriber.refresh_from_db()
+    assert list(prescriber.portal_users.all()) == [users["provider"]]
+    assert prescriber.email == email  # read-only here: the posted email is ignored
+    assert not prescriber.changes.filter(action=PrescriberChange.Action.CHANGED).exists()

@@ -3,6 +3,7 @@ users who act for them). Requests stay out of the admin: they hold PHI and their
 must be access-logged."""
 
 from django.contrib import admin
+from django.http import HttpRequest
 
 from payerdesk.priorauth.models import ClockRule, Prescriber
 
@@ -15,6 +16,14 @@ class ClockRuleAdmin(admin.ModelAdmin[ClockRule]):
 
 @admin.register(Prescriber)
 class PrescriberAdmin(admin.ModelAdmin[Prescriber]):
+    """Here an administrator links provider users to an NPI. Prescribers are registered and
+    their details changed on the Prescribers page (or the API), which checks the NPI and keeps
+    every change in the prescriber's history: the admin would skip both."""
+
     list_display = ("name", "npi", "email")
     search_fields = ("name", "npi")
     filter_horizontal = ("portal_users",)
+    readonly_fields = ("npi", "name", "email")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False

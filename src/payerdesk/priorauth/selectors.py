@@ -125,12 +125,14 @@ def drug_search(query: str) -> list[DrugHit]:
 
 
 def drug_resolve(code: str, *, field: str = "drug") -> Drug:
-    """A drug by RXCUI, or by an 11-digit NDC of the current formulary."""
-    text = code.strip().replace("-", "")
-    drug = Drug.objects.filter(rxcui=text).first() if text else None
-    if drug is None and len(text) == 11 and text.isdigit():
+    """A drug by RXCUI, or by an NDC of the current formulary: 11 digits, or hyphenated as
+    printed on the label (4-4-2, 5-3-2, 5-4-1, 5-4-2)."""
+    text = code.strip()
+    drug = Drug.objects.filter(rxcui=text).first() if text.isdigit() else None
+    ndc = ndc_11(text) if "-" in text else text
+    if drug is None and ndc and len(ndc) == 11 and ndc.isdigit():
         row = (
-            FormularyDrug.objects.filter(formulary=current_formulary(), ndc=text)
+            FormularyDrug.objects.filter(formulary=current_formulary(), ndc=ndc)
             .select_related("drug")
             .first()
         )
