@@ -115,6 +115,24 @@ def test_an_exception_waits_for_the_statement_and_its_clock_starts_then(submit, 
     assert pa.work_item.queue.slug == "pharmacist-review"
 
 
+def test_an_exception_awaiting_its_statement_is_not_escalated_on_the_regulatory_clock(
+    submit, users, sla_policy
+):
+    """Expedited Part D: 24 hours from the statement. Before it, the item is due by the
+    intake queue's policy (72 hours here), the time a rep has to chase the statement."""
+    pa = submit({}, drug=BRAND_X, urgency="expedited")
+    item = pa.work_item
+    assert item.due_at == item.created_at + timedelta(hours=72)
+    assert item.escalate_at == item.due_at - timedelta(hours=sla_policy.escalate_before_hours)
+    pa = services.prior_auth_statement_add(
+        actor=users["rep"], request_id=pa.pk, statement="Generic failed: rash after 2 weeks."
+    )
+    pa.work_item.refresh_from_db()
+    assert pa.statement_received_at is not None
+    assert pa.due_at == pa.statement_received_at + timedelta(hours=24) == pa.work_item.due_at
+    assert pa.work_item.escalate_at < pa.work_item.due_at
+
+
 def test_an_exception_with_its_statement_starts_its_clock_on_receipt(submit):
     pa = submit({}, drug=BRAND_X, supporting_statement="Allergic to the generic's dye.")
     assert pa.clock_start == pa.received_at == pa.statement_received_at

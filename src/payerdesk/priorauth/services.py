@@ -480,7 +480,10 @@ def prior_auth_submit(
         approved = outcome is not None and outcome.approval_days is not None
         # Approved at once: the item is opened approved (closed), and the timeline says so.
         start = "awaiting_statement" if waiting else "approved" if approved else "in_review"
-        request.work_item = _open_item(request, clock, intake_queue, status=start)
+        # Until its statement arrives an exception has no regulatory clock: the item is due
+        # by the intake queue's own policy, the time a rep has to chase the statement.
+        item_clock = None if waiting else clock
+        request.work_item = _open_item(request, item_clock, intake_queue, status=start)
         if outcome is not None and outcome.approval_days is not None:
             _approval_set(request, actor=None, days=outcome.approval_days)
         elif outcome is not None:
@@ -528,7 +531,7 @@ def _received(request: PriorAuthRequest) -> str:
 
 
 def _open_item(
-    request: PriorAuthRequest, clock: rules.Clock, queue: Queue, *, status: str
+    request: PriorAuthRequest, clock: rules.Clock | None, queue: Queue, *, status: str
 ) -> WorkItem:
     return work_item_create(
         actor=None,
@@ -539,8 +542,8 @@ def _open_item(
         queue=queue,
         priority=2 if request.urgency == Urgency.EXPEDITED else 3,
         description=_received(request),
-        due_at=clock.due_at,
-        escalate_at=clock.escalate_at,
+        due_at=clock.due_at if clock else None,
+        escalate_at=clock.escalate_at if clock else None,
         status=status,
     )
 
