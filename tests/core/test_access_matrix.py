@@ -131,7 +131,7 @@ def test_every_route_is_in_the_matrix():
     }
     problems = [
         *_differences(page_names, [name for pages, _ in MATRICES.values() for name in pages]),
-        *_differences(operations, [op for _, operations in MATRICES.values() for op in operations]),
+        *_differences(operations, [op for _, ops in MATRICES.values() for op in ops]),
         *_differences(fhir_paths, [path for _, path in FHIR_MATRIX]),
         *(
             f"page {name} is in the {app} tables"
