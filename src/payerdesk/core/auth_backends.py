@@ -48,7 +48,7 @@ def _permission_names_sql() -> str:
     run it, on every API call."""
     user_model = get_user_model()
     return (
-        "ARRAY(SELECT ct.app_label || '.' || p.codename"
+        "ARRAY(SELECT ct.app_label || '.' || p.codename"  # noqa: S608 - tables, not data
         f" FROM {Permission._meta.db_table} p"
         f" JOIN {ContentType._meta.db_table} ct ON ct.id = p.content_type_id"
         " WHERE p.id IN ("
@@ -67,8 +67,10 @@ def with_permissions(rows: "QuerySet[M]", user_field: str) -> "QuerySet[M]":
     if connection.vendor != "postgresql":
         return rows
     meta = rows.model._meta
-    user = f"{meta.db_table}.{meta.get_field(user_field).column}"
-    names = RawSQL(_permission_names_sql() % {"user": user}, ())
+    field = meta.get_field(user_field)
+    assert isinstance(field, models.ForeignKey)  # a user foreign key of the rows
+    user = f"{meta.db_table}.{field.column}"
+    names = RawSQL(_permission_names_sql() % {"user": user}, ())  # noqa: S611 - no data in it
     annotated: QuerySet[M] = rows.annotate(**{PERMISSIONS_ANNOTATION: names})
     return annotated
 

@@ -432,7 +432,13 @@ def prior_auth_submit(
     `viewer`: the caller shows the request it made to this user (an API response), so the
     view goes to the access log in the same transaction."""
     npi = npi_check(prescriber_npi)
-    prescriber = selectors.prescriber_get(npi)
+    state = selectors.intake_state(
+        line_of_business=line_of_business,
+        urgency=urgency,
+        queues=(INTAKE_QUEUE, REVIEW_QUEUE),
+        npi=npi,
+    )
+    prescriber = state.prescriber
     if prescriber is None:
         raise _invalid(f"No prescriber with NPI {npi} is registered.", "prescriber_npi")
     _may_submit(actor, prescriber)
@@ -440,9 +446,6 @@ def prior_auth_submit(
     _choice(line_of_business, LineOfBusiness, "line_of_business")
     _choice(channel, Channel, "channel")
     member = member_lookup(member_id=member_id, group_number=group_number)
-    state = selectors.intake_state(
-        line_of_business=line_of_business, urgency=urgency, queues=(INTAKE_QUEUE, REVIEW_QUEUE)
-    )
     reference = selectors.drug_reference(drug, stamp=state.stamp)
     found, row, criteria = reference.drug, reference.formulary_row, reference.criteria
     cleaned = answers_clean(criteria, answers)
