@@ -445,9 +445,15 @@ def prior_auth_submit(
     _choice(urgency, Urgency, "urgency")
     _choice(line_of_business, LineOfBusiness, "line_of_business")
     _choice(channel, Channel, "channel")
-    member = member_lookup(member_id=member_id, group_number=group_number)
     reference = selectors.drug_reference(drug, stamp=state.stamp)
     found, row, criteria = reference.drug, reference.formulary_row, reference.criteria
+    # The member comes with the oldest open request for them and the drug (a duplicate).
+    member = member_lookup(
+        member_id=member_id,
+        group_number=group_number,
+        annotate=selectors.open_duplicate_annotation(found.pk),
+    )
+    duplicate_of_id: int | None = getattr(member, selectors.OPEN_DUPLICATE)
     cleaned = answers_clean(criteria, answers)
     if fax is not None:
         sniff_attachment(fax.name, fax.content)
@@ -481,7 +487,7 @@ def prior_auth_submit(
             due_at=None if waiting else clock.due_at,
             supporting_statement=statement,
             statement_received_at=now if statement else None,
-            duplicate_of_id=selectors.open_duplicate(member_id=member.pk, drug_id=found.pk),
+            duplicate_of_id=duplicate_of_id,
             claim_identifier=claim_identifier[:100],
             submitted_by=actor,
         )
