@@ -37,3 +37,34 @@ def test_a_user_without_permissions_has_none(db):
     user = User.objects.create_user(username="plain", password=None)
     assert _fresh(user).get_all_permissions() == set()
     assert not _fresh(user).has_perm("core.change_user")
+
+
+def test_the_token_lookup_reads_the_same_permissions_afresh_for_each_call(db):
+    """On PostgreSQL the API token query brings the user's permissions (no query of its
+    own); anywhere, they are what the backend answers, and a change shows on the next call."""
+    from payerdesk.core.services import api_token_authenticate, api_token_issue
+
+    user = User.objects.create_user(username="caller", password=None)
+    group = Group.objects.create(name="Readers of groups")
+    group.permissions.add(Permission.objects.get(codename="view_group"))
+    user.groups.add(group)
+    user.user_permissions.add(Permission.objects.get(codename="change_user"))
+    _, raw = api_token_issue(actor=None, user=user, name="test")
+    with CaptureQueriesContext(connection) as queries:
+        caller = api_token_authenticate(raw)
+        assert caller.get_all_permissions() == {"auth.view_group", "core.change_user"}
+        assert caller.has_perm("auth.view_group") and not caller.has_perm("auth.delete_group")
+    reads = [q for q in queries if q["sql"].lstrip().upper().startswith("SELECT")]
+    assert len(reads) == (1 if connection.vendor == "postgresql" else 2)
+    group.permissions.add(Permission.objects.get(codename="delete_group"))
+    assert api_token_authenticate(raw).has_perm("auth.delete_group")
+    user.groups.remove(group)
+    assert api_token_authenticate(raw).get_all_permissions() == {"core.change_user"}
+
+
+def test_a_superusers_token_holds_every_permission(db):
+    from payerdesk.core.services import api_token_authenticate, api_token_issue
+
+    boss = User.objects.create_user(username="boss", password=None, is_superuser=True)
+    _, raw = api_token_issue(actor=None, user=boss, name="test")
+    assert len(api_token_authenticate(raw).get_all_permissions()) == Permission.objects.count()

@@ -111,3 +111,51 @@ def test_the_catch_up_command_issues_every_due_letter_once(
     again = StringIO()
     call_command("issue_letters", stdout=again)
     assert again.getvalue().strip() == "0 letter(s) issued."
+
+
+DATABASE_TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+
+
+def test_the_letter_task_is_written_with_the_decision_and_rolled_back_with_it(submit, settings):
+    """With the database backend the task row is part of the decision's transaction (an
+    outbox): a decision that commits has its task, and one that rolls back leaves none."""
+    from django.db import transaction
+    from django_tasks_db.models import DBTaskResult
+
+    settings.TASKS = DATABASE_TASKS
+    pa = submit(MEETS)
+    letter = pa.letters.get()
+    [queued] = DBTaskResult.objects.all()
+    assert queued.task_path == "payerdesk.priorauth.tasks.issue_letter"
+    assert queued.args_kwargs == {"args": [letter.pk], "kwargs": {}}
+    assert not letter.is_issued  # the worker makes it, not the submission
+
+    class Abandoned(Exception):
+        pass
+
+    with pytest.raises(Abandoned), transaction.atomic():
+        submit(MEETS)
+        raise Abandoned
+    assert DBTaskResult.objects.count() == 1 and Letter.objects.count() == 1
+
+
+def test_a_task_enqueued_in_a_transaction_that_rolls_back_never_runs_in_tests(
+    submit, django_capture_on_commit_callbacks, monkeypatch
+):
+    """The test backend runs a task when its transaction commits, as the worker would
+    see it only then: rolled back, the letter is neither made nor queued."""
+    from django.db import transaction
+
+    class Abandoned(Exception):
+        pass
+
+    runs = []
+    monkeypatch.setattr(services, "letter_issue", lambda **kwargs: runs.append(kwargs))
+    with (
+        django_capture_on_commit_callbacks(execute=True) as after_commit,
+        pytest.raises(Abandoned),
+        transaction.atomic(),
+    ):
+        submit(MEETS)
+        raise Abandoned
+    assert runs == [] and after_commit == [] and Letter.objects.count() == 0

@@ -1,5 +1,7 @@
 """The PHI access log, written whenever a page or endpoint shows a PHI record."""
 
+from dataclasses import dataclass
+
 from django.http import HttpRequest
 
 from payerdesk.core.models import AccessLogEntry, User, WorkItem
@@ -12,6 +14,42 @@ def client_ip(request: HttpRequest) -> str | None:
     return request.META.get("REMOTE_ADDR") or None
 
 
+@dataclass(frozen=True)
+class Viewer:
+    """Who is shown a record, through what: a service that shows the record it has just
+    made (an API submission's response) logs the view in its own transaction with this."""
+
+    user: User
+    channel: str
+    ip_address: str | None
+    user_agent: str
+    path: str
+
+    def record(
+        self, *, record_type: str, record_id: str, action: str = AccessLogEntry.Action.VIEW
+    ) -> AccessLogEntry:
+        return access_log_record(
+            user=self.user,
+            action=action,
+            channel=self.channel,
+            record_type=record_type,
+            record_id=record_id,
+            ip_address=self.ip_address,
+            user_agent=self.user_agent,
+            path=self.path,
+        )
+
+
+def viewer(request: HttpRequest, user: User, *, channel: str) -> Viewer:
+    return Viewer(
+        user=user,
+        channel=channel,
+        ip_address=client_ip(request),
+        user_agent=request.headers.get("User-Agent", ""),
+        path=request.path,
+    )
+
+
 def log_record_view(
     request: HttpRequest,
     user: User,
@@ -21,15 +59,8 @@ def log_record_view(
     channel: str,
     action: str = AccessLogEntry.Action.VIEW,
 ) -> None:
-    access_log_record(
-        user=user,
-        action=action,
-        channel=channel,
-        record_type=record_type,
-        record_id=record_id,
-        ip_address=client_ip(request),
-        user_agent=request.headers.get("User-Agent", ""),
-        path=request.path,
+    viewer(request, user, channel=channel).record(
+        record_type=record_type, record_id=record_id, action=action
     )
 
 

@@ -6,6 +6,7 @@ and background jobs behave the same.
 
 import hashlib
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -17,6 +18,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from payerdesk.core import kinds, permissions
+from payerdesk.core.auth_backends import remember_permissions, with_permissions
 from payerdesk.core.errors import (
     Conflict,
     ErrorCode,
@@ -101,13 +103,18 @@ def work_item_create(
     due_at: datetime | None = None,
     escalate_at: datetime | None = None,
     status: str | None = None,
+    then: Sequence[TimelineEvent] = (),
 ) -> WorkItem:
     """Open a work item in `queue`; its due time comes from the queue's SLA policy.
 
     `actor` is None when a module or job creates the item on its own. A module with its
     own clock gives `due_at` and `escalate_at` (then the queue's policy is not read), and
     may start the item in another status of its kind than the initial one: a closed one
-    when the module decided it at once (it records the decision in the timeline).
+    when the module decided it at once (it records the decision in the timeline: `then`,
+    unsaved events that follow the 'created' one, written with it in one insert).
+
+    Nested in a caller's transaction it adds no savepoint: an error rolls back the whole
+    action, and no caller catches one to carry on.
     """
     try:
         spec = kinds.get(kind)
@@ -130,7 +137,7 @@ def work_item_create(
         due = due_at or policy.due_at(now)
         # Elapsed hours (in UTC), even when `due` is a local time across a DST change.
         escalate = due.astimezone(UTC) - timedelta(hours=policy.escalate_before_hours)
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):
         item = WorkItem.objects.create(
             kind=spec.code,
             title=title.strip()[:200],
@@ -146,13 +153,18 @@ def work_item_create(
             closed_at=now if spec.is_closed(start) else None,
             phi=spec.phi,
         )
-        _event(
-            item,
+        created = TimelineEvent(
+            work_item=item,
             actor=actor,
             event=Event.CREATED,
             summary=f"{spec.label} opened in {queue.name}",
-            due_at=due.isoformat(),
+            data={"due_at": due.isoformat()},
+            at=now,
         )
+        for event in then:
+            event.work_item, event.at = item, now
+        # Append-only rows, inserted once: bulk_create keeps the model's invariant.
+        TimelineEvent.objects.bulk_create([created, *then])
     return item
 
 
@@ -612,10 +624,9 @@ def api_token_revoke(*, actor: User | None, token: ApiToken) -> ApiToken:
 
 def api_token_authenticate(raw: str) -> User:
     """The active user a usable token belongs to; NotAuthenticated says why not."""
+    tokens = with_permissions(ApiToken.objects.select_related("user"), "user_id")
     token = (
-        ApiToken.objects.select_related("user").filter(key_hash=_token_hash(raw)).first()
-        if raw.startswith(TOKEN_PREFIX)
-        else None
+        tokens.filter(key_hash=_token_hash(raw)).first() if raw.startswith(TOKEN_PREFIX) else None
     )
     now = timezone.now()
     if token is None:
@@ -629,6 +640,7 @@ def api_token_authenticate(raw: str) -> User:
     # Record use at most once a minute: a busy client should not write on every call.
     if token.last_used_at is None or now - token.last_used_at > timedelta(minutes=1):
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+    remember_permissions(token, token.user)
     return token.user
 
 

@@ -1,6 +1,8 @@
 """Read queries for group administration."""
 
+from collections.abc import Mapping
 from datetime import date
+from typing import Any
 
 from django.db.models import Q, QuerySet
 
@@ -71,12 +73,17 @@ def member_find(*, user: User, member_id: str, group_number: str | None = None) 
     return found[0]
 
 
-def member_lookup(*, member_id: str, group_number: str | None = None) -> Member:
+def member_lookup(
+    *, member_id: str, group_number: str | None = None, annotate: Mapping[str, Any] | None = None
+) -> Member:
     """A member by id across every group, for the national queues that serve them all
     (coverage review, pharmacy). The caller checks its own permission first. The group
-    is not selected with it: intake records the member, it does not show the group."""
+    is not selected with it: intake records the member, it does not show the group.
+    `annotate`: expressions the caller reads with the member row (in the same query)."""
     # Unordered: one or two rows are wanted, and the default order joins the group.
     candidates = Member.objects.filter(member_id=member_id.strip()).order_by()
+    if annotate:
+        candidates = candidates.annotate(**annotate)
     if group_number:
         candidates = candidates.filter(group__group_number=group_number.strip().upper())
     found = list(candidates[:2])

@@ -11,7 +11,7 @@ from ninja import Field, File, Form, Query, Router, Schema, Status
 from ninja.files import UploadedFile
 from pydantic import field_validator
 
-from payerdesk.core.access import log_record_view
+from payerdesk.core.access import log_record_view, viewer
 from payerdesk.core.errors import NotPermitted
 from payerdesk.core.models import AccessLogEntry, User
 from payerdesk.core.roles import is_staff_member
@@ -19,7 +19,7 @@ from payerdesk.priorauth import selectors, services
 from payerdesk.priorauth.models import Channel, Prescriber, PriorAuthRequest
 
 router = Router(tags=["prior authorization"])
-RECORD_TYPE = "prior_auth_request"
+RECORD_TYPE = services.RECORD_TYPE
 
 
 def api_user(request: HttpRequest) -> User:
@@ -170,8 +170,8 @@ def request_submit(request: HttpRequest, body: RequestIn) -> Status[RequestOut]:
         channel=Channel.ONLINE,
         answers=body.answers,
         supporting_statement=body.supporting_statement,
+        viewer=viewer(request, user, channel=AccessLogEntry.Channel.API),
     )
-    log_view(request, user, pa)
     return Status(201, RequestOut.of(pa))
 
 

@@ -5,10 +5,12 @@ from threading import Lock
 
 from django.db import connection
 from django.db.models import Count, Q, QuerySet
+from django.db.models.expressions import RawSQL
 
 from payerdesk.core.errors import ErrorCode, InvalidInput, NotFound
 from payerdesk.core.models import Queue, User
 from payerdesk.core.roles import Role, has_role
+from payerdesk.groups.models import Member
 from payerdesk.priorauth.criteria import Criteria
 from payerdesk.priorauth.models import (
     ClockRule,
@@ -207,17 +209,24 @@ _reference_lock = Lock()
 @dataclass(frozen=True)
 class IntakeState:
     """What intake reads fresh for every request, in one query: the reference data's stamp,
-    the determination clock rule (admins change it) and the queues intake routes to."""
+    the determination clock rule (admins change it), the queues intake routes to and the
+    prescriber by NPI."""
 
     stamp: tuple[object, ...]
     clock_rule: tuple[int, int] | None  # (hours, escalate before) of the ClockRule row
     queues: dict[str, Queue]  # by slug, only those that exist (id and name loaded)
+    prescriber: Prescriber | None  # every field loaded; None: no such NPI registered
+
+
+def _prescriber_fields() -> list[str]:
+    return [field.attname for field in Prescriber._meta.concrete_fields]
 
 
 def _intake_sql(queue_count: int) -> str:
     # Table names come from the models; every value is a bound parameter.
     rule = f"FROM {ClockRule._meta.db_table} WHERE line_of_business = %s AND urgency = %s"
     queue = f"FROM {Queue._meta.db_table} WHERE slug = %s"
+    prescriber = f"FROM {Prescriber._meta.db_table} WHERE npi = %s"
     formularies = f"FROM {FormularyVersion._meta.db_table}"
     criteria_sets = f"FROM {CriteriaSet._meta.db_table}"
     columns = [
@@ -228,13 +237,18 @@ def _intake_sql(queue_count: int) -> str:
         f"(SELECT escalate_before_hours {rule})",
     ]
     columns += [f"(SELECT id {queue}), (SELECT name {queue})"] * queue_count
+    columns += [f"(SELECT {name} {prescriber})" for name in _prescriber_fields()]
     return "SELECT " + ", ".join(columns)
 
 
-def intake_state(*, line_of_business: str, urgency: str, queues: tuple[str, ...]) -> IntakeState:
+def intake_state(
+    *, line_of_business: str, urgency: str, queues: tuple[str, ...], npi: str
+) -> IntakeState:
     params: list[str] = [line_of_business, urgency, line_of_business, urgency]
     for slug in queues:
         params += [slug, slug]
+    fields = _prescriber_fields()
+    params += [npi] * len(fields)
     with connection.cursor() as cursor:
         cursor.execute(_intake_sql(len(queues)), params)
         row = cursor.fetchone()
@@ -246,10 +260,15 @@ def intake_state(*, line_of_business: str, urgency: str, queues: tuple[str, ...]
         if pk is not None:
             # Only what a work item needs; any other field is read from the row on use.
             found[slug] = Queue.from_db(connection.alias, ["id", "slug", "name"], [pk, slug, name])
+    values = row[5 + 2 * len(queues) :]
+    prescriber = None
+    if values[0] is not None:
+        prescriber = Prescriber.from_db(connection.alias, fields, list(values))
     return IntakeState(
         stamp=tuple(row[:3]),
         clock_rule=(hours, before) if hours is not None else None,
         queues=found,
+        prescriber=prescriber,
     )
 
 
@@ -330,18 +349,23 @@ def request_get(*, user: User, request_id: int) -> PriorAuthRequest:
     return found
 
 
-def open_duplicate(*, member_id: int, drug_id: int) -> int | None:
-    """The id of the oldest open request for the same member and drug, if any."""
+OPEN_DUPLICATE = "open_duplicate_id"
+
+
+def open_duplicate_annotation(drug_id: int) -> dict[str, RawSQL]:
+    """For `member_lookup(annotate=...)`: the member row then carries, as
+    `OPEN_DUPLICATE`, the id of the oldest open request for that member and the drug, if
+    any (read with the member, one query less at intake; written out, as the ORM takes
+    longer to compile it than to run it)."""
     from payerdesk.priorauth.models import OPEN_STATUSES
 
-    return (
-        PriorAuthRequest.objects.filter(
-            member_id=member_id, drug_id=drug_id, status__in=OPEN_STATUSES
-        )
-        .order_by("received_at", "id")
-        .values_list("id", flat=True)
-        .first()
+    marks = ", ".join(["%s"] * len(OPEN_STATUSES))
+    sql = (
+        f"SELECT r.id FROM {PriorAuthRequest._meta.db_table} r"  # noqa: S608 - no data
+        f" WHERE r.member_id = {Member._meta.db_table}.id AND r.drug_id = %s"
+        f" AND r.status IN ({marks}) ORDER BY r.received_at, r.id LIMIT 1"
     )
+    return {OPEN_DUPLICATE: RawSQL(sql, (drug_id, *OPEN_STATUSES))}  # noqa: S611
 
 
 def letters_due() -> list[int]:

@@ -12,7 +12,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
-from functools import partial
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -21,6 +20,7 @@ from django.core.validators import validate_email
 from django.db import transaction
 from django.utils import timezone
 
+from payerdesk.core.access import Viewer
 from payerdesk.core.errors import Conflict, ErrorCode, InvalidInput, NotFound, NotPermitted
 from payerdesk.core.models import Queue, TimelineEvent, User, WorkItem
 from payerdesk.core.notifications import notice_email_on_commit
@@ -57,6 +57,7 @@ REVIEW_QUEUE = "pharmacist-review"
 DEFAULT_APPROVAL_DAYS = 365
 MAX_APPROVAL_DAYS = 730
 MIN_DENIAL_REASON = 30
+RECORD_TYPE = "prior_auth_request"  # a request's name in the access log
 NO_CRITERIA = "No approval criteria are on file for this drug: clinical review needed."
 Event = TimelineEvent.Event
 
@@ -424,22 +425,35 @@ def prior_auth_submit(
     supporting_statement: str = "",
     claim_identifier: str = "",
     fax: Fax | None = None,
+    viewer: Viewer | None = None,
 ) -> PriorAuthRequest:
-    """Take a request from any channel, record it and decide it when the criteria allow."""
+    """Take a request from any channel, record it and decide it when the criteria allow.
+
+    `viewer`: the caller shows the request it made to this user (an API response), so the
+    view goes to the access log in the same transaction."""
     npi = npi_check(prescriber_npi)
-    prescriber = selectors.prescriber_get(npi)
+    state = selectors.intake_state(
+        line_of_business=line_of_business,
+        urgency=urgency,
+        queues=(INTAKE_QUEUE, REVIEW_QUEUE),
+        npi=npi,
+    )
+    prescriber = state.prescriber
     if prescriber is None:
         raise _invalid(f"No prescriber with NPI {npi} is registered.", "prescriber_npi")
     _may_submit(actor, prescriber)
     _choice(urgency, Urgency, "urgency")
     _choice(line_of_business, LineOfBusiness, "line_of_business")
     _choice(channel, Channel, "channel")
-    member = member_lookup(member_id=member_id, group_number=group_number)
-    state = selectors.intake_state(
-        line_of_business=line_of_business, urgency=urgency, queues=(INTAKE_QUEUE, REVIEW_QUEUE)
-    )
     reference = selectors.drug_reference(drug, stamp=state.stamp)
     found, row, criteria = reference.drug, reference.formulary_row, reference.criteria
+    # The member comes with the oldest open request for them and the drug (a duplicate).
+    member = member_lookup(
+        member_id=member_id,
+        group_number=group_number,
+        annotate=selectors.open_duplicate_annotation(found.pk),
+    )
+    duplicate_of_id: int | None = getattr(member, selectors.OPEN_DUPLICATE)
     cleaned = answers_clean(criteria, answers)
     if fax is not None:
         sniff_attachment(fax.name, fax.content)
@@ -473,21 +487,23 @@ def prior_auth_submit(
             due_at=None if waiting else clock.due_at,
             supporting_statement=statement,
             statement_received_at=now if statement else None,
-            duplicate_of_id=selectors.open_duplicate(member_id=member.pk, drug_id=found.pk),
+            duplicate_of_id=duplicate_of_id,
             claim_identifier=claim_identifier[:100],
             submitted_by=actor,
         )
         approved = outcome is not None and outcome.approval_days is not None
         # Approved at once: the item is opened approved (closed), and the timeline says so.
         start = "awaiting_statement" if waiting else "approved" if approved else "in_review"
+        then: list[TimelineEvent] = []
+        if outcome is not None and outcome.approval_days is not None:
+            _approval_set(request, actor=None, days=outcome.approval_days)
+            then.append(_status_change(None, "in_review", "approved", _approval_reason(request)))
+        elif outcome is not None:
+            request.unmet = outcome.unmet
         # Until its statement arrives an exception has no regulatory clock: the item is due
         # by the intake queue's own policy, the time a rep has to chase the statement.
         item_clock = None if waiting else clock
-        request.work_item = _open_item(request, item_clock, intake_queue, status=start)
-        if outcome is not None and outcome.approval_days is not None:
-            _approval_set(request, actor=None, days=outcome.approval_days)
-        elif outcome is not None:
-            request.unmet = outcome.unmet
+        request.work_item = _open_item(request, item_clock, intake_queue, status=start, then=then)
         request.save()
         if fax is not None:
             work_item_attach(
@@ -497,12 +513,11 @@ def prior_auth_submit(
             )
         letters = []
         if approved:
-            _status_event(
-                request.work_item, None, "in_review", "approved", _approval_reason(request)
-            )
             letters.append(_letter(request, Letter.Kind.APPROVAL))
         elif outcome is not None:
             _referred(request, outcome.unmet, _queue(REVIEW_QUEUE, state.queues))
+        if viewer is not None:
+            viewer.record(record_type=RECORD_TYPE, record_id=str(request.pk))
     _letters_known(request, letters)
     return request
 
@@ -531,7 +546,12 @@ def _received(request: PriorAuthRequest) -> str:
 
 
 def _open_item(
-    request: PriorAuthRequest, clock: rules.Clock | None, queue: Queue, *, status: str
+    request: PriorAuthRequest,
+    clock: rules.Clock | None,
+    queue: Queue,
+    *,
+    status: str,
+    then: list[TimelineEvent],
 ) -> WorkItem:
     return work_item_create(
         actor=None,
@@ -545,6 +565,7 @@ def _open_item(
         due_at=clock.due_at if clock else None,
         escalate_at=clock.escalate_at if clock else None,
         status=status,
+        then=then,
     )
 
 
@@ -586,17 +607,23 @@ def _item_status(
     _status_event(item, actor, previous, status, reason)
 
 
+def _status_change(actor: User | None, previous: str, status: str, reason: str) -> TimelineEvent:
+    """The unsaved timeline event of a status change (its item is set when it is saved)."""
+    summary = f"{PRIOR_AUTH.status_label(previous)} → {PRIOR_AUTH.status_label(status)}: {reason}"
+    return TimelineEvent(
+        actor=actor,
+        event=Event.STATUS_CHANGED,
+        summary=summary[:300],
+        data={"previous": previous, "status": status},
+    )
+
+
 def _status_event(
     item: WorkItem, actor: User | None, previous: str, status: str, reason: str
 ) -> None:
-    _event(
-        item,
-        actor,
-        Event.STATUS_CHANGED,
-        f"{PRIOR_AUTH.status_label(previous)} → {PRIOR_AUTH.status_label(status)}: {reason}",
-        previous=previous,
-        status=status,
-    )
+    event = _status_change(actor, previous, status, reason)
+    event.work_item = item
+    event.save()
 
 
 @dataclass(frozen=True)
@@ -672,8 +699,9 @@ def _approved(request: PriorAuthRequest, actor: User | None) -> Letter:
 
 
 def _letter(request: PriorAuthRequest, kind: str) -> Letter:
-    """Record that a letter is due; once the decision commits, the worker makes, keeps and
-    sends it (`letter_issue`), so the PDF is not made while the requester waits."""
+    """Record that a letter is due, and queue its task in the same transaction (an outbox:
+    the decision and its letter task commit together, or neither does). The worker makes,
+    keeps and sends it (`letter_issue`) once they commit, not while the requester waits."""
     now = timezone.now()
     letter = Letter.objects.create(
         request=request,
@@ -683,7 +711,7 @@ def _letter(request: PriorAuthRequest, kind: str) -> Letter:
         sent_to=request.prescriber.email,
         created_at=now,
     )
-    transaction.on_commit(partial(issue_letter.enqueue, letter.pk))
+    issue_letter.enqueue(letter.pk)
     return letter
 
 

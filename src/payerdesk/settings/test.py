@@ -11,7 +11,9 @@ SECRET_KEY = "test-only-key-that-is-long-enough-to-not-matter-0123456789"  # noq
 ALLOWED_HOSTS = ["*"]
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
-TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+# Tasks run in this process, when the change that enqueued them commits (as the worker
+# only sees the database backend's row then).
+TASKS = {"default": {"BACKEND": "payerdesk.core.task_backends.OnCommitImmediateBackend"}}
 MEDIA_ROOT = Path(tempfile.mkdtemp(prefix="payerdesk-test-media-"))
 STATIC_ROOT = Path(tempfile.mkdtemp(prefix="payerdesk-test-static-"))
 STORAGES = {
