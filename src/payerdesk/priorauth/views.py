@@ -305,6 +305,18 @@ def _answers_posted(pa: PriorAuthRequest, data: QueryDict) -> dict[str, object]:
     return answers
 
 
+def _refused(form: Form, error: ServiceError) -> tuple[dict[str, str], int]:
+    """Show a service's refusal on the form: answer problems on their questions (the
+    errors by linkId, returned), anything else on its field; a refusal by role is a 403."""
+    if isinstance(error, NotPermitted):
+        raise PermissionDenied(error.message) from None
+    if isinstance(error, services.AnswersInvalid):
+        form.add_error(None, f"Some answers need attention: {error.message}")
+        return dict(reversed(error.errors)), error.http_status
+    form.add_error(error.field if error.field in form.fields else None, error.message)
+    return {}, error.http_status
+
+
 @require_POST
 @login_required
 def request_information(request: StaffRequest, request_id: int) -> HttpResponse:
@@ -328,16 +340,8 @@ def request_information(request: StaffRequest, request_id: int) -> HttpResponse:
                 note=form.cleaned_data["note"],
                 document=services.Fax(upload.name, upload.read()) if upload else None,
             )
-        except NotPermitted as error:
-            raise PermissionDenied(error.message) from None
-        except services.AnswersInvalid as error:
-            errors = dict(reversed(error.errors))
-            form.add_error(None, f"Some answers need attention: {error.message}")
-            status = error.http_status
         except ServiceError as error:
-            field = error.field if error.field in form.fields else None
-            form.add_error(field, error.message)
-            status = error.http_status
+            errors, status = _refused(form, error)
         else:
             messages.success(
                 request, "Information recorded: the request was decided again on its criteria."
@@ -439,16 +443,8 @@ def request_new(request: StaffRequest) -> HttpResponse:
                 supporting_statement=data["supporting_statement"],
                 fax=services.Fax(upload.name, upload.read()) if upload else None,
             )
-        except NotPermitted as error:
-            raise PermissionDenied(error.message) from None
-        except services.AnswersInvalid as error:
-            errors = dict(reversed(error.errors))
-            form.add_error(None, f"Some answers need attention: {error.message}")
-            status = error.http_status
         except ServiceError as error:
-            field = error.field if error.field in form.fields else None
-            form.add_error(field, error.message)
-            status = error.http_status
+            errors, status = _refused(form, error)
         else:
             messages.success(request, f"{pa.number}: {pa.get_status_display()}.")
             return redirect("priorauth:request-detail", request_id=pa.pk)
