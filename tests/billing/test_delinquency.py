@@ -6,6 +6,7 @@ from decimal import Decimal
 from io import BytesIO
 
 import pytest
+from django.utils import timezone
 from pypdf import PdfReader
 
 from payerdesk.billing import delinquency, listbills, selectors
@@ -174,3 +175,18 @@ def test_bill_statuses_follow_the_payments(group, billed):
     assert ListBill.objects.get(period_start=FEB).status == "partially_paid"
     ListBill.objects.filter(period_start=FEB).update(status="reconciled")
     assert listbills.list_bill_statuses_refresh(group=group) == 0
+
+
+def test_a_case_whose_item_staff_closed_is_still_reinstated(users, group, billed):
+    """Staff may close the cancelled case's item by hand; paying back premium then still
+    reinstates the group, and the review goes on."""
+    one, two = billed
+    review(group, date(2026, 3, 5))
+    review(group, date(2026, 4, 4))
+    case = Delinquency.objects.get(group=group)
+    WorkItem.objects.filter(pk=case.work_item_id).update(status="closed", closed_at=timezone.now())
+    pay(group, {one: "42.40", two: "33.65"}, FEB)
+    assert review(group, date(2026, 4, 10)).reinstated == ["G2001"]
+    group.refresh_from_db()
+    assert group.status == "active"
+    assert WorkItem.objects.get(pk=case.work_item_id).status == "closed"

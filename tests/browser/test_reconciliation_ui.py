@@ -10,8 +10,7 @@ from playwright.sync_api import Page, expect
 from payerdesk.billing import listbills, selectors
 from payerdesk.billing.models import Account
 from payerdesk.billing.remit_models import Remittance
-from payerdesk.groups import services as group_services
-from payerdesk.groups.models import Member, PlanDesign, Product, RateRow
+from tests.browser.billing_scene import billed_group
 from tests.browser.test_work_queue_ui import sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -19,26 +18,8 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 def test_receive_reconcile_and_clear_suspense(page: Page, live_server, users, markets, queues,
                                               tmp_path, screenshots):  # fmt: skip
-    group = group_services.group_create(
-        actor=users["groupadmin"], group_number="G78", legal_name="Pier Foods",
-        situs_state="NY", market=markets["TRI"], effective_date=date(2026, 1, 1),
-        billing_contact_name="Pat", billing_contact_email="pay@pier.example",
-    )  # fmt: skip
-    product = Product.objects.create(code="acc", name="Accident", insurance_line="AH")
-    plan = PlanDesign.objects.create(
-        group=group, product=product, name="Accident", effective_date=date(2026, 1, 1),
-        tiers=["EMP"], rate_basis="tier",
-    )  # fmt: skip
-    RateRow.objects.create(plan=plan, tier="EMP", rate=Decimal("12.40"))
-    for ref in ("E1", "E2"):
-        member = Member.objects.create(
-            group=group, subscriber_id=ref, member_id=ref, relationship="18", first_name="Sam",
-            last_name="Ortiz", birth_date=date(1980, 5, 1), sex="M",
-        )  # fmt: skip
-        group_services.coverage_add(actor=None, member=member, plan=plan, tier="EMP",
-                                    benefit_amount=None, start_date=date(2026, 1, 1))  # fmt: skip
-    listbills.billing_schedule_set(
-        actor=None, group=group, mode="monthly", first_period_start=date(2026, 1, 1)
+    group = billed_group(
+        users, markets["TRI"], number="G78", name="Pier Foods", employees=["E1", "E2"]
     )
     listbills.list_bill_generate(actor=None, group=group, period_start=date(2026, 1, 1))
     bad = tmp_path / "bad.csv"

@@ -263,6 +263,26 @@ def test_adding_and_removing_dependents_keeps_the_family_on_one_tier(
     assert family_premium(july) == Decimal("24.10")
 
 
+def test_a_stepchild_moves_with_the_employees_tier_on_a_policy_change(
+    today, users, employee, accident
+):
+    stepchild = Member.objects.create(
+        group=employee.group, employee=employee, subscriber_id=employee.subscriber_id,
+        member_id=CHILD_ID, relationship="17", first_name="Kai", last_name="Rivera",
+        birth_date=date(2015, 5, 1), sex="M",
+    )  # fmt: skip
+    _add(users, employee, accident, "ECH")
+    _add(users, stepchild, accident, "")
+    # Adding the spouse moves the family to FAM, which covers a stepchild as a child.
+    spouse = {"member_id": SPOUSE, "first_name": "Sam", "last_name": "Rivera",
+              "birth_date": "1988-02-10", "sex": "M", "relationship": "01"}  # fmt: skip
+    added = _change(users, employee, "dependent_add", plan=accident, tier="FAM",
+                    dependent_details=spouse,
+                    qualifying_event_date=TODAY - timedelta(days=10))  # fmt: skip
+    assert added.status == ChangeStatus.APPLIED
+    assert held(CHILD_ID, date(2026, 7, 1)) == [("accident", "FAM", Decimal("0.00"))]
+
+
 def test_deleting_the_employees_tier_plan_ends_the_dependents_under_it(
     today, users, employee, spouse, accident
 ):

@@ -5,9 +5,11 @@ import hashlib
 import json
 from datetime import timedelta
 
+import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from payerdesk.core.errors import InvalidInput
 from payerdesk.core.models import Queue
 from payerdesk.priorauth import services
 from payerdesk.priorauth.models import ClockRule, CriteriaDrug, CriteriaSet, Status
@@ -105,3 +107,12 @@ def test_an_auto_approval_reads_little(submit):
     # Prescriber, permissions (user and group), member, reference stamp, open duplicate.
     assert len(selects) <= 6, "\n".join(selects)
     assert not any("priorauth_criteriaset" in sql.split("FROM", 1)[1][:40] for sql in selects)
+
+
+def test_ndcs_that_differ_only_in_their_hyphens_are_other_drugs(submit):
+    """0169-4132-12 (4-4-2) is 00169413212; 01694-132-12 (5-3-2) is 01694013212, which the
+    formulary does not list: the cache must not answer it with the first."""
+    assert submit(MEETS, drug="0169-4132-12").drug.rxcui == SEMAGLUTIDE
+    with pytest.raises(InvalidInput, match="No drug with RXCUI or NDC") as refused:
+        submit(MEETS, drug="01694-132-12")
+    assert refused.value.field == "drug"

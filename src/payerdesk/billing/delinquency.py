@@ -44,7 +44,7 @@ from payerdesk.billing.notices import lapse_notice
 from payerdesk.billing.work import BILLING_QUEUE, DELINQUENCY, MEMBER_DELINQUENCY
 from payerdesk.core.documents import render_pdf
 from payerdesk.core.errors import Conflict, ErrorCode, InvalidInput, NotFound
-from payerdesk.core.models import Priority, Queue, User
+from payerdesk.core.models import Priority, Queue, User, WorkItem
 from payerdesk.core.notifications import notice_email_on_commit
 from payerdesk.core.services import work_item_close, work_item_create, work_item_follow
 from payerdesk.groups import terminations
@@ -172,7 +172,7 @@ def _review_one(schedule: BillingSchedule, today: date) -> str | None:
         overdue = _overdue(group, grace, today)
         unpaid = [item for item in overdue if not _paid_for(group, item.bill.period_start)]
         if unpaid and group.status == GroupStatus.ACTIVE:
-            _lapse(group, grace, overdue, today)
+            _lapse(group, grace, unpaid, today)  # a period paid for anyone is the members' case
             return "lapsed"
         return None
     if _unpaid_due(group, today) <= 0:
@@ -340,10 +340,17 @@ def _cancel(
     delinquency.cancelled_on = today
     delinquency.ended_coverage_ids = [row.pk for row in outcome.ended + outcome.cancelled]
     delinquency.save(update_fields=["stage", "cancelled_on", "ended_coverage_ids"])
-    work_item_follow(
-        actor=actor, item_id=delinquency.work_item_id, to_status="cancelled",
-        reason="Cancelled for non-payment",
-    )  # fmt: skip
+    if _item_open(delinquency):
+        work_item_follow(
+            actor=actor, item_id=delinquency.work_item_id, to_status="cancelled",
+            reason="Cancelled for non-payment",
+        )  # fmt: skip
+
+
+def _item_open(delinquency: Delinquency) -> bool:
+    """Staff may close the item by hand (e.g. after the cancellation): the case goes on
+    without it, and one such group does not stop the daily review of the others."""
+    return WorkItem.objects.filter(pk=delinquency.work_item_id, closed_at__isnull=True).exists()
 
 
 def _reinstate(
@@ -357,10 +364,11 @@ def _reinstate(
     delinquency.stage = DelinquencyStage.REINSTATED
     delinquency.reinstated_on = today
     delinquency.save(update_fields=["stage", "reinstated_on"])
-    work_item_close(
-        actor=actor, item_id=delinquency.work_item_id, status="reinstated",
-        reason="Back premium paid: reinstated",
-    )  # fmt: skip
+    if _item_open(delinquency):
+        work_item_close(
+            actor=actor, item_id=delinquency.work_item_id, status="reinstated",
+            reason="Back premium paid: reinstated",
+        )  # fmt: skip
     if delinquency.member is None:
         _bill_the_gap(group, today, actor)
 

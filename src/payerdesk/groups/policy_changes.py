@@ -300,13 +300,11 @@ def _retier(member: Member, request: ChangeRequest, quote: Quote, relationship: 
         raise _invalid(
             f"{plan.name} does not offer tier {tier} (offers {', '.join(plan.tiers)}).", "tier"
         )
-    if request.change_type == ChangeType.DEPENDENT_ADD and tier not in TIERS_COVERING.get(
-        Relationship(relationship), set()
-    ):
+    covering = rating.tiers_covering(relationship)
+    if request.change_type == ChangeType.DEPENDENT_ADD and tier not in covering:
         label = Relationship(relationship).label.lower()
         raise _invalid(
-            f"Tier {tier} does not cover a {label}: choose "
-            f"{' or '.join(sorted(TIERS_COVERING[Relationship(relationship)]))}.",
+            f"Tier {tier} does not cover a {label}: choose {' or '.join(sorted(covering))}.",
             "tier",
         )
     if tier != old.tier:
@@ -343,11 +341,12 @@ def _family_follow(
     if not rating.priced_on_employee(plan):
         return
     for dependent, row in _family_rows(member, plan, request):
-        if tier not in TIERS_COVERING.get(dependent.relationship, frozenset()):
+        covering = rating.tiers_covering(dependent.relationship)
+        if tier not in covering:
             raise _invalid(
                 f"Tier {tier} does not cover {dependent.get_relationship_display().lower()} "
                 f"{dependent.member_id}, who stays covered under {plan.name}: choose "
-                f"{' or '.join(sorted(TIERS_COVERING.get(dependent.relationship, ())))}.",
+                f"{' or '.join(sorted(covering))}.",
                 "tier",
             )
         rated = rating.Rated(rerating.ZERO, row.rated_age, row.rated_tobacco, tier)

@@ -227,7 +227,9 @@ def group_terminate(
                 field="group",
             )
         # Non-payment of the first premium: never in force, cancelled from the start.
-        first_allowed = group.effective_date - timedelta(days=1 if reason == "nonpayment" else 0)
+        first_allowed = group.effective_date - timedelta(
+            days=1 if reason == TerminationReason.NONPAYMENT else 0
+        )
         if termination_date < first_allowed:
             raise _invalid(
                 f"The termination date {termination_date} is before the group's "
@@ -242,7 +244,11 @@ def group_terminate(
                         actor, member, plan, termination_date, reason, cancel_later=True
                     )
                 )
-        group.status = GroupStatus.CANCELLED if reason == "nonpayment" else GroupStatus.TERMINATED
+        group.status = (
+            GroupStatus.CANCELLED
+            if reason == TerminationReason.NONPAYMENT
+            else GroupStatus.TERMINATED
+        )
         group.save(update_fields=["status"])
         PolicyEvent.objects.create(
             group=group,

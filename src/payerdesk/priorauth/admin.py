@@ -27,3 +27,7 @@ class PrescriberAdmin(admin.ModelAdmin[Prescriber]):
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        # Linking a provider opens the NPI's requests to them: administrators only.
+        return request.user.has_perm("priorauth.link_portal_user")

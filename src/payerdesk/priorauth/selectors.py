@@ -284,7 +284,9 @@ def drug_reference(code: str, *, stamp: tuple[object, ...], field: str = "drug")
     `stamp` (IntakeState.stamp, read just now) is the one it was filled under;
     InvalidInput naming `field` when no such drug is known."""
     global _reference_stamp
-    key = code.strip().replace("-", "")
+    # Keyed as drug_resolve reads the code: 1234-5678-90 and 12345-678-90 are other NDCs.
+    text = code.strip()
+    key = (ndc_11(text) or text) if "-" in text else text
     with _reference_lock:
         if stamp != _reference_stamp:
             _reference.clear()

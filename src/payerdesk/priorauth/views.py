@@ -45,7 +45,7 @@ from payerdesk.priorauth.models import (
     Status,
 )
 
-RECORD_TYPE = "prior_auth_request"
+RECORD_TYPE = services.RECORD_TYPE
 PAGE_SIZE = 50
 
 
@@ -218,12 +218,8 @@ def _act(
     if form.is_valid():
         try:
             action(form.cleaned_data)
-        except NotPermitted as error:
-            raise PermissionDenied(error.message) from None
         except ServiceError as error:
-            field = error.field if error.field in form.fields else None
-            form.add_error(field, error.message)
-            status = error.http_status
+            _, status = _refused(form, error)
         else:
             messages.success(request, done)
             return redirect("priorauth:request-detail", request_id=request_id)
@@ -576,12 +572,8 @@ def prescriber_new(request: StaffRequest) -> HttpResponse:
             prescriber = services.prescriber_register(
                 actor=request.user, npi=data["npi"], name=data["name"], email=data["email"]
             )
-        except NotPermitted as error:
-            raise PermissionDenied(error.message) from None
         except ServiceError as error:
-            field = error.field if error.field in form.fields else None
-            form.add_error(field, error.message)
-            status = error.http_status
+            _, status = _refused(form, error)
         else:
             messages.success(request, f"Registered {prescriber}.")
             return redirect("priorauth:prescriber", npi=prescriber.npi)
@@ -633,13 +625,9 @@ def prescriber_edit(request: StaffRequest, npi: str) -> HttpResponse:
                 name=form.cleaned_data["name"],
                 email=form.cleaned_data["email"],
             )
-        except NotPermitted as error:
-            raise PermissionDenied(error.message) from None
         except ServiceError as error:
-            field = error.field if error.field in form.fields else None
-            form.add_error(field, error.message)
-            status = error.http_status
+            _, status = _refused(form, error)
         else:
-            messages.success(request, "Saved: letters and notices go to the new details.")
+            messages.success(request, "Saved: letters made from now on go to the new details.")
             return redirect("priorauth:prescriber", npi=npi)
     return _prescriber_page(request, prescriber, form, status)
