@@ -12,6 +12,11 @@ the submissions left due, by running the task itself.
 Prints determinations per second (median of 5 rounds of 2,000), p50/p95 latency over
 all 10,000, the CPU time and SQL queries of one submission, the worker's letter rate,
 then the decision-evaluation rate alone (bench/priorauth_decisions.py).
+
+The baseline, measured in the same run with the same client and token: an API call that
+only validates a body and commits one row (bench/priorauth_floor.py). The targets are
+absolute and machines differ several-fold; the share of that floor a submission reaches
+is what compares from one machine to the next.
 Targets: >= 200 requests/s end to end, p95 <= 50 ms; evaluation >= 10,000/s.
 
 Run with `make bench`. BENCH_DATABASE_URL picks the server (default: the local cluster);
@@ -222,6 +227,28 @@ def submit_all(token: str) -> Submissions:
     return Submissions(latencies, rates, cpu_ms, queries)
 
 
+def floor_rate(token: str, count: int) -> tuple[float, float]:
+    """The baseline's calls per second (median of ROUNDS) and CPU ms per call."""
+    from django.test import Client, override_settings
+
+    client = Client(headers={"Authorization": f"Bearer {token}"})
+    payload = json.dumps(bodies()[0])
+    rates: list[float] = []
+    with override_settings(ROOT_URLCONF="bench.priorauth_floor"):
+        for _ in range(20):
+            client.post("/floor/records", payload, content_type="application/json")
+        cpu_started = time.process_time()
+        for _ in range(ROUNDS):
+            started = time.perf_counter()
+            for _ in range(count // ROUNDS):
+                response = client.post("/floor/records", payload, content_type="application/json")
+                if response.status_code != 201:
+                    raise SystemExit(f"baseline call failed: {response.content[:400]!r}")
+            rates.append((count // ROUNDS) / (time.perf_counter() - started))
+        cpu_ms = (time.process_time() - cpu_started) * 1000 / (count // ROUNDS * ROUNDS)
+    return statistics.median(rates), cpu_ms
+
+
 def letters_issue(count: int) -> tuple[int, float, float]:
     """Run the letter task, as the worker does, for `count` letters the submissions left
     due: (letters made, per second wall, per CPU-second)."""
@@ -256,6 +283,11 @@ def main() -> None:
     print(f"  {rate:,.0f} determinations/s (median of {ROUNDS} rounds), {ok_rate} >= 200")
     print(f"  latency p50 {p50:.1f} ms, p95 {p95:.1f} ms, {ok_p95} p95 <= {TARGET_P95_MS:.0f} ms")
     print(f"  per submission: {done.cpu_ms:.1f} ms CPU (this process), {done.queries} SQL queries")
+    floor, floor_cpu = floor_rate(token, min(SUBMISSIONS, 5000))
+    print(
+        f"  baseline, same run: an authenticated call committing one row, {floor:,.0f}/s, "
+        f"{floor_cpu:.1f} ms CPU; a submission runs at {rate / floor:.0%} of it"
+    )
     made, letter_rate, letter_cpu_rate = letters_issue(LETTERS)
     print(
         f"  worker: {made:,} approval letters made (PDF) and notices queued, "

@@ -68,3 +68,30 @@ def test_a_superusers_token_holds_every_permission(db):
     boss = User.objects.create_user(username="boss", password=None, is_superuser=True)
     _, raw = api_token_issue(actor=None, user=boss, name="test")
     assert len(api_token_authenticate(raw).get_all_permissions()) == Permission.objects.count()
+
+
+def test_the_token_lookup_loads_the_token_and_its_user_as_the_orm_does(db):
+    """The written-out query converts every column as the ORM would (aware datetimes on
+    SQLite too), and an unknown hash finds nothing."""
+    from datetime import timedelta
+
+    from django.forms.models import model_to_dict
+    from django.utils import timezone
+
+    from payerdesk.core.auth_backends import token_lookup
+    from payerdesk.core.models import ApiToken
+    from payerdesk.core.services import _token_hash, api_token_issue
+
+    user = User.objects.create_user(username="caller", password=None, email="c@example.org")
+    token, raw = api_token_issue(
+        actor=None, user=user, name="test", expires_at=timezone.now() + timedelta(days=3)
+    )
+    ApiToken.objects.filter(pk=token.pk).update(last_used_at=timezone.now())
+    found = token_lookup(_token_hash(raw))
+    expected = ApiToken.objects.select_related("user").get(pk=token.pk)
+    assert found is not None and found.expires_at is not None
+    assert found.expires_at.tzinfo is not None
+    assert model_to_dict(found) == model_to_dict(expected)
+    assert model_to_dict(found.user) == model_to_dict(expected.user)
+    assert not found._state.adding and not found.user._state.adding
+    assert token_lookup(_token_hash(raw + "x")) is None

@@ -3,23 +3,20 @@
 Django's ModelBackend reads the user's own permissions and their groups' permissions
 with a query each; every API call checks a permission, so this one reads both at once.
 What it answers is the same. On PostgreSQL the API's token lookup reads them too, in
-its own query (`with_permissions`), so an API call reads none apart.
+its own query (`token_lookup`), so an API call reads none apart.
 """
 
+from dataclasses import dataclass
 from functools import cache
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any
 
 from django.contrib.auth import backends, get_user_model
 from django.contrib.auth.models import Group, Permission
 from django.contrib.contenttypes.models import ContentType
-from django.db import connection, models
+from django.db import connections
 from django.db.models import Q
-from django.db.models.expressions import RawSQL
 
-if TYPE_CHECKING:
-    from django.db.models import QuerySet
-
-M = TypeVar("M", bound=models.Model)
+from payerdesk.core.models import ApiToken
 
 
 class ModelBackend(backends.ModelBackend):
@@ -60,23 +57,77 @@ def _permission_names_sql() -> str:
     )
 
 
-def with_permissions(rows: "QuerySet[M]", user_field: str) -> "QuerySet[M]":
-    """On PostgreSQL, each row also carries the permission names of its user (the
-    `user_field` foreign key) read in the same query, for `remember_permissions`; elsewhere
-    the rows are as they were and the permissions are read when first asked."""
-    if connection.vendor != "postgresql":
-        return rows
-    meta = rows.model._meta
-    field = meta.get_field(user_field)
-    assert isinstance(field, models.ForeignKey)  # a user foreign key of the rows
-    user = f"{meta.db_table}.{field.column}"
-    names = RawSQL(_permission_names_sql() % {"user": user}, ())  # noqa: S611 - no data in it
-    annotated: QuerySet[M] = rows.annotate(**{PERMISSIONS_ANNOTATION: names})
-    return annotated
+@dataclass(frozen=True)
+class _TokenQuery:
+    sql: str
+    token_fields: list[str]
+    user_fields: list[str]
+    converters: list[tuple[int, list[Any], Any]]  # (column, converters, expression)
+
+
+def _column(field: Any) -> str:
+    column: str | None = field.column
+    assert column is not None  # a concrete field has a column
+    return column
+
+
+@cache
+def _token_query(alias: str) -> _TokenQuery:
+    """The token, its user and (on PostgreSQL) the user's permission names, by key hash,
+    written out once per database: compiling it with the ORM took longer than running it,
+    on every API call."""
+    db = connections[alias]
+    user_model = get_user_model()
+    token_meta, user_meta = ApiToken._meta, user_model._meta
+    columns = [field.get_col("t") for field in token_meta.concrete_fields]
+    columns += [field.get_col("u") for field in user_meta.concrete_fields]
+    quote = db.ops.quote_name
+    select = [f"{col.alias}.{quote(_column(col.target))}" for col in columns]
+    if db.vendor == "postgresql":
+        select.append(_permission_names_sql() % {"user": "t." + quote("user_id")})
+    sql = (
+        f"SELECT {', '.join(select)} FROM {quote(token_meta.db_table)} t"  # noqa: S608 - names
+        f" JOIN {quote(user_meta.db_table)} u ON u.{quote(_column(user_meta.pk))} = t.user_id"
+        f" WHERE t.{quote('key_hash')} = %s"
+    )
+    converters = []
+    for index, col in enumerate(columns):
+        found = db.ops.get_db_converters(col) + col.get_db_converters(db)
+        if found:
+            converters.append((index, found, col))
+    return _TokenQuery(
+        sql,
+        [field.attname for field in token_meta.concrete_fields],
+        [field.attname for field in user_meta.concrete_fields],
+        converters,
+    )
+
+
+def token_lookup(key_hash: str) -> ApiToken | None:
+    """The API token with this key hash, its user loaded with it; on PostgreSQL the row also
+    carries the user's permission names, for `remember_permissions`."""
+    db = connections[ApiToken.objects.db]
+    query = _token_query(db.alias)
+    with db.cursor() as cursor:
+        cursor.execute(query.sql, [key_hash])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    values = list(row)
+    for index, converters, col in query.converters:
+        for converter in converters:
+            values[index] = converter(values[index], col, db)
+    split = len(query.token_fields)
+    token = ApiToken.from_db(db.alias, query.token_fields, values[:split])
+    user_values = values[split : split + len(query.user_fields)]
+    token.user = get_user_model().from_db(db.alias, query.user_fields, user_values)
+    if len(values) > split + len(query.user_fields):
+        setattr(token, PERMISSIONS_ANNOTATION, values[-1])
+    return token
 
 
 def remember_permissions(row: Any, user: Any) -> None:
-    """Keep the permissions `with_permissions` read with `row` as `user`'s, as ModelBackend
+    """Keep the permissions `token_lookup` read with `row` as `user`'s, as ModelBackend
     keeps the ones it reads: for this request, so what a user may do is read afresh on the
     next one. A superuser holds every permission, read when first asked."""
     names = getattr(row, PERMISSIONS_ANNOTATION, None)

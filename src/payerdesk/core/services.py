@@ -18,7 +18,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from payerdesk.core import kinds, permissions
-from payerdesk.core.auth_backends import remember_permissions, with_permissions
+from payerdesk.core.auth_backends import remember_permissions, token_lookup
 from payerdesk.core.errors import (
     Conflict,
     ErrorCode,
@@ -624,10 +624,7 @@ def api_token_revoke(*, actor: User | None, token: ApiToken) -> ApiToken:
 
 def api_token_authenticate(raw: str) -> User:
     """The active user a usable token belongs to; NotAuthenticated says why not."""
-    tokens = with_permissions(ApiToken.objects.select_related("user"), "user_id")
-    token = (
-        tokens.filter(key_hash=_token_hash(raw)).first() if raw.startswith(TOKEN_PREFIX) else None
-    )
+    token = token_lookup(_token_hash(raw)) if raw.startswith(TOKEN_PREFIX) else None
     now = timezone.now()
     if token is None:
         raise NotAuthenticated("Unknown API token.")
