@@ -13,7 +13,7 @@ from payerdesk.core.errors import InvalidInput
 from payerdesk.core.models import Queue
 from payerdesk.priorauth import services
 from payerdesk.priorauth.models import ClockRule, CriteriaDrug, CriteriaSet, Status
-from tests.priorauth.conftest import DECISION, MEETS, QUESTIONNAIRE, SEMAGLUTIDE, pa_files
+from tests.priorauth.conftest import DECISION, MEETS, NPI, QUESTIONNAIRE, SEMAGLUTIDE, pa_files
 
 
 def _refers_everything() -> dict[str, object]:
@@ -116,3 +116,25 @@ def test_ndcs_that_differ_only_in_their_hyphens_are_other_drugs(submit):
     with pytest.raises(InvalidInput, match="No drug with RXCUI or NDC") as refused:
         submit(MEETS, drug="01694-132-12")
     assert refused.value.field == "drug"
+
+
+def test_a_submission_over_rest_shows_its_letters_without_reading_them_back(setup, api_client):
+    client = api_client("rep")
+    url = "/api/priorauth/requests"
+    fields = {
+        "member_id": "M100",
+        "prescriber_npi": NPI,
+        "drug": SEMAGLUTIDE,
+        "urgency": "standard",
+        "line_of_business": "medicare_part_d",
+        "answers": MEETS,
+    }
+    with CaptureQueriesContext(connection) as queries:
+        response = client.post(url, fields, content_type="application/json")
+    assert response.status_code == 201
+    made = response.json()["letters"]
+    assert [letter["kind"] for letter in made] == ["approval"]
+    assert not any('FROM "priorauth_letter"' in q["sql"] for q in queries)
+    # Read afterwards, the request shows the same letters from the database.
+    again = client.get(f"{url}/{response.json()['id']}").json()["letters"]
+    assert [letter["id"] for letter in again] == [letter["id"] for letter in made]

@@ -238,6 +238,8 @@ class TimelineEvent(AppendOnlyModel):
         RELEASED = "released", "Released"
         ASSIGNED = "assigned", "Assigned"
         STATUS_CHANGED = "status_changed", "Status changed"
+        QUEUE_CHANGED = "queue_changed", "Moved to another queue"
+        RESCHEDULED = "rescheduled", "Due time changed"
         NOTE_ADDED = "note_added", "Note added"
         ATTACHMENT_ADDED = "attachment_added", "Attachment added"
         FOLLOW_UP_SCHEDULED = "follow_up_scheduled", "Follow-up scheduled"

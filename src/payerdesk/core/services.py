@@ -47,12 +47,27 @@ Event = TimelineEvent.Event
 NOTE_MAX_CHARS = 10_000
 
 
+def timeline_event(*, actor: User | None, event: str, summary: str, **data: Any) -> TimelineEvent:
+    """An unsaved event, as the services write them: a domain gives such events to
+    `work_item_create(then=...)` to say what it decided as it opened the item."""
+    return TimelineEvent(actor=actor, event=event, summary=summary[:300], data=data)
+
+
 def _event(
     item: WorkItem, *, actor: User | None, event: str, summary: str, **data: Any
 ) -> TimelineEvent:
-    return TimelineEvent.objects.create(
-        work_item=item, actor=actor, event=event, summary=summary[:300], data=data
-    )
+    return _save(item, timeline_event(actor=actor, event=event, summary=summary, **data))
+
+
+def _save(item: WorkItem, event: TimelineEvent) -> TimelineEvent:
+    event.work_item = item
+    event.save()
+    return event
+
+
+def _by(actor: User | None) -> str:
+    """A move's summary names the system; a person is shown beside it as its actor."""
+    return "" if actor is not None else " (system)"
 
 
 def _lock(item_id: int) -> WorkItem:
@@ -289,22 +304,38 @@ def work_item_transition(
         return _status_changed(item, actor=actor, to_status=to_status, reason=reason)
 
 
-def _status_changed(item: WorkItem, *, actor: User | None, to_status: str, reason: str) -> WorkItem:
-    spec = item.kind_spec
-    previous = item.status
-    item.status = to_status
-    item.closed_at = timezone.now() if spec.is_closed(to_status) else None
-    item.save(update_fields=["status", "closed_at"])
-    by = "" if actor is not None else " (system)"
-    _event(
-        item,
+def status_change_event(
+    kind: kinds.WorkItemKind, *, actor: User | None, previous: str, status: str, reason: str = ""
+) -> TimelineEvent:
+    """The unsaved event of a status change: written by the services below, or given to
+    `work_item_create(then=...)` by a domain that opens its item already moved."""
+    return timeline_event(
         actor=actor,
         event=Event.STATUS_CHANGED,
-        summary=f"{spec.status_label(previous)} → {spec.status_label(to_status)}{by}",
+        summary=f"{kind.status_label(previous)} → {kind.status_label(status)}{_by(actor)}",
         previous=previous,
-        status=to_status,
+        status=status,
         reason=reason.strip(),
     )
+
+
+def _status_set(
+    item: WorkItem, *, actor: User | None, to_status: str, reason: str
+) -> TimelineEvent:
+    """Change the item's status in memory: the caller saves it, and the event returned."""
+    spec = item.kind_spec
+    event = status_change_event(
+        spec, actor=actor, previous=item.status, status=to_status, reason=reason
+    )
+    item.status = to_status
+    item.closed_at = timezone.now() if spec.is_closed(to_status) else None
+    return event
+
+
+def _status_changed(item: WorkItem, *, actor: User | None, to_status: str, reason: str) -> WorkItem:
+    event = _status_set(item, actor=actor, to_status=to_status, reason=reason)
+    item.save(update_fields=["status", "closed_at"])
+    _save(item, event)
     return item
 
 
@@ -322,6 +353,13 @@ def _require_may_follow(actor: User | None, item: WorkItem) -> None:
         )
 
 
+def _require_status(spec: kinds.WorkItemKind, status: str) -> None:
+    if status not in spec.statuses:
+        raise InvalidInput(
+            ErrorCode.UNKNOWN_STATUS, f"{status!r} is not a status of {spec.label}.", field="status"
+        )
+
+
 def work_item_follow(
     *, actor: User | None, item_id: int, to_status: str, reason: str = ""
 ) -> WorkItem:
@@ -333,12 +371,7 @@ def work_item_follow(
         _require_may_follow(actor, item)
         _require_open(item)
         spec = item.kind_spec
-        if to_status not in spec.statuses:
-            raise InvalidInput(
-                ErrorCode.UNKNOWN_STATUS,
-                f"{to_status!r} is not a status of {spec.label}.",
-                field="status",
-            )
+        _require_status(spec, to_status)
         if to_status == item.status:
             return item
         if to_status not in spec.allowed_from(item.status):
@@ -370,6 +403,139 @@ def work_item_close(*, actor: User | None, item_id: int, status: str, reason: st
                 field="status",
             )
         return _status_changed(item, actor=actor, to_status=status, reason=reason)
+
+
+def work_item_route(
+    *,
+    actor: User | None,
+    item_id: int,
+    to_status: str | None = None,
+    queue: str | None = None,
+    reason: str = "",
+) -> WorkItem:
+    """Move an item to another open status of its kind and/or to the queue with slug
+    `queue`, because its domain record moved there (a request referred to pharmacist
+    review, pended for information). The domain owns these moves: the kind's transitions,
+    which say what people may do by hand, are not consulted (prior authorization has
+    none, so that only its services move its items). Closing is `work_item_close`'s.
+
+    In another queue the item is released, for that queue's workers to claim. Each move
+    is an event; both are written in one insert. `actor` None: the system."""
+    with transaction.atomic():
+        item = _lock(item_id)
+        _require_may_follow(actor, item)
+        _require_open(item)
+        spec = item.kind_spec
+        status = to_status if to_status != item.status else None
+        if status is not None:
+            _require_status(spec, status)
+            if spec.is_closed(status):
+                raise InvalidInput(
+                    ErrorCode.TRANSITION_NOT_ALLOWED,
+                    f"{spec.status_label(status)} closes a {spec.label}: its decision "
+                    "closes it, a route does not.",
+                    field="status",
+                )
+        target = _queue_named(queue) if queue is not None and queue != item.queue.slug else None
+        events = []
+        if status is not None:
+            events.append(_status_set(item, actor=actor, to_status=status, reason=reason))
+        if target is not None:
+            events.append(_queue_set(item, actor=actor, queue=target, reason=reason))
+        if events:
+            item.save(update_fields=["status", "closed_at", "queue", "assignee", "claimed_at"])
+            for event in events:
+                event.work_item = item
+            TimelineEvent.objects.bulk_create(events)
+        return item
+
+
+def _queue_named(slug: str) -> Queue:
+    queue = Queue.objects.filter(slug=slug).first()
+    if queue is None:
+        raise InvalidInput(ErrorCode.INVALID, f"No {slug!r} queue is configured.", field="queue")
+    return queue
+
+
+def _queue_set(item: WorkItem, *, actor: User | None, queue: Queue, reason: str) -> TimelineEvent:
+    """Put the item, released, in `queue` in memory: the caller saves it, and the event."""
+    previous, holder = item.queue, item.assignee
+    item.queue, item.assignee, item.claimed_at = queue, None, None
+    return timeline_event(
+        actor=actor,
+        event=Event.QUEUE_CHANGED,
+        summary=f"Moved from {previous.name} to {queue.name}{_by(actor)}",
+        previous_queue=previous.slug,
+        queue=queue.slug,
+        released=holder.username if holder else None,
+        reason=reason.strip(),
+    )
+
+
+def work_item_reschedule(
+    *, actor: User | None, item_id: int, due_at: datetime, escalate_at: datetime, reason: str = ""
+) -> WorkItem:
+    """Set the item's due and escalation times from its domain's own clock (an
+    exception's regulatory clock starts when the prescriber's statement arrives). The
+    new due time has its own escalation: one made for the old time is cleared, so the
+    job raises the item again when `escalate_at` comes. `actor` None: the system."""
+    for field, when in (("due_at", due_at), ("escalate_at", escalate_at)):
+        if timezone.is_naive(when):
+            raise InvalidInput(ErrorCode.INVALID, "The time needs a time zone.", field=field)
+    if escalate_at > due_at:
+        raise InvalidInput(
+            ErrorCode.INVALID, "Escalation comes before the due time.", field="escalate_at"
+        )
+    with transaction.atomic():
+        item = _lock(item_id)
+        _require_may_follow(actor, item)
+        _require_open(item)
+        if (item.due_at, item.escalate_at) == (due_at, escalate_at):
+            return item
+        previous = item.due_at
+        item.due_at, item.escalate_at, item.escalated_at = due_at, escalate_at, None
+        item.save(update_fields=["due_at", "escalate_at", "escalated_at"])
+        _event(
+            item,
+            actor=actor,
+            event=Event.RESCHEDULED,
+            summary=f"Due {timezone.localtime(due_at):%Y-%m-%d %H:%M %Z}{_by(actor)}",
+            previous_due_at=previous.isoformat(),
+            due_at=due_at.isoformat(),
+            escalate_at=escalate_at.isoformat(),
+            reason=reason.strip(),
+        )
+        return item
+
+
+def recorded_event(*, actor: User | None, summary: str, **data: Any) -> TimelineEvent:
+    """The unsaved event of something that happened to an item's domain record, as
+    `work_item_record` writes it: for `work_item_create(then=...)`."""
+    return timeline_event(actor=actor, event=Event.NOTE_ADDED, summary=summary.strip(), **data)
+
+
+def work_item_record(
+    *,
+    actor: User | None,
+    item_id: int,
+    summary: str,
+    data: dict[str, Any] | None = None,
+    module_checked: bool = False,
+) -> TimelineEvent:
+    """Write on the item's timeline what happened to its domain record (more information
+    received, the prescriber's statement arrived), with the domain's data. Like a note it
+    moves nothing: it needs no claim, and a closed item takes it too.
+
+    `module_checked`: as for `work_item_attach`, the item's module has decided by its own
+    policy that `actor` may add to this record (a provider sends a statement), so the
+    queue check is not made again. `actor` None: the system."""
+    if not summary.strip():
+        raise InvalidInput(ErrorCode.INVALID, "Say what happened.", field="summary")
+    with transaction.atomic():
+        item = _lock(item_id)
+        if actor is not None and not module_checked:
+            _require(actor, "note", item)
+        return _save(item, recorded_event(actor=actor, summary=summary, **(data or {})))
 
 
 def work_item_note_add(*, actor: User, item_id: int, body: str) -> Note:

@@ -147,7 +147,7 @@ class RequestOut(Schema):
                     created_at=x.created_at,
                     issued_at=x.issued_at,
                 )
-                for x in pa.letters.all()
+                for x in pa.letter_list()
             ],
         )
 

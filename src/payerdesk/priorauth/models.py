@@ -1,5 +1,7 @@
 """Formulary, criteria sets, prescribers and prior authorization requests."""
 
+from collections.abc import Iterable
+
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
@@ -262,6 +264,9 @@ class PriorAuthRequest(models.Model):
     work_item = models.OneToOneField(
         WorkItem, on_delete=models.PROTECT, related_name="prior_auth_request"
     )
+    # Not a column: the letters the service that made this request just now made with it
+    # (intake: none, or its approval), so that showing it reads none back.
+    letters_made: "list[Letter] | None" = None
 
     class Meta:
         ordering = ["-received_at", "-id"]
@@ -290,6 +295,10 @@ class PriorAuthRequest(models.Model):
 
     def is_overdue(self) -> bool:
         return self.is_open and self.due_at is not None and self.due_at < timezone.now()
+
+    def letter_list(self) -> "Iterable[Letter]":
+        """Its letters, oldest first: those made with it when it was made just now."""
+        return self.letters_made if self.letters_made is not None else self.letters.all()
 
 
 class Letter(models.Model):

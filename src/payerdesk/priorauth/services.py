@@ -25,7 +25,16 @@ from payerdesk.core.errors import Conflict, ErrorCode, InvalidInput, NotFound, N
 from payerdesk.core.models import Queue, TimelineEvent, User, WorkItem
 from payerdesk.core.notifications import notice_email_on_commit
 from payerdesk.core.roles import is_staff_member
-from payerdesk.core.services import work_item_attach, work_item_create
+from payerdesk.core.services import (
+    recorded_event,
+    status_change_event,
+    work_item_attach,
+    work_item_close,
+    work_item_create,
+    work_item_record,
+    work_item_reschedule,
+    work_item_route,
+)
 from payerdesk.core.uploads import sniff_attachment
 from payerdesk.groups.selectors import member_lookup
 from payerdesk.priorauth import letters, rules, selectors
@@ -59,7 +68,6 @@ MAX_APPROVAL_DAYS = 730
 MIN_DENIAL_REASON = 30
 RECORD_TYPE = "prior_auth_request"  # a request's name in the access log
 NO_CRITERIA = "No approval criteria are on file for this drug: clinical review needed."
-Event = TimelineEvent.Event
 
 
 def _invalid(message: str, field: str) -> InvalidInput:
@@ -495,43 +503,47 @@ def prior_auth_submit(
         # Approved at once: the item is opened approved (closed), and the timeline says so.
         start = "awaiting_statement" if waiting else "approved" if approved else "in_review"
         then: list[TimelineEvent] = []
+        queue = intake_queue
         if outcome is not None and outcome.approval_days is not None:
             _approval_set(request, actor=None, days=outcome.approval_days)
-            then.append(_status_change(None, "in_review", "approved", _approval_reason(request)))
+            then.append(
+                status_change_event(
+                    PRIOR_AUTH,
+                    actor=None,
+                    previous="in_review",
+                    status="approved",
+                    reason=_approval_reason(request),
+                )
+            )
         elif outcome is not None:
+            # Referred: opened where a pharmacist picks it up, saying why.
             request.unmet = outcome.unmet
+            queue = _queue(REVIEW_QUEUE, state.queues)
+            then.append(recorded_event(actor=None, summary=_referral(outcome.unmet)))
         # Until its statement arrives an exception has no regulatory clock: the item is due
         # by the intake queue's own policy, the time a rep has to chase the statement.
         item_clock = None if waiting else clock
-        request.work_item = _open_item(request, item_clock, intake_queue, status=start, then=then)
+        request.work_item = _open_item(request, item_clock, queue, status=start, then=then)
         request.save()
         if fax is not None:
+            # The submitter may add to the request (`_may_submit`), whichever queue it is in.
             work_item_attach(
                 actor=actor,
                 item_id=request.work_item.pk,
                 upload=ContentFile(fax.content, name=fax.name),
+                module_checked=True,
             )
         letters = []
         if approved:
             letters.append(_letter(request, Letter.Kind.APPROVAL))
-        elif outcome is not None:
-            _referred(request, outcome.unmet, _queue(REVIEW_QUEUE, state.queues))
         if viewer is not None:
             viewer.record(record_type=RECORD_TYPE, record_id=str(request.pk))
-    _letters_known(request, letters)
+    request.letters_made = letters
     return request
 
 
-def _letters_known(request: PriorAuthRequest, letters: list[Letter]) -> None:
-    """A request made just now has exactly the letters made with it: keep them as its
-    prefetched `letters`, so showing it reads nothing back. Any filter still queries."""
-    known = Letter.objects.filter(request=request)
-    known._result_cache = letters
-    request._prefetched_objects_cache = {"letters": known}  # type: ignore[attr-defined]
-
-
-def _queue(slug: str, found: dict[str, Queue] | None = None) -> Queue:
-    queue = found.get(slug) if found is not None else Queue.objects.filter(slug=slug).first()
+def _queue(slug: str, found: dict[str, Queue]) -> Queue:
+    queue = found.get(slug)
     if queue is None:
         raise Conflict(ErrorCode.INVALID, f"No {slug!r} queue is configured.", field="queue")
     return queue
@@ -574,56 +586,14 @@ def _start_clock(request: PriorAuthRequest, start: datetime) -> None:
         line_of_business=request.line_of_business, urgency=request.urgency, start=start
     )
     request.clock_start, request.due_at = start, clock.due_at
-    item = request.work_item
-    item.due_at, item.escalate_at = clock.due_at, clock.escalate_at
-    item.save(update_fields=["due_at", "escalate_at"])
     request.save(update_fields=["clock_start", "due_at"])
-
-
-def _event(item: WorkItem, actor: User | None, event: str, summary: str, **data: Any) -> None:
-    TimelineEvent.objects.create(
-        work_item=item, actor=actor, event=event, summary=summary[:300], data=data
+    request.work_item = work_item_reschedule(
+        actor=None,
+        item_id=request.work_item_id,
+        due_at=clock.due_at,
+        escalate_at=clock.escalate_at,
+        reason="the exception's clock starts with the prescriber's supporting statement",
     )
-
-
-def _item_status(
-    request: PriorAuthRequest,
-    actor: User | None,
-    status: str,
-    reason: str,
-    *,
-    queue: Queue | None = None,
-) -> None:
-    """Move the work item to `status` (and to `queue`, when given) with its timeline event."""
-    item = request.work_item
-    previous = item.status
-    item.status = status
-    item.closed_at = timezone.now() if PRIOR_AUTH.is_closed(status) else None
-    fields = ["status", "closed_at"]
-    if queue is not None and item.queue_id != queue.pk:
-        item.queue = queue
-        fields.append("queue")
-    item.save(update_fields=fields)
-    _status_event(item, actor, previous, status, reason)
-
-
-def _status_change(actor: User | None, previous: str, status: str, reason: str) -> TimelineEvent:
-    """The unsaved timeline event of a status change (its item is set when it is saved)."""
-    summary = f"{PRIOR_AUTH.status_label(previous)} → {PRIOR_AUTH.status_label(status)}: {reason}"
-    return TimelineEvent(
-        actor=actor,
-        event=Event.STATUS_CHANGED,
-        summary=summary[:300],
-        data={"previous": previous, "status": status},
-    )
-
-
-def _status_event(
-    item: WorkItem, actor: User | None, previous: str, status: str, reason: str
-) -> None:
-    event = _status_change(actor, previous, status, reason)
-    event.work_item = item
-    event.save()
 
 
 @dataclass(frozen=True)
@@ -660,17 +630,17 @@ def _determine(
 def _refer(request: PriorAuthRequest, unmet: list[str]) -> None:
     request.status, request.unmet = Status.IN_REVIEW, unmet
     request.save(update_fields=["status", "unmet"])
-    _referred(request, unmet, _queue(REVIEW_QUEUE))
-
-
-def _referred(request: PriorAuthRequest, unmet: list[str], queue: Queue) -> None:
-    _item_status(
-        request,
-        None,
-        "in_review",
-        "referred to pharmacist review: " + "; ".join(unmet),
-        queue=queue,
+    request.work_item = work_item_route(
+        actor=None,
+        item_id=request.work_item_id,
+        to_status="in_review",
+        queue=REVIEW_QUEUE,
+        reason=_referral(unmet),
     )
+
+
+def _referral(unmet: list[str]) -> str:
+    return "Referred to pharmacist review: " + "; ".join(unmet)
 
 
 def _approval_set(request: PriorAuthRequest, *, actor: User | None, days: int) -> None:
@@ -684,18 +654,19 @@ def _approval_set(request: PriorAuthRequest, *, actor: User | None, days: int) -
 def _approve(request: PriorAuthRequest, *, actor: User | None, days: int) -> None:
     _approval_set(request, actor=actor, days=days)
     request.save()
-    _approved(request, actor)
+    request.work_item = work_item_close(
+        actor=actor,
+        item_id=request.work_item_id,
+        status="approved",
+        reason=_approval_reason(request),
+    )
+    _letter(request, Letter.Kind.APPROVAL)
 
 
 def _approval_reason(request: PriorAuthRequest) -> str:
     actor = request.decided_by
     how = "automatically: the answers meet the criteria" if actor is None else f"by {actor}"
     return f"approved {how}, through {request.approval_end}"
-
-
-def _approved(request: PriorAuthRequest, actor: User | None) -> Letter:
-    _item_status(request, actor, "approved", _approval_reason(request))
-    return _letter(request, Letter.Kind.APPROVAL)
 
 
 def _letter(request: PriorAuthRequest, kind: str) -> Letter:
@@ -819,7 +790,9 @@ def prior_auth_deny(*, actor: User, request_id: int, reason: str) -> PriorAuthRe
         request.automatic = False
         request.decided_at, request.decided_by = timezone.now(), actor
         request.save()
-        _item_status(request, actor, "denied", f"denied by {actor}")
+        request.work_item = work_item_close(
+            actor=actor, item_id=request.work_item_id, status="denied", reason=f"denied by {actor}"
+        )
         _letter(request, Letter.Kind.DENIAL)
     return request
 
@@ -835,7 +808,12 @@ def prior_auth_pend(*, actor: User, request_id: int, information: str) -> PriorA
         _require_undecided(request)
         request.status, request.information_requested = Status.PENDED, text
         request.save(update_fields=["status", "information_requested"])
-        _item_status(request, actor, "pended", f"more information requested by {actor}")
+        request.work_item = work_item_route(
+            actor=actor,
+            item_id=request.work_item_id,
+            to_status="pended",
+            reason=f"more information requested by {actor}",
+        )
         _letter(request, Letter.Kind.MORE_INFORMATION)
     return request
 
@@ -906,13 +884,15 @@ def prior_auth_information_receive(
         what = [f"answers changed: {', '.join(changed)}"] if changed else []
         what += ["a note"] if text else []
         what += ["a document"] if document else []
-        _event(
-            request.work_item,
-            actor,
-            Event.NOTE_ADDED,
-            f"More information received by {actor} ({'; '.join(what)})",
-            answers_changed=list(changed),
-            attachment=attachment.pk if attachment else None,
+        work_item_record(
+            actor=actor,
+            item_id=request.work_item_id,
+            summary=f"More information received by {actor} ({'; '.join(what)})",
+            data={
+                "answers_changed": list(changed),
+                "attachment": attachment.pk if attachment else None,
+            },
+            module_checked=True,
         )
         if changed:
             _determine(request, criteria, cleaned)
@@ -946,7 +926,12 @@ def prior_auth_statement_add(*, actor: User, request_id: int, statement: str) ->
         now = timezone.now()
         request.supporting_statement, request.statement_received_at = text, now
         request.save(update_fields=["supporting_statement", "statement_received_at"])
-        _event(request.work_item, actor, Event.NOTE_ADDED, "Supporting statement received")
+        work_item_record(
+            actor=actor,
+            item_id=request.work_item_id,
+            summary="Supporting statement received",
+            module_checked=True,
+        )
         _start_clock(request, now)
         criteria = selectors.compiled(request.criteria) if request.criteria else None
         cleaned = criteria.clean(request.answers) if criteria else {}
