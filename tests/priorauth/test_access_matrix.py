@@ -63,8 +63,10 @@ PAGES: PageRows = {
     "priorauth:request-pend": ("POST", staff(403, pharmacist=302)),
     # The scene's request is not waiting for a statement: intake roles get the 409.
     "priorauth:request-statement": ("POST", pa_readers(409, auditor=403)),
-    # The scene's request is pended: the intake staff record what arrived.
-    "priorauth:request-information": ("POST", pa_intake(302)),
+    # The scene's request is pended: the intake staff record what arrived, and the
+    # provider of its NPI sends it; both get the form's questions.
+    "priorauth:request-information": ("POST", {**pa_intake(302), "provider": 302}),
+    "priorauth:request-information-questions": ("GET", {**pa_intake(200), "provider": 200}),
     "priorauth:drugs": (
         "GET",
         staff(403, **{r: 200 for r in ("rep", "pharmacist", "supervisor", "auditor", "admin")}),
@@ -91,7 +93,10 @@ API: ApiRows = {
     ("POST", "/api/priorauth/requests/{request_id}/deny"): PHARMACIST_ONLY,
     ("POST", "/api/priorauth/requests/{request_id}/pend"): PHARMACIST_ONLY,
     ("POST", "/api/priorauth/requests/{request_id}/statement"): pa_readers(409, auditor=403),
-    ("POST", "/api/priorauth/requests/{request_id}/information"): pa_intake(200),
+    ("POST", "/api/priorauth/requests/{request_id}/information"): {
+        **pa_intake(200),
+        "provider": 200,
+    },
     ("GET", "/api/priorauth/drugs"): staff(
         403, **{r: 200 for r in ("rep", "pharmacist", "supervisor", "auditor", "admin")}
     ),

@@ -1,5 +1,6 @@
 """More information received: after a pend, a rep or pharmacist records what arrived and the
-request is decided again on its own criteria version; the clock keeps running."""
+request is decided again on its own criteria version; the clock keeps running. (A provider
+sending it themselves: test_provider_information.py.)"""
 
 import base64
 import copy
@@ -155,8 +156,8 @@ def test_only_a_pended_request_takes_information(submit, users):
 
 
 @pytest.mark.parametrize("role", ["auditor", "provider", "groupadmin", "employer"])
-def test_only_intake_staff_record_information(pended, users, role, prescriber):
-    services.provider_link(actor=None, user=users["provider"], npi=prescriber.npi)
+def test_only_intake_staff_record_information(pended, users, role):
+    # The provider acts for no NPI: only a provider of the request's NPI sends information.
     with pytest.raises(NotPermitted):
         receive(users, pended, role=role, note="Labs.")
     _unchanged(pended)
@@ -195,11 +196,11 @@ def test_api_records_answers_and_a_document(pended, api_client):
             "content_base64",
         ),
         ("auditor", {"note": "Labs."}, 403, None),
-        ("provider", {"note": "Labs."}, 403, None),
+        ("employer", {"note": "Labs."}, 403, None),
+        ("provider", {"note": "Labs."}, 404, None),  # acts for no NPI: sees no request
     ],
 )
-def test_api_refusals(pended, api_client, users, prescriber, role, payload, status, where):
-    services.provider_link(actor=None, user=users["provider"], npi=prescriber.npi)
+def test_api_refusals(pended, api_client, role, payload, status, where):
     response = api_client(role).post(url(pended), payload, content_type="application/json")
     assert response.status_code == status, response.content
     if where:
@@ -222,7 +223,8 @@ def test_page_shows_the_form_with_the_answers_on_file(pended, users, client_for)
     text = page.content.decode()
     assert "More information received" in text and ASKED in text
     assert 'name="q_a1c" id="id_q_a1c" value="6.2"' in text
-    assert f'name="criteria" value="{pended.criteria_id}"' in text
+    questions = reverse("priorauth:request-information-questions", args=[pended.pk])
+    assert f'hx-get="{questions}"' in text  # the request's own questions, not the newest
     assert 'name="q_tried_metformin" value="false" checked' in text
     assert "q_metformin_days" not in text  # not enabled by the answers on file
     auditor = client_for(users["auditor"]).get(
@@ -273,3 +275,5 @@ def test_htmx_questions_follow_the_requests_own_version(pended, users, client_fo
     pinned = client.get(questions, {"drug": SEMAGLUTIDE, "criteria": pended.criteria_id})
     newest = client.get(questions, {"drug": SEMAGLUTIDE})
     assert b"q_bmi" not in pinned.content and b"q_bmi" in newest.content
+    own = client.get(reverse("priorauth:request-information-questions", args=[pended.pk]))
+    assert own.status_code == 200 and b"q_a1c" in own.content and b"q_bmi" not in own.content

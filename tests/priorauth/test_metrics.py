@@ -1,5 +1,6 @@
-"""Turnaround metrics: counts, shares and mean/median time to decision by urgency for a
-date range, the page with its chart, the CSV, and bad ranges refused."""
+"""Turnaround metrics: counts, shares and mean/median time to decision (from the clock's
+start) by urgency for a date range, the page with its chart, the CSV, and bad ranges
+refused."""
 
 import csv
 from datetime import date, datetime, timedelta
@@ -11,7 +12,7 @@ from django.utils import timezone
 from payerdesk.priorauth import services
 from payerdesk.priorauth.metrics import CSV_HEADER, turnaround_report
 from payerdesk.priorauth.models import PriorAuthRequest
-from tests.priorauth.conftest import FALLS_SHORT
+from tests.priorauth.conftest import BRAND_X, FALLS_SHORT
 
 DAY = date(2026, 3, 10)
 
@@ -20,10 +21,20 @@ def at(day: date, hour: int) -> datetime:
     return datetime(day.year, day.month, day.day, hour, tzinfo=timezone.get_current_timezone())
 
 
-def place(request: PriorAuthRequest, received: datetime, decided_after: timedelta | None) -> None:
-    """Move a request to the report's period (test setup: the clock cannot be replayed)."""
+def place(
+    request: PriorAuthRequest,
+    received: datetime,
+    decided_after: timedelta | None,
+    *,
+    clock_after: timedelta | None = timedelta(),
+) -> None:
+    """Move a request to the report's period (test setup: the clock cannot be replayed).
+    Its clock starts `clock_after` its receipt (None: not started), and it is decided
+    `decided_after` its clock's start."""
+    clock = None if clock_after is None else received + clock_after
+    decided = None if clock is None or decided_after is None else clock + decided_after
     PriorAuthRequest.objects.filter(pk=request.pk).update(
-        received_at=received, decided_at=None if decided_after is None else received + decided_after
+        received_at=received, clock_start=clock, decided_at=decided
     )
 
 
@@ -104,6 +115,47 @@ def test_csv_has_a_row_per_urgency_and_the_total(period, users, client_for):
     assert rows[1] == ["2026-03-10", "2026-03-10", "Standard", "4", "2", "50.0", "1", "25.0",
                        "1", "25.0", "0", "4", "21.0", "16.5"]  # fmt: skip
     assert [row[2] for row in rows[1:]] == ["Standard", "Expedited", "All requests"]
+
+
+EXCEPTION_DAY = date(2026, 3, 20)
+
+
+@pytest.fixture
+def exceptions(submit, users):
+    """On EXCEPTION_DAY: a non-formulary exception received at 9:00 whose supporting
+    statement arrived the next day at 9:00 and was approved 6 hours later; a prior
+    authorization received at 10:00 and approved 2 hours later; and an exception still
+    waiting for its statement (no clock start, open)."""
+    exception = submit({}, drug=BRAND_X)
+    assert exception.clock_start is None  # waiting for the statement
+    exception = services.prior_auth_statement_add(
+        actor=users["rep"], request_id=exception.pk, statement="Two formulary drugs failed."
+    )
+    services.prior_auth_approve(actor=users["pharmacist"], request_id=exception.pk)
+    prior_auth = submit(FALLS_SHORT)
+    services.prior_auth_approve(actor=users["pharmacist"], request_id=prior_auth.pk)
+    waiting = submit({}, drug=BRAND_X)
+    place(exception, at(EXCEPTION_DAY, 9), timedelta(hours=6), clock_after=timedelta(days=1))
+    place(prior_auth, at(EXCEPTION_DAY, 10), timedelta(hours=2))
+    place(waiting, at(EXCEPTION_DAY, 11), None, clock_after=None)
+
+
+def test_an_exception_is_timed_from_its_supporting_statement(exceptions):
+    standard = turnaround_report(start=EXCEPTION_DAY, end=EXCEPTION_DAY).rows[0]
+    assert (standard.received, standard.decided, standard.open) == (3, 2, 1)
+    # 6 h from the statement, not 30 h from receipt; the waiting exception is not timed.
+    assert (standard.mean_hours, standard.median_hours) == (4.0, 4.0)
+
+
+def test_page_and_csv_time_an_exception_from_its_statement(exceptions, users, client_for):
+    client = client_for(users["supervisor"])
+    period = {"start": EXCEPTION_DAY.isoformat(), "end": EXCEPTION_DAY.isoformat()}
+    page = client.get(reverse("priorauth:metrics"), period).content.decode()
+    assert "from the arrival of the prescriber's supporting statement" in page
+    assert "<td>4.0</td><td>4.0</td>" in page
+    download = client.get(reverse("priorauth:metrics-csv"), period)
+    rows = list(csv.reader(download.content.decode().splitlines()))
+    assert rows[1][2] == "Standard" and rows[1][10:] == ["1", "2", "4.0", "4.0"]
 
 
 @pytest.mark.parametrize(

@@ -54,6 +54,7 @@ def test_htmx_shows_and_hides_the_follow_up(setup, users, client_for):
     assert b"q_metformin_days" not in hidden.content
     # The answer that branches re-asks the server; the others do not.
     assert b'name="q_tried_metformin" value="true" checked required hx-get' in shown.content
+    assert f'hx-get="{QUESTIONS}"'.encode() in shown.content  # intake asks the drug's questions
     a1c = re.search(rb'<input name="q_a1c"[^>]*>', shown.content)
     assert a1c is not None and b"hx-get" not in a1c.group(0)
 

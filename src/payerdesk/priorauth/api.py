@@ -295,11 +295,13 @@ class InformationIn(Schema):
 @router.post(
     "/priorauth/requests/{request_id}/information",
     response=RequestOut,
-    summary="Record the information received for a pended request",
+    summary="Record or send the information asked for on a pended request",
 )
 def request_information(request: HttpRequest, request_id: int, body: InformationIn) -> RequestOut:
-    """The request is decided again on its own criteria version: approved when the criteria
-    now approve, otherwise back to pharmacist review. The clock keeps running."""
+    """Intake staff record what the prescriber's office sent; a provider acting for the
+    request's NPI sends it themselves (another NPI's request is not found). The request is
+    decided again on its own criteria version: approved when the criteria now approve,
+    otherwise back to pharmacist review. The clock keeps running."""
     user = reader(request)
     _visible(user, request_id)
     document = body.document

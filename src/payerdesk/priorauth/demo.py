@@ -173,7 +173,15 @@ def _requests(members: list[Member]) -> None:
 
     reyes, okafor, tanaka = (npi for npi, _, _ in PRESCRIBERS)
     submit(rep, first, reyes, SEMAGLUTIDE, MEETS_GLP1)  # approved at once
-    submit(provider, second, reyes, SEMAGLUTIDE, SHORT_GLP1, channel="online", urgency="expedited")
+    mine = submit(
+        provider, second, reyes, SEMAGLUTIDE, SHORT_GLP1, channel="online", urgency="expedited"
+    )
+    # Pended: the provider sends what is asked from the request's page (or the API).
+    services.prior_auth_pend(
+        actor=pharmacist,
+        request_id=mine.pk,
+        information="Confirm the diagnosis and send the latest A1c result.",
+    )
     submit(rep, third, okafor, ADALIMUMAB, MEETS_RA, line_of_business="commercial")
     review = submit(
         rep, fourth, tanaka, EVOLOCUMAB, SHORT_PCSK9, line_of_business="medicare_advantage"

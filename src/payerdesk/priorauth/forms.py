@@ -97,6 +97,21 @@ class InformationForm(forms.Form):
     )
 
 
+class ProviderInformationForm(InformationForm):
+    """The same, as the provider sends it through the portal."""
+
+    note = forms.CharField(
+        label="Note for the pharmacist",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=20_000,
+        help_text="What the answers and the document show",
+    )
+    file = forms.FileField(
+        label="Document", required=False, help_text="Chart note or lab results: PDF or TIFF"
+    )
+
+
 class PrescriberSearchForm(forms.Form):
     q = forms.CharField(label="Name, NPI or email", max_length=100, required=False)
 

@@ -3,9 +3,14 @@
 For the requests *received* in a date range (the plan's time zone, both ends included),
 separately for standard and expedited requests and in total: how many were received,
 the share approved automatically (by the criteria), approved after pharmacist review,
-denied, and still open; and the mean and median time from receipt to decision, over the
-ones decided. Shares are of the requests received. Counting and averaging happen in the
-database; the median reads the one or two middle rows of the ordered durations.
+denied, and still open; and the mean and median time to decision, over the ones decided.
+Shares are of the requests received. Counting and averaging happen in the database; the
+median reads the one or two middle rows of the ordered durations.
+
+Time to decision runs from the start of the regulatory clock (`clock_start`): receipt,
+except for a non-formulary exception, whose clock starts when the prescriber's supporting
+statement arrives. An exception still waiting for its statement has no clock start and
+cannot be decided (it counts as open).
 """
 
 from __future__ import annotations
@@ -21,7 +26,7 @@ from django.utils import timezone
 from payerdesk.priorauth.models import Decision, PriorAuthRequest, Urgency
 
 MAX_RANGE_DAYS = 366 * 3
-_DURATION = ExpressionWrapper(F("decided_at") - F("received_at"), output_field=DurationField())
+_DURATION = ExpressionWrapper(F("decided_at") - F("clock_start"), output_field=DurationField())
 
 
 @dataclass(frozen=True)

@@ -276,6 +276,11 @@ class PriorAuthRequest(models.Model):
         ]
         permissions = [
             ("decide_priorauthrequest", "Can approve, deny or pend a request (pharmacist)"),
+            (
+                "send_information",
+                "Can send the information asked for on a pended request of an NPI they act "
+                "for (provider)",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -340,7 +345,12 @@ class Letter(models.Model):
 
 class InformationReceipt(AppendOnlyModel):
     """Information that arrived after a pharmacist pended a request: what had been asked,
-    what came (changed answers, a note, the document), and where the request went next."""
+    what came (changed answers, a note, the document), who brought it in, and where the
+    request went next."""
+
+    class Source(models.TextChoices):
+        STAFF = "staff", "Recorded by staff"
+        PROVIDER_PORTAL = "provider_portal", "Sent through the provider portal"
 
     request = models.ForeignKey(
         PriorAuthRequest, on_delete=models.PROTECT, related_name="information_receipts"
@@ -353,8 +363,18 @@ class InformationReceipt(AppendOnlyModel):
         Attachment, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     outcome = models.CharField(max_length=20, choices=Status.choices)
+    source = models.CharField(
+        max_length=20,
+        choices=Source.choices,
+        default=Source.STAFF,
+        help_text="Staff recorded what the office sent, or the provider sent it themselves "
+        "(page or API)",
+    )
     received_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="The staff member who recorded it, or the provider user who sent it",
     )
     received_at = models.DateTimeField(default=timezone.now)
 

@@ -9,7 +9,7 @@ from django.db.models.expressions import RawSQL
 
 from payerdesk.core.errors import ErrorCode, InvalidInput, NotFound
 from payerdesk.core.models import Queue, User
-from payerdesk.core.roles import Role, has_role
+from payerdesk.core.roles import Role, has_role, is_staff_member
 from payerdesk.groups.models import Member
 from payerdesk.priorauth.criteria import Criteria
 from payerdesk.priorauth.models import (
@@ -18,6 +18,7 @@ from payerdesk.priorauth.models import (
     Drug,
     FormularyDrug,
     FormularyVersion,
+    InformationReceipt,
     Letter,
     Prescriber,
     PriorAuthRequest,
@@ -327,6 +328,25 @@ def prescriber_list(query: str = "") -> QuerySet[Prescriber]:
 
 def is_provider(user: User) -> bool:
     return has_role(user, Role.PROVIDER)
+
+
+def acts_for(user: User, prescriber: Prescriber) -> bool:
+    """Whether a provider user is linked to the prescriber's NPI."""
+    return prescriber.portal_users.filter(pk=user.pk).exists()
+
+
+SEND_INFORMATION = "priorauth.send_information"
+
+
+def information_source(user: User, prescriber: Prescriber) -> str | None:
+    """How `user` may bring in the information asked for on a pended request of this
+    prescriber: intake staff record what the office sent (`staff`), a provider sends it
+    for an NPI they act for (`provider_portal`); None when they may not."""
+    if is_staff_member(user) and user.has_perm("priorauth.change_priorauthrequest"):
+        return InformationReceipt.Source.STAFF
+    if user.has_perm(SEND_INFORMATION) and acts_for(user, prescriber):
+        return InformationReceipt.Source.PROVIDER_PORTAL
+    return None
 
 
 def requests_visible_to(user: User) -> QuerySet[PriorAuthRequest]:

@@ -412,7 +412,7 @@ def _choice(
 def _may_submit(actor: User, prescriber: Prescriber) -> None:
     if actor.has_perm("priorauth.add_priorauthrequest"):
         return
-    if selectors.is_provider(actor) and prescriber.portal_users.filter(pk=actor.pk).exists():
+    if selectors.is_provider(actor) and selectors.acts_for(actor, prescriber):
         return
     if selectors.is_provider(actor):
         raise NotPermitted(f"You do not act for NPI {prescriber.npi}.")
@@ -818,6 +818,16 @@ def prior_auth_pend(*, actor: User, request_id: int, information: str) -> PriorA
     return request
 
 
+def _information_source(actor: User, prescriber: Prescriber) -> str:
+    """The receipt's source for `actor`, or NotPermitted saying why they may not."""
+    source = selectors.information_source(actor, prescriber)
+    if source is not None:
+        return source
+    if actor.has_perm(selectors.SEND_INFORMATION):
+        raise NotPermitted(f"You do not act for NPI {prescriber.npi}.")
+    raise NotPermitted("Your role does not record information on requests.")
+
+
 def prior_auth_information_receive(
     *,
     actor: User,
@@ -827,6 +837,10 @@ def prior_auth_information_receive(
     document: Fax | None = None,
 ) -> PriorAuthRequest:
     """Record the information the prescriber sent for a pended request, then decide again.
+
+    Intake staff record what the office sent; a provider sends it themselves for a request
+    of an NPI they act for (the receipt and the timeline say it came through the provider
+    portal). Anyone else is refused, and so is a request that is not pended.
 
     `answers` change the recorded ones by linkId (None or "" takes an answer away); the
     result must pass the checks of the criteria version the request was taken on, which
@@ -839,13 +853,12 @@ def prior_auth_information_receive(
     take no extension for the other lines of business either, so the due time, escalation
     and overdue flag stay those of the original receipt.
     """
-    if not (is_staff_member(actor) and actor.has_perm("priorauth.change_priorauthrequest")):
-        raise NotPermitted("Your role does not record information on requests.")
     text = note.strip()
-    if document is not None:
-        sniff_attachment(document.name, document.content)
     with transaction.atomic():
         request = _locked(request_id)
+        source = _information_source(actor, request.prescriber)
+        if document is not None:
+            sniff_attachment(document.name, document.content)
         if request.status != Status.PENDED:
             raise Conflict(
                 ErrorCode.TRANSITION_NOT_ALLOWED,
@@ -884,13 +897,19 @@ def prior_auth_information_receive(
         what = [f"answers changed: {', '.join(changed)}"] if changed else []
         what += ["a note"] if text else []
         what += ["a document"] if document else []
+        how = (
+            f"sent by {actor} through the provider portal"
+            if source == InformationReceipt.Source.PROVIDER_PORTAL
+            else f"received by {actor}"
+        )
         work_item_record(
             actor=actor,
             item_id=request.work_item_id,
-            summary=f"More information received by {actor} ({'; '.join(what)})",
+            summary=f"More information {how} ({'; '.join(what)})",
             data={
                 "answers_changed": list(changed),
                 "attachment": attachment.pk if attachment else None,
+                "source": source,
             },
             module_checked=True,
         )
@@ -905,6 +924,7 @@ def prior_auth_information_receive(
             changed_answers=changed,
             attachment=attachment,
             outcome=request.status,
+            source=source,
             received_by=actor,
         )
     return request

@@ -1,7 +1,8 @@
 """Prior authorization pages. Thin: forms parse, services act, selectors read.
 
-Providers (an outside role) reach only the request list, their requests and letters;
-every other page is for staff whose role holds the page's permission.
+Providers (an outside role) reach only the request list, their requests and letters, and
+send the information a pend asks for on them; every other page is for staff whose role
+holds the page's permission.
 """
 
 from collections.abc import Callable
@@ -35,6 +36,7 @@ from payerdesk.priorauth.forms import (
     PrescriberEditForm,
     PrescriberForm,
     PrescriberSearchForm,
+    ProviderInformationForm,
     StatementForm,
 )
 from payerdesk.priorauth.models import (
@@ -114,10 +116,13 @@ def _answer_rows(pa: PriorAuthRequest) -> list[tuple[str, str, object]]:
 
 def _records_information(user: User, pa: PriorAuthRequest) -> bool:
     return (
-        pa.status == Status.PENDED
-        and is_staff_member(user)
-        and user.has_perm("priorauth.change_priorauthrequest")
+        pa.status == Status.PENDED and selectors.information_source(user, pa.prescriber) is not None
     )
+
+
+def _information_form_class(user: User) -> type[InformationForm]:
+    """Staff record what the office sent; a provider sends it, and reads the form so."""
+    return InformationForm if is_staff_member(user) else ProviderInformationForm
 
 
 def _recorded_answers(pa: PriorAuthRequest) -> dict[str, str]:
@@ -161,7 +166,8 @@ def _detail_context(
     records = _records_information(user, pa)
     return {
         "can_record_information": records,
-        "information_form": forms.get("information_form") or InformationForm(),
+        "provider_sends": records and not is_staff_member(user),
+        "information_form": forms.get("information_form") or _information_form_class(user)(),
         "information": _information_questions(pa, posted, answer_errors) if records else {},
         "receipts": pa.information_receipts.select_related("received_by", "attachment"),
         "pa": pa,
@@ -318,7 +324,7 @@ def _refused(form: Form, error: ServiceError) -> tuple[dict[str, str], int]:
 def request_information(request: StaffRequest, request_id: int) -> HttpResponse:
     _reader(request)
     pa = _get(request, request_id)
-    form = InformationForm(request.POST, request.FILES)
+    form = _information_form_class(request.user)(request.POST, request.FILES)
     errors: dict[str, str] = {}
     status = 400
     if "refresh" in request.POST:
@@ -339,8 +345,9 @@ def request_information(request: StaffRequest, request_id: int) -> HttpResponse:
         except ServiceError as error:
             errors, status = _refused(form, error)
         else:
+            done = "recorded" if is_staff_member(request.user) else "sent"
             messages.success(
-                request, "Information recorded: the request was decided again on its criteria."
+                request, f"Information {done}: the request was decided again on its criteria."
             )
             return redirect("priorauth:request-detail", request_id=request_id)
     _log(request, pa)
@@ -348,6 +355,20 @@ def request_information(request: StaffRequest, request_id: int) -> HttpResponse:
         request, pa, {"information_form": form}, posted=request.POST, answer_errors=errors
     )
     return render(request, "priorauth/request_detail.html", context, status=status)
+
+
+@require_GET
+@login_required
+def request_information_questions(request: StaffRequest, request_id: int) -> HttpResponse:
+    """The questions of the information form (htmx), for whoever may record or send it:
+    the request's own criteria version, as the answers so far enable them."""
+    _reader(request)
+    pa = _get(request, request_id)
+    if not _records_information(request.user, pa):
+        raise PermissionDenied("Your role does not record information on this request.")
+    _log(request, pa)
+    context = {**_information_questions(pa, request.GET, None), "questions_url": request.path}
+    return render(request, "priorauth/partials/questions.html", context)
 
 
 # --- the guided intake form ------------------------------------------------------------------
