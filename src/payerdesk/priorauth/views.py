@@ -17,7 +17,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from payerdesk.core import selectors as core_selectors
-from payerdesk.core.access import log_record_view
+from payerdesk.core.access import log_record_view, viewer
 from payerdesk.core.errors import InvalidInput, NotFound, NotPermitted, ServiceError
 from payerdesk.core.models import AccessLogEntry, User
 from payerdesk.core.roles import is_staff_member
@@ -438,6 +438,8 @@ def request_new(request: StaffRequest) -> HttpResponse:
                 answers=dict(_raw_answers(request.POST)),
                 supporting_statement=data["supporting_statement"],
                 fax=services.Fax(upload.name, upload.read()) if upload else None,
+                # The rep is shown the request made: logged in its transaction.
+                viewer=viewer(request, request.user, channel=AccessLogEntry.Channel.WEB),
             )
         except ServiceError as error:
             errors, status = _refused(form, error)
