@@ -8,6 +8,7 @@ from datetime import timedelta
 
 import pytest
 from django.core import mail
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone
 
@@ -136,7 +137,11 @@ def test_null_takes_an_answer_away(submit, users):
         ({"answers": {"metformin_days": 100}}, "answers.metformin_days", "does not apply"),
         ({"answers": {"diagnosis": None}}, "answers.diagnosis", "an answer is required"),
         ({"answers": {"bmi": 31}}, "answers.bmi", "no such question"),
-        ({"note": "Fax", "document": services.Fax("labs.pdf", b"not a pdf")}, "file", "content"),
+        (
+            {"note": "Fax", "document": services.Fax("labs.pdf", b"not a pdf")},
+            "document",
+            "content",
+        ),
     ],
 )
 def test_bad_information_is_refused_and_changes_nothing(pended, users, kwargs, field, says):
@@ -208,6 +213,45 @@ def test_api_refusals(pended, api_client, users, prescriber, role, payload, stat
     _unchanged(pended)
 
 
+def _refusal(response) -> tuple[str, str]:
+    """The field a refusal names and what it says: where in the body a schema error is,
+    or the field of a service's refusal."""
+    body = response.json()
+    if isinstance(body["detail"], list):
+        [error] = body["detail"]
+        return ".".join(error["loc"][2:]), error["msg"]  # after ("body", "body")
+    return body["field"], body["detail"]
+
+
+def b64(content: bytes) -> str:
+    return base64.b64encode(content).decode()
+
+
+@pytest.mark.parametrize(
+    ("file_name", "content", "field", "says"),
+    [
+        ("labs.pdf", "%%%", "document.content_base64", "not valid base64"),
+        ("labs.pdf", 42, "document.content_base64", "a base64 string"),
+        ("labs.pdf", "", "document", "labs.pdf is empty"),
+        ("labs.pdf", b64(b"not a pdf"), "document", "but its content is"),
+        ("labs.exe", b64(PDF), "document", ".exe not accepted"),
+        ("labs.pdf", b64(PDF + b"%%EOF\n"), "document", "larger than the"),
+    ],
+)
+def test_api_refuses_a_bad_document_naming_its_field(
+    pended, api_client, settings, file_name, content, field, says
+):
+    settings.PAYERDESK_ATTACHMENT_MAX_BYTES = len(PDF)
+    document = {"file_name": file_name, "content_base64": content}
+    response = api_client("rep").post(
+        url(pended), {"note": "Labs.", "document": document}, content_type="application/json"
+    )
+    assert response.status_code == 422, response.content
+    named, message = _refusal(response)
+    assert named == field and says in message
+    _unchanged(pended)
+
+
 def test_api_refuses_a_request_not_pended(submit, api_client):
     referred = submit(FALLS_SHORT)
     response = api_client("rep").post(url(referred), {"note": "x"}, content_type="application/json")
@@ -247,6 +291,29 @@ def test_page_records_and_decides_again(pended, users, client_for):
     assert pended.status == Status.APPROVED
     page = client.get(reverse("priorauth:request-detail", args=[pended.pk]))
     assert b"Information received" in page.content and b"Fax of 11/20" in page.content
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "says"),
+    [
+        ("labs.pdf", b"", "The submitted file is empty"),
+        ("labs.pdf", b"not a pdf", "but its content is"),
+        ("labs.exe", PDF, ".exe not accepted"),
+        ("labs.pdf", PDF + b"%%EOF\n", "larger than the"),
+    ],
+)
+def test_page_refuses_a_bad_document_on_its_field(
+    pended, users, client_for, settings, name, content, says
+):
+    settings.PAYERDESK_ATTACHMENT_MAX_BYTES = len(PDF)
+    response = client_for(users["rep"]).post(
+        reverse("priorauth:request-information", args=[pended.pk]),
+        {"note": "Fax of 11/20", "document": SimpleUploadedFile(name, content)},
+    )
+    assert response.status_code in (400, 422)
+    [error] = response.context["information_form"].errors["document"]
+    assert says in error
+    _unchanged(pended)
 
 
 def test_page_refuses_roles_that_do_not_record(pended, users, client_for):

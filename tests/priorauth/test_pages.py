@@ -128,6 +128,27 @@ def test_no_request_is_stored_when_its_view_cannot_be_logged(
     assert not AccessLogEntry.objects.exists()
 
 
+@pytest.mark.parametrize(
+    ("name", "content", "says"),
+    [
+        ("fax.pdf", b"", "The submitted file is empty"),
+        ("fax.pdf", b"not a pdf", "but its content is"),
+        ("fax.exe", PDF, ".exe not accepted"),
+        ("fax.pdf", PDF + b"%%EOF\n", "larger than the"),
+    ],
+)
+def test_a_bad_fax_is_refused_on_its_field(setup, users, client_for, settings, name, content, says):
+    settings.PAYERDESK_ATTACHMENT_MAX_BYTES = len(PDF)
+    fax = SimpleUploadedFile(name, content)
+    response = client_for(users["rep"]).post(
+        NEW, {**frame(channel="fax"), **MEETS_POSTED, "fax": fax}
+    )
+    assert response.status_code in (400, 422)
+    [error] = response.context["form"].errors["fax"]
+    assert says in error
+    assert not PriorAuthRequest.objects.exists() and not Attachment.objects.exists()
+
+
 def test_the_refresh_button_works_without_javascript(setup, users, client_for):
     page = client_for(users["rep"]).post(
         NEW, {**frame(), "q_tried_metformin": "true", "refresh": "1"}

@@ -92,7 +92,7 @@ class InformationForm(forms.Form):
         max_length=20_000,
         help_text="e.g. lab results faxed by the office on this date",
     )
-    file = forms.FileField(
+    document = forms.FileField(
         label="Document received", required=False, help_text="The fax or chart note: PDF or TIFF"
     )
 

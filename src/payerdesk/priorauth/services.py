@@ -26,7 +26,7 @@ from payerdesk.core.models import Queue, TimelineEvent, User, WorkItem
 from payerdesk.core.notifications import notice_email_on_commit
 from payerdesk.core.roles import is_staff_member
 from payerdesk.core.services import work_item_attach, work_item_create
-from payerdesk.core.uploads import sniff_attachment
+from payerdesk.core.uploads import attachment_check
 from payerdesk.groups.selectors import member_lookup
 from payerdesk.priorauth import letters, rules, selectors
 from payerdesk.priorauth.criteria import AnswerError, Criteria, CriteriaError, DecisionError
@@ -456,7 +456,7 @@ def prior_auth_submit(
     duplicate_of_id: int | None = getattr(member, selectors.OPEN_DUPLICATE)
     cleaned = answers_clean(criteria, answers)
     if fax is not None:
-        sniff_attachment(fax.name, fax.content)
+        attachment_check(fax.name, fax.content, field="fax")
     request_type = RequestType.PRIOR_AUTH if row is not None else RequestType.EXCEPTION
     statement = supporting_statement.strip()
     waiting = request_type == RequestType.EXCEPTION and not statement
@@ -865,7 +865,7 @@ def prior_auth_information_receive(
         raise NotPermitted("Your role does not record information on requests.")
     text = note.strip()
     if document is not None:
-        sniff_attachment(document.name, document.content)
+        attachment_check(document.name, document.content, field="document")
     with transaction.atomic():
         request = _locked(request_id)
         if request.status != Status.PENDED:

@@ -327,7 +327,7 @@ def request_information(request: StaffRequest, request_id: int) -> HttpResponse:
             raise PermissionDenied("Your role does not record information on this request.")
         status = 200
     elif form.is_valid():
-        upload = form.cleaned_data["file"]
+        upload = form.cleaned_data["document"]
         try:
             services.prior_auth_information_receive(
                 actor=request.user,
