@@ -65,6 +65,7 @@ PAGES: PageRows = {
     "priorauth:request-statement": ("POST", pa_readers(409, auditor=403)),
     # The scene's request is pended: the intake staff record what arrived.
     "priorauth:request-information": ("POST", pa_intake(302)),
+    "priorauth:request-information-questions": ("GET", pa_intake(200)),
     "priorauth:drugs": (
         "GET",
         staff(403, **{r: 200 for r in ("rep", "pharmacist", "supervisor", "auditor", "admin")}),

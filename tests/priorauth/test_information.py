@@ -13,10 +13,23 @@ from django.urls import reverse
 from django.utils import timezone
 
 from payerdesk.core.errors import Conflict, InvalidInput, NotPermitted
-from payerdesk.core.models import Attachment, TimelineEvent
+from payerdesk.core.models import AccessLogEntry, Attachment, TimelineEvent
 from payerdesk.priorauth import services
-from payerdesk.priorauth.models import InformationReceipt, Letter, PriorAuthRequest, Status
-from tests.priorauth.conftest import DECISION, FALLS_SHORT, QUESTIONNAIRE, SEMAGLUTIDE
+from payerdesk.priorauth.models import (
+    CriteriaSet,
+    InformationReceipt,
+    Letter,
+    PriorAuthRequest,
+    Status,
+)
+from tests.priorauth.conftest import (
+    ADALIMUMAB,
+    DECISION,
+    FALLS_SHORT,
+    NPI,
+    QUESTIONNAIRE,
+    SEMAGLUTIDE,
+)
 from tests.priorauth.test_intake import PDF, pdf_text
 
 ASKED = "Send the A1c history and the metformin start date."
@@ -266,7 +279,9 @@ def test_page_shows_the_form_with_the_answers_on_file(pended, users, client_for)
     text = page.content.decode()
     assert "More information received" in text and ASKED in text
     assert 'name="q_a1c" id="id_q_a1c" value="6.2"' in text
-    assert f'name="criteria" value="{pended.criteria_id}"' in text
+    # A branching answer asks the request's own questions again, by the request's id.
+    questions = reverse("priorauth:request-information-questions", args=[pended.pk])
+    assert f'hx-get="{questions}"' in text and 'name="criteria"' not in text
     assert 'name="q_tried_metformin" value="false" checked' in text
     assert "q_metformin_days" not in text  # not enabled by the answers on file
     auditor = client_for(users["auditor"]).get(
@@ -324,19 +339,58 @@ def test_page_refuses_roles_that_do_not_record(pended, users, client_for):
     _unchanged(pended)
 
 
-def test_htmx_questions_follow_the_requests_own_version(pended, users, client_for):
+def _criteria_v2() -> CriteriaSet:
+    """A newer version of the request's criteria, which also asks for the BMI."""
     stricter = copy.deepcopy(QUESTIONNAIRE)
     stricter["item"].append({"linkId": "bmi", "text": "BMI", "type": "decimal", "required": True})
-    services.criteria_upload(
+    return services.criteria_upload(
         actor=None,
         code="glp1-t2d",
         title="GLP-1 v2",
         rxcuis=[SEMAGLUTIDE],
         questionnaire=json.dumps(stricter),
         decision=json.dumps(DECISION),
-    )
+    ).criteria
+
+
+def test_intake_asks_the_drugs_current_criteria_whatever_version_is_asked_for(
+    pended, users, client_for
+):
+    _criteria_v2()
     client = client_for(users["rep"])
     questions = reverse("priorauth:request-questions")
-    pinned = client.get(questions, {"drug": SEMAGLUTIDE, "criteria": pended.criteria_id})
-    newest = client.get(questions, {"drug": SEMAGLUTIDE})
-    assert b"q_bmi" not in pinned.content and b"q_bmi" in newest.content
+    tampered = {"drug": SEMAGLUTIDE, "criteria": pended.criteria_id}
+    for params in ({"drug": SEMAGLUTIDE}, tampered):
+        shown = client.get(questions, params, headers={"HX-Request": "true"})
+        assert b"q_bmi" in shown.content and b"GLP-1 v2, version 2" in shown.content
+    # Without JavaScript, the same.
+    refreshed = client.post(reverse("priorauth:request-new"), {**tampered, "refresh": "1"})
+    assert refreshed.status_code == 200 and b"q_bmi" in refreshed.content
+
+
+def test_information_questions_are_the_requests_own_version_whatever_is_asked_for(
+    pended, users, client_for
+):
+    newer = _criteria_v2()
+    url = reverse("priorauth:request-information-questions", args=[pended.pk])
+    tampered = {"drug": ADALIMUMAB, "criteria": newer.pk, "q_tried_metformin": "true"}
+    shown = client_for(users["rep"]).get(url, tampered, headers={"HX-Request": "true"})
+    assert shown.status_code == 200 and b"<html" not in shown.content
+    assert b"semaglutide" in shown.content and b"version 1" in shown.content
+    assert b"q_bmi" not in shown.content
+    assert b"q_metformin_days" in shown.content  # enabled by the answer sent
+    assert AccessLogEntry.objects.filter(
+        user=users["rep"], record_id=str(pended.pk), channel="web", path=url
+    ).exists()
+
+
+def test_information_questions_are_refused_as_the_form_is(pended, submit, users, client_for):
+    def status(role, pa=pended):
+        url = reverse("priorauth:request-information-questions", args=[pa.pk])
+        return client_for(users[role]).get(url).status_code
+
+    assert status("auditor") == 403  # reads the request, records nothing
+    assert status("provider") == 404  # not their request: as if there were none
+    services.provider_link(actor=None, user=users["provider"], npi=NPI)
+    assert status("provider") == 403
+    assert status("rep", submit(FALLS_SHORT)) == 403  # not pended

@@ -19,6 +19,11 @@ urlpatterns = [
         name="request-information",
     ),
     path(
+        "requests/<int:request_id>/information/questions",
+        views.request_information_questions,
+        name="request-information-questions",
+    ),
+    path(
         "requests/<int:request_id>/letters/<int:letter_id>",
         views.letter_download,
         name="request-letter",
