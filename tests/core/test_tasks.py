@@ -5,6 +5,7 @@ from datetime import timedelta
 import pytest
 from django.core import mail
 from django.core.management import call_command
+from django.db import transaction
 from django.test import override_settings
 from django.utils import timezone
 
@@ -63,3 +64,56 @@ def test_follow_up_reminder_email_is_delivered_by_the_worker(make_item, users):
     assert [message.to for message in mail.outbox] == [["rep@example.test"]]
     assert f"#{item.pk}" in mail.outbox[0].body
     assert "prescriber" not in mail.outbox[0].body  # the follow-up text stays in payerdesk
+
+
+# --- the test suite's backend: a task runs when the change that enqueued it commits ------
+
+
+def _sent() -> list[str]:
+    return [str(message.subject) for message in mail.outbox]
+
+
+def _enqueue(subject: str) -> None:
+    deliver_email.enqueue(["rep@example.test"], subject, "Work item #1 is due.")
+
+
+@pytest.mark.django_db
+def test_a_task_enqueued_under_the_test_case_transaction_alone_runs_at_once():
+    _enqueue("outside")
+    assert _sent() == ["outside"]
+
+
+@pytest.mark.django_db
+def test_a_task_enqueued_in_an_application_transaction_waits_for_its_commit(
+    django_capture_on_commit_callbacks,
+):
+    with django_capture_on_commit_callbacks(execute=True) as callbacks, transaction.atomic():
+        _enqueue("first")
+        with transaction.atomic():  # a savepoint: still the same transaction
+            _enqueue("nested")
+        assert _sent() == []
+    assert len(callbacks) == 2 and _sent() == ["first", "nested"]
+
+
+@pytest.mark.django_db
+def test_a_task_enqueued_in_a_transaction_that_rolls_back_never_runs(
+    django_capture_on_commit_callbacks,
+):
+    with (
+        django_capture_on_commit_callbacks(execute=True) as callbacks,
+        pytest.raises(ZeroDivisionError),
+        transaction.atomic(),
+    ):
+        _enqueue("rolled back")
+        _ = 1 / 0
+    assert callbacks == [] and _sent() == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_without_a_test_case_transaction_a_task_runs_at_the_real_commit():
+    _enqueue("autocommit")
+    assert _sent() == ["autocommit"]
+    with transaction.atomic():
+        _enqueue("committed")
+        assert _sent() == ["autocommit"]
+    assert _sent() == ["autocommit", "committed"]

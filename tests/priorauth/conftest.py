@@ -6,9 +6,11 @@ from typing import Any
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import DatabaseError
 from django.test import TestCase
 
-from payerdesk.core.models import Market, User
+from payerdesk.core.models import AccessLogEntry, Market, User
+from payerdesk.core.services import access_log_record
 from payerdesk.groups import services as group_services
 from payerdesk.groups.models import Member
 from payerdesk.priorauth import services
@@ -275,3 +277,15 @@ def submit(setup, users):
         return services.prior_auth_submit(actor=users[actor], **fields)
 
     return make
+
+
+@pytest.fixture
+def access_log_fails(monkeypatch) -> type[DatabaseError]:
+    """Writing the access log fails once the entry is written: the error raised."""
+
+    def failing(**entry: Any) -> AccessLogEntry:
+        access_log_record(**entry)
+        raise DatabaseError("The access log is unavailable.")
+
+    monkeypatch.setattr("payerdesk.core.access.access_log_record", failing)
+    return DatabaseError

@@ -40,6 +40,12 @@ def test_a_request_that_meets_the_criteria_comes_back_approved(setup, api_client
     ).exists()
 
 
+def test_no_request_is_stored_when_its_view_cannot_be_logged(setup, api_client, access_log_fails):
+    with pytest.raises(access_log_fails):
+        post(api_client)
+    assert not PriorAuthRequest.objects.exists() and not AccessLogEntry.objects.exists()
+
+
 def test_a_request_that_falls_short_comes_back_in_review_with_its_clock(setup, api_client):
     out = post(api_client, answers=FALLS_SHORT, urgency="expedited").json()
     assert out["status"] == "in_review" and out["decision"] == ""

@@ -11,7 +11,7 @@ from django.test import Client
 from fhir.resources.R4B.claimresponse import ClaimResponse
 
 from payerdesk.core import services as core_services
-from payerdesk.core.models import AccessLogEntry
+from payerdesk.core.models import AccessLogEntry, WorkItem
 from payerdesk.groups.models import Member
 from payerdesk.priorauth import services
 from payerdesk.priorauth.criteria_sets import demo_criteria_sets
@@ -99,6 +99,27 @@ def test_a_bundle_that_meets_the_criteria_is_approved(demo_setup, users):
     assert claim_response.preAuthRef == pa.number
     assert claim_response.outcome == "complete"
     assert AccessLogEntry.objects.filter(record_id=str(pa.pk), channel="api").exists()
+
+
+def test_the_claim_response_is_logged_as_a_view_of_the_request(demo_setup, users):
+    assert post(client_for_role(users), BUNDLE).status_code == 200
+    pa = PriorAuthRequest.objects.get()
+    [entry] = AccessLogEntry.objects.all()
+    assert (entry.user, entry.channel, entry.action) == (users["rep"], "api", "view")
+    assert (entry.record_type, entry.record_id, entry.path) == (
+        "prior_auth_request",
+        str(pa.pk),
+        URL,
+    )
+
+
+def test_no_request_is_stored_when_its_view_cannot_be_logged(demo_setup, users, access_log_fails):
+    items = WorkItem.objects.count()
+    with pytest.raises(access_log_fails):
+        post(client_for_role(users), BUNDLE)
+    # The entry was written, then rolled back with the request: neither without the other.
+    assert not PriorAuthRequest.objects.exists() and WorkItem.objects.count() == items
+    assert not AccessLogEntry.objects.exists()
 
 
 def test_a_bundle_that_falls_short_is_pended_for_review(demo_setup, users):
@@ -204,7 +225,7 @@ def test_bad_bundles_get_an_operation_outcome_with_the_path(
     [issue] = outcome["issue"]
     assert issue["expression"][0].startswith(path), issue
     assert says in issue["diagnostics"]
-    assert not PriorAuthRequest.objects.exists()
+    assert not PriorAuthRequest.objects.exists() and not AccessLogEntry.objects.exists()
 
 
 def test_the_line_of_business_code_is_the_models(demo_setup, users):

@@ -9,14 +9,28 @@ from datetime import timedelta
 
 import pytest
 from django.core import mail
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone
 
 from payerdesk.core.errors import Conflict, InvalidInput, NotPermitted
-from payerdesk.core.models import Attachment, TimelineEvent
+from payerdesk.core.models import AccessLogEntry, Attachment, TimelineEvent
 from payerdesk.priorauth import services
-from payerdesk.priorauth.models import InformationReceipt, Letter, PriorAuthRequest, Status
-from tests.priorauth.conftest import DECISION, FALLS_SHORT, QUESTIONNAIRE, SEMAGLUTIDE
+from payerdesk.priorauth.models import (
+    CriteriaSet,
+    InformationReceipt,
+    Letter,
+    PriorAuthRequest,
+    Status,
+)
+from tests.priorauth.conftest import (
+    ADALIMUMAB,
+    DECISION,
+    FALLS_SHORT,
+    NPI,
+    QUESTIONNAIRE,
+    SEMAGLUTIDE,
+)
 from tests.priorauth.test_intake import PDF, pdf_text
 
 ASKED = "Send the A1c history and the metformin start date."
@@ -137,7 +151,11 @@ def test_null_takes_an_answer_away(submit, users):
         ({"answers": {"metformin_days": 100}}, "answers.metformin_days", "does not apply"),
         ({"answers": {"diagnosis": None}}, "answers.diagnosis", "an answer is required"),
         ({"answers": {"bmi": 31}}, "answers.bmi", "no such question"),
-        ({"note": "Fax", "document": services.Fax("labs.pdf", b"not a pdf")}, "file", "content"),
+        (
+            {"note": "Fax", "document": services.Fax("labs.pdf", b"not a pdf")},
+            "document",
+            "content",
+        ),
     ],
 )
 def test_bad_information_is_refused_and_changes_nothing(pended, users, kwargs, field, says):
@@ -209,6 +227,45 @@ def test_api_refusals(pended, api_client, role, payload, status, where):
     _unchanged(pended)
 
 
+def _refusal(response) -> tuple[str, str]:
+    """The field a refusal names and what it says: where in the body a schema error is,
+    or the field of a service's refusal."""
+    body = response.json()
+    if isinstance(body["detail"], list):
+        [error] = body["detail"]
+        return ".".join(error["loc"][2:]), error["msg"]  # after ("body", "body")
+    return body["field"], body["detail"]
+
+
+def b64(content: bytes) -> str:
+    return base64.b64encode(content).decode()
+
+
+@pytest.mark.parametrize(
+    ("file_name", "content", "field", "says"),
+    [
+        ("labs.pdf", "%%%", "document.content_base64", "not valid base64"),
+        ("labs.pdf", 42, "document.content_base64", "a base64 string"),
+        ("labs.pdf", "", "document", "labs.pdf is empty"),
+        ("labs.pdf", b64(b"not a pdf"), "document", "but its content is"),
+        ("labs.exe", b64(PDF), "document", ".exe not accepted"),
+        ("labs.pdf", b64(PDF + b"%%EOF\n"), "document", "larger than the"),
+    ],
+)
+def test_api_refuses_a_bad_document_naming_its_field(
+    pended, api_client, settings, file_name, content, field, says
+):
+    settings.PAYERDESK_ATTACHMENT_MAX_BYTES = len(PDF)
+    document = {"file_name": file_name, "content_base64": content}
+    response = api_client("rep").post(
+        url(pended), {"note": "Labs.", "document": document}, content_type="application/json"
+    )
+    assert response.status_code == 422, response.content
+    named, message = _refusal(response)
+    assert named == field and says in message
+    _unchanged(pended)
+
+
 def test_api_refuses_a_request_not_pended(submit, api_client):
     referred = submit(FALLS_SHORT)
     response = api_client("rep").post(url(referred), {"note": "x"}, content_type="application/json")
@@ -223,8 +280,9 @@ def test_page_shows_the_form_with_the_answers_on_file(pended, users, client_for)
     text = page.content.decode()
     assert "More information received" in text and ASKED in text
     assert 'name="q_a1c" id="id_q_a1c" value="6.2"' in text
+    # A branching answer asks the request's own questions again, by the request's id.
     questions = reverse("priorauth:request-information-questions", args=[pended.pk])
-    assert f'hx-get="{questions}"' in text  # the request's own questions, not the newest
+    assert f'hx-get="{questions}"' in text and 'name="criteria"' not in text
     assert 'name="q_tried_metformin" value="false" checked' in text
     assert "q_metformin_days" not in text  # not enabled by the answers on file
     auditor = client_for(users["auditor"]).get(
@@ -251,6 +309,29 @@ def test_page_records_and_decides_again(pended, users, client_for):
     assert b"Information received" in page.content and b"Fax of 11/20" in page.content
 
 
+@pytest.mark.parametrize(
+    ("name", "content", "says"),
+    [
+        ("labs.pdf", b"", "The submitted file is empty"),
+        ("labs.pdf", b"not a pdf", "but its content is"),
+        ("labs.exe", PDF, ".exe not accepted"),
+        ("labs.pdf", PDF + b"%%EOF\n", "larger than the"),
+    ],
+)
+def test_page_refuses_a_bad_document_on_its_field(
+    pended, users, client_for, settings, name, content, says
+):
+    settings.PAYERDESK_ATTACHMENT_MAX_BYTES = len(PDF)
+    response = client_for(users["rep"]).post(
+        reverse("priorauth:request-information", args=[pended.pk]),
+        {"note": "Fax of 11/20", "document": SimpleUploadedFile(name, content)},
+    )
+    assert response.status_code in (400, 422)
+    [error] = response.context["information_form"].errors["document"]
+    assert says in error
+    _unchanged(pended)
+
+
 def test_page_refuses_roles_that_do_not_record(pended, users, client_for):
     response = client_for(users["auditor"]).post(
         reverse("priorauth:request-information", args=[pended.pk]), {"note": "Labs."}
@@ -259,21 +340,58 @@ def test_page_refuses_roles_that_do_not_record(pended, users, client_for):
     _unchanged(pended)
 
 
-def test_htmx_questions_follow_the_requests_own_version(pended, users, client_for):
+def _criteria_v2() -> CriteriaSet:
+    """A newer version of the request's criteria, which also asks for the BMI."""
     stricter = copy.deepcopy(QUESTIONNAIRE)
     stricter["item"].append({"linkId": "bmi", "text": "BMI", "type": "decimal", "required": True})
-    services.criteria_upload(
+    return services.criteria_upload(
         actor=None,
         code="glp1-t2d",
         title="GLP-1 v2",
         rxcuis=[SEMAGLUTIDE],
         questionnaire=json.dumps(stricter),
         decision=json.dumps(DECISION),
-    )
+    ).criteria
+
+
+def test_intake_asks_the_drugs_current_criteria_whatever_version_is_asked_for(
+    pended, users, client_for
+):
+    _criteria_v2()
     client = client_for(users["rep"])
     questions = reverse("priorauth:request-questions")
-    pinned = client.get(questions, {"drug": SEMAGLUTIDE, "criteria": pended.criteria_id})
-    newest = client.get(questions, {"drug": SEMAGLUTIDE})
-    assert b"q_bmi" not in pinned.content and b"q_bmi" in newest.content
-    own = client.get(reverse("priorauth:request-information-questions", args=[pended.pk]))
-    assert own.status_code == 200 and b"q_a1c" in own.content and b"q_bmi" not in own.content
+    tampered = {"drug": SEMAGLUTIDE, "criteria": pended.criteria_id}
+    for params in ({"drug": SEMAGLUTIDE}, tampered):
+        shown = client.get(questions, params, headers={"HX-Request": "true"})
+        assert b"q_bmi" in shown.content and b"GLP-1 v2, version 2" in shown.content
+    # Without JavaScript, the same.
+    refreshed = client.post(reverse("priorauth:request-new"), {**tampered, "refresh": "1"})
+    assert refreshed.status_code == 200 and b"q_bmi" in refreshed.content
+
+
+def test_information_questions_are_the_requests_own_version_whatever_is_asked_for(
+    pended, users, client_for
+):
+    newer = _criteria_v2()
+    url = reverse("priorauth:request-information-questions", args=[pended.pk])
+    tampered = {"drug": ADALIMUMAB, "criteria": newer.pk, "q_tried_metformin": "true"}
+    shown = client_for(users["rep"]).get(url, tampered, headers={"HX-Request": "true"})
+    assert shown.status_code == 200 and b"<html" not in shown.content
+    assert b"semaglutide" in shown.content and b"version 1" in shown.content
+    assert b"q_bmi" not in shown.content
+    assert b"q_metformin_days" in shown.content  # enabled by the answer sent
+    assert AccessLogEntry.objects.filter(
+        user=users["rep"], record_id=str(pended.pk), channel="web", path=url
+    ).exists()
+
+
+def test_information_questions_are_refused_as_the_form_is(pended, submit, users, client_for):
+    def status(role, pa=pended):
+        url = reverse("priorauth:request-information-questions", args=[pa.pk])
+        return client_for(users[role]).get(url).status_code
+
+    assert status("auditor") == 403  # reads the request, records nothing
+    assert status("provider") == 404  # not their request: as if there were none
+    services.provider_link(actor=None, user=users["provider"], npi=NPI)
+    assert status("provider") == 200  # their prescriber's request: they send the information
+    assert status("rep", submit(FALLS_SHORT)) == 403  # not pended

@@ -190,7 +190,9 @@ def _nothing_stored():
             "metformin_days: this question does not apply",
         ),
         ({"answers": {**MEETS, "bmi": 31}}, "answers.bmi", "bmi: no such question"),
-        ({"fax": services.Fax("form.pdf", b"not a pdf")}, "file", "its content is"),
+        ({"fax": services.Fax("form.pdf", b"not a pdf")}, "fax", "its content is"),
+        ({"fax": services.Fax("form.pdf", b"")}, "fax", "form.pdf is empty"),
+        ({"fax": services.Fax("form.doc", PDF)}, "fax", ".doc not accepted"),
     ],
 )
 def test_bad_input_is_refused_naming_the_field_and_stores_nothing(submit, overrides, field, says):

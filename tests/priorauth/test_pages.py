@@ -2,6 +2,7 @@
 
 import re
 
+import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
@@ -79,16 +80,18 @@ def test_unknown_member_is_shown_on_its_field(setup, users, client_for):
     assert response.status_code == 422 and b"No member &#x27;NOPE&#x27; found" in response.content
 
 
+MEETS_POSTED = {
+    "q_diagnosis": "E11",
+    "q_a1c": "8.3",
+    "q_tried_metformin": "true",
+    "q_metformin_days": "200",
+}
+
+
 def test_a_faxed_request_is_taken_and_approved(setup, users, client_for):
-    answers = {
-        "q_diagnosis": "E11",
-        "q_a1c": "8.3",
-        "q_tried_metformin": "true",
-        "q_metformin_days": "200",
-    }
     fax = SimpleUploadedFile("fax.pdf", PDF, content_type="application/pdf")
     client = client_for(users["rep"])
-    response = client.post(NEW, {**frame(channel="fax"), **answers, "fax": fax})
+    response = client.post(NEW, {**frame(channel="fax"), **MEETS_POSTED, "fax": fax})
     assert response.status_code == 302
     pa = PriorAuthRequest.objects.get()
     assert response["Location"] == reverse("priorauth:request-detail", args=[pa.pk])
@@ -100,6 +103,51 @@ def test_a_faxed_request_is_taken_and_approved(setup, users, client_for):
     assert AccessLogEntry.objects.filter(
         record_type="prior_auth_request", record_id=str(pa.pk), channel="web", user=users["rep"]
     ).exists()
+
+
+def test_the_request_taken_is_logged_as_viewed_with_it(setup, users, client_for):
+    response = client_for(users["rep"]).post(NEW, {**frame(), **MEETS_POSTED})
+    assert response.status_code == 302
+    pa = PriorAuthRequest.objects.get()
+    [entry] = AccessLogEntry.objects.all()  # written by the intake, not the page after it
+    assert (entry.user, entry.channel, entry.action) == (users["rep"], "web", "view")
+    assert (entry.record_type, entry.record_id, entry.path) == (
+        "prior_auth_request",
+        str(pa.pk),
+        NEW,
+    )
+
+
+def test_no_request_is_stored_when_its_view_cannot_be_logged(
+    setup, users, client_for, access_log_fails
+):
+    fax = SimpleUploadedFile("fax.pdf", PDF, content_type="application/pdf")
+    with pytest.raises(access_log_fails):
+        client_for(users["rep"]).post(NEW, {**frame(channel="fax"), **MEETS_POSTED, "fax": fax})
+    # The entry was written, then rolled back with the request and its fax.
+    assert not PriorAuthRequest.objects.exists() and not Attachment.objects.exists()
+    assert not AccessLogEntry.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "says"),
+    [
+        ("fax.pdf", b"", "The submitted file is empty"),
+        ("fax.pdf", b"not a pdf", "but its content is"),
+        ("fax.exe", PDF, ".exe not accepted"),
+        ("fax.pdf", PDF + b"%%EOF\n", "larger than the"),
+    ],
+)
+def test_a_bad_fax_is_refused_on_its_field(setup, users, client_for, settings, name, content, says):
+    settings.PAYERDESK_ATTACHMENT_MAX_BYTES = len(PDF)
+    fax = SimpleUploadedFile(name, content)
+    response = client_for(users["rep"]).post(
+        NEW, {**frame(channel="fax"), **MEETS_POSTED, "fax": fax}
+    )
+    assert response.status_code in (400, 422)
+    [error] = response.context["form"].errors["fax"]
+    assert says in error
+    assert not PriorAuthRequest.objects.exists() and not Attachment.objects.exists()
 
 
 def test_the_refresh_button_works_without_javascript(setup, users, client_for):

@@ -164,7 +164,7 @@ def test_page_sends_and_decides_again(pended, provider, users, client_for):
             **answers,
             "q_metformin_days": "120",
             "note": "On metformin since June.",
-            "file": SimpleUploadedFile("chart.pdf", PDF),
+            "document": SimpleUploadedFile("chart.pdf", PDF),
         },
     )
     assert done.status_code == 302
@@ -183,7 +183,8 @@ def test_page_sends_and_decides_again(pended, provider, users, client_for):
 
 def test_page_refuses_a_bad_document(pended, provider, client_for):
     response = client_for(provider).post(
-        post_url(pended), {"note": "Labs.", "file": SimpleUploadedFile("labs.pdf", b"not a pdf")}
+        post_url(pended),
+        {"note": "Labs.", "document": SimpleUploadedFile("labs.pdf", b"not a pdf")},
     )
     assert response.status_code == 422 and b"labs.pdf is named .pdf" in response.content
     _unchanged_but_intake(pended)

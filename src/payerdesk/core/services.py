@@ -41,7 +41,7 @@ from payerdesk.core.models import (
     WorkItem,
 )
 from payerdesk.core.notifications import email_on_commit, work_item_link
-from payerdesk.core.uploads import sniff_attachment
+from payerdesk.core.uploads import attachment_check
 
 Event = TimelineEvent.Event
 NOTE_MAX_CHARS = 10_000
@@ -561,11 +561,6 @@ class Upload(Protocol):
     def read(self, size: int = ...) -> bytes: ...
 
 
-def _size_label(limit: int) -> str:
-    megabytes, rest = divmod(limit, 1024 * 1024)
-    return f"{megabytes} MB" if megabytes and not rest else f"{limit:,}-byte"
-
-
 def work_item_attach(
     *, actor: User, item_id: int, upload: Upload, module_checked: bool = False
 ) -> Attachment:
@@ -578,18 +573,8 @@ def work_item_attach(
     """
     limit: int = settings.PAYERDESK_ATTACHMENT_MAX_BYTES
     name = Path(upload.name or "").name
-    if not name:
-        raise InvalidInput(ErrorCode.INVALID, "The file has no name.", field="file")
-    content = upload.read(limit + 1)
-    if len(content) > limit:
-        raise InvalidInput(
-            ErrorCode.ATTACHMENT_TOO_LARGE,
-            f"{name} is larger than the {_size_label(limit)} limit.",
-            field="file",
-        )
-    if not content:
-        raise InvalidInput(ErrorCode.INVALID, f"{name} is empty.", field="file")
-    content_type = sniff_attachment(name, content)
+    content = upload.read(limit + 1)  # one byte over the limit shows it is too large
+    content_type = attachment_check(name, content)
     digest = hashlib.sha256(content).hexdigest()
     with transaction.atomic():
         item = _lock(item_id)

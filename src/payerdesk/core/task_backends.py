@@ -18,12 +18,19 @@ from django_tasks.base import TaskResult
 
 
 def _in_application_transaction() -> bool:
-    # The test case's own wrapping transaction is not the application's: a task enqueued
-    # under it alone is as if enqueued outside any transaction.
-    return any(
-        not getattr(block, "_from_testcase", False)
-        for block in transaction.get_connection().atomic_blocks
-    )
+    """Whether an atomic block of the application is open. The test case's own wrapping
+    transaction is not the application's: a task enqueued under it alone is as if
+    enqueued outside any transaction."""
+    if transaction.get_autocommit():
+        return False
+    # A durable block refuses to open inside another atomic block, but opens directly
+    # inside django.test.TestCase's own transactions (Django 4.1+). Without a savepoint,
+    # opening and closing it costs no query and changes nothing.
+    try:
+        with transaction.atomic(savepoint=False, durable=True):
+            return False
+    except RuntimeError:
+        return True
 
 
 class OnCommitImmediateBackend(ImmediateBackend):

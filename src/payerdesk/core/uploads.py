@@ -3,6 +3,7 @@
 from pathlib import PurePath
 
 import filetype
+from django.conf import settings
 
 from payerdesk.core.errors import ErrorCode, InvalidInput
 
@@ -28,8 +29,32 @@ TEXT_TYPES = {
 ACCEPTED = "PDF, TIFF, PNG, JPEG, Excel (.xlsx), CSV, text and X12 files"
 
 
-def sniff_attachment(name: str, content: bytes) -> str:
-    """The content type of an accepted file; InvalidInput when the file is not one."""
+def _size_label(limit: int) -> str:
+    megabytes, rest = divmod(limit, 1024 * 1024)
+    return f"{megabytes} MB" if megabytes and not rest else f"{limit:,}-byte"
+
+
+def attachment_check(name: str, content: bytes, *, field: str = "file") -> str:
+    """The content type of a file a work item accepts: named, not empty, within the size
+    limit and of an accepted type. InvalidInput naming `field`, the field the client sent
+    the file in, when it is not."""
+    limit: int = settings.PAYERDESK_ATTACHMENT_MAX_BYTES
+    if not PurePath(name).name:
+        raise InvalidInput(ErrorCode.INVALID, "The file has no name.", field=field)
+    if len(content) > limit:
+        raise InvalidInput(
+            ErrorCode.ATTACHMENT_TOO_LARGE,
+            f"{name} is larger than the {_size_label(limit)} limit.",
+            field=field,
+        )
+    if not content:
+        raise InvalidInput(ErrorCode.INVALID, f"{name} is empty.", field=field)
+    return sniff_attachment(name, content, field=field)
+
+
+def sniff_attachment(name: str, content: bytes, *, field: str = "file") -> str:
+    """The content type of an accepted file; InvalidInput naming `field` when the file
+    is not one."""
     suffix = PurePath(name).suffix.lower()
     if suffix in BINARY_TYPES:
         expected = BINARY_TYPES[suffix]
@@ -39,7 +64,7 @@ def sniff_attachment(name: str, content: bytes) -> str:
             raise InvalidInput(
                 ErrorCode.ATTACHMENT_TYPE,
                 f"{name} is named {suffix} but its content is {found}.",
-                field="file",
+                field=field,
             )
         return expected
     if suffix in TEXT_TYPES:
@@ -47,7 +72,7 @@ def sniff_attachment(name: str, content: bytes) -> str:
             raise InvalidInput(
                 ErrorCode.ATTACHMENT_TYPE,
                 f"{name} is named {suffix} but is not text.",
-                field="file",
+                field=field,
             )
         try:
             content.decode("utf-8")
@@ -55,11 +80,11 @@ def sniff_attachment(name: str, content: bytes) -> str:
             raise InvalidInput(
                 ErrorCode.ATTACHMENT_TYPE,
                 f"{name} is not UTF-8 text (bad byte at offset {error.start}).",
-                field="file",
+                field=field,
             ) from None
         return TEXT_TYPES[suffix]
     raise InvalidInput(
         ErrorCode.ATTACHMENT_TYPE,
         f"{name}: {suffix or 'files without an extension'} not accepted; accepted are {ACCEPTED}.",
-        field="file",
+        field=field,
     )

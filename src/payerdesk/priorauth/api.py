@@ -3,13 +3,13 @@
 import base64
 import binascii
 from datetime import date, datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from django.http import HttpRequest
 from django.utils import timezone
 from ninja import Field, File, Form, Query, Router, Schema, Status
 from ninja.files import UploadedFile
-from pydantic import field_validator
+from pydantic import BeforeValidator, WithJsonSchema
 
 from payerdesk.core.access import log_record_view, viewer
 from payerdesk.core.errors import NotPermitted
@@ -269,18 +269,31 @@ def request_statement(request: HttpRequest, request_id: int, body: StatementIn) 
     return _acted(request, user, pa)
 
 
-class DocumentIn(Schema):
-    file_name: str = Field(..., min_length=1, max_length=200, description="e.g. labs.pdf")
-    content_base64: str = Field(..., min_length=1, description="The file's bytes, base64")
+def _base64_decoded(value: object) -> bytes:
+    if not isinstance(value, str):
+        raise ValueError("expected the file's bytes as a base64 string")
+    try:
+        return base64.b64decode(value, validate=True)
+    except binascii.Error as error:
+        raise ValueError(f"not valid base64 ({error})") from None
 
-    @field_validator("content_base64")
-    @classmethod
-    def _base64(cls, value: str) -> str:
-        try:
-            base64.b64decode(value, validate=True)
-        except binascii.Error as error:
-            raise ValueError(f"not valid base64 ({error})") from None
-        return value
+
+# Sent as a base64 string, decoded once when the body is read.
+Base64Content = Annotated[
+    bytes,
+    BeforeValidator(_base64_decoded),
+    WithJsonSchema({"type": "string", "contentEncoding": "base64"}),
+]
+
+
+class DocumentIn(Schema):
+    """The document received. Refused naming `document` when it is empty, over the size
+    limit or not an accepted type by its content."""
+
+    file_name: str = Field(..., min_length=1, max_length=200, description="e.g. labs.pdf")
+    content: Base64Content = Field(
+        ..., alias="content_base64", description="The file's bytes, base64"
+    )
 
 
 class InformationIn(Schema):
@@ -310,9 +323,7 @@ def request_information(request: HttpRequest, request_id: int, body: Information
         request_id=request_id,
         answers=body.answers,
         note=body.note,
-        document=services.Fax(document.file_name, base64.b64decode(document.content_base64))
-        if document
-        else None,
+        document=services.Fax(document.file_name, document.content) if document else None,
     )
     return _acted(request, user, pa)
 

@@ -15,7 +15,7 @@ from django.views.decorators.http import require_POST
 from fhir.resources.R4B.operationoutcome import OperationOutcome
 
 from payerdesk.core import services as core_services
-from payerdesk.core.access import log_record_view
+from payerdesk.core.access import viewer
 from payerdesk.core.errors import NotAuthenticated, ServiceError
 from payerdesk.core.models import AccessLogEntry, User
 from payerdesk.priorauth import services
@@ -34,7 +34,6 @@ FIELD_PATHS = {
     "drug": "Claim.item[0].productOrService",
     "urgency": "Claim.priority",
     "line_of_business": "Claim.insurance",
-    "file": "Claim.supportingInfo",
 }
 ISSUE_CODES = {401: "login", 403: "forbidden", 404: "not-found", 409: "conflict"}
 
@@ -107,16 +106,11 @@ def claim_submit(request: HttpRequest) -> HttpResponse:
             channel=Channel.FHIR,
             answers=submission.answers,
             claim_identifier=submission.claim_identifier or "",
+            # The ClaimResponse shows the request: logged in the request's transaction.
+            viewer=viewer(request, user, channel=AccessLogEntry.Channel.API),
         )
     except ServiceError as error:
         return operation_outcome(error.http_status, error.message, _field_path(error.field))
-    log_record_view(
-        request,
-        user,
-        record_type="prior_auth_request",
-        record_id=str(pa.pk),
-        channel=AccessLogEntry.Channel.API,
-    )
     response = claim_response_build(
         claim_identifier=submission.claim_identifier or None,
         request_reference=pa.number,

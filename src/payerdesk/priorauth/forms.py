@@ -92,7 +92,7 @@ class InformationForm(forms.Form):
         max_length=20_000,
         help_text="e.g. lab results faxed by the office on this date",
     )
-    file = forms.FileField(
+    document = forms.FileField(
         label="Document received", required=False, help_text="The fax or chart note: PDF or TIFF"
     )
 
@@ -107,7 +107,7 @@ class ProviderInformationForm(InformationForm):
         max_length=20_000,
         help_text="What the answers and the document show",
     )
-    file = forms.FileField(
+    document = forms.FileField(
         label="Document", required=False, help_text="Chart note or lab results: PDF or TIFF"
     )
 

@@ -164,11 +164,6 @@ def criteria_for(rxcui: str) -> CriteriaSet | None:
     return None
 
 
-def criteria_version(criteria_id: int, rxcui: str) -> CriteriaSet | None:
-    """One stored criteria version, if it covers the drug (a request keeps its version)."""
-    return CriteriaSet.objects.filter(pk=criteria_id, drug_rows__rxcui=rxcui).first()
-
-
 _compiled: dict[tuple[int, str], Criteria] = {}
 _compiled_lock = Lock()
 
@@ -223,17 +218,24 @@ def _prescriber_fields() -> list[str]:
     return [field.attname for field in Prescriber._meta.concrete_fields]
 
 
+def _stamp_columns() -> list[str]:
+    # The reference data's stamp: the newest formulary and criteria ids, the criteria count.
+    formularies = f"FROM {FormularyVersion._meta.db_table}"
+    criteria_sets = f"FROM {CriteriaSet._meta.db_table}"
+    return [
+        f"(SELECT MAX(id) {formularies})",
+        f"(SELECT MAX(id) {criteria_sets})",
+        f"(SELECT COUNT(*) {criteria_sets})",
+    ]
+
+
 def _intake_sql(queue_count: int) -> str:
     # Table names come from the models; every value is a bound parameter.
     rule = f"FROM {ClockRule._meta.db_table} WHERE line_of_business = %s AND urgency = %s"
     queue = f"FROM {Queue._meta.db_table} WHERE slug = %s"
     prescriber = f"FROM {Prescriber._meta.db_table} WHERE npi = %s"
-    formularies = f"FROM {FormularyVersion._meta.db_table}"
-    criteria_sets = f"FROM {CriteriaSet._meta.db_table}"
     columns = [
-        f"(SELECT MAX(id) {formularies})",
-        f"(SELECT MAX(id) {criteria_sets})",
-        f"(SELECT COUNT(*) {criteria_sets})",
+        *_stamp_columns(),
         f"(SELECT hours {rule})",
         f"(SELECT escalate_before_hours {rule})",
     ]
@@ -271,6 +273,16 @@ def intake_state(
         queues=found,
         prescriber=prescriber,
     )
+
+
+def reference_stamp() -> tuple[object, ...]:
+    """The stamp `drug_reference` takes, read alone: for showing a drug's questions, which
+    must be those intake would ask now."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT " + ", ".join(_stamp_columns()))
+        row = cursor.fetchone()
+    assert row is not None  # a SELECT of scalar subqueries always returns one row
+    return tuple(row)
 
 
 def reference_cache_clear(**_: object) -> None:

@@ -35,7 +35,7 @@ from payerdesk.core.services import (
     work_item_reschedule,
     work_item_route,
 )
-from payerdesk.core.uploads import sniff_attachment
+from payerdesk.core.uploads import attachment_check
 from payerdesk.groups.selectors import member_lookup
 from payerdesk.priorauth import letters, rules, selectors
 from payerdesk.priorauth.criteria import AnswerError, Criteria, CriteriaError, DecisionError
@@ -464,7 +464,7 @@ def prior_auth_submit(
     duplicate_of_id: int | None = getattr(member, selectors.OPEN_DUPLICATE)
     cleaned = answers_clean(criteria, answers)
     if fax is not None:
-        sniff_attachment(fax.name, fax.content)
+        attachment_check(fax.name, fax.content, field="fax")
     request_type = RequestType.PRIOR_AUTH if row is not None else RequestType.EXCEPTION
     statement = supporting_statement.strip()
     waiting = request_type == RequestType.EXCEPTION and not statement
@@ -858,7 +858,7 @@ def prior_auth_information_receive(
         request = _locked(request_id)
         source = _information_source(actor, request.prescriber)
         if document is not None:
-            sniff_attachment(document.name, document.content)
+            attachment_check(document.name, document.content, field="document")
         if request.status != Status.PENDED:
             raise Conflict(
                 ErrorCode.TRANSITION_NOT_ALLOWED,

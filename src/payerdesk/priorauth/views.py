@@ -15,10 +15,11 @@ from django.core.paginator import Paginator
 from django.forms import Form
 from django.http import Http404, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from payerdesk.core import selectors as core_selectors
-from payerdesk.core.access import log_record_view
+from payerdesk.core.access import log_record_view, viewer
 from payerdesk.core.errors import InvalidInput, NotFound, NotPermitted, ServiceError
 from payerdesk.core.models import AccessLogEntry, User
 from payerdesk.core.roles import is_staff_member
@@ -41,6 +42,8 @@ from payerdesk.priorauth.forms import (
 )
 from payerdesk.priorauth.models import (
     CriteriaSet,
+    Drug,
+    FormularyDrug,
     FormularyVersion,
     Prescriber,
     PriorAuthRequest,
@@ -125,6 +128,11 @@ def _information_form_class(user: User) -> type[InformationForm]:
     return InformationForm if is_staff_member(user) else ProviderInformationForm
 
 
+def _require_records_information(user: User, pa: PriorAuthRequest) -> None:
+    if not _records_information(user, pa):
+        raise PermissionDenied("Your role does not record information on this request.")
+
+
 def _recorded_answers(pa: PriorAuthRequest) -> dict[str, str]:
     """The request's answers as the form's fields hold them."""
     return {
@@ -136,20 +144,17 @@ def _recorded_answers(pa: PriorAuthRequest) -> dict[str, str]:
 def _information_questions(
     pa: PriorAuthRequest, data: QueryDict | None, errors: dict[str, str] | None
 ) -> dict[str, Any]:
-    """The questions of the request's own criteria version, filled with what is on file
-    (or with what was just posted), for recording the information received."""
-    query = QueryDict(mutable=True)
-    query["drug"] = pa.drug.rxcui
-    if pa.criteria_id:
-        query["criteria"] = str(pa.criteria_id)
-    if data is None:
-        for key, value in _recorded_answers(pa).items():
-            query[f"q_{key}"] = value
-    else:
-        for key in data:
-            if key.startswith("q_"):
-                query[key] = str(data.get(key, ""))
-    return _questions(query, errors)
+    """The questions of the request's own criteria version (whatever the client sends),
+    filled with what is on file (or with what was just sent), for recording the
+    information received."""
+    return _questions_context(
+        _recorded_answers(pa) if data is None else _raw_answers(data),
+        errors,
+        reverse("priorauth:request-information-questions", args=[pa.pk]),
+        drug=pa.drug,
+        formulary_row=selectors.formulary_row(pa.drug),
+        criteria_set=pa.criteria,
+    )
 
 
 def _detail_context(
@@ -329,11 +334,10 @@ def request_information(request: StaffRequest, request_id: int) -> HttpResponse:
     status = 400
     if "refresh" in request.POST:
         # Without JavaScript: show the questions the answers so far enable.
-        if not _records_information(request.user, pa):
-            raise PermissionDenied("Your role does not record information on this request.")
+        _require_records_information(request.user, pa)
         status = 200
     elif form.is_valid():
-        upload = form.cleaned_data["file"]
+        upload = form.cleaned_data["document"]
         try:
             services.prior_auth_information_receive(
                 actor=request.user,
@@ -357,20 +361,6 @@ def request_information(request: StaffRequest, request_id: int) -> HttpResponse:
     return render(request, "priorauth/request_detail.html", context, status=status)
 
 
-@require_GET
-@login_required
-def request_information_questions(request: StaffRequest, request_id: int) -> HttpResponse:
-    """The questions of the information form (htmx), for whoever may record or send it:
-    the request's own criteria version, as the answers so far enable them."""
-    _reader(request)
-    pa = _get(request, request_id)
-    if not _records_information(request.user, pa):
-        raise PermissionDenied("Your role does not record information on this request.")
-    _log(request, pa)
-    context = {**_information_questions(pa, request.GET, None), "questions_url": request.path}
-    return render(request, "priorauth/partials/questions.html", context)
-
-
 # --- the guided intake form ------------------------------------------------------------------
 
 
@@ -383,38 +373,32 @@ def _raw_answers(data: QueryDict) -> dict[str, str]:
     return answers
 
 
-def _questions(data: QueryDict, errors: dict[str, str] | None = None) -> dict[str, Any]:
-    """The drug's questions enabled by the answers so far, for the form."""
-    code = data.get("drug", "").strip()
+def _questions_context(
+    answers: dict[str, str],
+    errors: dict[str, str] | None,
+    url: str,
+    *,
+    drug: Drug | None = None,
+    formulary_row: FormularyDrug | None = None,
+    criteria_set: CriteriaSet | None = None,
+    drug_error: str = "",
+) -> dict[str, Any]:
+    """The questions of `criteria_set` the answers so far enable, for the form; `url`
+    renders them again when a branching answer changes (htmx)."""
     context: dict[str, Any] = {
-        "drug": None,
+        "questions_url": url,
+        "drug": drug,
+        "formulary_row": formulary_row,
+        "criteria": criteria_set,
         "questions": [],
-        "answers": _raw_answers(data),
+        "answers": answers,
         "errors": errors or {},
-        "drug_error": "",
-        "criteria": None,
+        "drug_error": drug_error,
         "branching": set(),
     }
-    if not code:
-        return context
-    try:
-        drug = selectors.drug_resolve(code)
-    except InvalidInput as error:
-        context["drug_error"] = error.message
-        return context
-    context["drug"] = drug
-    context["formulary_row"] = selectors.formulary_row(drug)
-    # A request keeps its criteria version: information received later is asked against it.
-    pinned = str(data.get("criteria", "")).strip()
-    criteria_set = (
-        selectors.criteria_version(int(pinned), drug.rxcui)
-        if pinned.isdigit()
-        else selectors.criteria_for(drug.rxcui)
-    )
     if criteria_set is not None:
-        context["criteria"] = criteria_set
         criteria = selectors.compiled(criteria_set)
-        context["questions"] = criteria.enabled(context["answers"])
+        context["questions"] = criteria.enabled(answers)
         # Answers other questions depend on re-render the questions when they change.
         context["branching"] = {
             condition.question for q in criteria.questions for condition in q.enable_when
@@ -422,11 +406,44 @@ def _questions(data: QueryDict, errors: dict[str, str] | None = None) -> dict[st
     return context
 
 
+def _questions(data: QueryDict, errors: dict[str, str] | None = None) -> dict[str, Any]:
+    """The questions of the drug entered, on the criteria intake would apply to it now
+    (the client names the drug, never the criteria version)."""
+    answers, url = _raw_answers(data), reverse("priorauth:request-questions")
+    code = str(data.get("drug", "")).strip()
+    if not code:
+        return _questions_context(answers, errors, url)
+    try:
+        reference = selectors.drug_reference(code, stamp=selectors.reference_stamp())
+    except InvalidInput as error:
+        return _questions_context(answers, errors, url, drug_error=error.message)
+    return _questions_context(
+        answers,
+        errors,
+        url,
+        drug=reference.drug,
+        formulary_row=reference.formulary_row,
+        criteria_set=reference.criteria_set,
+    )
+
+
 @require_GET
 @staff_required
 def request_questions(request: StaffRequest) -> HttpResponse:
     _require_perm(request, "priorauth.add_priorauthrequest")
     return render(request, "priorauth/partials/questions.html", _questions(request.GET))
+
+
+@require_GET
+@login_required
+def request_information_questions(request: StaffRequest, request_id: int) -> HttpResponse:
+    """The information form's questions (htmx), of the request's own criteria version."""
+    _reader(request)
+    pa = _get(request, request_id)
+    _require_records_information(request.user, pa)
+    _log(request, pa)
+    context = _information_questions(pa, request.GET, None)
+    return render(request, "priorauth/partials/questions.html", context)
 
 
 @require_http_methods(["GET", "POST"])
@@ -459,6 +476,8 @@ def request_new(request: StaffRequest) -> HttpResponse:
                 answers=dict(_raw_answers(request.POST)),
                 supporting_statement=data["supporting_statement"],
                 fax=services.Fax(upload.name, upload.read()) if upload else None,
+                # The rep is shown the request made: logged in its transaction.
+                viewer=viewer(request, request.user, channel=AccessLogEntry.Channel.WEB),
             )
         except ServiceError as error:
             errors, status = _refused(form, error)
