@@ -218,3 +218,44 @@ def test_a_missing_secret_file_is_an_error_not_a_silent_default(monkeypatch, tmp
     monkeypatch.setenv("PD_TEST_SECRET_FILE", str(tmp_path / "absent"))
     with pytest.raises(FileNotFoundError):
         env_str("PD_TEST_SECRET", "default")
+
+
+@pytest.mark.parametrize(
+    ("env", "options"),
+    [
+        ({}, {"server_side_binding": True, "prepare_threshold": 5}),
+        (
+            {"DATABASE_PREPARE_THRESHOLD": "0"},
+            {"server_side_binding": True, "prepare_threshold": None},
+        ),
+        (
+            {"DATABASE_SERVER_SIDE_BINDING": "false"},
+            {"server_side_binding": False, "prepare_threshold": None},
+        ),
+    ],
+)
+def test_postgresql_binds_server_side_and_prepares_what_it_repeats(monkeypatch, env, options):
+    """Django leaves prepared statements off unless asked; we ask, and a deployment behind
+    a pooler that cannot keep them turns them off."""
+    monkeypatch.setenv("DATABASE_URL", "postgres://payerdesk@db.example.org:5432/payerdesk")
+    for name in ("DATABASE_PREPARE_THRESHOLD", "DATABASE_SERVER_SIDE_BINDING"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    assert base._database()["OPTIONS"] == options
+
+
+@pytest.mark.django_db
+def test_a_repeated_query_runs_prepared_on_postgresql():
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("prepared statements are PostgreSQL's")
+    from payerdesk.core.auth_backends import token_lookup
+
+    for _ in range(6):
+        token_lookup("0" * 64)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement FROM pg_prepared_statements")
+        prepared = [row[0] for row in cursor.fetchall()]
+    assert any("core_apitoken" in statement for statement in prepared)
