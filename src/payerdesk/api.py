@@ -2,6 +2,7 @@
 
 from typing import Any
 
+from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError
@@ -13,6 +14,7 @@ from payerdesk.core import services
 from payerdesk.core.api import router as core_router
 from payerdesk.core.errors import ServiceError
 from payerdesk.core.models import User
+from payerdesk.core.uploads import body_too_large_message
 from payerdesk.groups.api import router as groups_router
 from payerdesk.groups.api_changes import router as policy_changes_router
 from payerdesk.priorauth.api import router as priorauth_router
@@ -60,3 +62,8 @@ def not_authenticated(request: HttpRequest, error: AuthenticationError) -> HttpR
         401,
         {"detail": "Send an API token: Authorization: Bearer TOKEN", "code": "not_authenticated"},
     )
+
+
+@api.exception_handler(RequestDataTooBig)
+def body_too_large(request: HttpRequest, error: RequestDataTooBig) -> HttpResponse:
+    return _error(request, 413, {"detail": body_too_large_message(), "code": "invalid"})

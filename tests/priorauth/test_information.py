@@ -395,3 +395,31 @@ def test_information_questions_are_refused_as_the_form_is(pended, submit, users,
     services.provider_link(actor=None, user=users["provider"], npi=NPI)
     assert status("provider") == 200  # their prescriber's request: they send the information
     assert status("rep", submit(FALLS_SHORT)) == 403  # not pended
+
+
+def test_api_takes_a_document_at_the_attachment_limit_and_refuses_a_larger_body(
+    pended, api_client, settings
+):
+    """Base64 makes a document a third larger in JSON: the body limit leaves room for the
+    largest attachment; a body over it is a 413 that says so, and nothing changes."""
+    assert settings.DATA_UPLOAD_MAX_MEMORY_SIZE > settings.PAYERDESK_ATTACHMENT_MAX_BYTES * 4 / 3
+    settings.PAYERDESK_ATTACHMENT_MAX_BYTES = 3000
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 3000 * 4 // 3 + 1024
+    largest = PDF + b"%" * (3000 - len(PDF))
+    document = {"file_name": "labs.pdf", "content_base64": b64(largest)}
+    client = api_client("rep")
+    too_big = client.post(
+        url(pended),
+        {"note": "Labs." + " " * 2000, "document": document},
+        content_type="application/json",
+    )
+    assert too_big.status_code == 413, too_big.content
+    assert too_big.json() == {
+        "detail": "The request body is larger than the 5,024-byte limit.",
+        "code": "invalid",
+    }
+    _unchanged(pended)
+    taken = client.post(
+        url(pended), {"note": "Labs.", "document": document}, content_type="application/json"
+    )
+    assert taken.status_code == 200, taken.content

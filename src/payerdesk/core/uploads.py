@@ -34,6 +34,12 @@ def _size_label(limit: int) -> str:
     return f"{megabytes} MB" if megabytes and not rest else f"{limit:,}-byte"
 
 
+def body_too_large_message() -> str:
+    """What a client is told when its request body is over DATA_UPLOAD_MAX_MEMORY_SIZE."""
+    limit = _size_label(settings.DATA_UPLOAD_MAX_MEMORY_SIZE)
+    return f"The request body is larger than the {limit} limit."
+
+
 def attachment_check(name: str, content: bytes, *, field: str = "file") -> str:
     """The content type of a file a work item accepts: named, not empty, within the size
     limit and of an accepted type. InvalidInput naming `field`, the field the client sent

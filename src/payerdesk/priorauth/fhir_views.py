@@ -8,6 +8,7 @@ cannot be read, or that the intake refuses, answers an OperationOutcome whose
 import json
 from typing import Any, Literal
 
+from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
@@ -18,6 +19,7 @@ from payerdesk.core import services as core_services
 from payerdesk.core.access import viewer
 from payerdesk.core.errors import NotAuthenticated, ServiceError
 from payerdesk.core.models import AccessLogEntry, User
+from payerdesk.core.uploads import body_too_large_message
 from payerdesk.priorauth import services
 from payerdesk.priorauth.fhir import FhirError, claim_response_build, pas_bundle_read
 from payerdesk.priorauth.models import Channel, LineOfBusiness, PriorAuthRequest, Status
@@ -35,7 +37,13 @@ FIELD_PATHS = {
     "urgency": "Claim.priority",
     "line_of_business": "Claim.insurance",
 }
-ISSUE_CODES = {401: "login", 403: "forbidden", 404: "not-found", 409: "conflict"}
+ISSUE_CODES = {
+    401: "login",
+    403: "forbidden",
+    404: "not-found",
+    409: "conflict",
+    413: "too-long",
+}
 
 
 def fhir_response(data: dict[str, Any], status: int = 200) -> HttpResponse:
@@ -92,6 +100,8 @@ def claim_submit(request: HttpRequest) -> HttpResponse:
         return operation_outcome(401, error.message, None)
     try:
         submission = pas_bundle_read(request.body)
+    except RequestDataTooBig:
+        return operation_outcome(413, body_too_large_message(), "Bundle")
     except FhirError as error:
         return operation_outcome(400, error.message, error.path)
     line = submission.line_of_business

@@ -169,7 +169,10 @@ TASKS = {
 
 # Attachments: size limit and the file types a work item accepts.
 PAYERDESK_ATTACHMENT_MAX_BYTES = env_int("PAYERDESK_ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024)
-DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+# A request body apart from its multipart files: the API sends a document as base64 in
+# JSON, a third larger than the file, so the body takes the largest attachment, plus
+# room for the rest of the body.
+DATA_UPLOAD_MAX_MEMORY_SIZE = PAYERDESK_ATTACHMENT_MAX_BYTES * 4 // 3 + 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 # Premium refunds above this many dollars need a second person's approval.
 BILLING_REFUND_APPROVAL_LIMIT = env_str("BILLING_REFUND_APPROVAL_LIMIT", "500.00")
