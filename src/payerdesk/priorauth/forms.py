@@ -1,5 +1,7 @@
 """Forms for the prior authorization pages; the services do the business checks."""
 
+from typing import Any
+
 from django import forms
 
 from payerdesk.priorauth.models import LineOfBusiness, Urgency
@@ -98,18 +100,16 @@ class InformationForm(forms.Form):
 
 
 class ProviderInformationForm(InformationForm):
-    """The same, as the provider sends it through the portal."""
+    """The same fields, worded for the provider who sends them through the portal."""
 
-    note = forms.CharField(
-        label="Note for the pharmacist",
-        required=False,
-        widget=forms.Textarea(attrs={"rows": 3}),
-        max_length=20_000,
-        help_text="What the answers and the document show",
-    )
-    document = forms.FileField(
-        label="Document", required=False, help_text="Chart note or lab results: PDF or TIFF"
-    )
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        note, document = self.fields["note"], self.fields["document"]
+        note.label, note.help_text = (
+            "Note for the pharmacist",
+            "What the answers and the document show",
+        )
+        document.label, document.help_text = "Document", "Chart note or lab results: PDF or TIFF"
 
 
 class PrescriberSearchForm(forms.Form):
