@@ -14,7 +14,7 @@ from django.urls import path
 from ninja import NinjaAPI, Schema
 
 from payerdesk.api import ApiTokenAuth
-from payerdesk.core.models import User
+from payerdesk.core.models import AccessLogEntry, User
 from payerdesk.core.services import access_log_record
 
 api = NinjaAPI(auth=ApiTokenAuth(), urls_namespace="bench-floor", docs_url=None)
@@ -36,7 +36,11 @@ def record(request: HttpRequest, body: RecordIn) -> tuple[int, RecordOut]:
     assert isinstance(user, User)
     with transaction.atomic():
         entry = access_log_record(
-            user=user, action="view", channel="api", record_type="bench", record_id=body.member_id
+            user=user,
+            action=AccessLogEntry.Action.VIEW,
+            channel=AccessLogEntry.Channel.API,
+            record_type="bench",
+            record_id=body.member_id,
         )
     return 201, RecordOut(id=entry.pk)
 
