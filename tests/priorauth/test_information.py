@@ -70,8 +70,12 @@ def test_answers_that_now_meet_the_criteria_are_approved(
     assert pa.work_item.status == "approved" and pa.work_item.closed_at is not None
     letter = pa.letters.get(kind=Letter.Kind.APPROVAL)
     assert "approved coverage of semaglutide" in pdf_text(bytes(letter.content))
-    [notice] = mail.outbox  # the approval's (the pend's went before the capture)
+    # The approval's notice to the prescriber (the pend's went before the capture), and a
+    # word to the pharmacist who asked.
+    notice, told = sorted(mail.outbox, key=lambda message: message.to != ["ruiz@clinic.example"])
     assert notice.to == ["ruiz@clinic.example"] and notice.attachments[0][0] == letter.file_name
+    assert told.to == ["pharmacist@example.test"]
+    assert "has arrived: it was approved automatically" in told.body
     receipt = pa.information_receipts.get()
     assert receipt.requested == ASKED and receipt.received_by == users["rep"]
     assert receipt.outcome == Status.APPROVED and receipt.note == "Labs faxed by the office today."
@@ -106,6 +110,33 @@ def test_a_note_and_document_alone_go_back_to_the_pharmacist(pended, users):
     # The rep does not work the review queue the item sits in: the module's policy let them.
     assert attachment.uploaded_by == users["rep"] and attachment.original_name == "note.pdf"
     assert pa.information_receipts.get().attachment == attachment
+
+
+def test_the_pharmacist_who_asked_and_the_holder_hear_that_it_arrived(
+    pended, users, django_capture_on_commit_callbacks
+):
+    holder = users["supervisor"]
+    item = pended.work_item
+    item.assignee = holder
+    item.save(update_fields=["assignee"])
+    with django_capture_on_commit_callbacks(execute=True):
+        pa = receive(users, pended, note="Chart note faxed.")
+    [told] = mail.outbox
+    assert sorted(told.to) == ["pharmacist@example.test", "supervisor@example.test"]
+    assert told.subject == f"Information received: work item #{item.pk} ({pa.number})"
+    assert "has arrived: it is back in pharmacist review" in told.body
+    assert f"/work/{item.pk}/" in told.body
+    # By numbers only: nothing of the member in an email.
+    member = pa.member
+    assert member.last_name not in told.body and member.member_id not in told.body
+
+
+def test_whoever_records_the_information_is_not_told_of_it(
+    pended, users, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        receive(users, pended, role="pharmacist", note="Called the office: labs on the way.")
+    assert mail.outbox == []
 
 
 def test_the_request_keeps_its_criteria_version(pended, users):

@@ -48,7 +48,7 @@ def test_an_approval_at_once_opens_closed_in_intake(submit):
     assert pa.work_item.queue.slug == "coverage-review" and pa.work_item.status == "approved"
     assert timeline(pa) == [
         (Event.CREATED, None, "Prior authorization opened in Coverage Review"),
-        (Event.STATUS_CHANGED, None, "Pharmacist review → Approved (system)"),
+        (Event.STATUS_CHANGED, None, "Opened as Approved (system)"),
     ]
     assert last(pa).data["reason"] == (
         f"approved automatically: the answers meet the criteria, through {pa.approval_end}"

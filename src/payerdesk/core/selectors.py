@@ -99,6 +99,20 @@ def timeline(item: WorkItem) -> QuerySet[TimelineEvent]:
     return item.timeline.select_related("actor").order_by("at", "id")
 
 
+def moved_to_by(item_id: int, status: str) -> User | None:
+    """Who last moved the item to `status`, as its timeline records (None: the system, or
+    it never was in that status)."""
+    moved = (
+        TimelineEvent.objects.filter(
+            work_item_id=item_id, event=TimelineEvent.Event.STATUS_CHANGED, data__status=status
+        )
+        .select_related("actor")
+        .order_by("-at", "-id")
+        .first()
+    )
+    return moved.actor if moved is not None else None
+
+
 def queues_for(user: User) -> QuerySet[Queue]:
     if permissions.sees_all_work(user):
         return Queue.objects.all()

@@ -305,14 +305,21 @@ def work_item_transition(
 
 
 def status_change_event(
-    kind: kinds.WorkItemKind, *, actor: User | None, previous: str, status: str, reason: str = ""
+    kind: kinds.WorkItemKind,
+    *,
+    actor: User | None,
+    previous: str | None,
+    status: str,
+    reason: str = "",
 ) -> TimelineEvent:
     """The unsaved event of a status change: written by the services below, or given to
-    `work_item_create(then=...)` by a domain that opens its item already moved."""
+    `work_item_create(then=...)` by a domain that opens its item already decided (no
+    `previous`: the item was never in another status)."""
+    moved = f"{kind.status_label(previous)} → " if previous else "Opened as "
     return timeline_event(
         actor=actor,
         event=Event.STATUS_CHANGED,
-        summary=f"{kind.status_label(previous)} → {kind.status_label(status)}{_by(actor)}",
+        summary=f"{moved}{kind.status_label(status)}{_by(actor)}",
         previous=previous,
         status=status,
         reason=reason.strip(),

@@ -23,8 +23,9 @@ from django.utils import timezone
 from payerdesk.core.access import Viewer
 from payerdesk.core.errors import Conflict, ErrorCode, InvalidInput, NotFound, NotPermitted
 from payerdesk.core.models import Queue, TimelineEvent, User, WorkItem
-from payerdesk.core.notifications import notice_email_on_commit
+from payerdesk.core.notifications import email_on_commit, notice_email_on_commit, work_item_link
 from payerdesk.core.roles import is_staff_member
+from payerdesk.core.selectors import moved_to_by
 from payerdesk.core.services import (
     recorded_event,
     status_change_event,
@@ -510,7 +511,7 @@ def prior_auth_submit(
                 status_change_event(
                     PRIOR_AUTH,
                     actor=None,
-                    previous="in_review",
+                    previous=None,  # decided as it came in: never in pharmacist review
                     status="approved",
                     reason=_approval_reason(request),
                 )
@@ -913,10 +914,14 @@ def prior_auth_information_receive(
             },
             module_checked=True,
         )
+        # Who waits for it: the pharmacist who asked, and whoever holds the item now.
+        asked_by = moved_to_by(request.work_item_id, Status.PENDED)
+        waiting = {request.work_item.assignee, asked_by}
         if changed:
             _determine(request, criteria, cleaned)
         else:
             _refer(request, list(request.unmet) or [NO_CRITERIA])
+        _tell_information_arrived([u for u in waiting if u is not None and u != actor], request)
         InformationReceipt.objects.create(
             request=request,
             requested=request.information_requested,
@@ -928,6 +933,23 @@ def prior_auth_information_receive(
             received_by=actor,
         )
     return request
+
+
+def _tell_information_arrived(pharmacists: list[User], request: PriorAuthRequest) -> None:
+    """The pharmacists waiting on a pended request hear that its information came and where
+    the request went (by item and request number only: no member data in email)."""
+    item = request.work_item
+    where = (
+        "it was approved automatically"
+        if request.status == Status.APPROVED
+        else "it is back in pharmacist review"
+    )
+    email_on_commit(
+        pharmacists,
+        f"Information received: work item #{item.pk} ({request.number})",
+        f"The information requested for {PRIOR_AUTH.label.lower()} {request.number} "
+        f"(work item #{item.pk}) has arrived: {where}.\n{work_item_link(item)}",
+    )
 
 
 def prior_auth_statement_add(*, actor: User, request_id: int, statement: str) -> PriorAuthRequest:
