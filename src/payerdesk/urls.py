@@ -4,6 +4,8 @@ from django.urls import include, path
 
 from payerdesk.api import api
 
+handler400 = "payerdesk.core.views.bad_request"
+
 admin.site.site_header = "payerdesk administration"
 admin.site.site_title = "payerdesk admin"
 

@@ -798,3 +798,20 @@ def test_tokens_are_never_deleted_in_the_admin(admin_client, users):
     token, _ = services.api_token_issue(actor=None, user=users["rep"], name="laptop")
     assert admin_client.get(f"/admin/core/apitoken/{token.pk}/delete/").status_code == 403
     assert ApiToken.objects.filter(pk=token.pk).exists()
+
+
+def test_a_form_too_large_is_a_413_page_and_other_bad_requests_stay_a_400(
+    users, make_item, client_for, settings
+):
+    item = make_item()
+    client = client_for(users["rep"])
+    notes = f"/work/{item.pk}/notes"
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1024
+    too_big = client.post(notes, {"text": "x" * 2000})
+    assert too_big.status_code == 413
+    assert b"The request body is larger than the 1,024-byte limit." in too_big.content
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+    settings.DATA_UPLOAD_MAX_NUMBER_FIELDS = 3
+    too_many = client.post(notes, {f"field{n}": "x" for n in range(10)})
+    assert too_many.status_code == 400 and b"Too large" not in too_many.content
+    assert not item.timeline.filter(event="note_added").exists()

@@ -340,6 +340,17 @@ def test_page_records_and_decides_again(pended, users, client_for):
     assert b"Information received" in page.content and b"Fax of 11/20" in page.content
 
 
+def test_page_refuses_a_form_over_the_body_limit_saying_so(pended, users, client_for, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 2048
+    client = client_for(users["pharmacist"])
+    post = reverse("priorauth:request-information", args=[pended.pk])
+    too_big = client.post(post, {"q_a1c": "8.1", "note": "Labs. " * 500})
+    assert too_big.status_code == 413
+    assert b"The request body is larger than the 2,048-byte limit." in too_big.content
+    assert b"Nothing was saved" in too_big.content and b"<nav" in too_big.content
+    _unchanged(pended)
+
+
 @pytest.mark.parametrize(
     ("name", "content", "says"),
     [

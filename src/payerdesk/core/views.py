@@ -10,7 +10,7 @@ from typing import Any, cast
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, RequestDataTooBig
 from django.core.paginator import Page, Paginator
 from django.db.models import QuerySet
 from django.forms import Form
@@ -18,6 +18,7 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.views import defaults
 from django.views.decorators.http import require_GET, require_POST
 
 from payerdesk.core import permissions, selectors, services
@@ -35,6 +36,7 @@ from payerdesk.core.forms import (
 from payerdesk.core.models import AccessLogEntry, Queue, User, WorkItem
 from payerdesk.core.modules import landing_for
 from payerdesk.core.roles import is_staff_member
+from payerdesk.core.uploads import body_too_large_message
 
 PAGE_SIZE = 50
 View = Callable[..., HttpResponseBase]
@@ -42,6 +44,14 @@ View = Callable[..., HttpResponseBase]
 
 class StaffRequest(HttpRequest):
     user: User
+
+
+def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """Django's 400 page, but a form over the body limit gets a 413 saying the limit (the
+    API and FHIR answer it in their own formats)."""
+    if isinstance(exception, RequestDataTooBig):
+        return render(request, "413.html", {"message": body_too_large_message()}, status=413)
+    return defaults.bad_request(request, exception)
 
 
 def staff_required(view: View) -> View:
