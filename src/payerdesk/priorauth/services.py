@@ -730,7 +730,7 @@ def letter_issue(*, letter_id: int) -> LetterIssue:
 def _locked(request_id: int) -> PriorAuthRequest:
     found = (
         PriorAuthRequest.objects.select_for_update(of=("self",))
-        .select_related("member", "prescriber", "drug", "work_item__queue")
+        .select_related("member", "prescriber", "drug", "work_item__assignee")
         .filter(pk=request_id)
         .first()
     )
