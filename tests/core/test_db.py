@@ -1,17 +1,32 @@
-"""Prepared statements for short requests, plans for their own values for batches."""
+"""Prepared statements for short requests; none for batches."""
 
 import pytest
 from django.db import connection, transaction
 
-from payerdesk.core.db import plan_each_statement
-from payerdesk.groups.intake import Batch
+from payerdesk.core.db import statements_unprepared
+from payerdesk.groups import census, enrollment
 from payerdesk.settings import base
+from tests.groups.test_census_import import CHILD, csv_file
+from tests.groups.x834_build import loop, x834
+
+REPEATED = "SELECT COUNT(*) FROM core_queue WHERE slug = %s"
 
 
-def _plan_cache_mode() -> str:
+def _run_repeatedly(times: int = 8) -> None:
     with connection.cursor() as cursor:
-        cursor.execute("SHOW plan_cache_mode")
-        return str(cursor.fetchone()[0])
+        for _ in range(times):
+            cursor.execute(REPEATED, ["coverage-review"])
+            cursor.fetchone()
+
+
+def _prepared() -> list[str]:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement FROM pg_prepared_statements")
+        return [row[0] for row in cursor.fetchall()]
+
+
+def _is_prepared() -> bool:
+    return any("FROM core_queue WHERE slug = $1" in text for text in _prepared())
 
 
 def test_postgresql_connections_prepare_what_they_repeat_unless_told_not_to(monkeypatch):
@@ -24,30 +39,45 @@ def test_postgresql_connections_prepare_what_they_repeat_unless_told_not_to(monk
 
 
 @pytest.mark.django_db(transaction=True)
-def test_plan_each_statement_holds_for_the_transaction_it_is_called_in():
+def test_a_batch_prepares_nothing_and_the_connection_prepares_again_after_it():
     if connection.vendor != "postgresql":
-        with transaction.atomic():
-            plan_each_statement()  # nothing to ask of SQLite, and no error
+        with statements_unprepared():
+            _run_repeatedly()  # SQLite prepares nothing to turn off: no error either
         return
-    before = _plan_cache_mode()
-    with transaction.atomic():
-        plan_each_statement()
-        assert _plan_cache_mode() == "force_custom_plan"
-    assert _plan_cache_mode() == before == "auto"
+    connection.close()  # a new session: nothing prepared yet
+    with transaction.atomic(), statements_unprepared():
+        _run_repeatedly()
+        assert not _is_prepared()
+    _run_repeatedly()
+    assert _is_prepared()
 
 
 @pytest.mark.django_db(transaction=True)
-def test_plan_each_statement_refuses_to_run_outside_a_transaction():
+def test_inside_a_batch_a_statement_prepared_before_runs_unprepared():
     if connection.vendor != "postgresql":
-        pytest.skip("SQLite has no plan cache: the call does nothing there")
-    with pytest.raises(RuntimeError, match="call it in one"):
-        plan_each_statement()
+        pytest.skip("SQLite has no prepared statements to leave aside")
+    _run_repeatedly()
+    assert _is_prepared()
+    with statements_unprepared():
+        assert connection.connection.prepare_threshold is None
+        _run_repeatedly()  # the server's copy stays, unused
+    assert connection.connection.prepare_threshold == 5
 
 
 @pytest.mark.django_db
-def test_an_enrollment_batch_plans_each_statement_for_its_own_chunk():
+def test_the_834_and_census_applies_run_unprepared(monkeypatch):
     if connection.vendor != "postgresql":
-        pytest.skip("SQLite has no plan cache")
-    with transaction.atomic():
-        Batch(actor=None)
-        assert _plan_cache_mode() == "force_custom_plan"
+        pytest.skip("SQLite has no prepared statements")
+    seen: list[int | None] = []
+
+    def run(self: object, items: object) -> None:
+        seen.append(connection.connection.prepare_threshold)
+
+    monkeypatch.setattr(enrollment._Apply, "run", run)
+    monkeypatch.setattr(census._Apply, "run", run)
+    enrollment.enrollment_834_apply(
+        actor=None, name="t.834", content=x834([loop("021", "M1")]), dry_run=True
+    )
+    census.census_apply(actor=None, name="c.csv", content=csv_file(CHILD), dry_run=True)
+    assert seen == [None, None]
+    assert connection.connection.prepare_threshold == 5

@@ -26,6 +26,7 @@ from decimal import Decimal, InvalidOperation
 from django.core.files.base import ContentFile
 from django.db import transaction
 
+from payerdesk.core.db import statements_unprepared
 from payerdesk.core.errors import ErrorCode, InvalidInput, NotPermitted
 from payerdesk.core.models import User
 from payerdesk.groups.intake import Batch, CoverageFacts, PersonFacts, refused
@@ -111,7 +112,7 @@ def census_apply(
         return result
     rows = census_rows(name, content)
     try:
-        with transaction.atomic():
+        with transaction.atomic(), statements_unprepared():
             _Apply(actor, result, progress).run(rows)
             if dry_run:
                 raise _Rollback

@@ -22,6 +22,7 @@ from datetime import date, timedelta
 from django.core.files.base import ContentFile
 from django.db import transaction
 
+from payerdesk.core.db import statements_unprepared
 from payerdesk.core.errors import ErrorCode, InvalidInput, NotPermitted
 from payerdesk.core.models import User
 from payerdesk.edi import EnrollmentHeader, X12Error, read_834
@@ -92,7 +93,7 @@ def enrollment_834_apply(
         )
         return result
     try:
-        with transaction.atomic():
+        with transaction.atomic(), statements_unprepared():
             _Apply(actor, header, result, progress).run(items)
             keep = not dry_run and (not result.audit or apply_audit)
             result.audit_applied = result.audit and keep

@@ -19,7 +19,6 @@ from django.db.models import Q
 from django.db.models.base import ModelState
 from django.utils import timezone
 
-from payerdesk.core.db import plan_each_statement
 from payerdesk.core.errors import ErrorCode, InvalidInput
 from payerdesk.core.models import User
 from payerdesk.groups import rating, services
@@ -123,7 +122,6 @@ class Batch:
     """Caches and pending writes for one file's apply, inside the caller's transaction."""
 
     def __init__(self, actor: User | None) -> None:
-        plan_each_statement()
         self.actor = actor
         self.groups: dict[str, EmployerGroup] = {}
         self.plans: dict[tuple[int, str], PlanDesign | None] = {}

@@ -81,8 +81,8 @@ def _database() -> dict[str, object]:
         # Server-side parameters: no Python quotes the values into the SQL. A statement a
         # connection runs five times becomes a prepared statement (psycopg's threshold):
         # PostgreSQL then parses and plans it once, which is most of the cost of a short
-        # request's reads (measured, PA intake 67 -> 96/s). A batch that needs plans for
-        # its own values asks for them (`core.db.plan_each_statement`).
+        # request's reads (measured, PA intake 67 -> 96/s). A batch prepares nothing
+        # (`core.db.statements_unprepared`).
         config["OPTIONS"] = {
             "server_side_binding": env_bool("DATABASE_SERVER_SIDE_BINDING", True),
             # psycopg's own default threshold; Django turns prepared statements off unless told.
