@@ -1,10 +1,15 @@
 """Settings: production passes the deploy check; secrets, hashing, sessions and throttling."""
 
+import http.client
 import os
 import secrets
+import socket
 import subprocess
 import sys
+import time
+from collections.abc import Callable
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from django.conf import settings
@@ -91,6 +96,66 @@ def test_production_is_never_in_debug_and_its_cookies_are_secure():
     result = _run(["-c", show], SECRET_KEY=_strong_key(), DEBUG="true")
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["False", "True", "True", "True", "True", "True", "DENY"]
+
+
+def test_granian_serves_production_as_the_readme_says(tmp_path):
+    """The README's steps, one worker: static files collected, the login page comes back
+    over HTTP, HTTPS-only."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    environment = {k: v for k, v in os.environ.items() if k not in _SCRUB}
+    environment.update(
+        DJANGO_SETTINGS_MODULE="payerdesk.settings.production",
+        ALLOWED_HOSTS="payerdesk.example.org",
+        SECRET_KEY=_strong_key(),
+        DATABASE_URL=f"sqlite:///{tmp_path / 'served.sqlite3'}",
+        PAYERDESK_DATA_DIR=str(tmp_path),
+    )
+    bin_dir = Path(sys.executable).parent
+    collected = subprocess.run(  # noqa: S603 - our own command, fixed arguments
+        [str(bin_dir / "payerdesk"), "collectstatic", "--noinput"],
+        env=environment, capture_output=True, text=True, check=False, timeout=120,
+    )  # fmt: skip
+    assert collected.returncode == 0, collected.stderr
+    granian = bin_dir / "granian"
+    server = subprocess.Popen(  # noqa: S603 - our venv's server, fixed arguments
+        [str(granian), "--interface", "wsgi", "payerdesk.wsgi:application", "--host",
+         "127.0.0.1", "--port", str(port), "--workers", "1", "--blocking-threads", "2"],
+        env=environment, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+    )  # fmt: skip
+    try:
+        answers = _get_when_listening(port, "/accounts/login/")
+        assert answers("http") == (301, "https://payerdesk.example.org/accounts/login/")
+        status, _ = answers("https")
+        assert status == 200
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def _get_when_listening(port: int, path: str) -> Callable[[str], tuple[int, str]]:
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            break
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)
+
+    def get(scheme: str) -> tuple[int, str]:
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        connection.request(
+            "GET", path, headers={"Host": "payerdesk.example.org", "X-Forwarded-Proto": scheme}
+        )
+        response = connection.getresponse()
+        response.read()
+        connection.close()
+        return response.status, response.getheader("Location", "")
+
+    return get
 
 
 # --- passwords, sessions, login throttling -------------------------------------------------
