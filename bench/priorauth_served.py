@@ -18,8 +18,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 PORT = int(os.environ.get("BENCH_PA_PORT", "8765"))
-SERVER_THREADS = 4
-CLIENTS = 4
+SERVER_THREADS = 3
+CLIENTS = 3
 
 
 @dataclass
