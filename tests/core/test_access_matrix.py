@@ -52,7 +52,7 @@ WORKERS_REFUSED = dict.fromkeys(["pharmacist", "groupadmin", "salesadmin", "coor
 
 PAGES: PageRows = {
     # An employer administrator's home is the employer portal.
-    "core:my-work": ("GET", {**staff(200), "employer": 302}),
+    "core:my-work": ("GET", {**staff(200), "employer": 302, "provider": 302}),
     "core:work-items": ("GET", staff(200)),
     "core:queues": ("GET", staff(200)),
     "core:work-item": ("GET", item_scope(200, auditor=200)),

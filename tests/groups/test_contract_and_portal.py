@@ -85,7 +85,8 @@ def test_staff_and_providers_have_no_portal(client_for, users, markets, group):
         assert client_for(users[role]).get(reverse("groups:portal")).status_code == 403
     provider = client_for(users["provider"])
     assert provider.get(reverse("groups:contract", args=["G1001"])).status_code == 403
-    assert provider.get(reverse("core:my-work")).status_code == 403
+    home = provider.get(reverse("core:my-work"))  # a provider's home is their PA requests
+    assert home.status_code == 302 and home["Location"] == reverse("priorauth:requests")
     # A staff member who cannot see the group gets 404; one without the role 403.
     assert (
         client_for(users["rep"]).get(reverse("groups:contract", args=["G1001"])).status_code == 403

@@ -12,6 +12,7 @@ from payerdesk.core.errors import Conflict, InvalidInput, NotPermitted
 from payerdesk.core.models import AccessLogEntry, Attachment
 from payerdesk.priorauth import services
 from payerdesk.priorauth.models import InformationReceipt, PriorAuthRequest, Status
+from tests.conftest import PASSWORD
 from tests.priorauth.conftest import FALLS_SHORT, NPI, OTHER_NPI
 from tests.priorauth.test_information import ASKED, NOW_MEETS, _unchanged
 from tests.priorauth.test_intake import PDF
@@ -258,3 +259,12 @@ def test_api_refusals(pended, others, submit, provider, api_client):
     assert employer.status_code == 403
     _unchanged_but_intake(pended)
     _unchanged_but_intake(others)
+
+
+def test_a_provider_signs_in_to_their_own_requests(pended, others, provider, client):
+    signed_in = client.post(reverse("login"), {"username": "provider", "password": PASSWORD})
+    landing = client.get(signed_in["Location"], follow=True)
+    assert landing.status_code == 200
+    assert landing.redirect_chain[-1][0] == reverse("priorauth:requests")
+    text = landing.content.decode()
+    assert pended.number in text and others.number not in text

@@ -16,6 +16,8 @@ class PriorAuthConfig(AppConfig):
         NavLink("Criteria", "priorauth:criteria-upload", "priorauth.add_criteriaset"),
         NavLink("PA metrics", "priorauth:metrics", "core.view_all_work"),
     )
+    # A provider signs in to their own requests (staff land on their work).
+    landing_pages = {"provider": "priorauth:requests"}
 
     def ready(self) -> None:
         from django.db.models.signals import post_delete, post_save
