@@ -26,7 +26,7 @@ from tests.conftest import PASSWORD
 _SCRUB = ("DATABASE_URL", "DJANGO_ALLOW_ASYNC_UNSAFE", "SECRET_KEY_FILE", "DEBUG")
 
 
-def _run(code_or_command: list[str], **env: str) -> subprocess.CompletedProcess[str]:
+def _production_env(**env: str) -> dict[str, str]:
     environment = {k: v for k, v in os.environ.items() if k not in _SCRUB}
     environment.pop("SECRET_KEY", None)
     environment.update(
@@ -34,9 +34,13 @@ def _run(code_or_command: list[str], **env: str) -> subprocess.CompletedProcess[
         ALLOWED_HOSTS="payerdesk.example.org",
     )
     environment.update(env)
+    return environment
+
+
+def _run(code_or_command: list[str], **env: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(  # noqa: S603 - our own interpreter, fixed arguments
         [sys.executable, *code_or_command],
-        env=environment,
+        env=_production_env(**env),
         capture_output=True,
         text=True,
         check=False,
@@ -104,25 +108,18 @@ def test_granian_serves_production_as_the_readme_says(tmp_path):
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    environment = {k: v for k, v in os.environ.items() if k not in _SCRUB}
-    environment.update(
-        DJANGO_SETTINGS_MODULE="payerdesk.settings.production",
-        ALLOWED_HOSTS="payerdesk.example.org",
-        SECRET_KEY=_strong_key(),
-        DATABASE_URL=f"sqlite:///{tmp_path / 'served.sqlite3'}",
-        PAYERDESK_DATA_DIR=str(tmp_path),
-    )
-    bin_dir = Path(sys.executable).parent
-    collected = subprocess.run(  # noqa: S603 - our own command, fixed arguments
-        [str(bin_dir / "payerdesk"), "collectstatic", "--noinput"],
-        env=environment, capture_output=True, text=True, check=False, timeout=120,
-    )  # fmt: skip
+    deployment = {
+        "SECRET_KEY": _strong_key(),
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'served.sqlite3'}",
+        "PAYERDESK_DATA_DIR": str(tmp_path),
+    }
+    collected = _run(["-m", "django", "collectstatic", "--noinput"], **deployment)
     assert collected.returncode == 0, collected.stderr
-    granian = bin_dir / "granian"
+    granian = Path(sys.executable).with_name("granian")
     server = subprocess.Popen(  # noqa: S603 - our venv's server, fixed arguments
         [str(granian), "--interface", "wsgi", "payerdesk.wsgi:application", "--host",
          "127.0.0.1", "--port", str(port), "--workers", "1", "--blocking-threads", "2"],
-        env=environment, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        env=_production_env(**deployment), stdout=subprocess.DEVNULL,  # its log: stderr
     )  # fmt: skip
     try:
         answers = _get_when_listening(port, "/accounts/login/")
