@@ -215,6 +215,8 @@ class Member(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["group", "member_id"], name="member_id_in_group"),
         ]
+        # The national desks (coverage review, pharmacy) find a member by id in any group.
+        indexes = [models.Index(fields=["member_id"], name="member_id_any_group")]
 
     def __str__(self) -> str:
         return f"member {self.member_id}"  # no names: str() reaches logs and admin titles
