@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from payerdesk.core import kinds, permissions
 from payerdesk.core.auth_backends import remember_permissions, token_lookup
+from payerdesk.core.db import insert_rows
 from payerdesk.core.errors import (
     Conflict,
     ErrorCode,
@@ -153,7 +154,7 @@ def work_item_create(
         # Elapsed hours (in UTC), even when `due` is a local time across a DST change.
         escalate = due.astimezone(UTC) - timedelta(hours=policy.escalate_before_hours)
     with transaction.atomic(savepoint=False):
-        item = WorkItem.objects.create(
+        item = WorkItem(
             kind=spec.code,
             title=title.strip()[:200],
             description=description,
@@ -168,6 +169,7 @@ def work_item_create(
             closed_at=now if spec.is_closed(start) else None,
             phi=spec.phi,
         )
+        insert_rows([item])
         created = TimelineEvent(
             work_item=item,
             actor=actor,
@@ -178,8 +180,8 @@ def work_item_create(
         )
         for event in then:
             event.work_item, event.at = item, now
-        # Append-only rows, inserted once: bulk_create keeps the model's invariant.
-        TimelineEvent.objects.bulk_create([created, *then])
+        # Append-only rows, inserted once, in one statement.
+        insert_rows([created, *then])
     return item
 
 
@@ -810,7 +812,7 @@ def access_log_record(
     user_agent: str = "",
     path: str = "",
 ) -> AccessLogEntry:
-    return AccessLogEntry.objects.create(
+    entry = AccessLogEntry(
         user=user,
         username=user.get_username(),
         action=action,
@@ -821,3 +823,5 @@ def access_log_record(
         user_agent=user_agent[:300],
         path=path[:300],
     )
+    insert_rows([entry])  # on every view of a record: the cheapest insert there is
+    return entry

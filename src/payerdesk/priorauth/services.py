@@ -21,6 +21,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from payerdesk.core.access import Viewer
+from payerdesk.core.db import insert_rows
 from payerdesk.core.errors import Conflict, ErrorCode, InvalidInput, NotFound, NotPermitted
 from payerdesk.core.models import Queue, TimelineEvent, User, WorkItem
 from payerdesk.core.notifications import email_on_commit, notice_email_on_commit, work_item_link
@@ -525,7 +526,7 @@ def prior_auth_submit(
         # by the intake queue's own policy, the time a rep has to chase the statement.
         item_clock = None if waiting else clock
         request.work_item = _open_item(request, item_clock, queue, status=start, then=then)
-        request.save()
+        insert_rows([request])
         if fax is not None:
             # The submitter may add to the request (`_may_submit`), whichever queue it is in.
             work_item_attach(
@@ -675,7 +676,7 @@ def _letter(request: PriorAuthRequest, kind: str) -> Letter:
     the decision and its letter task commit together, or neither does). The worker makes,
     keeps and sends it (`letter_issue`) once they commit, not while the requester waits."""
     now = timezone.now()
-    letter = Letter.objects.create(
+    letter = Letter(
         request=request,
         kind=kind,
         file_name=letters.letter_file_name(request, kind, timezone.localdate(now)),
@@ -683,6 +684,7 @@ def _letter(request: PriorAuthRequest, kind: str) -> Letter:
         sent_to=request.prescriber.email,
         created_at=now,
     )
+    insert_rows([letter])
     issue_letter.enqueue(letter.pk)
     return letter
 
