@@ -8,6 +8,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
+from payerdesk.core import services as core_services
 from payerdesk.core.errors import Conflict, InvalidInput, NotPermitted
 from payerdesk.core.models import AccessLogEntry, Attachment
 from payerdesk.priorauth import services
@@ -149,6 +150,32 @@ def test_page_shows_the_provider_what_was_asked_and_the_form(pended, provider, c
     assert AccessLogEntry.objects.filter(
         record_type="prior_auth_request", record_id=str(pended.pk), user=provider
     ).exists()
+
+
+def test_page_shows_the_provider_the_history_not_the_plans_inside_work(
+    pended, provider, users, client_for
+):
+    note = "Internal: ask Dr. Lee about the A1c trend"
+    core_services.work_item_note_add(
+        actor=users["pharmacist"], item_id=pended.work_item_id, body=note
+    )
+    services.prior_auth_information_receive(
+        actor=users["rep"], request_id=pended.pk, note="Office called: labs on file."
+    )
+    mine = client_for(provider).get(detail(pended)).content.decode()
+    history = mine[mine.index("<h2>Timeline</h2>") :]
+    for line in (
+        "Prior authorization received",
+        "Pended for more information",
+        "Pharmacist review",
+    ):
+        assert line in history
+    assert "recorded by the plan" in mine
+    for inside in (note, "Note by", "(pharmacist)", "(rep)", "Office called", "recorded by rep"):
+        assert inside not in mine
+    staff = client_for(users["pharmacist"]).get(detail(pended)).content.decode()
+    for inside in ("Note by pharmacist", "(pharmacist)", "Office called", "recorded by rep"):
+        assert inside in staff
 
 
 def test_page_sends_and_decides_again(pended, provider, users, client_for):

@@ -1,6 +1,7 @@
 """Read queries for the prior authorization pages, API and reports."""
 
 from dataclasses import dataclass
+from datetime import datetime
 from threading import Lock
 
 from django.db import connection
@@ -8,7 +9,7 @@ from django.db.models import Count, Q, QuerySet
 from django.db.models.expressions import RawSQL
 
 from payerdesk.core.errors import ErrorCode, InvalidInput, NotFound
-from payerdesk.core.models import Queue, User
+from payerdesk.core.models import Queue, TimelineEvent, User
 from payerdesk.core.roles import Role, has_role, is_staff_member
 from payerdesk.groups.models import Member
 from payerdesk.priorauth.criteria import Criteria
@@ -23,6 +24,7 @@ from payerdesk.priorauth.models import (
     Prescriber,
     PriorAuthRequest,
 )
+from payerdesk.priorauth.work import PRIOR_AUTH
 
 SEARCH_LIMIT = 50
 
@@ -340,6 +342,32 @@ def prescriber_list(query: str = "") -> QuerySet[Prescriber]:
 
 def is_provider(user: User) -> bool:
     return has_role(user, Role.PROVIDER)
+
+
+@dataclass(frozen=True)
+class HistoryLine:
+    at: datetime
+    summary: str
+
+
+def provider_history(pa: PriorAuthRequest, viewer: User) -> list[HistoryLine]:
+    """What a provider sees of a request's timeline: when it came in, each status it moved
+    to, and what they did themselves. The plan's inside work (claims, reassignments,
+    escalations, notes, staff names and their reasons) stays with the plan's staff."""
+    events = pa.work_item.timeline.filter(
+        Q(event__in=[TimelineEvent.Event.CREATED, TimelineEvent.Event.STATUS_CHANGED])
+        | Q(actor=viewer)
+    ).order_by("at", "id")
+    lines = []
+    for event in events:
+        if event.actor_id == viewer.pk:
+            summary = event.summary
+        elif event.event == TimelineEvent.Event.CREATED:
+            summary = f"{pa.get_request_type_display()} received"
+        else:
+            summary = PRIOR_AUTH.status_label(event.data.get("status", ""))
+        lines.append(HistoryLine(event.at, summary))
+    return lines
 
 
 def acts_for(user: User, prescriber: Prescriber) -> bool:

@@ -169,7 +169,9 @@ def _detail_context(
     user = request.user
     decides = user.has_perm("priorauth.decide_priorauthrequest")
     records = _records_information(user, pa)
+    provider = selectors.is_provider(user)
     return {
+        "provider_view": provider,
         "can_record_information": records,
         "provider_sends": records and not is_staff_member(user),
         "information_form": forms.get("information_form") or _information_form_class(user)(),
@@ -178,8 +180,9 @@ def _detail_context(
         "pa": pa,
         "answers": _answer_rows(pa),
         "letters": pa.letters.all(),
-        "timeline": core_selectors.timeline(pa.work_item),
-        "attachments": pa.work_item.attachments.all() if not selectors.is_provider(user) else [],
+        "timeline": core_selectors.timeline(pa.work_item) if not provider else [],
+        "history": selectors.provider_history(pa, user) if provider else [],
+        "attachments": pa.work_item.attachments.all() if not provider else [],
         "can_decide": decides and pa.status in (Status.IN_REVIEW, Status.PENDED),
         "can_add_statement": pa.status == Status.AWAITING_STATEMENT,
         "approve_form": forms.get("approve_form") or ApproveForm(),
