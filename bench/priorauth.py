@@ -12,8 +12,10 @@ measured separately, on letters the submissions left due, by running the task it
 Prints determinations per second (median of 5 rounds of 2,000), p50/p95 latency over
 all 10,000, the CPU time and SQL queries of one submission; then the same 10,000 served
 as in production, by one granian process with several clients at once over HTTP
-(bench/priorauth_served.py); the worker's letter rate; then the decision-evaluation rate
-alone (bench/priorauth_decisions.py).
+(bench/priorauth_served.py); the worker's letter rate; the decision-evaluation rate
+alone (bench/priorauth_decisions.py); and the machine instructions of one submission and
+of one baseline call, which unlike seconds do not swing with the machine's load
+(bench/priorauth_instructions.py, valgrind).
 
 The baseline, measured in the same run with the same client and token: an API call that
 only validates a body and commits one row (bench/priorauth_floor.py). The targets are
@@ -60,6 +62,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import django  # noqa: E402
 
+from bench import priorauth_instructions as instructions  # noqa: E402
 from bench.priorauth_decisions import CASES, evaluation_rates  # noqa: E402
 from bench.priorauth_served import CLIENTS, SERVER_THREADS, served  # noqa: E402
 from bench.wsgi_caller import WsgiCaller  # noqa: E402
@@ -311,6 +314,21 @@ def main() -> None:
     )
     cpu, wall = evaluation_rates()
     print(f"  decision evaluation alone: {cpu:,.0f}/s per CPU-second, {wall:,.0f}/s wall")
+    print_instructions(token)
+
+
+def print_instructions(token: str) -> None:
+    if not instructions.available():
+        print("  instructions: not counted (valgrind is not installed)")
+        return
+    payloads = [json.dumps(body) for body in bodies()]
+    submission = instructions.count(token, "/api/priorauth/requests", payloads)
+    floor = instructions.count(token, "/floor/records", [payloads[0]] * len(payloads))
+    print(
+        f"  instructions (callgrind; steady whatever the machine's load): "
+        f"{submission / 1e6:.2f} M per submission, {floor / 1e6:.2f} M per baseline call "
+        f"({submission / floor:.1f}x)"
+    )
 
 
 if __name__ == "__main__":
