@@ -475,3 +475,75 @@ def test_coverage_not_yet_started_comes_back_as_planned(users, group, family, ac
         (date(2026, 7, 1), date(2026, 9, 30), "terminated", "EMP", None, Decimal("30.00")),
         (date(2026, 10, 1), None, "active", "FAM", None, Decimal("85.50")),
     ]
+
+
+# --- a termination already scheduled -------------------------------------------------------
+
+
+@pytest.fixture
+def leaving_in_september(users, family):
+    """The employee's coverage (and the child's with it) is set to end on 09/30."""
+    employee, child = family
+    member_terminate(
+        actor=users["groupadmin"], member=employee, termination_date=date(2026, 9, 30),
+        reason="employment_ended",
+    )  # fmt: skip
+    return employee, child
+
+
+def test_a_scheduled_termination_can_be_moved_earlier(users, leaving_in_september, term_life):
+    employee, child = leaving_in_september
+    outcome = member_terminate(
+        actor=users["groupadmin"], member=employee, termination_date=date(2026, 7, 31),
+        reason="employment_ended",
+    )  # fmt: skip
+    assert len(outcome.ended) == 3
+    assert covered_on(employee, date(2026, 7, 31)) == ["accident", "term-life"]
+    assert covered_on(employee, date(2026, 8, 1)) == [] == covered_on(child, date(2026, 8, 1))
+    # August and September are not billed yet (today is in June): nothing to give back.
+    row = Coverage.objects.get(member=employee, plan=term_life)
+    assert not PremiumChange.objects.filter(coverage=row).exists()
+    # Not later, and not on the same day: the coverage ends then already.
+    for day in (date(2026, 9, 30), date(2026, 10, 31)):
+        with pytest.raises(
+            Conflict, match=r"coverage in force after .* to terminate \(it ends 2026-07-31\)"
+        ):
+            member_terminate(
+                actor=users["groupadmin"], member=employee, plan=term_life,
+                termination_date=day, reason="voluntary",
+            )  # fmt: skip
+
+
+def test_a_group_cancelled_for_nonpayment_ends_coverage_scheduled_to_end_later(
+    users, group, leaving_in_september, term_life
+):
+    employee, child = leaving_in_september
+    outcome = group_terminate(
+        actor=None, group=group, termination_date=date(2026, 4, 30), reason="nonpayment"
+    )
+    assert len(outcome.ended) == 3
+    assert covered_on(employee, date(2026, 5, 1)) == [] == covered_on(child, date(2026, 5, 1))
+    # Paid after all: the coverage comes back as it was, still ending on 09/30.
+    back = group_reinstate(actor=users["groupadmin"], group=group, reason="payment_received")
+    assert {(row.start_date, row.end_date, row.status) for row in back.opened} == {
+        (date(2026, 5, 1), date(2026, 9, 30), "terminated")
+    }
+    assert covered_on(child, date(2026, 9, 30)) == ["accident"]
+    assert covered_on(employee, date(2026, 10, 1)) == []
+
+
+def test_a_member_reinstated_after_an_earlier_termination_keeps_the_scheduled_end(
+    users, leaving_in_september, term_life
+):
+    employee, _ = leaving_in_september
+    member_terminate(
+        actor=users["groupadmin"], member=employee, termination_date=date(2026, 5, 31),
+        reason="nonpayment",
+    )  # fmt: skip
+    member_reinstate(actor=users["groupadmin"], member=employee, reason="payment_received")
+    assert history(employee, term_life)[-1][:3] == (
+        date(2026, 6, 1),
+        date(2026, 9, 30),
+        "terminated",
+    )
+    assert covered_on(employee, date(2026, 10, 1)) == []

@@ -93,15 +93,21 @@ def _rows(member: Member, plan: PlanDesign) -> list[Coverage]:
     )
 
 
-def _active_plans(member: Member) -> list[PlanDesign]:
-    """The plans whose latest row for the member is still active."""
+def _in_force_after(rows: list[Coverage], last_day: date) -> bool:
+    """Whether a plan's rows cover anything after `last_day`: the latest runs on, or is
+    set to end later (a termination already scheduled, which an earlier one moves)."""
+    if not rows:
+        return False
+    latest = rows[-1]
+    if latest.status == CoverageStatus.ACTIVE:
+        return True
+    ends = latest.end_date
+    return latest.status == CoverageStatus.TERMINATED and ends is not None and ends > last_day
+
+
+def _plans_in_force_after(member: Member, last_day: date) -> list[PlanDesign]:
     plans = {row.plan_id: row.plan for row in member.coverages.select_related("plan")}
-    return [plan for plan in plans.values() if _latest_is(member, plan, CoverageStatus.ACTIVE)]
-
-
-def _latest_is(member: Member, plan: PlanDesign, status: str) -> bool:
-    rows = _rows(member, plan)
-    return bool(rows) and rows[-1].status == status
+    return [plan for plan in plans.values() if _in_force_after(_rows(member, plan), last_day)]
 
 
 def _terminate_plan(
@@ -116,11 +122,12 @@ def _terminate_plan(
     """`cancel_later`: a group's termination cancels coverage that had not started by
     its date; one member's termination dated before their coverage is a mistake."""
     rows = _rows(member, plan)
-    if not rows or rows[-1].status != CoverageStatus.ACTIVE:
-        ended = f" (it ended {rows[-1].end_date})" if rows else ""
+    if not _in_force_after(rows, last_day):
+        ends = f" (it ends {rows[-1].end_date})" if rows else ""
         raise Conflict(
             ErrorCode.INVALID,
-            f"Member {member.pk} has no {plan.name} coverage in force to terminate{ended}.",
+            f"Member {member.pk} has no {plan.name} coverage in force after {last_day} "
+            f"to terminate{ends}.",
             field="plan",
         )
     if last_day < rows[0].start_date and not cancel_later:
@@ -152,7 +159,12 @@ def _terminate_plan(
             effective_date=last_day,
             reason=reason,
             actor=actor,
-            data={"cancelled": row.status == CoverageStatus.CANCELLED},
+            # The end it had before, kept for a reinstatement: a termination that was
+            # scheduled for later still holds once this one is undone.
+            data={
+                "cancelled": row.status == CoverageStatus.CANCELLED,
+                "ends_before": was_end.isoformat() if was_end else None,
+            },
         )
     return outcome
 
@@ -191,9 +203,11 @@ def member_terminate(
         Member.objects.select_for_update().filter(pk=member.pk).get()
         outcome = Outcome()
         for person in _family(member):
-            plans = [plan] if plan is not None else _active_plans(person)
+            plans = [plan] if plan is not None else _plans_in_force_after(person, termination_date)
             for each in plans:
-                if person.pk != member.pk and not _latest_is(person, each, CoverageStatus.ACTIVE):
+                if person.pk != member.pk and not _in_force_after(
+                    _rows(person, each), termination_date
+                ):
                     continue  # a dependent not covered under this plan
                 # Premium never paid: coverage not yet started is cancelled.
                 later = reason == TerminationReason.NONPAYMENT
@@ -238,7 +252,7 @@ def group_terminate(
             )
         outcome = Outcome()
         for member in group.members.order_by("pk"):
-            for plan in _active_plans(member):
+            for plan in _plans_in_force_after(member, termination_date):
                 outcome.extend(
                     _terminate_plan(
                         actor, member, plan, termination_date, reason, cancel_later=True
@@ -334,17 +348,18 @@ def _reinstate_history(
     `latest` (the row it ended, None when everything had yet to start) until the first
     of `later` (the rows it cancelled, in start order), each of those from its own start
     (or `begin`, when later) to the day before the next one; the last runs on
-    open-ended. A row wholly before `begin` is left out. Call for an employee before
+    open-ended, or to the end a termination scheduled before this one had set. A row
+    wholly before `begin` is left out. Call for an employee before
     their dependents: a dependent on a tier-rated plan takes the employee's tier."""
     pieces = ([latest] if latest is not None else []) + later
     opened: list[Coverage] = []
     for n, piece in enumerate(pieces):
         start = max(piece.start_date, begin)
         following = pieces[n + 1].start_date if n + 1 < len(pieces) else None
-        end = following - timedelta(days=1) if following is not None else None
+        end = following - timedelta(days=1) if following is not None else _scheduled_end(piece)
         if end is not None and end < start:
-            continue  # replaced before the reinstatement starts
-        rated = _rated(member, plan, piece, start, current=end is None)
+            continue  # replaced, or set to end, before the reinstatement starts
+        rated = _rated(member, plan, piece, start, current=following is None)
         new = Coverage.objects.create(
             member=member, plan=plan, tier=rated.tier, benefit_amount=piece.benefit_amount,
             start_date=start, end_date=end,
@@ -362,6 +377,18 @@ def _reinstate_history(
         )  # fmt: skip
         opened.append(new)
     return opened
+
+
+def _scheduled_end(row: Coverage) -> date | None:
+    """The end the termination being undone cut from `row`, when one was scheduled (a
+    termination moved earlier): it holds again. None: the row ran on open-ended."""
+    event = (
+        PolicyEvent.objects.filter(coverage=row, event=Event.COVERAGE_TERMINATED)
+        .order_by("at", "pk")
+        .last()
+    )
+    ends = event.data.get("ends_before") if event is not None else None
+    return date.fromisoformat(ends) if ends else None
 
 
 def _reinstate_row(
