@@ -102,6 +102,23 @@ def test_a_termination_with_only_dtp_303_ends_the_day_before(insured):
     assert life_on("200", date(2026, 5, 1)) == []
 
 
+def test_a_termination_moves_one_already_set_for_later(insured):
+    """Terminated to 09/30 by one file, then to 05/31 by the next (a correction)."""
+    apply(x834([loop("024", "200", extra=("DTP*357*D8*20260930",))], control="000000002"))
+    result = apply(x834([loop("024", "200", extra=("DTP*357*D8*20260531",))], control="000000003"))
+    assert result.changes == ["Terminated member 200: 2 coverage(s) end 2026-05-31"]
+    assert len(life_on("200", date(2026, 5, 31))) == 2
+    assert life_on("200", date(2026, 6, 1)) == []
+    # Sent again, or with a later date: it changes nothing, and says so.
+    for day, control in (("20260531", "000000004"), ("20260630", "000000005")):
+        again = apply(x834([loop("024", "200", extra=(f"DTP*357*D8*{day}",))], control=control))
+        assert again.changes == [
+            f"Member 200 has no coverage in force after {date.fromisoformat(day)}: "
+            "nothing to terminate"
+        ]
+    assert life_on("200", date(2026, 6, 1)) == []
+
+
 def test_a_bad_amount_is_refused_by_the_reader(group, term_life):
     content = x834([loop("021", "300", hd("021", "LIF", begin="20260101", amount="5O000"))])
     with pytest.raises(InvalidInput, match=r"segment 15 \(AMT\), AMT02"):

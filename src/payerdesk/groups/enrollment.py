@@ -294,11 +294,11 @@ class _Apply:
 
     def _end_plan(self, loop: Member834, member: Member, hd: Coverage834) -> str:
         plan = self.batch.plan(member, coverage_facts(hd))
-        rows = self.batch.open_rows(member, plan)
         begin = hd.begin or loop.maintenance_effective
         last_day = hd.end or (begin - timedelta(days=1) if begin else None)
+        rows = self.batch.rows_in_force_after(member, last_day, plan) if last_day else []
         if not rows or last_day is None:
-            raise refused(_where(hd, "HD"), f"no open {plan.name} coverage to end, or no "
+            raise refused(_where(hd, "HD"), f"no {plan.name} coverage in force to end, or no "
                                             "DTP*349 / DTP*348 / DTP*303 date")  # fmt: skip
         for row in rows:
             self.batch.coverage_end(row, last_day)
@@ -348,7 +348,10 @@ class _Apply:
         if last_day is None:
             raise refused(_where(loop), "a termination needs DTP*357 (eligibility end) "
                                         "or DTP*303 (maintenance effective)")  # fmt: skip
-        rows = self.batch.open_rows(member)
+        rows = self.batch.rows_in_force_after(member, last_day)
+        if not rows:  # a termination sent again: files repeat, and it changes nothing
+            return [f"Member {member.member_id} has no coverage in force after {last_day}: "
+                    "nothing to terminate"]  # fmt: skip
         for row in rows:
             self.batch.coverage_end(row, last_day)
         family = self.batch.family_end(member, last_day)

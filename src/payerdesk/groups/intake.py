@@ -286,6 +286,20 @@ class Batch:
             and (plan is None or row.plan_id == plan.pk)
         ]
 
+    def rows_in_force_after(
+        self, member: Member, last_day: date, plan: PlanDesign | None = None
+    ) -> list[Coverage]:
+        """The rows a termination after `last_day` ends (or cancels, not yet started):
+        those that cover a day after it, open-ended or set to end later (a termination
+        already scheduled, which an earlier one moves), as `terminations` ends them."""
+        return [
+            row
+            for row in self.coverages(member)
+            if row.status != CoverageStatus.CANCELLED
+            and (row.end_date is None or row.end_date > last_day)
+            and (plan is None or row.plan_id == plan.pk)
+        ]
+
     def in_force(self, member: Member, on: date) -> list[Coverage]:
         return [
             row
@@ -430,7 +444,7 @@ class Batch:
         dependents' (as `terminations.member_terminate` does). The rows ended."""
         ended = 0
         for dependent in self.dependents(employee):
-            for row in self.open_rows(dependent, plan):
+            for row in self.rows_in_force_after(dependent, last_day, plan):
                 self.coverage_end(row, last_day)
                 ended += 1
         return ended
