@@ -10,6 +10,7 @@ import pytest
 from pypdf import PdfReader
 
 from payerdesk.billing import delinquency, listbills
+from payerdesk.billing import selectors as billing_selectors
 from payerdesk.billing.models import Delinquency
 from payerdesk.core.errors import Conflict
 from payerdesk.core.models import WorkItem
@@ -169,3 +170,35 @@ def test_a_reinstated_family_is_billed_the_tier_premium_once(users, group, bille
     # February and March billed again as retroactive adds, and April: the tier once.
     assert by_member == {one: Decimal("42.40"), two: Decimal("100.95"), child: 0}
     assert april.bill.total == Decimal("143.35")
+
+
+@pytest.mark.parametrize("unpaid", [2, 6])
+def test_the_review_reads_balances_once_not_once_per_member(
+    users, group, make_member, cover, accident, monkeypatch, unpaid
+):
+    """Many members unpaid in a group the employer paid: the group's balances and each
+    period's payment are read once, however many members lapse."""
+    listbills.billing_schedule_set(
+        actor=users["groupadmin"], group=group, mode="monthly", first_period_start=JAN
+    )
+    members = [make_member(f"M{n}") for n in range(1, unpaid + 2)]
+    for member in members:
+        cover(member, accident)
+    for start in (JAN, FEB):
+        listbills.list_bill_generate(actor=None, group=group, period_start=start)
+    pay(group, {members[0]: "12.40"}, JAN)
+    pay(group, {members[0]: "12.40"}, FEB)
+    calls = {"balances": 0, "paid": 0}
+    for name, key in (("member_period_balances", "balances"), ("receivable_credited", "paid")):
+        real = getattr(billing_selectors, name)
+
+        def counted(*args, real=real, key=key, **kwargs):
+            calls[key] += 1
+            return real(*args, **kwargs)
+
+        monkeypatch.setattr(billing_selectors, name, counted)
+    lapsed = review(group, date(2026, 3, 5)).lapsed
+    assert sorted(lapsed) == sorted(f"G2001/M{n}" for n in range(2, unpaid + 2))
+    # The group's own review reads January's and February's payment, the member pass
+    # each once more: as many reads for six unpaid members as for two (it was 18 for 4).
+    assert calls == {"balances": 1, "paid": 4}

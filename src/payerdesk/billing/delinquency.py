@@ -24,6 +24,8 @@ allows it.
 and it can be run for one group right after a payment is posted.
 """
 
+from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
@@ -110,16 +112,20 @@ def _paid_for(group: EmployerGroup, period: date) -> bool:
     return selectors.receivable_credited(group=group, period=period, sources=PAYMENT_SOURCES)
 
 
+def _owed_by_member(group: EmployerGroup) -> dict[int, dict[date, Decimal]]:
+    """What each member of the group owes, by period (positive balances only)."""
+    owed: dict[int, dict[date, Decimal]] = defaultdict(dict)
+    for (member, period), amount in selectors.member_period_balances(group).items():
+        if amount > 0:
+            owed[member][period] = amount
+    return owed
+
+
 def _member_unpaid(
-    group: EmployerGroup, member_id: int, today: date, grace_days: int | None = None
+    group: EmployerGroup, owed: Mapping[date, Decimal], today: date, grace_days: int | None = None
 ) -> list[tuple[ListBill, Decimal]]:
-    """The member's unpaid periods, oldest first: each bill (by period) due by today, or
-    with `grace_days` only those past their grace, and what the member owes on it."""
-    owed = {
-        period: amount
-        for (member, period), amount in selectors.member_period_balances(group).items()
-        if member == member_id and amount > 0
-    }
+    """A member's unpaid periods, oldest first (`owed`: what they owe by period): each
+    bill due by today, or with `grace_days` only those past their grace, and the amount."""
     bills = ListBill.objects.filter(group=group, period_start__in=owed).order_by("period_start")
     return [
         (bill, owed[bill.period_start])
@@ -127,6 +133,10 @@ def _member_unpaid(
         if bill.due_date <= today
         and (grace_days is None or rules.grace_end(bill.due_date, grace_days) < today)
     ]
+
+
+def _unpaid_of(group: EmployerGroup, member_id: int, today: date) -> list[tuple[ListBill, Decimal]]:
+    return _member_unpaid(group, _owed_by_member(group).get(member_id, {}), today)
 
 
 def open_delinquency(group: EmployerGroup) -> Delinquency | None:
@@ -197,7 +207,7 @@ def _review_members(group: EmployerGroup, today: date) -> list[tuple[str, str]]:
         assert case.member is not None
         if case.stage != DelinquencyStage.LAPSED:
             continue  # cancelled: reinstated by an administrator (see the module doc)
-        if not _member_unpaid(group, case.member.pk, today):
+        if not _unpaid_of(group, case.member.pk, today):
             _reinstate(case, group, today, actor=None)
             steps.append(("reinstated", case.member.member_id))
         elif today >= case.cancel_on and group.status == GroupStatus.ACTIVE:
@@ -205,16 +215,27 @@ def _review_members(group: EmployerGroup, today: date) -> list[tuple[str, str]]:
             steps.append(("cancelled", case.member.member_id))
     if group.status != GroupStatus.ACTIVE or open_delinquency(group) is not None:
         return steps  # the group's own case covers its members
+    # Read once for the whole group: a period's payment and each member's balance.
+    owed = _owed_by_member(group)
+    paid: dict[date, bool] = {}
+
+    def paid_for(period: date) -> bool:
+        if period not in paid:
+            paid[period] = _paid_for(group, period)
+        return paid[period]
+
     owing = {
         member
-        for (member, period), amount in selectors.member_period_balances(group).items()
-        if amount > 0 and member not in open_members and _paid_for(group, period)
+        for member, periods in owed.items()
+        if member not in open_members and any(paid_for(period) for period in periods)
     }
     for member in Member.objects.filter(pk__in=owing).select_related("group").order_by("pk"):
         overdue = [
             (bill, amount)
-            for bill, amount in _member_unpaid(group, member.pk, today, member_grace_days(member))
-            if _paid_for(group, bill.period_start)
+            for bill, amount in _member_unpaid(
+                group, owed[member.pk], today, member_grace_days(member)
+            )
+            if paid_for(bill.period_start)
         ]
         if overdue:
             _lapse_member(group, member, overdue, today)
@@ -389,7 +410,7 @@ def _bill_the_gap(group: EmployerGroup, today: date, actor: User | None) -> None
 def _still_owed(delinquency: Delinquency, group: EmployerGroup, today: date) -> Decimal:
     if delinquency.member is None:
         return _unpaid_due(group, today)
-    return sum((owed for _, owed in _member_unpaid(group, delinquency.member.pk, today)), ZERO)
+    return sum((owed for _, owed in _unpaid_of(group, delinquency.member.pk, today)), ZERO)
 
 
 def delinquency_cancel(
