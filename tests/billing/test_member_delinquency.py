@@ -16,6 +16,7 @@ from payerdesk.core.errors import Conflict
 from payerdesk.core.models import WorkItem
 from payerdesk.groups import selectors as group_selectors
 from payerdesk.groups import services as group_services
+from payerdesk.groups import terminations
 from payerdesk.groups.models import Member, PlanDesign, PolicyEvent
 from tests.billing.test_delinquency import FEB, JAN, pay, review
 
@@ -112,6 +113,21 @@ def test_a_lapsed_member_is_not_reinstated_while_unpaid(users, group, billed):
     )
     case.refresh_from_db()
     assert case.stage == "cancelled" and case.work_item.status == "cancelled"
+
+
+def test_a_lapsed_member_whose_coverage_staff_ended_is_cancelled_with_nothing_to_end(
+    users, group, billed
+):
+    _, two = billed
+    review(group, date(2026, 3, 5))
+    terminations.member_terminate(
+        actor=users["groupadmin"], member=two, termination_date=date(2026, 1, 15),
+        reason="employment_ended",
+    )  # fmt: skip
+    assert review(group, date(2026, 4, 4)).cancelled == ["G2001/M2"]
+    case = Delinquency.objects.get()
+    assert case.stage == "cancelled" and case.ended_coverage_ids == []
+    assert not PolicyEvent.objects.filter(member=two, reason="nonpayment").exists()
 
 
 @pytest.mark.parametrize(

@@ -349,14 +349,13 @@ def _cancel(
         outcome = terminations.group_terminate(
             actor=actor, group=group, termination_date=delinquency.paid_through, reason=reason
         )
+    elif terminations.coverage_in_force_after(delinquency.member, delinquency.paid_through):
+        outcome = terminations.member_terminate(
+            actor=actor, member=delinquency.member,
+            termination_date=delinquency.paid_through, reason=reason,
+        )  # fmt: skip
     else:
-        try:
-            outcome = terminations.member_terminate(
-                actor=actor, member=delinquency.member,
-                termination_date=delinquency.paid_through, reason=reason,
-            )  # fmt: skip
-        except Conflict:
-            outcome = terminations.Outcome()  # nothing of theirs was still in force
+        outcome = terminations.Outcome()  # staff ended their coverage already
     delinquency.stage = DelinquencyStage.CANCELLED
     delinquency.cancelled_on = today
     delinquency.ended_coverage_ids = [row.pk for row in outcome.ended + outcome.cancelled]

@@ -110,6 +110,12 @@ def _plans_in_force_after(member: Member, last_day: date) -> list[PlanDesign]:
     return [plan for plan in plans.values() if _in_force_after(_rows(member, plan), last_day)]
 
 
+def coverage_in_force_after(member: Member, last_day: date) -> bool:
+    """Whether terminating the member after `last_day` would end anything: their own
+    coverage, or (for an employee) a dependent's."""
+    return any(_plans_in_force_after(person, last_day) for person in _family(member))
+
+
 def _terminate_plan(
     actor: User | None,
     member: Member,
