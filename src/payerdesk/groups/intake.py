@@ -295,9 +295,7 @@ class Batch:
         return [
             row
             for row in self.coverages(member)
-            if row.status != CoverageStatus.CANCELLED
-            and (row.end_date is None or row.end_date > last_day)
-            and (plan is None or row.plan_id == plan.pk)
+            if row.runs_past(last_day) and (plan is None or row.plan_id == plan.pk)
         ]
 
     def in_force(self, member: Member, on: date) -> list[Coverage]:

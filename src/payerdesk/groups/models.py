@@ -264,6 +264,13 @@ class Coverage(models.Model):
     def covers(self, on: date) -> bool:
         return self.start_date <= on and (self.end_date is None or on <= self.end_date)
 
+    def runs_past(self, last_day: date) -> bool:
+        """Whether a termination after `last_day` ends (or cancels) this row: it was in
+        force, or was to be, on some later day (open-ended, or set to end later)."""
+        if self.status == CoverageStatus.CANCELLED:
+            return False
+        return self.end_date is None or self.end_date > last_day
+
 
 class EnrollmentFile(models.Model):
     """An 834 as received, kept with its hash; applied at most once."""

@@ -94,15 +94,10 @@ def _rows(member: Member, plan: PlanDesign) -> list[Coverage]:
 
 
 def _in_force_after(rows: list[Coverage], last_day: date) -> bool:
-    """Whether a plan's rows cover anything after `last_day`: the latest runs on, or is
-    set to end later (a termination already scheduled, which an earlier one moves)."""
-    if not rows:
-        return False
-    latest = rows[-1]
-    if latest.status == CoverageStatus.ACTIVE:
-        return True
-    ends = latest.end_date
-    return latest.status == CoverageStatus.TERMINATED and ends is not None and ends > last_day
+    """Whether a plan's rows (in start order) cover anything after `last_day`: the latest
+    runs on, or is set to end later (a termination already scheduled, which an earlier
+    one moves)."""
+    return bool(rows) and rows[-1].runs_past(last_day)
 
 
 def _plans_in_force_after(member: Member, last_day: date) -> list[PlanDesign]:
@@ -144,7 +139,7 @@ def _terminate_plan(
         )
     outcome = Outcome()
     for row in rows:
-        if row.end_date is not None and row.end_date <= last_day:
+        if not row.runs_past(last_day):
             continue  # history before the termination stays as it was
         was_end, first_dropped = row.end_date, max(row.start_date, last_day + timedelta(days=1))
         rerating.end_row(row, last_day)
