@@ -1,9 +1,10 @@
 """Read queries for group administration."""
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import date
 from typing import Any
 
+from django.db import connection
 from django.db.models import Q, QuerySet
 from django.db.models.expressions import RawSQL
 
@@ -96,7 +97,10 @@ def member_lookup(
         sql += f" JOIN {groups} ON {groups}.id = {members}.group_id"
         where += f" AND {groups}.group_number = %s"
         params.append(group_number.strip().upper())
-    found = list(Member.objects.raw(f"{sql} WHERE {where} LIMIT 2", params))
+    with connection.cursor() as cursor:
+        cursor.execute(f"{sql} WHERE {where} LIMIT 2", params)
+        rows = cursor.fetchall()
+    found = [_member_from_row(row, list(annotate or {})) for row in rows]
     if not found:
         raise InvalidInput(ErrorCode.INVALID, f"No member {member_id!r} found.", field="member_id")
     if len(found) > 1:
@@ -105,6 +109,16 @@ def member_lookup(
             field="group_number",
         )  # fmt: skip
     return found[0]
+
+
+def _member_from_row(row: Sequence[Any], annotated: list[str]) -> Member:
+    """The member in a row of its concrete columns, then the annotations, as
+    `Member.objects.raw` makes it (without the column matching it does for any query)."""
+    fields = [field.attname for field in Member._meta.concrete_fields]
+    member = Member.from_db(connection.alias, fields, row[: len(fields)])
+    for name, value in zip(annotated, row[len(fields) :], strict=True):
+        setattr(member, name, value)
+    return member
 
 
 def group_list(*, user: User, search: str = "") -> QuerySet[EmployerGroup]:
