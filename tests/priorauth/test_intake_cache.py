@@ -138,3 +138,27 @@ def test_a_submission_over_rest_shows_its_letters_without_reading_them_back(setu
     # Read afterwards, the request shows the same letters from the database.
     again = client.get(f"{url}/{response.json()['id']}").json()["letters"]
     assert [letter["id"] for letter in again] == [letter["id"] for letter in made]
+
+
+def test_an_approval_reserves_every_key_it_writes(setup, api_client):
+    """Intake reserves the keys of the rows it writes (`_intake_keys`): on PostgreSQL no
+    insert then waits for its key (RETURNING), so they are sent without waiting."""
+    fields = {
+        "member_id": "M100",
+        "prescriber_npi": NPI,
+        "drug": SEMAGLUTIDE,
+        "urgency": "standard",
+        "line_of_business": "medicare_part_d",
+        "answers": MEETS,
+    }
+    with CaptureQueriesContext(connection) as queries:
+        response = api_client("rep").post(
+            "/api/priorauth/requests", fields, content_type="application/json"
+        )
+    assert response.status_code == 201 and response.json()["decision"] == "approved"
+    inserts = [q["sql"] for q in queries if q["sql"].startswith("INSERT")]
+    written = {sql.split('"')[1] for sql in inserts}
+    assert {"core_workitem", "priorauth_priorauthrequest", "priorauth_letter"} <= written
+    if connection.vendor == "postgresql":
+        # The rep's token, made by the test before the request, is the only one.
+        assert [sql.split('"')[1] for sql in inserts if "RETURNING" in sql] == ["core_apitoken"]

@@ -6,6 +6,8 @@ import pytest
 from django.core import mail
 from django.core.management import call_command
 
+from payerdesk.core import db
+from payerdesk.core.db import insert_rows
 from payerdesk.core.errors import NotFound
 from payerdesk.priorauth import services
 from payerdesk.priorauth.models import Letter
@@ -159,3 +161,20 @@ def test_a_task_enqueued_in_a_transaction_that_rolls_back_never_runs_in_tests(
         submit(MEETS)
         raise Abandoned
     assert runs == [] and after_commit == [] and Letter.objects.count() == 0
+
+
+def test_a_letter_row_is_written_by_the_cached_insert_pdf_and_all(submit):
+    """A letter's PDF is a BinaryField, whose placeholder is a plain %s on PostgreSQL and
+    SQLite: `insert_rows` writes it itself rather than handing it to the ORM."""
+    request = submit(MEETS)
+    letter = Letter(
+        request=request,
+        kind=Letter.Kind.DENIAL,
+        file_name="PA-denial.pdf",
+        content=b"%PDF-1.7 \x00\xff",
+        created_at=request.received_at,
+    )
+    db._inserts.clear()
+    insert_rows([letter])
+    assert db._inserts[(Letter, "default", 1, False)] is not None
+    assert bytes(Letter.objects.get(pk=letter.pk).content) == b"%PDF-1.7 \x00\xff"

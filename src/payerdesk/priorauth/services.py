@@ -18,12 +18,13 @@ from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.validators import validate_email
 from django.db import transaction
+from django.db.models import Model
 from django.utils import timezone
 
 from payerdesk.core.access import Viewer
-from payerdesk.core.db import insert_rows
+from payerdesk.core.db import atomic_pipelined, insert_rows
 from payerdesk.core.errors import Conflict, ErrorCode, InvalidInput, NotFound, NotPermitted
-from payerdesk.core.models import Queue, TimelineEvent, User, WorkItem
+from payerdesk.core.models import AccessLogEntry, Queue, TimelineEvent, User, WorkItem
 from payerdesk.core.notifications import email_on_commit, notice_email_on_commit, work_item_link
 from payerdesk.core.roles import is_staff_member
 from payerdesk.core.selectors import moved_to_by
@@ -478,7 +479,8 @@ def prior_auth_submit(
         state.clock_rule, line_of_business=line_of_business, urgency=urgency, start=now
     )
     intake_queue = _queue(INTAKE_QUEUE, state.queues)
-    with transaction.atomic():
+    approved = outcome is not None and outcome.approval_days is not None
+    with atomic_pipelined(_intake_keys(approved, viewer)):
         request = PriorAuthRequest(
             request_type=request_type,
             member=member,
@@ -501,7 +503,6 @@ def prior_auth_submit(
             claim_identifier=claim_identifier[:100],
             submitted_by=actor,
         )
-        approved = outcome is not None and outcome.approval_days is not None
         # Approved at once: the item is opened approved (closed), and the timeline says so.
         start = "awaiting_statement" if waiting else "approved" if approved else "in_review"
         then: list[TimelineEvent] = []
@@ -542,6 +543,17 @@ def prior_auth_submit(
             viewer.record(record_type=RECORD_TYPE, record_id=str(request.pk))
     request.letters_made = letters
     return request
+
+
+def _intake_keys(approved: bool, viewer: Viewer | None) -> dict[type[Model], int]:
+    """The rows a request's intake writes, whose keys it reserves (`atomic_pipelined`)."""
+    return {
+        WorkItem: 1,
+        TimelineEvent: 2,  # created, and how it was decided or routed
+        PriorAuthRequest: 1,
+        Letter: 1 if approved else 0,
+        AccessLogEntry: 1 if viewer is not None else 0,
+    }
 
 
 def _queue(slug: str, found: dict[str, Queue]) -> Queue:

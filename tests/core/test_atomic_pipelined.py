@@ -1,0 +1,125 @@
+"""atomic_pipelined: a unit of work's rows written with keys reserved up front, sent
+without waiting on PostgreSQL, and rolled back whole when one of them fails."""
+
+from datetime import UTC, datetime
+
+import pytest
+from django.db import IntegrityError, connection, transaction
+from django.test.utils import CaptureQueriesContext
+
+from payerdesk.core.db import atomic_pipelined, insert_rows
+from payerdesk.core.models import Queue, TimelineEvent, WorkItem
+
+AT = datetime(2026, 12, 2, 9, 30, tzinfo=UTC)
+KEYS = {WorkItem: 1, TimelineEvent: 2}
+
+
+def _item(queue: Queue, title: str = "Call back Dr. Okafor") -> WorkItem:
+    return WorkItem(kind="task", title=title, queue=queue, created_at=AT, due_at=AT, escalate_at=AT)
+
+
+def _write_unit(queue: Queue, *, events: int = 2, broken: bool = False) -> WorkItem:
+    """What an intake does: an item, then rows that point at it."""
+    item = _item(queue)
+    insert_rows([item])
+    insert_rows(
+        [
+            TimelineEvent(work_item=item, at=AT, event="created", summary=f"event {n}")
+            for n in range(events)
+        ]
+    )
+    if broken:  # a row the database refuses: an event must have a summary
+        refused = TimelineEvent(work_item=item, at=AT, event="noted", summary="")
+        refused.summary = None  # type: ignore[assignment]  # what the database refuses
+        insert_rows([refused])
+    return item
+
+
+def _inserts(queries: CaptureQueriesContext) -> list[str]:
+    return [q["sql"] for q in queries if q["sql"].startswith("INSERT")]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_unit_is_written_whole_with_the_keys_it_reserved(queues):
+    with CaptureQueriesContext(connection) as queries, atomic_pipelined(KEYS):
+        item = _write_unit(queues["coverage"])
+
+    stored = WorkItem.objects.get(pk=item.pk)
+    assert stored.title == "Call back Dr. Okafor"
+    assert sorted(stored.timeline.values_list("summary", flat=True)) == ["event 0", "event 1"]
+    if connection.vendor == "postgresql":
+        # One statement reserves every key; no insert waits to be told its key.
+        assert sum("nextval" in q["sql"] for q in queries) == 1
+        assert not any("RETURNING" in sql for sql in _inserts(queries))
+    else:
+        assert not any("nextval" in q["sql"] for q in queries)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_rows_beyond_what_was_reserved_get_their_keys_from_the_database(queues):
+    with CaptureQueriesContext(connection) as queries, atomic_pipelined(KEYS):
+        item = _write_unit(queues["coverage"], events=3)  # one more than reserved
+
+    assert item.timeline.count() == 3
+    if connection.vendor == "postgresql":
+        [events] = [sql for sql in _inserts(queries) if "core_timelineevent" in sql]
+        assert "RETURNING" in events
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_row_refused_after_it_was_sent_rolls_the_whole_unit_back(queues):
+    with pytest.raises(IntegrityError, match="summary"), atomic_pipelined(KEYS):
+        _write_unit(queues["coverage"], broken=True)
+
+    assert not WorkItem.objects.exists() and not TimelineEvent.objects.exists()
+    # The connection is left as it was: the next unit goes through.
+    with atomic_pipelined(KEYS):
+        item = _write_unit(queues["coverage"])
+    assert WorkItem.objects.get().pk == item.pk
+
+
+@pytest.mark.django_db
+def test_nested_in_a_callers_transaction_a_refused_row_rolls_back_only_the_unit(queues):
+    with transaction.atomic():
+        kept = _item(queues["coverage"], title="Written before the unit")
+        kept.save()
+        with pytest.raises(IntegrityError, match="summary"), atomic_pipelined(KEYS):
+            _write_unit(queues["coverage"], broken=True)
+        assert list(WorkItem.objects.values_list("title", flat=True)) == [kept.title]
+    assert not TimelineEvent.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_unit_inside_another_is_part_of_it(queues):
+    with atomic_pipelined(KEYS):
+        outer = _write_unit(queues["coverage"])
+        with atomic_pipelined({WorkItem: 1}):
+            inner = _write_unit(queues["coverage"], events=0)
+    assert set(WorkItem.objects.values_list("pk", flat=True)) == {outer.pk, inner.pk}
+
+
+class Refused(Exception):
+    """Raised by the unit's own code after its rows were sent."""
+
+
+def _refused_unit(queue: Queue) -> None:
+    with atomic_pipelined(KEYS):
+        _write_unit(queue)
+        raise Refused
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_error_raised_after_rows_were_sent_writes_none_of_them(queues):
+    with pytest.raises(Refused):
+        _refused_unit(queues["coverage"])
+    assert not WorkItem.objects.exists() and not TimelineEvent.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_nested_an_error_raised_after_rows_were_sent_leaves_the_callers_rows(queues):
+    with transaction.atomic():
+        _item(queues["coverage"], title="Written before the unit").save()
+        with pytest.raises(Refused):
+            _refused_unit(queues["coverage"])
+    assert list(WorkItem.objects.values_list("title", flat=True)) == ["Written before the unit"]
+    assert not TimelineEvent.objects.exists()
