@@ -124,3 +124,18 @@ def test_the_statement_is_made_once_per_model_and_row_count(queues, users):
     insert_rows([_item(queues, users)])
     insert_rows([_item(queues, users), _item(queues, users)])
     assert sorted(count for model, _, count, _ in db._inserts if model is WorkItem) == [1, 2]
+
+
+def test_without_signals_the_shortcut_writes_a_signalled_model_and_sends_none(queues, users):
+    heard: list[int] = []
+
+    def listener(sender, instance, created, **kwargs):
+        heard.append(instance.pk)
+
+    post_save.connect(listener, sender=WorkItem)
+    try:
+        item = _item(queues, users)
+        insert_rows([item], without_signals=True)
+    finally:
+        post_save.disconnect(listener, sender=WorkItem)
+    assert heard == [] and WorkItem.objects.filter(pk=item.pk).exists()

@@ -1,6 +1,6 @@
 """The background jobs run on django-tasks' database backend, on SQLite and PostgreSQL."""
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.core import mail
@@ -8,12 +8,15 @@ from django.core.management import call_command
 from django.db import transaction
 from django.test import override_settings
 from django.utils import timezone
+from django_tasks_db.models import get_date_max
 
 from payerdesk.core import services
 from payerdesk.core.models import WorkItem
 from payerdesk.core.tasks import deliver_email, tick
 
-DATABASE_TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
+DATABASE_TASKS = {
+    "default": {"BACKEND": "payerdesk.core.task_backends.DatabaseBackend", "QUEUES": ["default"]}
+}
 
 
 def _run_worker() -> None:
@@ -117,3 +120,28 @@ def test_without_a_test_case_transaction_a_task_runs_at_the_real_commit():
         _enqueue("committed")
         assert _sent() == ["autocommit"]
     assert _sent() == ["autocommit", "committed"]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("run_after", [None, datetime(2027, 1, 4, 8, 0, tzinfo=UTC)])
+def test_our_backend_writes_the_task_row_django_tasks_db_writes(run_after):
+    """payerdesk's backend writes its row with insert_rows (and the run_after the
+    library's save signal would give it): the same columns as the library's own, so the
+    worker runs either."""
+    from django_tasks_db.models import DBTaskResult
+
+    library = {
+        "default": {**DATABASE_TASKS["default"], "BACKEND": "django_tasks_db.DatabaseBackend"}
+    }
+    rows = []
+    for tasks in (DATABASE_TASKS, library):
+        with override_settings(TASKS=tasks):
+            task = deliver_email.using(priority=7, run_after=run_after)
+            queued = task.enqueue(["rep@example.test"], "Hi", "x")
+        row = dict(DBTaskResult.objects.filter(pk=queued.id).values().get())
+        assert row.pop("id") and row.pop("enqueued_at")
+        rows.append(row)
+    ours, theirs = rows
+    assert ours == theirs
+    assert ours["priority"] == 7 and ours["run_after"] == (run_after or get_date_max())
+    assert ours["args_kwargs"] == {"args": [["rep@example.test"], "Hi", "x"], "kwargs": {}}

@@ -5,6 +5,8 @@ from io import StringIO
 import pytest
 from django.core import mail
 from django.core.management import call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from payerdesk.core import db
 from payerdesk.core.db import insert_rows
@@ -115,7 +117,7 @@ def test_the_catch_up_command_issues_every_due_letter_once(
     assert again.getvalue().strip() == "0 letter(s) issued."
 
 
-DATABASE_TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+DATABASE_TASKS = {"default": {"BACKEND": "payerdesk.core.task_backends.DatabaseBackend"}}
 
 
 def test_the_letter_task_is_written_with_the_decision_and_rolled_back_with_it(submit, settings):
@@ -125,7 +127,12 @@ def test_the_letter_task_is_written_with_the_decision_and_rolled_back_with_it(su
     from django_tasks_db.models import DBTaskResult
 
     settings.TASKS = DATABASE_TASKS
-    pa = submit(MEETS)
+    with CaptureQueriesContext(connection) as queries:
+        pa = submit(MEETS)
+    if connection.vendor == "postgresql":  # the task is held and sent with the letter, keyed
+        writes = [q["sql"] for q in queries if q["sql"].startswith("INSERT INTO")]
+        tables = [sql.split('"')[1] for sql in writes if "RETURNING" not in sql]
+        assert {"priorauth_letter", "django_tasks_database_dbtaskresult"} <= set(tables)
     letter = pa.letters.get()
     [queued] = DBTaskResult.objects.all()
     assert queued.task_path == "payerdesk.priorauth.tasks.issue_letter"

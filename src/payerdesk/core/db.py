@@ -39,54 +39,75 @@ def statements_unprepared(using: str = DEFAULT_DB_ALIAS) -> Iterator[None]:
         psycopg_connection.prepare_threshold = threshold
 
 
-_reserved = threading.local()  # per thread, as Django's connections are
+_units = threading.local()  # per thread, as Django's connections are
+
+
+@dataclass
+class _Unit:
+    """An `atomic_unit`'s keys reserved and not yet used, and its inserts not yet sent."""
+
+    keys: dict[type[Model], list[Any]]
+    pending: list[tuple[str, list[Any]]]  # (INSERT, its parameters)
 
 
 @contextmanager
-def atomic_pipelined(
-    keys: Mapping[type[Model], int], using: str = DEFAULT_DB_ALIAS
-) -> Iterator[None]:
-    """`transaction.atomic()` for a unit of work that writes a few dependent rows.
+def atomic_unit(keys: Mapping[type[Model], int], using: str = DEFAULT_DB_ALIAS) -> Iterator[None]:
+    """`transaction.atomic()` for a unit of work that writes a few dependent rows, sent to
+    PostgreSQL together.
 
-    On PostgreSQL, `keys[M]` new `M` rows get keys reserved up front, so `insert_rows`
-    needs no RETURNING, and a statement whose result nobody reads is sent without waiting
-    for it (psycopg's pipeline mode): the unit pays two round trips, to reserve the keys
-    and to commit, where each of its inserts paid one (measured on PA intake: six inserts
-    and the task queued with them).
+    `keys[M]` new `M` rows get keys reserved up front, so `insert_rows` needs no RETURNING
+    and can hold its rows back; what it holds is sent when the block ends, or before any
+    other statement runs in it, all in one round trip (`_send`). The unit's writes cost
+    that round trip and the reservation's, where each insert cost one (measured on PA
+    intake: six inserts with the task queued with them).
 
-    An error in a statement sent ahead is raised when the pipeline next waits, inside the
-    block: on commit, or before leaving it when the block is nested in another's
-    transaction, so what it wrote rolls back as in any atomic block. A key reserved and
-    not used is a gap in the model's numbers, as a rolled-back insert leaves one.
-    Elsewhere than PostgreSQL, or inside another pipeline, this is `transaction.atomic()`.
+    An insert the database refuses raises when the held rows are sent, inside the block,
+    so the unit rolls back as any atomic block does. A key reserved and not used is a gap
+    in the model's numbers, as a rolled-back insert leaves one. Foreign keys are checked
+    on commit (Django makes them deferrable), so the order of the inserts does not
+    matter. Elsewhere than PostgreSQL, or inside another unit, this is
+    `transaction.atomic()`.
     """
     connection = connections[using]
-    if connection.vendor != "postgresql" or using in _pools():
+    if connection.vendor != "postgresql" or _open_units().get(using) is not None:
         with transaction.atomic(using=using):
             yield
         return
-    connection.ensure_connection()
-    nested = connection.in_atomic_block
-    _pools()[using] = _keys_reserve(connection, keys)
+    unit = _Unit(_keys_reserve(connection, keys), [])
+    _open_units()[using] = unit
+
+    def send_held_first(execute: Any, sql: str, *args: Any) -> Any:
+        _send(connection, unit)  # a statement may read what the unit wrote
+        return execute(sql, *args)
+
     try:
-        if nested:
-            # No commit to wait on: the pipeline waits as it ends, inside the block, so
-            # what the unit wrote can still roll back to its savepoint.
-            pipeline = connection.connection.pipeline
-            with transaction.atomic(using=using), connection.wrap_database_errors, pipeline():
-                yield
-        else:
-            with connection.connection.pipeline(), transaction.atomic(using=using):
-                yield
+        with transaction.atomic(using=using), connection.execute_wrapper(send_held_first):
+            yield
+            _send(connection, unit)
     finally:
-        del _pools()[using]
+        del _open_units()[using]
 
 
-def _pools() -> dict[str, dict[type[Model], list[Any]]]:
-    if not hasattr(_reserved, "pools"):
-        _reserved.pools = {}
-    pools: dict[str, dict[type[Model], list[Any]]] = _reserved.pools
-    return pools
+def _open_units() -> dict[str, _Unit]:
+    if not hasattr(_units, "open"):
+        _units.open = {}
+    units: dict[str, _Unit] = _units.open
+    return units
+
+
+def _send(connection: BaseDatabaseWrapper, unit: _Unit) -> None:
+    """The inserts the unit holds, on one cursor, pipelined: one round trip for all.
+
+    Not one statement of CTEs: over 4 kB or 50 parameters psycopg neither caches how it
+    parsed a statement nor prepares it, and parsing it again every time cost more than
+    the round trips it saved (measured)."""
+    if not unit.pending:
+        return
+    held, unit.pending = unit.pending, []
+    pipeline = connection.connection.pipeline
+    with connection.cursor() as cursor, connection.wrap_database_errors, pipeline():
+        for sql, params in held:
+            cursor.execute(sql, params)
 
 
 def _keys_reserve(
@@ -110,12 +131,12 @@ def _keys_reserve(
     return {model: list(values) for (model, _), values in zip(wanted, drawn, strict=True)}
 
 
-def _reserved_keys(model: type[Model], rows: Sequence[Model], using: str) -> list[Any] | None:
-    """Keys reserved for `rows` (taken from the pool), or None to let the database give them."""
-    pool = _pools().get(using, {}).get(model)
-    if not pool or len(pool) < len(rows) or model._meta.auto_field is None:
+def _reserved_keys(model: type[Model], rows: Sequence[Model], unit: _Unit) -> list[Any] | None:
+    """Keys reserved for `rows` (taken from the unit's), or None to let the database give them."""
+    reserved = unit.keys.get(model)
+    if not reserved or len(reserved) < len(rows) or model._meta.auto_field is None:
         return None
-    taken, pool[:] = pool[: len(rows)], pool[len(rows) :]
+    taken, reserved[:] = reserved[: len(rows)], reserved[len(rows) :]
     return taken
 
 
@@ -129,7 +150,9 @@ class _Insert:
 _inserts: dict[tuple[type[Model], str, int, bool], _Insert | None] = {}
 
 
-def insert_rows(rows: Sequence[Model], using: str = DEFAULT_DB_ALIAS) -> None:
+def insert_rows(
+    rows: Sequence[Model], using: str = DEFAULT_DB_ALIAS, *, without_signals: bool = False
+) -> None:
     """Write new rows of one model in one INSERT, as `save(force_insert=True)` or
     `bulk_create` would, and set their primary keys.
 
@@ -137,24 +160,32 @@ def insert_rows(rows: Sequence[Model], using: str = DEFAULT_DB_ALIAS) -> None:
     INSERT's SQL is made once per model and row count, where the ORM compiles it again
     for every row, which costs more CPU than PostgreSQL takes to run it (measured). Rows
     the shortcut cannot write exactly as the ORM would (a model with parents or save
-    signals, a value that is an expression) are saved by the ORM instead."""
+    signals, a value that is an expression) are saved by the ORM instead.
+
+    `without_signals`: the caller has done to the rows what the model's save signals
+    would (a library's model whose handler fills a default), so none is sent."""
     if not rows:
         return
     model, connection = type(rows[0]), connections[using]
     if any(type(row) is not model or not row._state.adding for row in rows):
         raise ValueError(f"insert_rows writes new {model.__name__} rows only")
-    if all(row.pk is None for row in rows) and (keys := _reserved_keys(model, rows, using)):
+    unit = _open_units().get(using)
+    if unit and all(row.pk is None for row in rows) and (keys := _reserved_keys(model, rows, unit)):
         for row, key in zip(rows, keys, strict=True):
             row.pk = key
-    statement = _statement(model, connection, rows)
+    statement = _statement(model, connection, rows, without_signals)
     params = _params(statement, rows, connection) if statement else None
     if statement is None or params is None:
         for row in rows:
             row.save(force_insert=True, using=using)
         return
-    with connection.cursor() as cursor:
-        cursor.execute(statement.sql, params)
-        keys = cursor.fetchall() if statement.returns_key else None
+    if unit is not None and not statement.returns_key:
+        unit.pending.append((statement.sql, params))  # sent with the unit's other inserts
+        keys = None
+    else:
+        with connection.cursor() as cursor:
+            cursor.execute(statement.sql, params)
+            keys = cursor.fetchall() if statement.returns_key else None
     key_field = model._meta.pk
     for number, row in enumerate(rows):
         if keys is not None:
@@ -163,12 +194,16 @@ def insert_rows(rows: Sequence[Model], using: str = DEFAULT_DB_ALIAS) -> None:
 
 
 def _statement(
-    model: type[Model], connection: BaseDatabaseWrapper, rows: Sequence[Model]
+    model: type[Model],
+    connection: BaseDatabaseWrapper,
+    rows: Sequence[Model],
+    without_signals: bool,
 ) -> _Insert | None:
     """The cached INSERT for `rows`, or None when the ORM must write them."""
     meta = model._meta
     given = {row.pk is not None for row in rows}
-    if len(given) > 1 or pre_save.has_listeners(model) or post_save.has_listeners(model):
+    signalled = pre_save.has_listeners(model) or post_save.has_listeners(model)
+    if len(given) > 1 or (signalled and not without_signals):
         return None
     with_key = meta.auto_field is None or given == {True}
     cache_key = (model, connection.alias, len(rows), with_key)

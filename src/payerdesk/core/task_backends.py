@@ -1,4 +1,5 @@
-"""The test suite's task backend: ImmediateBackend, run when the enqueuing change commits.
+"""The task backends: django-tasks-db's, writing its row as intake writes its own, and the
+test suite's, ImmediateBackend run when the enqueuing change commits.
 
 In production the database backend's task row is written in the transaction of the
 business action that enqueues it (a transactional outbox): the worker sees the task only
@@ -10,11 +11,46 @@ ImmediateBackend does.
 """
 
 from functools import partial
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 
 from django.db import transaction
 from django_tasks.backends.immediate import ImmediateBackend
 from django_tasks.base import TaskResult
+from django_tasks_db.backend import DatabaseBackend as TasksDatabaseBackend
+from django_tasks_db.compat import Task, normalize_json
+from django_tasks_db.models import DBTaskResult, get_date_max
+
+from payerdesk.core.db import insert_rows
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+
+class DatabaseBackend(TasksDatabaseBackend):
+    """django-tasks-db's backend, its task row written by `insert_rows`: inside an
+    `atomic_unit` it is held and sent with the rows of the action that queues it (a
+    letter's task with its request), where the ORM would send it alone, at once, and
+    wait for the answer (its save signal kept the shortcut from it too)."""
+
+    def _task_to_db_task(
+        self,
+        task: Task[P, T],
+        args: P.args,  # type: ignore[valid-type]  # as django-tasks-db types them
+        kwargs: P.kwargs,  # type: ignore[valid-type]
+    ) -> DBTaskResult[P, T]:
+        # The row django-tasks-db's own `_task_to_db_task` creates, field for field, with
+        # the run_after its pre_save handler (`set_run_after`) gives a task with none.
+        row: DBTaskResult[P, T] = DBTaskResult(
+            id=self._get_id(),
+            args_kwargs=normalize_json({"args": args, "kwargs": kwargs}),
+            priority=task.priority,
+            task_path=task.module_path,
+            queue_name=task.queue_name,
+            run_after=get_date_max() if task.run_after is None else task.run_after,
+            backend_name=self.alias,
+        )
+        insert_rows([row], without_signals=True)
+        return row
 
 
 def _in_application_transaction() -> bool:

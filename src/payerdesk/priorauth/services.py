@@ -22,7 +22,7 @@ from django.db.models import Model
 from django.utils import timezone
 
 from payerdesk.core.access import Viewer
-from payerdesk.core.db import atomic_pipelined, insert_rows
+from payerdesk.core.db import atomic_unit, insert_rows
 from payerdesk.core.errors import Conflict, ErrorCode, InvalidInput, NotFound, NotPermitted
 from payerdesk.core.models import AccessLogEntry, Queue, TimelineEvent, User, WorkItem
 from payerdesk.core.notifications import email_on_commit, notice_email_on_commit, work_item_link
@@ -480,7 +480,7 @@ def prior_auth_submit(
     )
     intake_queue = _queue(INTAKE_QUEUE, state.queues)
     approved = outcome is not None and outcome.approval_days is not None
-    with atomic_pipelined(_intake_keys(approved, viewer)):
+    with atomic_unit(_intake_keys(approved, viewer)):
         request = PriorAuthRequest(
             request_type=request_type,
             member=member,
@@ -546,7 +546,7 @@ def prior_auth_submit(
 
 
 def _intake_keys(approved: bool, viewer: Viewer | None) -> dict[type[Model], int]:
-    """The rows a request's intake writes, whose keys it reserves (`atomic_pipelined`)."""
+    """The rows a request's intake writes, whose keys it reserves (`atomic_unit`)."""
     return {
         WorkItem: 1,
         TimelineEvent: 2,  # created, and how it was decided or routed

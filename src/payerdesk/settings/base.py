@@ -160,7 +160,7 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 TASKS = {
     "default": {
-        "BACKEND": env_str("TASKS_BACKEND", "django_tasks_db.DatabaseBackend"),
+        "BACKEND": env_str("TASKS_BACKEND", "payerdesk.core.task_backends.DatabaseBackend"),
         "QUEUES": ["default"],
     }
 }

@@ -1,13 +1,14 @@
-"""atomic_pipelined: a unit of work's rows written with keys reserved up front, sent
-without waiting on PostgreSQL, and rolled back whole when one of them fails."""
+"""atomic_unit: a unit of work's rows written with keys reserved up front, sent together
+on PostgreSQL when the unit ends, and rolled back whole when one of them fails."""
 
+import re
 from datetime import UTC, datetime
 
 import pytest
 from django.db import IntegrityError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 
-from payerdesk.core.db import atomic_pipelined, insert_rows
+from payerdesk.core.db import atomic_unit, insert_rows
 from payerdesk.core.models import Queue, TimelineEvent, WorkItem
 
 AT = datetime(2026, 12, 2, 9, 30, tzinfo=UTC)
@@ -35,45 +36,64 @@ def _write_unit(queue: Queue, *, events: int = 2, broken: bool = False) -> WorkI
     return item
 
 
-def _inserts(queries: CaptureQueriesContext) -> list[str]:
-    return [q["sql"] for q in queries if q["sql"].startswith("INSERT")]
+def _writes(queries: CaptureQueriesContext) -> list[str]:
+    return [q["sql"] for q in queries if "INSERT INTO" in q["sql"]]
+
+
+def _tables(sql: str) -> list[str]:
+    return re.findall(r'INSERT INTO "(\w+)"', sql)
 
 
 @pytest.mark.django_db(transaction=True)
 def test_a_unit_is_written_whole_with_the_keys_it_reserved(queues):
-    with CaptureQueriesContext(connection) as queries, atomic_pipelined(KEYS):
+    with CaptureQueriesContext(connection) as queries, atomic_unit(KEYS):
         item = _write_unit(queues["coverage"])
+        sent_in_the_block = _writes(queries)
 
     stored = WorkItem.objects.get(pk=item.pk)
     assert stored.title == "Call back Dr. Okafor"
     assert sorted(stored.timeline.values_list("summary", flat=True)) == ["event 0", "event 1"]
     if connection.vendor == "postgresql":
-        # One statement reserves every key; no insert waits to be told its key.
+        # One statement reserves every key; the rows are held to the end of the block,
+        # then sent, none waiting to be told its key.
         assert sum("nextval" in q["sql"] for q in queries) == 1
-        assert not any("RETURNING" in sql for sql in _inserts(queries))
+        assert sent_in_the_block == []
+        written = _writes(queries)
+        assert [_tables(sql) for sql in written] == [["core_workitem"], ["core_timelineevent"]]
+        assert not any("RETURNING" in sql for sql in written)
     else:
         assert not any("nextval" in q["sql"] for q in queries)
+        assert len(sent_in_the_block) == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_statement_in_the_unit_sees_the_rows_it_holds(queues):
+    with atomic_unit(KEYS):
+        item = _write_unit(queues["coverage"])
+        assert WorkItem.objects.filter(pk=item.pk).exists()
+        assert item.timeline.count() == 2
 
 
 @pytest.mark.django_db(transaction=True)
 def test_rows_beyond_what_was_reserved_get_their_keys_from_the_database(queues):
-    with CaptureQueriesContext(connection) as queries, atomic_pipelined(KEYS):
+    with CaptureQueriesContext(connection) as queries, atomic_unit(KEYS):
         item = _write_unit(queues["coverage"], events=3)  # one more than reserved
 
     assert item.timeline.count() == 3
     if connection.vendor == "postgresql":
-        [events] = [sql for sql in _inserts(queries) if "core_timelineevent" in sql]
-        assert "RETURNING" in events
+        held, events = _writes(queries)  # the item is sent before the insert that waits
+        assert _tables(held) == ["core_workitem"]
+        assert _tables(events) == ["core_timelineevent"] and "RETURNING" in events
 
 
 @pytest.mark.django_db(transaction=True)
 def test_a_row_refused_after_it_was_sent_rolls_the_whole_unit_back(queues):
-    with pytest.raises(IntegrityError, match="summary"), atomic_pipelined(KEYS):
+    with pytest.raises(IntegrityError, match="summary"), atomic_unit(KEYS):
         _write_unit(queues["coverage"], broken=True)
 
     assert not WorkItem.objects.exists() and not TimelineEvent.objects.exists()
     # The connection is left as it was: the next unit goes through.
-    with atomic_pipelined(KEYS):
+    with atomic_unit(KEYS):
         item = _write_unit(queues["coverage"])
     assert WorkItem.objects.get().pk == item.pk
 
@@ -83,7 +103,7 @@ def test_nested_in_a_callers_transaction_a_refused_row_rolls_back_only_the_unit(
     with transaction.atomic():
         kept = _item(queues["coverage"], title="Written before the unit")
         kept.save()
-        with pytest.raises(IntegrityError, match="summary"), atomic_pipelined(KEYS):
+        with pytest.raises(IntegrityError, match="summary"), atomic_unit(KEYS):
             _write_unit(queues["coverage"], broken=True)
         assert list(WorkItem.objects.values_list("title", flat=True)) == [kept.title]
     assert not TimelineEvent.objects.exists()
@@ -91,9 +111,9 @@ def test_nested_in_a_callers_transaction_a_refused_row_rolls_back_only_the_unit(
 
 @pytest.mark.django_db(transaction=True)
 def test_a_unit_inside_another_is_part_of_it(queues):
-    with atomic_pipelined(KEYS):
+    with atomic_unit(KEYS):
         outer = _write_unit(queues["coverage"])
-        with atomic_pipelined({WorkItem: 1}):
+        with atomic_unit({WorkItem: 1}):
             inner = _write_unit(queues["coverage"], events=0)
     assert set(WorkItem.objects.values_list("pk", flat=True)) == {outer.pk, inner.pk}
 
@@ -103,7 +123,7 @@ class Refused(Exception):
 
 
 def _refused_unit(queue: Queue) -> None:
-    with atomic_pipelined(KEYS):
+    with atomic_unit(KEYS):
         _write_unit(queue)
         raise Refused
 
