@@ -1,5 +1,7 @@
 """insert_rows writes new rows exactly as the ORM's save() would, or lets the ORM do it."""
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 
 import pytest
@@ -103,7 +105,9 @@ def test_an_expression_value_is_left_to_the_orm(queues, users):
     assert WorkItem.objects.get(pk=item.pk).created_at is not None
 
 
-def test_a_model_with_save_signals_is_saved_by_the_orm_so_they_fire(queues, users):
+@contextmanager
+def _post_saves_heard() -> Iterator[list[int]]:
+    """The keys of the work items whose post_save fired inside the block."""
     heard: list[int] = []
 
     def listener(sender, instance, created, **kwargs):
@@ -111,10 +115,15 @@ def test_a_model_with_save_signals_is_saved_by_the_orm_so_they_fire(queues, user
 
     post_save.connect(listener, sender=WorkItem)
     try:
-        item = _item(queues, users)
-        insert_rows([item])
+        yield heard
     finally:
         post_save.disconnect(listener, sender=WorkItem)
+
+
+def test_a_model_with_save_signals_is_saved_by_the_orm_so_they_fire(queues, users):
+    with _post_saves_heard() as heard:
+        item = _item(queues, users)
+        insert_rows([item])
     assert heard == [item.pk]
 
 
@@ -127,15 +136,7 @@ def test_the_statement_is_made_once_per_model_and_row_count(queues, users):
 
 
 def test_without_signals_the_shortcut_writes_a_signalled_model_and_sends_none(queues, users):
-    heard: list[int] = []
-
-    def listener(sender, instance, created, **kwargs):
-        heard.append(instance.pk)
-
-    post_save.connect(listener, sender=WorkItem)
-    try:
+    with _post_saves_heard() as heard:
         item = _item(queues, users)
         insert_rows([item], without_signals=True)
-    finally:
-        post_save.disconnect(listener, sender=WorkItem)
     assert heard == [] and WorkItem.objects.filter(pk=item.pk).exists()

@@ -14,7 +14,8 @@ from payerdesk.core.errors import InvalidInput
 from payerdesk.core.models import Queue
 from payerdesk.priorauth import services
 from payerdesk.priorauth.models import ClockRule, CriteriaDrug, CriteriaSet, Status
-from tests.priorauth.conftest import DECISION, MEETS, NPI, QUESTIONNAIRE, SEMAGLUTIDE, pa_files
+from tests.priorauth.conftest import DECISION, MEETS, QUESTIONNAIRE, SEMAGLUTIDE, pa_files
+from tests.priorauth.test_api_intake import URL, body
 
 
 def _refers_everything() -> dict[str, object]:
@@ -121,41 +122,22 @@ def test_ndcs_that_differ_only_in_their_hyphens_are_other_drugs(submit):
 
 def test_a_submission_over_rest_shows_its_letters_without_reading_them_back(setup, api_client):
     client = api_client("rep")
-    url = "/api/priorauth/requests"
-    fields = {
-        "member_id": "M100",
-        "prescriber_npi": NPI,
-        "drug": SEMAGLUTIDE,
-        "urgency": "standard",
-        "line_of_business": "medicare_part_d",
-        "answers": MEETS,
-    }
     with CaptureQueriesContext(connection) as queries:
-        response = client.post(url, fields, content_type="application/json")
+        response = client.post(URL, body(), content_type="application/json")
     assert response.status_code == 201
     made = response.json()["letters"]
     assert [letter["kind"] for letter in made] == ["approval"]
     assert not any('FROM "priorauth_letter"' in q["sql"] for q in queries)
     # Read afterwards, the request shows the same letters from the database.
-    again = client.get(f"{url}/{response.json()['id']}").json()["letters"]
+    again = client.get(f"{URL}/{response.json()['id']}").json()["letters"]
     assert [letter["id"] for letter in again] == [letter["id"] for letter in made]
 
 
 def test_an_approval_reserves_every_key_it_writes(setup, api_client):
     """Intake reserves the keys of the rows it writes (`_intake_keys`): on PostgreSQL no
     insert then waits for its key (RETURNING), and all are sent together."""
-    fields = {
-        "member_id": "M100",
-        "prescriber_npi": NPI,
-        "drug": SEMAGLUTIDE,
-        "urgency": "standard",
-        "line_of_business": "medicare_part_d",
-        "answers": MEETS,
-    }
     with CaptureQueriesContext(connection) as queries:
-        response = api_client("rep").post(
-            "/api/priorauth/requests", fields, content_type="application/json"
-        )
+        response = api_client("rep").post(URL, body(), content_type="application/json")
     assert response.status_code == 201 and response.json()["decision"] == "approved"
     writes = [q["sql"] for q in queries if "INSERT INTO" in q["sql"]]
     written = {table for sql in writes for table in re.findall(r'INSERT INTO "(\w+)"', sql)}

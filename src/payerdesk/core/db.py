@@ -131,13 +131,15 @@ def _keys_reserve(
     return {model: list(values) for (model, _), values in zip(wanted, drawn, strict=True)}
 
 
-def _reserved_keys(model: type[Model], rows: Sequence[Model], unit: _Unit) -> list[Any] | None:
-    """Keys reserved for `rows` (taken from the unit's), or None to let the database give them."""
+def _keys_take(model: type[Model], rows: Sequence[Model], unit: _Unit) -> None:
+    """Give `rows` keys the unit reserved, when it has enough for them all; otherwise
+    the database gives them (RETURNING)."""
     reserved = unit.keys.get(model)
     if not reserved or len(reserved) < len(rows) or model._meta.auto_field is None:
-        return None
-    taken, reserved[:] = reserved[: len(rows)], reserved[len(rows) :]
-    return taken
+        return
+    for row, key in zip(rows, reserved, strict=False):
+        row.pk = key
+    del reserved[: len(rows)]
 
 
 @dataclass(frozen=True)
@@ -170,9 +172,8 @@ def insert_rows(
     if any(type(row) is not model or not row._state.adding for row in rows):
         raise ValueError(f"insert_rows writes new {model.__name__} rows only")
     unit = _open_units().get(using)
-    if unit and all(row.pk is None for row in rows) and (keys := _reserved_keys(model, rows, unit)):
-        for row, key in zip(rows, keys, strict=True):
-            row.pk = key
+    if unit is not None and all(row.pk is None for row in rows):
+        _keys_take(model, rows, unit)
     statement = _statement(model, connection, rows, without_signals)
     params = _params(statement, rows, connection) if statement else None
     if statement is None or params is None:
