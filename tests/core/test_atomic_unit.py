@@ -143,3 +143,16 @@ def test_nested_an_error_raised_after_rows_were_sent_leaves_the_callers_rows(que
             _refused_unit(queues["coverage"])
     assert list(WorkItem.objects.values_list("title", flat=True)) == ["Written before the unit"]
     assert not TimelineEvent.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_savepoint_rolled_back_inside_the_unit_drops_only_its_own_rows(queues):
+    """Held rows go out before any other statement, a savepoint's too: what was held
+    before the savepoint stays, what was written inside it rolls back with it."""
+    with atomic_unit({WorkItem: 2}):
+        kept = _item(queues["coverage"], title="Before the savepoint")
+        insert_rows([kept])
+        with pytest.raises(Refused), transaction.atomic():
+            insert_rows([_item(queues["coverage"], title="Inside the savepoint")])
+            raise Refused
+    assert list(WorkItem.objects.values_list("title", flat=True)) == ["Before the savepoint"]
