@@ -7,7 +7,9 @@ from datetime import UTC, datetime
 import pytest
 from django.db import IntegrityError, connection, transaction
 from django.test.utils import CaptureQueriesContext
+from django_tasks_db.models import DBTaskResult
 
+from payerdesk.core import db
 from payerdesk.core.db import atomic_unit, insert_rows
 from payerdesk.core.models import Queue, TimelineEvent, WorkItem
 
@@ -156,3 +158,20 @@ def test_a_savepoint_rolled_back_inside_the_unit_drops_only_its_own_rows(queues)
             insert_rows([_item(queues["coverage"], title="Inside the savepoint")])
             raise Refused
     assert list(WorkItem.objects.values_list("title", flat=True)) == ["Before the savepoint"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_keys_come_from_sequences_named_once_per_database():
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite gives keys as rows are written")
+    db._sequence_names.clear()
+    with CaptureQueriesContext(connection) as first:
+        db._keys_reserve(connection, KEYS)
+    with CaptureQueriesContext(connection) as again:
+        drawn = db._keys_reserve(connection, KEYS)
+    assert sum("pg_get_serial_sequence" in q["sql"] for q in first) == 1
+    assert [q["sql"].count("nextval") for q in again] == [3]
+    assert len(drawn[TimelineEvent]) == 2 and len(set(drawn[TimelineEvent])) == 2
+    # A key that no sequence gives (a UUID) cannot be reserved.
+    with pytest.raises(ValueError, match="DBTaskResult's key has no sequence"):
+        db._keys_reserve(connection, {DBTaskResult: 1})
