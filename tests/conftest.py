@@ -11,8 +11,17 @@ from django.utils import timezone
 from payerdesk.core import services
 from payerdesk.core.models import Market, Queue, SlaPolicy, StaffProfile, User, WorkItem
 from payerdesk.core.roles import Role, group_name
+from tests import samples
 
 PASSWORD = "correct-horse-battery-staple"
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Stop at once, saying where they belong, when the shared samples are not there:
+    the X12 tests read them as they are collected."""
+    why = samples.missing()
+    if why is not None:
+        raise pytest.UsageError(why)
 
 
 @pytest.fixture

@@ -6,7 +6,6 @@ tests/core/test_access_matrix.py: add it, with its answer for every role, when y
 
 from datetime import date
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -18,6 +17,7 @@ from payerdesk.billing.models import Delinquency, ListBill
 from payerdesk.billing.urls import urlpatterns as billing_urls
 from payerdesk.groups import services as group_services
 from payerdesk.groups.models import Member, PlanDesign, Product, RateRow
+from tests import samples
 from tests.access import (
     EVERYONE,
     ApiRows,
@@ -29,7 +29,7 @@ from tests.access import (
     token_client,
 )
 
-SAMPLE_820 = Path(__file__).resolve().parents[3] / "shared/samples/x12/820/sample_820_01.txt"
+SAMPLE_820 = samples.X820 / "sample_820_01.txt"
 
 
 def bills(ok: int, *, auditor: int | None = None, employer: int = 403) -> dict[str, int]:

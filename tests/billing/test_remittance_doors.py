@@ -3,7 +3,6 @@
 import io
 from datetime import date
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -15,9 +14,10 @@ from payerdesk.billing.models import Account, BillingSchedule
 from payerdesk.billing.remit_models import Refund, Remittance, Variance
 from payerdesk.core.models import AccessLogEntry
 from payerdesk.groups.models import Coverage, Member
+from tests import samples
 from tests.billing.remit_support import bill, csv_bytes, x820
 
-SAMPLES = Path(__file__).resolve().parents[3] / "shared" / "samples" / "x12" / "820"
+SAMPLES = samples.X820
 JAN = date(2026, 1, 1)
 D = Decimal
 

@@ -4,7 +4,6 @@ import contextlib
 import io
 from datetime import date
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
@@ -12,9 +11,10 @@ from hypothesis import strategies as st
 
 from payerdesk.edi import X12Error, read_segments
 from payerdesk.edi.x820 import RemittanceHeader, RemittanceLine, load_820, read_820
+from tests import samples
 
 # shared/ sits beside the checkout, here and in CI; its samples are never edited.
-SAMPLES = Path(__file__).resolve().parents[3] / "shared" / "samples" / "x12" / "820"
+SAMPLES = samples.X820
 
 # sample -> (ISA13, BPR02, RMR lines, distinct members, ADX adjustments, BPR16)
 EXPECTED = {

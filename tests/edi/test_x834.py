@@ -4,16 +4,16 @@ import contextlib
 import io
 from datetime import date
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from payerdesk.edi import EnrollmentHeader, Member, X12Error, read_834, reader, summarize_834
+from tests import samples
 
 # shared/ sits beside the checkout, here and in CI; its samples are never edited.
-SAMPLES = Path(__file__).resolve().parents[3] / "shared" / "samples" / "x12" / "834"
+SAMPLES = samples.X834
 
 
 def members(name: str) -> list[Member]:

@@ -6,7 +6,6 @@ tests/core/test_access_matrix.py: add it, with its answer for every role, when y
 
 from datetime import date
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 from django.core.files.base import ContentFile
@@ -19,6 +18,7 @@ from payerdesk.groups import underwriting
 from payerdesk.groups.census import COLUMNS
 from payerdesk.groups.models import ImportJob, Member, PlanDesign, Product, RateRow
 from payerdesk.groups.policy_changes import ChangeRequest, policy_change_request
+from tests import samples
 from tests.access import (
     EVERYONE,
     ApiRows,
@@ -30,9 +30,7 @@ from tests.access import (
     token_client,
 )
 
-SAMPLE_834 = (
-    Path(__file__).resolve().parents[3] / "shared/samples/x12/834/enroll-employee-managed-care.834"
-)
+SAMPLE_834 = samples.X834 / "enroll-employee-managed-care.834"
 
 # An import job uploaded by groupadmin: the uploader and unscoped readers of members.
 JOB_READERS = dict.fromkeys(["groupadmin", "auditor", "supervisor", "admin"], 200)

@@ -3,7 +3,6 @@
 from datetime import date
 from decimal import Decimal
 from io import StringIO
-from pathlib import Path
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -20,8 +19,9 @@ from payerdesk.groups.models import (
     RateRow,
 )
 from payerdesk.groups.selectors import coverage_as_of
+from tests import samples
 
-SAMPLES = Path(__file__).resolve().parents[3] / "shared" / "samples" / "x12" / "834"
+SAMPLES = samples.X834
 
 
 @pytest.fixture
