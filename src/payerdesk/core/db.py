@@ -195,8 +195,8 @@ class _Insert:
     fields: tuple[Field[Any, Any], ...]  # in the order of the statement's parameters
     returns_key: bool  # RETURNING the auto-incremented primary key
     table: str  # quoted
-    # The fields' columns, for rows_document, when they are all the table's columns (a
-    # row with no generated column, given its key).
+    # The fields' columns, for rows_document, when they are all the table's columns and
+    # the model's (PostgreSQL; a row with no generated column, given its key).
     columns: tuple[str, ...] | None
 
 
@@ -289,8 +289,27 @@ def _compiled(
     sql = f"INSERT INTO {table} ({', '.join(map(quote, columns))}) VALUES {values}"  # noqa: S608
     if returns_key:
         sql += f" RETURNING {table}.{quote(_column(meta.pk))}"
-    whole = len(fields) == len(meta.local_concrete_fields)
+    # (Only a row given its key is held for a document.)
+    whole = with_key and len(fields) == len(meta.local_concrete_fields) and _table_has_only(
+        connection, meta.db_table, columns
+    )
     return _Insert(sql, fields, returns_key, table, columns if whole else None)
+
+
+def _table_has_only(connection: BaseDatabaseWrapper, table: str, columns: tuple[str, ...]) -> bool:
+    """Whether the table's columns are the model's, on PostgreSQL (where `rows_document`
+    writes every column of a table): a database ahead of the code, with a column the model
+    does not know, must give that column its default, as the ORM's own INSERT lets it."""
+    if connection.vendor != "postgresql":
+        return False
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT attname FROM pg_attribute WHERE attrelid = %s::regclass AND attnum > 0"
+            " AND NOT attisdropped",
+            [connection.ops.quote_name(table)],
+        )
+        found = {name for (name,) in cursor.fetchall()}
+    return found == set(columns)
 
 
 def _plain_placeholder(field: Field[Any, Any], connection: BaseDatabaseWrapper) -> bool:
