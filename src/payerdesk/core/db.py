@@ -290,8 +290,10 @@ def _compiled(
     if returns_key:
         sql += f" RETURNING {table}.{quote(_column(meta.pk))}"
     # (Only a row given its key is held for a document.)
-    whole = with_key and len(fields) == len(meta.local_concrete_fields) and _table_has_only(
-        connection, meta.db_table, columns
+    whole = (
+        with_key
+        and len(fields) == len(meta.local_concrete_fields)
+        and _table_has_only(connection, meta.db_table, columns)
     )
     return _Insert(sql, fields, returns_key, table, columns if whole else None)
 
