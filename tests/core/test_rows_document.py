@@ -2,7 +2,6 @@
 PostgreSQL, column by column, as the ORM would have written them."""
 
 import math
-import re
 import uuid
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
@@ -22,6 +21,7 @@ from payerdesk.core import db
 from payerdesk.core.db import atomic_unit, insert_rows
 from payerdesk.core.models import AccessLogEntry, TimelineEvent, WorkItem
 from payerdesk.core.rows_document import rows_json
+from tests.core.test_atomic_unit import _item, _tables, _writes
 
 AT = datetime(2026, 12, 2, 9, 30, 15, 123456, tzinfo=UTC)
 AWKWARD = 'Dr. O\'Neil said "stop"\\ then\nleft: café, 日本, 🙂, \t tab'
@@ -135,29 +135,33 @@ def test_values_psycopg_adapts_go_as_the_text_postgresql_parses():
     )
 
 
+def _item_and_event(queues, data: dict[str, Any]) -> tuple[WorkItem, TimelineEvent]:
+    item = _item(queues["coverage"])
+    return item, TimelineEvent(work_item=item, at=AT, event="noted", summary="s", data=data)
+
+
+def _write(item: WorkItem, event: TimelineEvent) -> None:
+    with atomic_unit({WorkItem: 1, TimelineEvent: 1}):
+        insert_rows([item])
+        insert_rows([event])
+
+
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="the document is PostgreSQL's")
 @pytest.mark.django_db(transaction=True)
 def test_a_row_without_a_json_form_is_sent_beside_the_document_and_refused_alike(queues):
     """A float that is not a number has no JSON form: its row goes as its own INSERT,
     in the same round trip, and PostgreSQL refuses the JSON psycopg writes for it, as
     it would outside a unit; the unit rolls back whole."""
-    item = WorkItem(
-        kind="task", title="t", queue=queues["coverage"], created_at=AT, due_at=AT, escalate_at=AT
-    )
-    event = TimelineEvent(work_item=item, at=AT, event="noted", summary="s", data={"x": math.nan})
+    _write(*_item_and_event(queues, {}))  # each statement made: its table's columns read
     with (
         CaptureQueriesContext(connection) as queries,
         pytest.raises(DataError, match="json"),
-        atomic_unit({WorkItem: 1, TimelineEvent: 1}),
     ):
-        insert_rows([item])
-        insert_rows([event])
-    sent = [q["sql"] for q in queries if "INSERT INTO" in q["sql"]]
-    assert [re.findall(r'INSERT INTO "(\w+)"', sql) for sql in sent] == [
-        ["core_workitem"],
-        ["core_timelineevent"],
-    ]
-    assert not WorkItem.objects.exists()
+        _write(*_item_and_event(queues, {"x": math.nan}))
+    sent = _writes(queries)
+    assert [_tables(sql) for sql in sent] == [["core_workitem"], ["core_timelineevent"]]
+    assert "jsonb_populate_recordset" in sent[0] and "jsonb_populate_recordset" not in sent[1]
+    assert WorkItem.objects.count() == 1  # the first unit's
     assert db._open_units() == {}
 
 
@@ -173,22 +177,16 @@ def test_a_table_with_a_column_the_model_lacks_gets_its_rows_own_insert(
     queues, statements_made_afresh
 ):
     """A database migrated ahead of the code: the new column takes its default, which a
-    document (every column of the table) would have set to NULL."""
+    document (every column of the table) would have set to NULL, and NOT NULL refused."""
     with connection.cursor() as cursor:  # rolled back with the test
         cursor.execute("ALTER TABLE core_timelineevent ADD COLUMN source text NOT NULL DEFAULT 'x'")
-    item = WorkItem(
-        kind="task", title="t", queue=queues["coverage"], created_at=AT, due_at=AT, escalate_at=AT
-    )
-    event = TimelineEvent(work_item=item, at=AT, event="noted", summary="s", data={})
-    with CaptureQueriesContext(connection) as queries, atomic_unit({WorkItem: 1, TimelineEvent: 1}):
-        insert_rows([item])
-        insert_rows([event])
-    sent = [q["sql"] for q in queries if "INSERT INTO" in q["sql"]]
-    assert [re.findall(r'INSERT INTO "(\w+)"', sql) for sql in sent] == [
-        ["core_workitem"],
-        ["core_timelineevent"],
-    ]
-    assert "jsonb_populate_recordset" not in sent[1]
+    _write(*_item_and_event(queues, {}))  # each statement made: its table's columns read
+    item, event = _item_and_event(queues, {})
+    with CaptureQueriesContext(connection) as queries:
+        _write(item, event)
+    sent = _writes(queries)
+    assert [_tables(sql) for sql in sent] == [["core_workitem"], ["core_timelineevent"]]
+    assert "jsonb_populate_recordset" in sent[0] and "jsonb_populate_recordset" not in sent[1]
     with connection.cursor() as cursor:
         cursor.execute("SELECT source FROM core_timelineevent WHERE id = %s", [event.pk])
         assert cursor.fetchone() == ("x",)

@@ -195,8 +195,8 @@ class _Insert:
     fields: tuple[Field[Any, Any], ...]  # in the order of the statement's parameters
     returns_key: bool  # RETURNING the auto-incremented primary key
     table: str  # quoted
-    # The fields' columns, for rows_document, when they are all the table's columns and
-    # the model's (PostgreSQL; a row with no generated column, given its key).
+    # The fields' columns, for rows_document, when they are all the table's columns
+    # (PostgreSQL; a row given its key).
     columns: tuple[str, ...] | None
 
 
@@ -289,12 +289,9 @@ def _compiled(
     sql = f"INSERT INTO {table} ({', '.join(map(quote, columns))}) VALUES {values}"  # noqa: S608
     if returns_key:
         sql += f" RETURNING {table}.{quote(_column(meta.pk))}"
-    # (Only a row given its key is held for a document.)
-    whole = (
-        with_key
-        and len(fields) == len(meta.local_concrete_fields)
-        and _table_has_only(connection, meta.db_table, columns)
-    )
+    # Only a row given its key is held for a document, which writes every column: the
+    # fields must be all the table's (none generated, none the model lacks).
+    whole = with_key and _table_has_only(connection, meta.db_table, columns)
     return _Insert(sql, fields, returns_key, table, columns if whole else None)
 
 
