@@ -17,3 +17,18 @@ def missing() -> str | None:
         f"The shared sample files are not at {absent[0]}: the tests check payerdesk "
         f"against real X12 files kept in {ROOT} (../shared/samples beside the checkout)."
     )
+
+
+_READS = "from tests import samples"
+
+
+def reads_samples(module: Path) -> bool:
+    """Whether a test module reads the samples (it imports this module)."""
+    return module.name.startswith("test_") and _READS in module.read_text(encoding="utf-8")
+
+
+def modules_reading_samples() -> list[str]:
+    tests = Path(__file__).resolve().parent
+    return sorted(
+        str(path.relative_to(tests)) for path in tests.rglob("test_*.py") if reads_samples(path)
+    )
