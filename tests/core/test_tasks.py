@@ -145,3 +145,29 @@ def test_our_backend_writes_the_task_row_django_tasks_db_writes(run_after):
     assert ours == theirs
     assert ours["priority"] == 7 and ours["run_after"] == (run_after or get_date_max())
     assert ours["args_kwargs"] == {"args": [["rep@example.test"], "Hi", "x"], "kwargs": {}}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("run_after", [None, datetime(2027, 1, 4, 8, 0, tzinfo=UTC)])
+def test_our_backend_returns_the_result_django_tasks_db_builds_from_the_row(run_after):
+    """Our enqueue builds its result from the task in hand, not from the row: the same
+    result as the library's `row.task_result`, field for field, and the one the
+    task_enqueued signal carries."""
+    from django_tasks_db.compat import task_enqueued
+
+    signalled = []
+
+    def heard(sender, task_result, **kwargs):
+        signalled.append(task_result)
+
+    task_enqueued.connect(heard)
+    try:
+        with override_settings(TASKS=DATABASE_TASKS):
+            task = deliver_email.using(priority=3, run_after=run_after)
+            queued = task.enqueue(["rep@example.test"], "Hi", "x")
+            library = queued.db_result.task_result  # type: ignore[attr-defined]  # our result
+    finally:
+        task_enqueued.disconnect(heard)
+    assert queued == library
+    assert queued.task == library.task and queued.task.run_after == run_after
+    assert signalled == [queued]

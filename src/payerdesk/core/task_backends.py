@@ -17,8 +17,10 @@ from django.db import transaction
 from django_tasks.backends.immediate import ImmediateBackend
 from django_tasks.base import TaskResult
 from django_tasks_db.backend import DatabaseBackend as TasksDatabaseBackend
-from django_tasks_db.compat import Task, normalize_json
+from django_tasks_db.backend import TaskResult as DBBackendTaskResult
+from django_tasks_db.compat import Task, TaskResultStatus, normalize_json, task_enqueued
 from django_tasks_db.models import DBTaskResult, get_date_max
+from django_tasks_db.utils import normalize_uuid
 
 from payerdesk.core.db import insert_rows
 
@@ -31,6 +33,44 @@ class DatabaseBackend(TasksDatabaseBackend):
     `atomic_unit` it is held and sent with the rows of the action that queues it (a
     letter's task with its request), where the ORM would send it alone, at once, and
     wait for the answer (its save signal kept the shortcut from it too)."""
+
+    def enqueue(
+        self,
+        task: Task[P, T],
+        args: P.args,  # type: ignore[valid-type]  # as django-tasks-db types them
+        kwargs: P.kwargs,  # type: ignore[valid-type]
+    ) -> DBBackendTaskResult[P, T]:
+        # The library's enqueue, with the result built once from the task in hand: its own
+        # builds it twice (for the signal, then to return), each time importing the task
+        # back from the row's path and copying it with the row's options (`row.task`),
+        # which cost a fifth of an intake's enqueue (measured).
+        self.validate_task(task)
+        row = self._task_to_db_task(task, args, kwargs)
+        result = self._enqueued(row, task)
+        task_enqueued.send(type(self), task_result=result)
+        return result
+
+    @staticmethod
+    def _enqueued(row: DBTaskResult[P, T], task: Task[P, T]) -> DBBackendTaskResult[P, T]:
+        """`row.task_result` of a row just queued: its task is the one enqueued (the row's
+        options are that task's), and it has not run."""
+        result: DBBackendTaskResult[P, T] = DBBackendTaskResult(
+            db_result=row,
+            task=task,
+            id=normalize_uuid(row.id),
+            status=TaskResultStatus[row.status],
+            enqueued_at=row.enqueued_at,
+            started_at=row.started_at,
+            last_attempted_at=row.started_at,
+            finished_at=row.finished_at,
+            args=row.args_kwargs["args"],
+            kwargs=row.args_kwargs["kwargs"],
+            backend=row.backend_name,
+            errors=[],
+            worker_ids=row.worker_ids,
+        )
+        object.__setattr__(result, "_return_value", row.return_value)  # as the library does
+        return result
 
     def _task_to_db_task(
         self,
