@@ -175,3 +175,16 @@ def test_keys_come_from_sequences_named_once_per_database():
     # A key that no sequence gives (a UUID) cannot be reserved.
     with pytest.raises(ValueError, match="DBTaskResult's key has no sequence"):
         db._keys_reserve(connection, {DBTaskResult: 1})
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_unit_marked_for_rollback_writes_none_of_its_rows(queues):
+    """Held rows are dropped, not sent into a transaction Django will roll back (sending
+    them there raised TransactionManagementError)."""
+    with atomic_unit(KEYS):
+        _write_unit(queues["coverage"])
+        transaction.set_rollback(True)
+    assert not WorkItem.objects.exists() and not TimelineEvent.objects.exists()
+    with atomic_unit(KEYS):  # the connection goes on
+        _write_unit(queues["coverage"])
+    assert WorkItem.objects.count() == 1

@@ -85,7 +85,10 @@ def atomic_unit(keys: Mapping[type[Model], int], using: str = DEFAULT_DB_ALIAS) 
     try:
         with transaction.atomic(using=using), connection.execute_wrapper(send_held_first):
             yield
-            _send(connection, unit)
+            if connection.needs_rollback:  # the block rolls back: none of it is written
+                unit.pending.clear()
+            else:
+                _send(connection, unit)
     finally:
         del _open_units()[using]
 
