@@ -42,8 +42,8 @@ class DatabaseBackend(TasksDatabaseBackend):
     ) -> DBBackendTaskResult[P, T]:
         # The library's enqueue, with the result built once from the task in hand: its own
         # builds it twice (for the signal, then to return), each time importing the task
-        # back from the row's path and copying it with the row's options (`row.task`),
-        # which cost a fifth of an intake's enqueue (measured).
+        # back from the row's path and copying it with the row's options (`row.task`):
+        # two fifths of an intake's enqueue (profiled), 2.7% of its instructions.
         self.validate_task(task)
         row = self._task_to_db_task(task, args, kwargs)
         result = self._enqueued(row, task)
