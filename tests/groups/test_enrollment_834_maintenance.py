@@ -8,8 +8,9 @@ import pytest
 
 from payerdesk.core.errors import InvalidInput
 from payerdesk.groups.enrollment import ABSENCE_MEANS, enrollment_834_apply
-from payerdesk.groups.models import Coverage, EnrollmentFile, Member
+from payerdesk.groups.models import Coverage, EnrollmentFile, Member, PolicyEvent
 from payerdesk.groups.selectors import coverage_as_of
+from payerdesk.groups.terminations import member_reinstate
 from tests.groups.x834_build import hd, loop, x834
 
 EMPLOYEE = "100200300"
@@ -173,3 +174,56 @@ def test_an_audit_mixed_with_changes_is_refused(full_file):
     with pytest.raises(InvalidInput, match="holds only 030 member loops"):
         apply(content, apply_audit=True)
     assert not Member.objects.filter(member_id="300").exists()
+
+
+# ---- terminations recorded, and undone as they were ---------------------------------
+
+
+def _life_rows(member: Member) -> list[tuple[date, date | None, str]]:
+    rows = Coverage.objects.filter(member=member, plan__product__code="term-life")
+    return [(r.start_date, r.end_date, r.status) for r in rows.order_by("start_date", "pk")]
+
+
+def test_a_reinstatement_keeps_the_termination_set_before_the_one_it_undoes(insured):
+    """Terminated to 09/30, then to 05/31 (a correction), then reinstated: the member is
+    covered again, to 09/30, not open-ended."""
+    apply(x834([loop("024", "200", extra=("DTP*357*D8*20260930",))], control="000000002"))
+    apply(x834([loop("024", "200", extra=("DTP*357*D8*20260531",))], control="000000003"))
+    result = apply(x834([loop("025", "200")], control="000000004"))
+    assert result.changes == ["Reinstated member 200: 2 coverage(s) restored"]
+    assert _life_rows(insured) == [(date(2026, 1, 1), date(2026, 9, 30), "terminated")]
+    assert len(life_on("200", date(2026, 9, 30))) == 2
+    assert life_on("200", date(2026, 10, 1)) == []
+
+
+def test_a_reinstatement_in_the_same_file_restores_what_its_termination_cut(insured):
+    apply(x834([loop("024", "200", extra=("DTP*357*D8*20260930",))], control="000000002"))
+    apply(
+        x834(
+            [loop("024", "200", extra=("DTP*357*D8*20260531",)), loop("025", "200")],
+            control="000000003",
+        )
+    )
+    assert _life_rows(insured) == [(date(2026, 1, 1), date(2026, 9, 30), "terminated")]
+
+
+def test_an_834_termination_is_recorded_with_its_reason_and_the_end_it_cut(insured, users):
+    content = x834([loop("024", "200", extra=("DTP*357*D8*20260531",))], control="000000002")
+    content = content.replace(b"INS*Y*18*024*XN", b"INS*Y*18*024*59")  # INS04 59: non-payment
+    enrollment_834_apply(actor=users["groupadmin"], name="t.834", content=content)
+    events = PolicyEvent.objects.filter(member=insured, event="coverage_terminated")
+    assert (
+        sorted((e.effective_date, e.reason, e.actor, e.data["ends_before"]) for e in events)
+        == [
+            (date(2026, 5, 31), "nonpayment", users["groupadmin"], None),
+        ]
+        * 2
+    )
+
+
+def test_a_user_reinstating_after_an_834_termination_keeps_its_scheduled_end(insured, users):
+    apply(x834([loop("024", "200", extra=("DTP*357*D8*20260930",))], control="000000002"))
+    apply(x834([loop("024", "200", extra=("DTP*357*D8*20260531",))], control="000000003"))
+    member_reinstate(actor=users["groupadmin"], member=insured, reason="payment_received")
+    assert _life_rows(insured)[-1] == (date(2026, 6, 1), date(2026, 9, 30), "terminated")
+    assert life_on("200", date(2026, 10, 1)) == []

@@ -30,7 +30,14 @@ from payerdesk.core.db import statements_unprepared
 from payerdesk.core.errors import ErrorCode, InvalidInput, NotPermitted
 from payerdesk.core.models import User
 from payerdesk.groups.intake import Batch, CoverageFacts, PersonFacts, refused
-from payerdesk.groups.models import CensusFile, Coverage, Member, Relationship, Tier
+from payerdesk.groups.models import (
+    CensusFile,
+    Coverage,
+    Member,
+    Relationship,
+    TerminationReason,
+    Tier,
+)
 
 # The documented header: column -> what it holds. Optional columns may be left out.
 COLUMNS = {
@@ -363,8 +370,8 @@ class _Apply:
             current = self._change(row, member, current)
             changes.append(self._covered(row, member, current))
         if row.termination and current.end_date != row.termination:
-            self.batch.coverage_end(current, row.termination)
-            family = self.batch.family_end(member, row.termination, plan)
+            self.batch.coverage_terminate(member, current, row.termination, TerminationReason.OTHER)
+            family = self.batch.family_end(member, row.termination, TerminationReason.OTHER, plan)
             with_them = f" (and {family} dependent coverage(s) with it)" if family else ""
             changes.append(f"Row {row.number}: member {member.member_id}'s {plan.name} "
                            f"ends {row.termination}{with_them}")  # fmt: skip

@@ -29,7 +29,13 @@ from payerdesk.edi import EnrollmentHeader, X12Error, read_834
 from payerdesk.edi import Member as Member834
 from payerdesk.edi.x834 import Coverage as Coverage834
 from payerdesk.groups.intake import Batch, CoverageFacts, PersonFacts, refused
-from payerdesk.groups.models import Coverage, CoverageStatus, EnrollmentFile, Member
+from payerdesk.groups.models import (
+    Coverage,
+    CoverageStatus,
+    EnrollmentFile,
+    Member,
+    TerminationReason,
+)
 
 CHUNK = 1000
 AUDIT = "030"
@@ -42,6 +48,16 @@ ABSENCE_MEANS = (
     "Groups the file does not name are not touched."
 )
 Progress = Callable[[int], None]
+# INS04 maintenance reason codes (005010X220A1) a termination records, as the services'
+# reasons; any other code (07 termination of benefits, AI no reason given) is "other".
+TERMINATION_REASONS = {
+    "01": TerminationReason.DIVORCE,
+    "03": TerminationReason.DEATH,
+    "04": TerminationReason.EMPLOYMENT_ENDED,  # retirement
+    "08": TerminationReason.EMPLOYMENT_ENDED,
+    "14": TerminationReason.VOLUNTARY,
+    "59": TerminationReason.NONPAYMENT,
+}
 
 
 @dataclass
@@ -300,9 +316,10 @@ class _Apply:
         if not rows or last_day is None:
             raise refused(_where(hd, "HD"), f"no {plan.name} coverage in force to end, or no "
                                             "DTP*349 / DTP*348 / DTP*303 date")  # fmt: skip
+        reason = _termination_reason(loop)
         for row in rows:
-            self.batch.coverage_end(row, last_day)
-        family = self.batch.family_end(member, last_day, plan)
+            self.batch.coverage_terminate(member, row, last_day, reason)
+        family = self.batch.family_end(member, last_day, reason, plan)
         with_them = f" (and {family} dependent coverage(s) with it)" if family else ""
         return f"Ended member {member.member_id}'s {plan.name} on {last_day}{with_them}"
 
@@ -352,9 +369,10 @@ class _Apply:
         if not rows:  # a termination sent again: files repeat, and it changes nothing
             return [f"Member {member.member_id} has no coverage in force after {last_day}: "
                     "nothing to terminate"]  # fmt: skip
+        reason = _termination_reason(loop)
         for row in rows:
-            self.batch.coverage_end(row, last_day)
-        family = self.batch.family_end(member, last_day)
+            self.batch.coverage_terminate(member, row, last_day, reason)
+        family = self.batch.family_end(member, last_day, reason)
         with_them = f", and {family} of their dependents'" if family else ""
         return [
             f"Terminated member {member.member_id}: {len(rows)} coverage(s){with_them} "
@@ -409,7 +427,9 @@ class _Apply:
                 changes.append(change)
         for row in self.batch.in_force(member, as_of):
             if row.plan_id not in lines and row.end_date is None:
-                self.batch.coverage_end(row, as_of - timedelta(days=1))
+                self.batch.coverage_terminate(
+                    member, row, as_of - timedelta(days=1), TerminationReason.OTHER
+                )
                 changes.append(f"Coverage not in the file: member {member.member_id} "
                                f"{row.plan.name} ends {as_of - timedelta(days=1)}")  # fmt: skip
         return changes
@@ -455,12 +475,16 @@ class _Apply:
             for row in open_rows.iterator(chunk_size=2000):
                 if row.member.member_id in present:
                     continue
-                self.batch.coverage_end(row, last_day)
+                self.batch.coverage_terminate(row.member, row, last_day, TerminationReason.OTHER)
                 ended[row.member.member_id] += 1
             for member_id, count in ended.items():
                 self.result.changes.append(
                     f"Missing from the file: member {member_id}; {count} coverage(s) end {last_day}"
                 )
+
+
+def _termination_reason(loop: Member834) -> str:
+    return TERMINATION_REASONS.get(loop.maintenance_reason, TerminationReason.OTHER)
 
 
 def _last_ended(rows: list[Coverage]) -> dict[int, Coverage]:

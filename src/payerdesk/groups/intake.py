@@ -28,9 +28,11 @@ from payerdesk.groups.models import (
     EmployerGroup,
     Member,
     PlanDesign,
+    PolicyEvent,
     Relationship,
     Tier,
 )
+from payerdesk.groups.selectors import end_before_termination
 
 # Fields a file may update on a stored member (when it gives a value).
 MEMBER_FIELDS = (
@@ -116,6 +118,7 @@ class _Pending:
     coverages: list[Coverage] = field(default_factory=list)
     member_updates: dict[int, tuple[Member, set[str]]] = field(default_factory=dict)
     coverage_updates: dict[int, Coverage] = field(default_factory=dict)
+    terminations: list[PolicyEvent] = field(default_factory=list)
 
 
 class Batch:
@@ -133,6 +136,10 @@ class Batch:
         # Dependents' rows moved to an employee's new tier that does not cover them, with
         # where the file moved it: `families_check` refuses any still open at the end.
         self.uncovered: list[tuple[str, Coverage]] = []
+        # The end each row the chunk terminated had before (by id; the row is held so the
+        # id stays its own): a reinstatement in the same chunk restores it, before the
+        # termination's event is stored (or when there is none: a row the file added).
+        self.ends_cut: dict[int, tuple[Coverage, date | None]] = {}
         self.pending = _Pending()
 
     # ---- look-ups ------------------------------------------------------------------
@@ -437,13 +444,15 @@ class Batch:
                 moved += 1
         return moved
 
-    def family_end(self, employee: Member, last_day: date, plan: PlanDesign | None = None) -> int:
-        """The employee's coverage (under `plan`, or all) ends on `last_day`: so does their
-        dependents' (as `terminations.member_terminate` does). The rows ended."""
+    def family_end(
+        self, employee: Member, last_day: date, reason: str, plan: PlanDesign | None = None
+    ) -> int:
+        """The employee's coverage (under `plan`, or all) is terminated after `last_day`:
+        so is their dependents' (as `terminations.member_terminate` does). The rows ended."""
         ended = 0
         for dependent in self.dependents(employee):
             for row in self.rows_in_force_after(dependent, last_day, plan):
-                self.coverage_end(row, last_day)
+                self.coverage_terminate(dependent, row, last_day, reason)
                 ended += 1
         return ended
 
@@ -472,9 +481,48 @@ class Batch:
             row.status, row.end_date = CoverageStatus.TERMINATED, last_day
         self._touched(row)
 
+    def coverage_terminate(
+        self, member: Member, row: Coverage, last_day: date, reason: str
+    ) -> None:
+        """End `row` after `last_day` for a termination, recorded as the services record
+        one (`terminations`): a `PolicyEvent` with the end the row had before, which a
+        reinstatement restores, whether it comes by file or by a user."""
+        was_end = row.end_date
+        self.coverage_end(row, last_day)
+        self.ends_cut[id(row)] = (row, was_end)
+        if row.pk is not None:  # one this file added is not stored yet: no event
+            self.pending.terminations.append(
+                self._termination(member, row, last_day, reason, was_end)
+            )
+
+    def _termination(
+        self, member: Member, row: Coverage, last_day: date, reason: str, was_end: date | None
+    ) -> PolicyEvent:
+        return PolicyEvent(
+            group_id=member.group_id,
+            member=member,
+            coverage=row,
+            event=PolicyEvent.Event.COVERAGE_TERMINATED,
+            effective_date=last_day,
+            reason=reason,
+            actor=self.actor,
+            data={
+                "cancelled": row.status == CoverageStatus.CANCELLED,
+                "ends_before": was_end.isoformat() if was_end else None,
+            },
+        )
+
     def coverage_reopen(self, row: Coverage) -> None:
-        row.status, row.end_date = CoverageStatus.ACTIVE, None
-        self._touched(row)
+        """Undo the termination that ended `row`: it runs on as it did before, open-ended
+        or to the end that termination cut (a termination moved earlier still holds)."""
+        held, was_end = self.ends_cut.pop(id(row), (None, None))
+        if held is not row:
+            was_end = end_before_termination(row) if row.pk is not None else None
+        if was_end is None:
+            row.status, row.end_date = CoverageStatus.ACTIVE, None
+            self._touched(row)
+        else:
+            self.coverage_end(row, was_end)
 
     def _touched(self, row: Coverage) -> None:
         if row.pk is not None:
@@ -497,12 +545,14 @@ class Batch:
         for fields, members in by_fields.items():
             Member.objects.bulk_update(members, fields, batch_size=500)
         _update_coverages(list(pending.coverage_updates.values()))
+        PolicyEvent.objects.bulk_create(pending.terminations, batch_size=500)
 
     def forget(self) -> None:
         """Drop the chunk's cached members and rows (they are stored; memory stays flat)."""
         self.members.clear()
         self.rows.clear()
         self.families.clear()
+        self.ends_cut.clear()  # stored now, with their terminations' events
 
     def families_check(self) -> None:
         """After the whole file: a dependent moved to a family tier that does not cover

@@ -18,6 +18,7 @@ from payerdesk.groups.models import (
     EmployerGroup,
     Member,
     PlanDesign,
+    PolicyEvent,
     RateRow,
 )
 
@@ -32,6 +33,19 @@ def coverage_as_of(*, member: Member, on: date, plan: PlanDesign | None = None) 
     if plan is not None:
         rows = rows.filter(plan=plan)
     return list(rows.select_related("plan__product"))
+
+
+def end_before_termination(row: Coverage) -> date | None:
+    """The end the latest termination of `row` cut, when one was scheduled (a termination
+    moved earlier, a coverage end the file gave): a reinstatement undoing that termination
+    restores it. None: the row ran on open-ended."""
+    event = (
+        PolicyEvent.objects.filter(coverage=row, event=PolicyEvent.Event.COVERAGE_TERMINATED)
+        .order_by("at", "pk")
+        .last()
+    )
+    ends = event.data.get("ends_before") if event is not None else None
+    return date.fromisoformat(ends) if ends else None
 
 
 def groups_visible_to(user: User) -> QuerySet[EmployerGroup]:

@@ -46,6 +46,7 @@ from payerdesk.groups.models import (
     ReinstatementReason,
     TerminationReason,
 )
+from payerdesk.groups.selectors import end_before_termination
 from payerdesk.groups.services import rate_member, require_market_permission
 
 Event = PolicyEvent.Event
@@ -357,7 +358,11 @@ def _reinstate_history(
     for n, piece in enumerate(pieces):
         start = max(piece.start_date, begin)
         following = pieces[n + 1].start_date if n + 1 < len(pieces) else None
-        end = following - timedelta(days=1) if following is not None else _scheduled_end(piece)
+        end = (
+            following - timedelta(days=1)
+            if following is not None
+            else end_before_termination(piece)
+        )
         if end is not None and end < start:
             continue  # replaced, or set to end, before the reinstatement starts
         rated = _rated(member, plan, piece, start, current=following is None)
@@ -378,18 +383,6 @@ def _reinstate_history(
         )  # fmt: skip
         opened.append(new)
     return opened
-
-
-def _scheduled_end(row: Coverage) -> date | None:
-    """The end the termination being undone cut from `row`, when one was scheduled (a
-    termination moved earlier): it holds again. None: the row ran on open-ended."""
-    event = (
-        PolicyEvent.objects.filter(coverage=row, event=Event.COVERAGE_TERMINATED)
-        .order_by("at", "pk")
-        .last()
-    )
-    ends = event.data.get("ends_before") if event is not None else None
-    return date.fromisoformat(ends) if ends else None
 
 
 def _reinstate_row(
