@@ -33,6 +33,7 @@ from payerdesk.groups.models import (
     Tier,
 )
 from payerdesk.groups.selectors import end_before_termination
+from payerdesk.groups.terminations import termination_event
 
 # Fields a file may update on a stored member (when it gives a value).
 MEMBER_FIELDS = (
@@ -491,26 +492,8 @@ class Batch:
         self.coverage_end(row, last_day)
         self.ends_cut[id(row)] = (row, was_end)
         if row.pk is not None:  # one this file added is not stored yet: no event
-            self.pending.terminations.append(
-                self._termination(member, row, last_day, reason, was_end)
-            )
-
-    def _termination(
-        self, member: Member, row: Coverage, last_day: date, reason: str, was_end: date | None
-    ) -> PolicyEvent:
-        return PolicyEvent(
-            group_id=member.group_id,
-            member=member,
-            coverage=row,
-            event=PolicyEvent.Event.COVERAGE_TERMINATED,
-            effective_date=last_day,
-            reason=reason,
-            actor=self.actor,
-            data={
-                "cancelled": row.status == CoverageStatus.CANCELLED,
-                "ends_before": was_end.isoformat() if was_end else None,
-            },
-        )
+            event = termination_event(self.actor, member, row, last_day, reason, was_end)
+            self.pending.terminations.append(event)
 
     def coverage_reopen(self, row: Coverage) -> None:
         """Undo the termination that ended `row`: it runs on as it did before, open-ended

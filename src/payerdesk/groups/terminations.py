@@ -153,22 +153,31 @@ def _terminate_plan(
             end=was_end,
             cause=f"Termination ({reason}) after {last_day}",
         )
-        PolicyEvent.objects.create(
-            group=member.group,
-            member=member,
-            coverage=row,
-            event=Event.COVERAGE_TERMINATED,
-            effective_date=last_day,
-            reason=reason,
-            actor=actor,
-            # The end it had before, kept for a reinstatement: a termination that was
-            # scheduled for later still holds once this one is undone.
-            data={
-                "cancelled": row.status == CoverageStatus.CANCELLED,
-                "ends_before": was_end.isoformat() if was_end else None,
-            },
-        )
+        termination_event(actor, member, row, last_day, reason, was_end).save()
     return outcome
+
+
+def termination_event(
+    actor: User | None, member: Member, row: Coverage, last_day: date, reason: str,
+    was_end: date | None,
+) -> PolicyEvent:  # fmt: skip
+    """The record of `row`'s termination after `last_day`, unsaved (imports write theirs
+    with the chunk). It keeps the end the row had before for a reinstatement
+    (`selectors.end_before_termination`): a termination that was scheduled for later still
+    holds once this one is undone."""
+    return PolicyEvent(
+        group_id=member.group_id,
+        member=member,
+        coverage=row,
+        event=Event.COVERAGE_TERMINATED,
+        effective_date=last_day,
+        reason=reason,
+        actor=actor,
+        data={
+            "cancelled": row.status == CoverageStatus.CANCELLED,
+            "ends_before": was_end.isoformat() if was_end else None,
+        },
+    )
 
 
 def _family(member: Member) -> list[Member]:
