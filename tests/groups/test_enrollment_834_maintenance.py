@@ -5,6 +5,7 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
+from django.urls import reverse
 
 from payerdesk.core.errors import InvalidInput
 from payerdesk.groups.enrollment import ABSENCE_MEANS, enrollment_834_apply
@@ -194,6 +195,10 @@ def test_a_reinstatement_keeps_the_termination_set_before_the_one_it_undoes(insu
     assert _life_rows(insured) == [(date(2026, 1, 1), date(2026, 9, 30), "terminated")]
     assert len(life_on("200", date(2026, 9, 30))) == 2
     assert life_on("200", date(2026, 10, 1)) == []
+    reinstated = PolicyEvent.objects.filter(member=insured, event="coverage_reinstated")
+    assert [(e.effective_date, e.data) for e in reinstated] == [
+        (date(2026, 6, 1), {"ends": "2026-09-30"})
+    ] * 2
 
 
 def test_a_reinstatement_in_the_same_file_restores_what_its_termination_cut(insured):
@@ -227,3 +232,16 @@ def test_a_user_reinstating_after_an_834_termination_keeps_its_scheduled_end(ins
     member_reinstate(actor=users["groupadmin"], member=insured, reason="payment_received")
     assert _life_rows(insured)[-1] == (date(2026, 6, 1), date(2026, 9, 30), "terminated")
     assert life_on("200", date(2026, 10, 1)) == []
+
+
+def test_the_member_page_shows_an_834_termination_and_reinstatement(insured, users, client_for):
+    content = x834([loop("024", "200", extra=("DTP*357*D8*20260531",))], control="000000002")
+    content = content.replace(b"INS*Y*18*024*XN", b"INS*Y*18*024*08")  # employment ended
+    enrollment_834_apply(actor=users["groupadmin"], name="t.834", content=content)
+    apply(x834([loop("025", "200")], control="000000003"))
+    page = client_for(users["groupadmin"]).get(
+        reverse("groups:reinstate-member", args=[insured.pk])
+    )
+    text = page.content.decode()
+    assert "Coverage terminated effective 2026-05-31 (Employment ended) by groupadmin" in text
+    assert "Coverage reinstated effective 2026-06-01 (Other)" in text

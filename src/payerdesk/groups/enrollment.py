@@ -388,7 +388,7 @@ class _Apply:
                                         "coverage to reinstate")  # fmt: skip
         family = self.batch.family_reopen(member, list(latest.values()))
         for row in latest.values():
-            self.batch.coverage_reopen(row)
+            self.batch.coverage_reopen(member, row)
         with_them = f", and {family} of their dependents'" if family else ""
         return [
             f"Reinstated member {member.member_id}: {len(latest)} coverage(s){with_them} restored"
@@ -401,7 +401,7 @@ class _Apply:
         if row is None or self.batch.open_rows(member, plan):
             return self._cover(loop, member, hd)
         family = self.batch.family_reopen(member, [row])
-        self.batch.coverage_reopen(row)
+        self.batch.coverage_reopen(member, row)
         with_them = f" (and {family} dependent coverage(s) with it)" if family else ""
         return (
             f"Reinstated member {member.member_id}'s {plan.name} from {row.start_date}{with_them}"

@@ -29,6 +29,7 @@ from payerdesk.groups.models import (
     Member,
     PlanDesign,
     PolicyEvent,
+    ReinstatementReason,
     Relationship,
     Tier,
 )
@@ -119,7 +120,7 @@ class _Pending:
     coverages: list[Coverage] = field(default_factory=list)
     member_updates: dict[int, tuple[Member, set[str]]] = field(default_factory=dict)
     coverage_updates: dict[int, Coverage] = field(default_factory=dict)
-    terminations: list[PolicyEvent] = field(default_factory=list)
+    events: list[PolicyEvent] = field(default_factory=list)
 
 
 class Batch:
@@ -470,7 +471,7 @@ class Batch:
                     latest[row.plan_id] = row  # rows are in start order
             for row in latest.values():
                 if row.status == CoverageStatus.TERMINATED and (row.plan_id, row.end_date) in keys:
-                    self.coverage_reopen(row)
+                    self.coverage_reopen(dependent, row)
                     reopened += 1
         return reopened
 
@@ -493,19 +494,30 @@ class Batch:
         self.ends_cut[id(row)] = (row, was_end)
         if row.pk is not None:  # one this file added is not stored yet: no event
             event = termination_event(self.actor, member, row, last_day, reason, was_end)
-            self.pending.terminations.append(event)
+            self.pending.events.append(event)
 
-    def coverage_reopen(self, row: Coverage) -> None:
+    def coverage_reopen(self, member: Member, row: Coverage) -> None:
         """Undo the termination that ended `row`: it runs on as it did before, open-ended
         or to the end that termination cut (a termination moved earlier still holds)."""
         held, was_end = self.ends_cut.pop(id(row), (None, None))
         if held is not row:
             was_end = end_before_termination(row) if row.pk is not None else None
+        assert row.end_date is not None  # a terminated row
+        back_from = row.end_date + timedelta(days=1)
         if was_end is None:
             row.status, row.end_date = CoverageStatus.ACTIVE, None
             self._touched(row)
         else:
             self.coverage_end(row, was_end)
+        if row.pk is not None:  # as the services record a reinstatement (the same row)
+            self.pending.events.append(
+                PolicyEvent(
+                    group_id=member.group_id, member=member, coverage=row,
+                    event=PolicyEvent.Event.COVERAGE_REINSTATED, effective_date=back_from,
+                    reason=ReinstatementReason.OTHER, actor=self.actor,
+                    data={"ends": was_end.isoformat() if was_end else None},
+                )
+            )  # fmt: skip
 
     def _touched(self, row: Coverage) -> None:
         if row.pk is not None:
@@ -528,7 +540,7 @@ class Batch:
         for fields, members in by_fields.items():
             Member.objects.bulk_update(members, fields, batch_size=500)
         _update_coverages(list(pending.coverage_updates.values()))
-        PolicyEvent.objects.bulk_create(pending.terminations, batch_size=500)
+        PolicyEvent.objects.bulk_create(pending.events, batch_size=500)
 
     def forget(self) -> None:
         """Drop the chunk's cached members and rows (they are stored; memory stays flat)."""

@@ -536,6 +536,12 @@ class PolicyEvent(AppendOnlyModel):
     def __str__(self) -> str:
         return f"{self.event} {self.effective_date}"
 
+    @property
+    def reason_label(self) -> str:
+        """The reason as users read it ("Non-payment of premium"), whichever kind it is."""
+        labels = {**dict(TerminationReason.choices), **dict(ReinstatementReason.choices)}
+        return str(labels.get(self.reason, self.reason))
+
 
 class PremiumChange(AppendOnlyModel):
     """The premium difference a retroactive change makes to one monthly period, so
