@@ -12,7 +12,7 @@ from openpyxl import Workbook
 
 from payerdesk.core.errors import InvalidInput
 from payerdesk.groups.census import COLUMNS, census_apply
-from payerdesk.groups.models import CensusFile, Coverage, Member
+from payerdesk.groups.models import CensusFile, Coverage, Member, PolicyEvent
 
 HEADER = "group_number,subscriber_id,member_id,relationship,first_name,last_name,birth_date,sex,address_line1,city,state,postal_code,hire_date,employment_class,tobacco,product_code,tier,benefit_amount,effective_date"  # noqa: E501
 EMPLOYEE = "G1001,500,500,employee,Ana,Lopez,1986-03-15,F,1 Main St,Albany,NY,12207,2020-02-01,Full-time,N,term-life,EMP,50000,2026-01-01"  # noqa: E501
@@ -75,6 +75,19 @@ def test_a_termination_date_ends_the_coverage(plans):
     header = HEADER + ",termination_date"
     apply(csv_file(EMPLOYEE + ",2026-09-30", header=header))
     assert Coverage.objects.get().end_date == date(2026, 9, 30)
+
+
+def test_a_census_termination_of_stored_coverage_is_recorded_with_the_end_it_cut(plans):
+    header = HEADER + ",termination_date"
+    apply(csv_file(EMPLOYEE + ",2026-09-30", header=header), name="first.csv")
+    apply(csv_file(EMPLOYEE + ",2026-05-31", header=header), name="second.csv")
+    assert Coverage.objects.get().end_date == date(2026, 5, 31)
+    [event] = PolicyEvent.objects.filter(event="coverage_terminated")
+    assert (event.effective_date, event.reason, event.data["ends_before"]) == (
+        date(2026, 5, 31),
+        "other",
+        "2026-09-30",
+    )
 
 
 def test_excel_columns_are_found_by_name_in_any_order(plans):
