@@ -34,7 +34,7 @@ from payerdesk.groups.models import (
     Tier,
 )
 from payerdesk.groups.selectors import end_before_termination
-from payerdesk.groups.terminations import termination_event
+from payerdesk.groups.terminations import reinstatement_event, termination_event
 
 # Fields a file may update on a stored member (when it gives a value).
 MEMBER_FIELDS = (
@@ -509,15 +509,12 @@ class Batch:
             self._touched(row)
         else:
             self.coverage_end(row, was_end)
-        if row.pk is not None:  # as the services record a reinstatement (the same row)
-            self.pending.events.append(
-                PolicyEvent(
-                    group_id=member.group_id, member=member, coverage=row,
-                    event=PolicyEvent.Event.COVERAGE_REINSTATED, effective_date=back_from,
-                    reason=ReinstatementReason.OTHER, actor=self.actor,
-                    data={"ends": was_end.isoformat() if was_end else None},
-                )
-            )  # fmt: skip
+        if row.pk is not None:  # the same row reopened: its event says to when
+            ends: dict[str, object] = {"ends": was_end.isoformat() if was_end else None}
+            event = reinstatement_event(
+                self.actor, member, row, back_from, ReinstatementReason.OTHER, ends
+            )
+            self.pending.events.append(event)
 
     def _touched(self, row: Coverage) -> None:
         if row.pk is not None:

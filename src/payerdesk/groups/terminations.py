@@ -180,6 +180,19 @@ def termination_event(
     )
 
 
+def reinstatement_event(
+    actor: User | None, member: Member, row: Coverage, start: date, reason: str,
+    data: dict[str, object],
+) -> PolicyEvent:  # fmt: skip
+    """The record of `row` in force again from `start`, unsaved: a new row (`data` names
+    the one it follows) or, from an import, the terminated row reopened (`data`: its end)."""
+    return PolicyEvent(
+        group_id=member.group_id, member=member, coverage=row,
+        event=Event.COVERAGE_REINSTATED, effective_date=start, reason=reason, actor=actor,
+        data=data,
+    )  # fmt: skip
+
+
 def _family(member: Member) -> list[Member]:
     """A member, and for an employee their dependents: they are covered through them."""
     return [member, *member.dependents.all()] if member.employee_id is None else [member]
@@ -386,10 +399,7 @@ def _reinstate_history(
             coverage=new, old_monthly=rerating.ZERO, new_monthly=new.monthly_premium,
             start=start, end=end, cause=f"Reinstatement ({reason}) from {start}",
         )  # fmt: skip
-        PolicyEvent.objects.create(
-            group=member.group, member=member, coverage=new, event=Event.COVERAGE_REINSTATED,
-            effective_date=start, reason=reason, actor=actor, data={"after": piece.pk},
-        )  # fmt: skip
+        reinstatement_event(actor, member, new, start, reason, {"after": piece.pk}).save()
         opened.append(new)
     return opened
 
