@@ -49,11 +49,17 @@ def item_scope(ok: int, *, auditor: int, rep: int | None = None) -> dict[str, in
 
 
 WORKERS_REFUSED = dict.fromkeys(["pharmacist", "groupadmin", "salesadmin", "coordinator"], 403)
+# A hand-made item in the coverage review queue: workers of other queues get the 422
+# that names the queue; the auditor opens nothing.
+NEW_ITEM = {"kind": "task", "title": "Chase the fax", "queue": "coverage-review", "market": "TRI"}
+OTHER_QUEUES = dict.fromkeys(["pharmacist", "groupadmin", "salesadmin", "coordinator"], 422)
+LOG_READERS = staff(403, auditor=200, supervisor=200, admin=200)
 
 PAGES: PageRows = {
     # An employer administrator's home is the employer portal.
     "core:my-work": ("GET", {**staff(200), "employer": 302, "provider": 302}),
     "core:work-items": ("GET", staff(200)),
+    "core:work-item-new": ("POST", staff(302, auditor=403, **OTHER_QUEUES)),
     "core:queues": ("GET", staff(200)),
     "core:work-item": ("GET", item_scope(200, auditor=200)),
     "core:work-item-claim": ("POST", item_scope(302, auditor=403)),
@@ -65,12 +71,15 @@ PAGES: PageRows = {
     "core:work-item-attachment": ("GET", item_scope(200, auditor=200)),
     "core:queue-claim-next": ("POST", staff(302, auditor=403, **WORKERS_REFUSED)),
     "core:queue-health": ("GET", staff(403, auditor=200, supervisor=200, admin=200)),
+    "core:access-log": ("GET", LOG_READERS),
+    "core:access-log-csv": ("GET", LOG_READERS),
 }
 
 # (method, OpenAPI path) -> expected status per staff role; outside roles 403,
 # anonymous 401.
 API: ApiRows = {
     ("GET", "/api/work-items"): staff(200),
+    ("POST", "/api/work-items"): staff(201, auditor=403, **OTHER_QUEUES),
     ("GET", "/api/work-items/mine"): staff(200),
     ("GET", "/api/work-items/{item_id}"): item_scope(200, auditor=200),
     ("GET", "/api/work-items/{item_id}/timeline"): item_scope(200, auditor=200),
@@ -83,6 +92,7 @@ API: ApiRows = {
     ("GET", "/api/queues"): staff(200),
     ("POST", "/api/queues/{slug}/claim-next"): staff(200, auditor=403, **WORKERS_REFUSED),
     ("GET", "/api/queues/health"): staff(403, auditor=200, supervisor=200, admin=200),
+    ("GET", "/api/access-log"): LOG_READERS,
 }
 
 # Every app's tables, for the completeness check.
@@ -159,7 +169,7 @@ def scene(users, make_item) -> tuple[WorkItem, int]:
 def _page_request(client: Client, url_name: str, method: str, item: WorkItem, attachment_id: int):
     name = url_name.split(":")[1]
     kwargs: dict[str, object] = {}
-    if name == "work-item" or name.startswith("work-item-"):
+    if name == "work-item" or (name.startswith("work-item-") and name != "work-item-new"):
         kwargs["item_id"] = item.pk
     if name == "work-item-attachment":
         kwargs["attachment_id"] = attachment_id
@@ -171,6 +181,7 @@ def _page_request(client: Client, url_name: str, method: str, item: WorkItem, at
     forms: dict[str, dict[str, object]] = {
         "work-item-assign": {"assignee": "rep"},
         "work-item-transition": {"status": "attempted"},
+        "work-item-new": NEW_ITEM,
         "work-item-note": {"body": "Called the office."},
         "work-item-attach": {"file": _pdf()},
         "work-item-follow-up": {
@@ -204,6 +215,8 @@ def _api_request(client: Client, method: str, path: str, item: WorkItem):
         body = {"status": "attempted"}
     elif path.endswith("/notes"):
         body = {"body": "Called the office."}
+    elif path == "/api/work-items":
+        body = NEW_ITEM
     elif path.endswith("/follow-ups"):
         body = {"remind_at": (timezone.now() + timedelta(days=1)).isoformat(), "message": "Fax"}
     return client.post(url, body, content_type="application/json")

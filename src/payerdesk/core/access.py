@@ -1,11 +1,15 @@
 """The PHI access log, written whenever a page or endpoint shows a PHI record."""
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from django.http import HttpRequest
 
 from payerdesk.core.models import AccessLogEntry, User, WorkItem
 from payerdesk.core.services import access_log_record
+
+if TYPE_CHECKING:
+    from payerdesk.core.selectors import AccessLogFilter
 
 
 def client_ip(request: HttpRequest) -> str | None:
@@ -81,3 +85,26 @@ def log_phi_view(
             channel=channel,
             action=action,
         )
+
+
+# The log's own name in itself: each view of it is recorded like a view of a record.
+ACCESS_LOG_RECORD = "access_log"
+
+
+def log_access_log_view(
+    request: HttpRequest,
+    user: User,
+    filters: "AccessLogFilter",
+    *,
+    channel: str,
+    action: str = AccessLogEntry.Action.VIEW,
+) -> None:
+    """Who looked at the log, and at what part of it (the filter, as its record id)."""
+    log_record_view(
+        request,
+        user,
+        record_type=ACCESS_LOG_RECORD,
+        record_id=filters.describe()[:60],
+        channel=channel,
+        action=action,
+    )

@@ -9,9 +9,9 @@ from ninja import Field, File, Query, Router, Schema, Status
 from ninja.files import UploadedFile
 
 from payerdesk.core import kinds, permissions, selectors, services
-from payerdesk.core.access import log_phi_view
+from payerdesk.core.access import log_access_log_view, log_phi_view
 from payerdesk.core.errors import ErrorCode, InvalidInput, NotFound, NotPermitted
-from payerdesk.core.models import AccessLogEntry, Attachment, Note, Queue, User, WorkItem
+from payerdesk.core.models import AccessLogEntry, Attachment, Note, Priority, Queue, User, WorkItem
 from payerdesk.core.roles import is_staff_member
 
 router = Router(tags=["work queue"])
@@ -139,6 +139,17 @@ class TimelineEventOut(Schema):
     data: dict[str, object]
 
 
+class WorkItemIn(Schema):
+    kind: str = Field("task", min_length=1, max_length=40, description="a kind staff open by hand")
+    title: str = Field(..., min_length=1, max_length=200)
+    description: str = Field("", max_length=10_000)
+    queue: str = Field(..., description="slug of a queue you work; its SLA sets the due time")
+    market: str | None = Field(None, description="market code; null for national work")
+    priority: int = Field(Priority.NORMAL, ge=Priority.URGENT, le=Priority.LOW)
+    record_type: str = Field("", max_length=40, description="a linkable record type, or empty")
+    record_id: str = Field("", max_length=60)
+
+
 class AssignIn(Schema):
     assignee: str | None = Field(..., description="username; null releases the item")
 
@@ -234,6 +245,25 @@ def _page(items: QuerySet[WorkItem], query: PageQuery) -> WorkItemPage:
         offset=query.offset,
         items=[WorkItemOut.from_item(item) for item in rows],
     )
+
+
+@router.post("/work-items", response={201: WorkItemDetailOut}, summary="Open a work item by hand")
+def create_work_item(request: HttpRequest, payload: WorkItemIn) -> Status[WorkItemDetailOut]:
+    user = staff_user(request)
+    if not permissions.can_work(user):
+        raise NotPermitted("Only staff who work a queue open work items.")
+    item = services.work_item_create(
+        actor=user,
+        kind=payload.kind,
+        title=payload.title,
+        description=payload.description,
+        queue=selectors.queue_by_slug(payload.queue),
+        market=selectors.market_by_code(payload.market or ""),
+        priority=payload.priority,
+        record_type=payload.record_type,
+        record_id=payload.record_id,
+    )
+    return Status(201, _detail(request, user, item.pk))
 
 
 @router.get("/work-items/mine", response=WorkItemPage, summary="My work, soonest due first")
@@ -353,3 +383,57 @@ def queue_health(request: HttpRequest) -> list[QueueHealthOut]:
     if not permissions.sees_all_work(user):
         raise NotPermitted("Queue health is for supervisors.")
     return [QueueHealthOut(**row.__dict__) for row in selectors.queue_health(user=user)]
+
+
+class AccessLogQuery(PageQuery):
+    user: str = Field("", description="username")
+    record_type: str = ""
+    record_id: str = ""
+    date_from: str = Field("", description="first day, YYYY-MM-DD, in the server's time zone")
+    date_to: str = Field("", description="last day, YYYY-MM-DD, included")
+
+
+class AccessLogEntryOut(Schema):
+    at: datetime
+    user: str
+    action: str
+    channel: str
+    record_type: str
+    record_id: str
+    ip_address: str | None
+    user_agent: str
+    path: str
+
+    @staticmethod
+    def resolve_user(entry: AccessLogEntry) -> str:
+        return entry.username
+
+
+class AccessLogPage(Schema):
+    count: int
+    limit: int
+    offset: int
+    entries: list[AccessLogEntryOut]
+
+
+@router.get(
+    "/access-log", response=AccessLogPage, tags=["access log"], summary="Who viewed which record"
+)
+def access_log(request: HttpRequest, query: Query[AccessLogQuery]) -> dict[str, object]:
+    """For auditors, supervisors and administrators; this call is itself logged."""
+    user = staff_user(request)
+    if not permissions.may_read_access_log(user):
+        raise NotPermitted("The access log is for auditors, supervisors and administrators.")
+    filters = selectors.access_log_filter(
+        username=query.user,
+        record_type=query.record_type,
+        record_id=query.record_id,
+        date_from=query.date_from,
+        date_to=query.date_to,
+    )
+    log_access_log_view(request, user, filters, channel=AccessLogEntry.Channel.API)
+    entries = selectors.access_log_list(user=user, filters=filters)
+    rows = entries[query.offset : query.offset + query.limit]
+    # Ninja validates the rows into AccessLogEntryOut (its resolver names the user).
+    return {"count": entries.count(), "limit": query.limit, "offset": query.offset,
+            "entries": list(rows)}  # fmt: skip

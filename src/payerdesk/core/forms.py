@@ -5,8 +5,8 @@ from typing import Any
 from django import forms
 from django.utils import timezone
 
-from payerdesk.core import kinds
-from payerdesk.core.models import Market, Queue, User, WorkItem
+from payerdesk.core import kinds, permissions
+from payerdesk.core.models import Market, Priority, Queue, User, WorkItem
 from payerdesk.core.selectors import DueWindow
 
 
@@ -84,3 +84,70 @@ class FollowUpForm(forms.Form):
         if value <= timezone.now():
             raise forms.ValidationError("Choose a time in the future.")
         return value
+
+
+def _select(label: str, *, required: bool = True, help_text: str = "") -> forms.CharField:
+    """A choice the service checks (so the page and the API refuse it in the same words):
+    the select offers what the user may pick; the value is passed on as sent."""
+    return forms.CharField(label=label, required=required, help_text=help_text, widget=forms.Select)
+
+
+class WorkItemCreateForm(forms.Form):
+    kind = _select("Kind")
+    title = forms.CharField(label="Title", max_length=200)
+    description = forms.CharField(
+        label="Description", required=False, widget=forms.Textarea(attrs={"rows": 4})
+    )
+    queue = _select("Queue", help_text="Its due time comes from the queue's SLA.")
+    market = _select("Market", required=False)
+    priority = forms.TypedChoiceField(
+        label="Priority",
+        choices=Priority.choices,
+        coerce=int,
+        initial=Priority.NORMAL,
+        required=False,
+        empty_value=Priority.NORMAL,
+    )
+    record_type = _select("Linked record", required=False)
+    record_id = forms.CharField(
+        label="Record number",
+        required=False,
+        max_length=60,
+        help_text="A group number, a member record or a request number (PA-12)",
+    )
+
+    def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        queues = permissions.queues_worked_by(user).order_by("name")
+        markets = Market.objects.filter(active=True).order_by("name")
+        if permissions.is_market_scoped(user):
+            markets = markets.filter(pk__in=permissions.market_ids_of(user))
+        national = [] if permissions.is_market_scoped(user) else [("", "National (no market)")]
+        choices = {
+            "kind": kinds.manual_kind_choices(),
+            "queue": [(q.slug, q.name) for q in queues],
+            "market": [*national, *((m.code, m.name) for m in markets)],
+            "record_type": [("", "None"), *kinds.record_type_choices()],
+        }
+        for name, options in choices.items():
+            self.fields[name].widget.choices = options
+
+
+class AccessLogFilterForm(forms.Form):
+    """The fields as sent: `selectors.access_log_filter` validates them, for the page
+    and the API alike."""
+
+    user = forms.CharField(label="User", required=False, max_length=150)
+    record_type = forms.CharField(
+        label="Record type",
+        required=False,
+        max_length=60,
+        widget=forms.TextInput(attrs={"list": "record-types"}),
+    )
+    record_id = forms.CharField(label="Record id", required=False, max_length=60)
+    date_from = forms.CharField(
+        label="From", required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    date_to = forms.CharField(
+        label="To", required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )

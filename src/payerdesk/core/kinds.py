@@ -1,7 +1,8 @@
 """The registry of work item kinds.
 
 Each module registers the kinds of work it creates, with the statuses a kind has and
-the transitions it allows. The core only knows kinds through this registry.
+the transitions it allows, and the types of its records a hand-made item may link to.
+The core only knows kinds and records through these registries.
 """
 
 from collections.abc import Callable, Mapping
@@ -9,7 +10,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from payerdesk.core.models import WorkItem
+    from payerdesk.core.models import User, WorkItem
 
 
 @dataclass(frozen=True)
@@ -27,6 +28,9 @@ class WorkItemKind:
     # Domain modules hold the link (their record points at the item), so the core
     # asks them rather than knowing their models.
     detail_url: "Callable[[WorkItem], str | None] | None" = None
+    # Staff may open items of this kind by hand; the others only their module opens,
+    # because a domain record and its own rules go with them.
+    manual: bool = False
 
     def __post_init__(self) -> None:
         known = set(self.statuses)
@@ -82,6 +86,11 @@ def kind_choices() -> list[tuple[str, str]]:
     return [(kind.code, kind.label) for kind in all_kinds()]
 
 
+def manual_kind_choices() -> list[tuple[str, str]]:
+    """The kinds staff may open by hand."""
+    return [(kind.code, kind.label) for kind in all_kinds() if kind.manual]
+
+
 def status_choices() -> list[tuple[str, str]]:
     """Every status of every kind, for filters that span kinds."""
     seen: dict[str, str] = {}
@@ -110,6 +119,7 @@ TASK = WorkItemKind(
         "done": ("in_progress",),
     },
     closed=frozenset({"done", "cancelled"}),
+    manual=True,
 )
 
 CALLBACK = WorkItemKind(
@@ -129,7 +139,43 @@ CALLBACK = WorkItemKind(
     },
     closed=frozenset({"completed", "cancelled"}),
     phi=True,
+    manual=True,
 )
+
+
+@dataclass(frozen=True)
+class RecordType:
+    """A type of domain record a hand-made work item may link to (a group, a member).
+
+    `name` answers the record's name when it exists and `user` may see it, else None:
+    the same answer for both, so a link cannot probe for what exists. `url` is the
+    record's page, which checks the viewer's access itself.
+    """
+
+    code: str
+    label: str
+    name: "Callable[[User, str], str | None]"
+    url: Callable[[str], str]
+    id_label: str = "Record id"
+
+
+_record_types: dict[str, RecordType] = {}
+
+
+def register_record_type(record_type: RecordType) -> RecordType:
+    existing = _record_types.get(record_type.code)
+    if existing is not None and existing != record_type:
+        raise ValueError(f"record type {record_type.code!r} is already registered differently")
+    _record_types[record_type.code] = record_type
+    return record_type
+
+
+def record_type(code: str) -> RecordType | None:
+    return _record_types.get(code)
+
+
+def record_type_choices() -> list[tuple[str, str]]:
+    return sorted(((t.code, t.label) for t in _record_types.values()), key=lambda c: c[1])
 
 
 def register_core_kinds() -> None:

@@ -155,6 +155,11 @@ class WorkItem(models.Model):
     # Kept as a column (not derived from kind+status) so the open lists use an index.
     closed_at = models.DateTimeField(null=True, blank=True)
     phi = models.BooleanField(default=False, help_text="Holds member or patient data")
+    # A hand-made item may name the record it is about: a type a module registered
+    # (core.kinds.RecordType) and that record's id. Blank for module-made items, whose
+    # records point at them instead.
+    record_type = models.CharField(max_length=40, blank=True)
+    record_id = models.CharField(max_length=60, blank=True)
 
     class Meta:
         ordering = ["due_at", "id"]
@@ -189,8 +194,17 @@ class WorkItem(models.Model):
 
     @property
     def record_url(self) -> str | None:
-        """The page of the domain record this item is about, when its kind has one."""
+        """The page of the domain record this item is about, when its kind or its
+        link has one."""
+        linked = kinds.record_type(self.record_type) if self.record_type else None
+        if linked is not None:
+            return linked.url(self.record_id)
         return self.kind_spec.record_url(self)
+
+    @property
+    def record_label(self) -> str:
+        linked = kinds.record_type(self.record_type) if self.record_type else None
+        return f"{linked.label} {self.record_id}" if linked else ""
 
     @property
     def status_label(self) -> str:

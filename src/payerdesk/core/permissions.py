@@ -32,6 +32,11 @@ def can_work(user: AnyUser) -> bool:
     return _perm(user, roles.WORK_QUEUE)
 
 
+def may_read_access_log(user: AnyUser) -> bool:
+    """Auditors, supervisors and administrators read who viewed what."""
+    return _perm(user, roles.VIEW_ACCESS_LOG)
+
+
 def is_market_scoped(user: AnyUser) -> bool:
     # Superusers hold every permission, market_scoped included; it does not bind them.
     return _perm(user, roles.MARKET_SCOPED) and not getattr(user, "is_superuser", False)
@@ -111,8 +116,9 @@ def is_eligible_assignee(user: AnyUser, item: WorkItem) -> bool:
         return True
     if not item.queue.worker_roles.filter(user=user).exists():
         return False
-    return not (
-        is_market_scoped(user)
-        and item.market_id is not None
-        and item.market_id not in market_ids_of(user)
-    )
+    return serves_market(user, item.market_id)
+
+
+def serves_market(user: AnyUser, market_id: int | None) -> bool:
+    """Whether work of this market (None: national) is within the user's scope."""
+    return not is_market_scoped(user) or market_id is None or market_id in market_ids_of(user)

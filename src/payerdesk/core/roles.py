@@ -20,6 +20,7 @@ WORK_QUEUE = "core.work_queue"
 SUPERVISE = "core.supervise_queue"
 VIEW_ALL_WORK = "core.view_all_work"
 MARKET_SCOPED = "core.market_scoped"
+VIEW_ACCESS_LOG = "core.view_accesslogentry"
 ADMIN_REFERENCE = (
     "core.add_market", "core.change_market", "core.view_market",
     "core.add_segment", "core.change_segment", "core.view_segment",
@@ -28,7 +29,7 @@ ADMIN_REFERENCE = (
     "core.add_slapolicy", "core.change_slapolicy", "core.view_slapolicy",
     "core.add_staffprofile", "core.change_staffprofile", "core.view_staffprofile",
     "core.add_apitoken", "core.change_apitoken", "core.view_apitoken",
-    "core.view_accesslogentry",
+    VIEW_ACCESS_LOG,
     "core.add_user", "core.change_user", "core.view_user", "auth.view_group",
 )  # fmt: skip
 
@@ -58,8 +59,8 @@ ROLE_SPECS: tuple[RoleSpec, ...] = (
     RoleSpec(Role.GROUP_ADMIN, (WORK_QUEUE, MARKET_SCOPED)),
     RoleSpec(Role.SALES_ADMIN, (WORK_QUEUE, MARKET_SCOPED)),
     RoleSpec(Role.COORDINATOR, (WORK_QUEUE, MARKET_SCOPED)),
-    RoleSpec(Role.AUDITOR, (VIEW_ALL_WORK, "core.view_accesslogentry")),
-    RoleSpec(Role.SUPERVISOR, (WORK_QUEUE, SUPERVISE, VIEW_ALL_WORK)),
+    RoleSpec(Role.AUDITOR, (VIEW_ALL_WORK, VIEW_ACCESS_LOG)),
+    RoleSpec(Role.SUPERVISOR, (WORK_QUEUE, SUPERVISE, VIEW_ALL_WORK, VIEW_ACCESS_LOG)),
     RoleSpec(Role.ADMIN, (WORK_QUEUE, SUPERVISE, VIEW_ALL_WORK, *ADMIN_REFERENCE)),
     RoleSpec(Role.EMPLOYER, ()),
     RoleSpec(Role.PROVIDER, ()),

@@ -1,14 +1,15 @@
 """Read queries for the pages, the API and the reports."""
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, time, timedelta
+from time import strptime
 
 from django.db.models import Count, F, Q, QuerySet
 from django.utils import timezone
 
 from payerdesk.core import permissions
-from payerdesk.core.errors import ErrorCode, NotFound
-from payerdesk.core.models import Queue, TimelineEvent, User, WorkItem
+from payerdesk.core.errors import ErrorCode, InvalidInput, NotFound, NotPermitted
+from payerdesk.core.models import AccessLogEntry, Market, Queue, TimelineEvent, User, WorkItem
 
 
 class DueWindow:
@@ -119,6 +120,23 @@ def queues_for(user: User) -> QuerySet[Queue]:
     return permissions.queues_worked_by(user)
 
 
+def queue_by_slug(slug: str, *, field: str = "queue") -> Queue:
+    queue = Queue.objects.select_related("sla_policy").filter(slug=slug.strip()).first()
+    if queue is None:
+        raise InvalidInput(ErrorCode.INVALID, f"No {slug!r} queue is configured.", field=field)
+    return queue
+
+
+def market_by_code(code: str, *, field: str = "market") -> Market | None:
+    """The active market of that code; None for a blank code (national work)."""
+    if not code.strip():
+        return None
+    market = Market.objects.filter(code=code.strip().upper(), active=True).first()
+    if market is None:
+        raise InvalidInput(ErrorCode.INVALID, f"No market {code!r}.", field=field)
+    return market
+
+
 def open_counts_by_queue(*, user: User) -> dict[int, int]:
     rows = (
         permissions.visible_work_items(user)
@@ -180,3 +198,96 @@ def queue_health(*, user: User, now: datetime | None = None) -> list[QueueHealth
         )
         for row in rows
     ]
+
+
+# --- the access log -----------------------------------------------------------------------
+
+# Dates as the date field sends them, or as people type them.
+DATE_FORMATS = ("%Y-%m-%d", "%m/%d/%Y")
+
+
+@dataclass(frozen=True)
+class AccessLogFilter:
+    username: str = ""
+    record_type: str = ""
+    record_id: str = ""
+    date_from: date | None = None  # days in the server's time zone, both included
+    date_to: date | None = None
+
+    def describe(self) -> str:
+        """The filter in a few words, as the log records a view of itself."""
+        parts = [
+            f"{name}={value}"
+            for name, value in (
+                ("user", self.username),
+                ("type", self.record_type),
+                ("id", self.record_id),
+                ("from", self.date_from.isoformat() if self.date_from else ""),
+                ("to", self.date_to.isoformat() if self.date_to else ""),
+            )
+            if value
+        ]
+        return ";".join(parts) or "all"
+
+
+def _day(value: str, field: str) -> date | None:
+    text = value.strip()
+    if not text:
+        return None
+    for fmt in DATE_FORMATS:
+        try:
+            return date(*strptime(text, fmt)[:3])
+        except ValueError:
+            continue
+    raise InvalidInput(
+        ErrorCode.INVALID, f"{text!r} is not a date: write it as YYYY-MM-DD.", field=field
+    )
+
+
+def access_log_filter(
+    *, username: str = "", record_type: str = "", record_id: str = "", date_from: str = "",
+    date_to: str = "",
+) -> AccessLogFilter:  # fmt: skip
+    """The filter from what a person or client sent; InvalidInput names the bad field."""
+    start, end = _day(date_from, "date_from"), _day(date_to, "date_to")
+    if start is not None and end is not None and start > end:
+        raise InvalidInput(
+            ErrorCode.INVALID,
+            f"The range ends ({end.isoformat()}) before it starts ({start.isoformat()}).",
+            field="date_to",
+        )
+    return AccessLogFilter(
+        username=username.strip(),
+        record_type=record_type.strip(),
+        record_id=record_id.strip(),
+        date_from=start,
+        date_to=end,
+    )
+
+
+def _start_of(day: date) -> datetime:
+    return timezone.make_aware(datetime.combine(day, time.min))
+
+
+def access_log_list(*, user: User, filters: AccessLogFilter) -> QuerySet[AccessLogEntry]:
+    """The entries that match, newest first, for those who may read the log."""
+    if not permissions.may_read_access_log(user):
+        raise NotPermitted("The access log is for auditors, supervisors and administrators.")
+    entries = AccessLogEntry.objects.all()
+    if filters.username:
+        entries = entries.filter(username__iexact=filters.username)
+    if filters.record_type:
+        entries = entries.filter(record_type=filters.record_type)
+    if filters.record_id:
+        entries = entries.filter(record_id=filters.record_id)
+    if filters.date_from:
+        entries = entries.filter(at__gte=_start_of(filters.date_from))
+    if filters.date_to:
+        entries = entries.filter(at__lt=_start_of(filters.date_to + timedelta(days=1)))
+    return entries.order_by("-at", "-id")
+
+
+def access_log_record_types() -> list[str]:
+    """The record types the log holds, for the filter's suggestions."""
+    types = AccessLogEntry.objects.values_list("record_type", flat=True).distinct()
+    return sorted(types.order_by())

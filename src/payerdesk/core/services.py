@@ -17,7 +17,7 @@ from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
 
-from payerdesk.core import kinds, permissions
+from payerdesk.core import kinds, permissions, selectors
 from payerdesk.core.auth_backends import remember_permissions, token_lookup
 from payerdesk.core.db import insert_rows
 from payerdesk.core.errors import (
@@ -120,6 +120,8 @@ def work_item_create(
     escalate_at: datetime | None = None,
     status: str | None = None,
     then: Sequence[TimelineEvent] = (),
+    record_type: str = "",
+    record_id: str = "",
 ) -> WorkItem:
     """Open a work item in `queue`; its due time comes from the queue's SLA policy.
 
@@ -128,6 +130,11 @@ def work_item_create(
     may start the item in another status of its kind than the initial one: a closed one
     when the module decided it at once (it records the decision in the timeline: `then`,
     unsaved events that follow the 'created' one, written with it in one insert).
+
+    With an `actor`, a person opens the item by hand: the kind must allow it, the queue
+    must be one they work, the market one they serve, and the record it links to
+    (`record_type`, `record_id`: a type a module registered) must exist and be
+    visible to them.
 
     Nested in a caller's transaction it adds no savepoint: an error rolls back the whole
     action, and no caller catches one to carry on.
@@ -141,8 +148,9 @@ def work_item_create(
         raise InvalidInput(
             ErrorCode.INVALID, f"{start!r} is not a status of {spec.label}.", field="status"
         )
-    if actor is not None and not permissions.may_work_queue(actor, queue):
-        raise NotPermitted(f"You do not work the {queue.name} queue.")
+    if actor is not None:
+        _require_may_open(actor, spec, queue=queue, market=market)
+    link = _record_link(actor, record_type, record_id)
     if not title.strip():
         raise InvalidInput(ErrorCode.INVALID, "A work item needs a title.", field="title")
     now = timezone.now()
@@ -168,14 +176,16 @@ def work_item_create(
             escalate_at=escalate,
             closed_at=now if spec.is_closed(start) else None,
             phi=spec.phi,
+            record_type=link[0],
+            record_id=link[1],
         )
         insert_rows([item])
         created = TimelineEvent(
             work_item=item,
             actor=actor,
             event=Event.CREATED,
-            summary=f"{spec.label} opened in {queue.name}",
-            data={"due_at": due.isoformat()},
+            summary=f"{spec.label} opened in {queue.name}{' by hand' if actor else ''}",
+            data={"due_at": due.isoformat(), **_link_data(link)},
             at=now,
         )
         for event in then:
@@ -183,6 +193,59 @@ def work_item_create(
         # Append-only rows, inserted once, in one statement.
         insert_rows([created, *then])
     return item
+
+
+def _require_may_open(
+    actor: User, spec: kinds.WorkItemKind, *, queue: Queue, market: Market | None
+) -> None:
+    """A person opening an item by hand: a worker, a kind that allows it, a queue they
+    work and a market they serve (a market-scoped person names one of theirs)."""
+    if not permissions.can_work(actor):
+        raise NotPermitted("Only staff who work a queue open work items.")
+    if not spec.manual:
+        raise InvalidInput(
+            ErrorCode.INVALID,
+            f"{spec.label} items are opened by their module, not by hand.",
+            field="kind",
+        )
+    if not permissions.may_work_queue(actor, queue):
+        raise InvalidInput(
+            ErrorCode.INVALID, f"You do not work the {queue.name} queue.", field="queue"
+        )
+    if market is None and permissions.is_market_scoped(actor):
+        raise InvalidInput(ErrorCode.INVALID, "Choose one of your markets.", field="market")
+    if market is not None and not permissions.serves_market(actor, market.pk):
+        raise InvalidInput(
+            ErrorCode.INVALID, f"{market.name} is not one of your markets.", field="market"
+        )
+
+
+def _record_link(actor: User | None, record_type: str, record_id: str) -> tuple[str, str]:
+    """The (type, id) of the record an item links to, checked; ("", "") for none."""
+    code, key = record_type.strip(), record_id.strip()
+    if not code and not key:
+        return "", ""
+    linked = kinds.record_type(code)
+    if linked is None:
+        known = ", ".join(c for c, _ in kinds.record_type_choices())
+        problem = f"{code!r} is not a record type" if code else "Choose the record's type"
+        raise InvalidInput(
+            ErrorCode.INVALID, f"{problem}: a work item links to {known}.", field="record_type"
+        )
+    if not key:
+        raise InvalidInput(
+            ErrorCode.INVALID, f"Give the {linked.id_label.lower()} to link.", field="record_id"
+        )
+    # The system (no actor) links what its module chose; a person only what they see.
+    if actor is not None and linked.name(actor, key) is None:
+        raise InvalidInput(
+            ErrorCode.INVALID, f"No {linked.label.lower()} {key!r} found.", field="record_id"
+        )
+    return linked.code, key[:60]
+
+
+def _link_data(link: tuple[str, str]) -> dict[str, str]:
+    return {"record_type": link[0], "record_id": link[1]} if link[0] else {}
 
 
 def work_item_claim(*, actor: User, item_id: int) -> WorkItem:
@@ -445,7 +508,11 @@ def work_item_route(
                     "closes it, a route does not.",
                     field="status",
                 )
-        target = _queue_named(queue) if queue is not None and queue != item.queue.slug else None
+        target = (
+            selectors.queue_by_slug(queue)
+            if queue is not None and queue != item.queue.slug
+            else None
+        )
         events = []
         if status is not None:
             events.append(_status_set(item, actor=actor, to_status=status, reason=reason))
@@ -457,13 +524,6 @@ def work_item_route(
                 event.work_item = item
             TimelineEvent.objects.bulk_create(events)
         return item
-
-
-def _queue_named(slug: str) -> Queue:
-    queue = Queue.objects.filter(slug=slug).first()
-    if queue is None:
-        raise InvalidInput(ErrorCode.INVALID, f"No {slug!r} queue is configured.", field="queue")
-    return queue
 
 
 def _queue_set(item: WorkItem, *, actor: User | None, queue: Queue, reason: str) -> TimelineEvent:

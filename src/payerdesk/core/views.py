@@ -14,23 +14,26 @@ from django.core.exceptions import PermissionDenied, RequestDataTooBig
 from django.core.paginator import Page, Paginator
 from django.db.models import QuerySet
 from django.forms import Form
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views import defaults
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from payerdesk.core import permissions, selectors, services
-from payerdesk.core.access import log_phi_view
+from payerdesk.core.access import log_access_log_view, log_phi_view
+from payerdesk.core.access_export import access_log_csv
 from payerdesk.core.charts import queue_health_chart
 from payerdesk.core.errors import NotFound, NotPermitted, ServiceError
 from payerdesk.core.forms import (
+    AccessLogFilterForm,
     AssignForm,
     AttachmentForm,
     FollowUpForm,
     NoteForm,
     TransitionForm,
+    WorkItemCreateForm,
     WorkItemFilterForm,
 )
 from payerdesk.core.models import AccessLogEntry, Queue, User, WorkItem
@@ -98,8 +101,9 @@ def _my_work(request: StaffRequest) -> HttpResponse:
 def work_item_list(request: StaffRequest) -> HttpResponse:
     queues = selectors.queues_for(request.user)
     form = WorkItemFilterForm(request.GET or None, queues=queues)
+    can_open = permissions.can_work(request.user)
     if form.is_bound and not form.is_valid():
-        invalid = {"form": form, "page": None, "queue": None}
+        invalid = {"form": form, "page": None, "queue": None, "can_open": can_open}
         return render(request, "core/work_item_list.html", invalid, status=400)
     data = form.cleaned_data if form.is_bound else {}
     queue: Queue | None = data.get("queue")
@@ -119,6 +123,7 @@ def work_item_list(request: StaffRequest) -> HttpResponse:
         "queue": queue,
         "can_claim_next": queue is not None and permissions.may_work_queue(request.user, queue),
         "show_queue": queue is None,
+        "can_open": can_open,
     }
     template = (
         "core/partials/work_item_table.html" if is_htmx(request) else "core/work_item_list.html"
@@ -356,3 +361,117 @@ def queue_health(request: StaffRequest) -> HttpResponse:
     }
     context = {"rows": rows, "totals": totals, "chart": queue_health_chart(rows)}
     return render(request, "core/queue_health.html", context)
+
+
+def _service_error(form: Form, error: ServiceError) -> None:
+    """Put a refused action's message on the field it names (else above the form)."""
+    form.add_error(error.field if error.field in form.fields else None, error.message)
+
+
+@require_http_methods(["GET", "POST"])
+@staff_required
+def work_item_new(request: StaffRequest) -> HttpResponse:
+    """Open a work item by hand; the service checks the kind, queue, market and link."""
+    if not permissions.can_work(request.user):
+        raise PermissionDenied("Only staff who work a queue open work items")
+    form = WorkItemCreateForm(request.POST or None, user=request.user)
+    status = 200
+    if request.method == "POST":
+        status = 400
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                item = services.work_item_create(
+                    actor=request.user,
+                    kind=data["kind"],
+                    title=data["title"],
+                    description=data["description"],
+                    queue=selectors.queue_by_slug(data["queue"]),
+                    market=selectors.market_by_code(data["market"]),
+                    priority=data["priority"],
+                    record_type=data["record_type"],
+                    record_id=data["record_id"],
+                )
+            except NotPermitted as error:
+                raise PermissionDenied(error.message) from None
+            except ServiceError as error:
+                _service_error(form, error)
+                status = error.http_status
+            else:
+                messages.success(request, f"Work item #{item.pk} opened in {item.queue.name}.")
+                return redirect("core:work-item", item_id=item.pk)
+    return render(request, "core/work_item_new.html", {"form": form}, status=status)
+
+
+def _access_log_filters(
+    request: StaffRequest,
+) -> tuple[AccessLogFilterForm, selectors.AccessLogFilter | None]:
+    """The form as sent, and its filter (None when a field is wrong: the form says which)."""
+    if not permissions.may_read_access_log(request.user):
+        raise PermissionDenied("The access log is for auditors, supervisors and administrators")
+    form = AccessLogFilterForm(request.GET)
+    if not form.is_valid():
+        return form, None
+    data = form.cleaned_data
+    try:
+        filters = selectors.access_log_filter(
+            username=data["user"],
+            record_type=data["record_type"],
+            record_id=data["record_id"],
+            date_from=data["date_from"],
+            date_to=data["date_to"],
+        )
+    except ServiceError as error:
+        _service_error(form, error)
+        return form, None
+    return form, filters
+
+
+def _access_log_refused(request: StaffRequest, form: AccessLogFilterForm) -> HttpResponse:
+    """The page with the filter's errors, and no rows."""
+    context: dict[str, object] = {"form": form, "page": None, "record_types": []}
+    return render(request, "core/access_log.html", context, status=400)
+
+
+@require_GET
+@staff_required
+def access_log(request: StaffRequest) -> HttpResponse:
+    form, filters = _access_log_filters(request)
+    if filters is None:
+        return _access_log_refused(request, form)
+    log_access_log_view(request, request.user, filters, channel=AccessLogEntry.Channel.WEB)
+    entries = selectors.access_log_list(user=request.user, filters=filters)
+    context = {
+        "form": form,
+        "page": Paginator(entries, PAGE_SIZE).get_page(request.GET.get("page")),
+        "query": _query_without_page(request),
+        "record_types": selectors.access_log_record_types(),
+    }
+    return render(request, "core/access_log.html", context)
+
+
+def _query_without_page(request: HttpRequest) -> str:
+    query = request.GET.copy()
+    query.pop("page", None)
+    return query.urlencode()
+
+
+@require_GET
+@staff_required
+def access_log_export(request: StaffRequest) -> HttpResponseBase:
+    form, filters = _access_log_filters(request)
+    if filters is None:
+        return _access_log_refused(request, form)
+    log_access_log_view(
+        request,
+        request.user,
+        filters,
+        channel=AccessLogEntry.Channel.WEB,
+        action=AccessLogEntry.Action.EXPORT,
+    )
+    entries = selectors.access_log_list(user=request.user, filters=filters)
+    response = StreamingHttpResponse(
+        access_log_csv(entries.iterator(chunk_size=2000)), content_type="text/csv; charset=utf-8"
+    )
+    response["Content-Disposition"] = 'attachment; filename="access-log.csv"'
+    return response

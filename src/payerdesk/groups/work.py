@@ -7,7 +7,7 @@ from django.urls import reverse
 from payerdesk.core import kinds
 
 if TYPE_CHECKING:
-    from payerdesk.core.models import WorkItem
+    from payerdesk.core.models import User, WorkItem
 
 
 def _group_page(item: "WorkItem") -> str | None:
@@ -39,8 +39,44 @@ WELCOME_CALL = kinds.WorkItemKind(
 )
 
 
+def _group_name(user: "User", group_number: str) -> str | None:
+    from payerdesk.groups.selectors import groups_visible_to
+
+    group = groups_visible_to(user).filter(group_number=group_number.upper()).first()
+    return str(group) if group is not None else None
+
+
+def _group_url(group_number: str) -> str:
+    return reverse("groups:group", args=[group_number.upper()])
+
+
+def _member_name(user: "User", member_pk: str) -> str | None:
+    from payerdesk.groups.selectors import members_visible_to
+
+    if not member_pk.isdigit():
+        return None
+    member = members_visible_to(user).filter(pk=int(member_pk)).first()
+    return f"member {member.member_id}" if member is not None else None
+
+
+def _member_url(member_pk: str) -> str:
+    return reverse("groups:member", args=[member_pk])
+
+
+# Records a hand-made work item may link to: a group by its number, a member by the
+# record number of its page.
+GROUP_RECORD = kinds.RecordType(
+    code="group", label="Group", name=_group_name, url=_group_url, id_label="Group number"
+)
+MEMBER_RECORD = kinds.RecordType(
+    code="member", label="Member", name=_member_name, url=_member_url, id_label="Member record"
+)
+
+
 def register_kinds() -> None:
     kinds.register(WELCOME_CALL)
+    kinds.register_record_type(GROUP_RECORD)
+    kinds.register_record_type(MEMBER_RECORD)
 
 
 def _policy_change_url(item: "WorkItem") -> str | None:

@@ -7,7 +7,7 @@ transition form offers none (a determination needs its letter and notice).
 from django.urls import reverse
 
 from payerdesk.core import kinds
-from payerdesk.core.models import WorkItem
+from payerdesk.core.models import User, WorkItem
 
 
 def _request_url(item: WorkItem) -> str | None:
@@ -36,5 +36,29 @@ PRIOR_AUTH = kinds.WorkItemKind(
 )
 
 
+def _request_name(user: User, request_id: str) -> str | None:
+    from payerdesk.priorauth.selectors import requests_visible_to
+
+    key = request_id.upper().removeprefix("PA-")
+    if not key.isdigit() or not requests_visible_to(user).filter(pk=int(key)).exists():
+        return None
+    return f"PA-{key}"
+
+
+def _request_page(request_id: str) -> str:
+    return reverse("priorauth:request-detail", args=[request_id.upper().removeprefix("PA-")])
+
+
+# A hand-made work item may link to a request (by its number, with or without "PA-").
+REQUEST_RECORD = kinds.RecordType(
+    code="prior_auth_request",
+    label="Prior authorization request",
+    name=_request_name,
+    url=_request_page,
+    id_label="Request number",
+)
+
+
 def register_kinds() -> None:
     kinds.register(PRIOR_AUTH)
+    kinds.register_record_type(REQUEST_RECORD)
