@@ -30,6 +30,7 @@ from payerdesk.priorauth.fhir_urls import urlpatterns as fhir_urls
 from payerdesk.priorauth.urls import urlpatterns as priorauth_urls
 from tests.access import (
     EVERYONE,
+    STAFF,
     ApiRows,
     PageRows,
     assert_api_answer,
@@ -51,7 +52,12 @@ def item_scope(ok: int, *, auditor: int, rep: int | None = None) -> dict[str, in
 WORKERS_REFUSED = dict.fromkeys(["pharmacist", "groupadmin", "salesadmin", "coordinator"], 403)
 # A hand-made item in the coverage review queue: workers of other queues get the 422
 # that names the queue; the auditor opens nothing.
-NEW_ITEM = {"kind": "task", "title": "Chase the fax", "queue": "coverage-review", "market": "TRI"}
+NEW_ITEM: dict[str, object] = {
+    "kind": "task",
+    "title": "Chase the fax",
+    "queue": "coverage-review",
+    "market": "TRI",
+}
 OTHER_QUEUES = dict.fromkeys(["pharmacist", "groupadmin", "salesadmin", "coordinator"], 422)
 LOG_READERS = staff(403, auditor=200, supervisor=200, admin=200)
 
@@ -151,6 +157,39 @@ def test_every_route_is_in_the_matrix():
         ),
     ]
     assert not problems, "\n".join(problems)
+
+
+# GET pages that are blank forms for a change: they show nothing to read, so the
+# auditor, who changes nothing, is refused them like the change itself.
+WRITE_FORMS = {
+    "groups:enrollment-upload", "groups:census-upload", "groups:change-new",
+    "groups:terminate-member", "groups:reinstate-member", "groups:terminate-group",
+    "groups:reinstate-group", "priorauth:request-new", "priorauth:request-questions",
+    "priorauth:request-information-questions",
+}  # fmt: skip
+
+
+def test_the_auditor_reads_everything_and_changes_nothing():
+    """Every read a staff role gets, the auditor gets too (pages, and API GETs); every
+    change answers the auditor 403."""
+    rows = [
+        (name, method, expected)
+        for pages, api_rows in MATRICES.values()
+        for name, (method, expected) in [*pages.items(), *groups_matrix.READS.items()]
+    ] + [
+        (f"{method} {path}", method, expected)
+        for _, api_rows in MATRICES.values()
+        for (method, path), expected in [*api_rows.items(), *FHIR_MATRIX.items()]
+    ]
+    problems = set()
+    for route, method, expected in rows:
+        auditor = expected.get("auditor", 403)
+        if method != "GET" and auditor != 403:
+            problems.add(f"{route}: the auditor changes nothing, yet gets {auditor}")
+        readable = any(expected.get(role) == 200 for role in STAFF)
+        if method == "GET" and readable and auditor != 200 and route not in WRITE_FORMS:
+            problems.add(f"{route}: the auditor reads it, yet gets {auditor}")
+    assert not problems, "\n".join(sorted(problems))
 
 
 def _pdf() -> SimpleUploadedFile:

@@ -138,7 +138,7 @@ def test_a_bad_api_request_names_the_field_and_creates_nothing(
 ):
     changes, field = BAD[case]
     before = _counts()
-    body = {**NEW, **changes}
+    body: dict[str, object] = {**NEW, **changes}
     if body["market"] == "":
         body["market"] = None
     response = api_client("groupadmin").post("/api/work-items", body,

@@ -90,6 +90,13 @@ PAGES: PageRows = {
     "groups:underwriting-rules": ("GET", group_staff(200, auditor=200)),
 }
 
+# The plan and rate pages also show the record to those who read it (the auditor, read
+# only); their PAGES rows are the change.
+READS: PageRows = {
+    "groups:plan-edit": ("GET", group_staff(200, auditor=200)),
+    "groups:rate-edit": ("GET", group_staff(200, auditor=200)),
+}
+
 # (method, OpenAPI path) -> expected status per staff role; outside roles 403,
 # anonymous 401.
 API: ApiRows = {
@@ -313,6 +320,15 @@ def test_page_access(name, role, import_job, group_scene, users, client_for, req
     policy = request.getfixturevalue("policy_scene") if name.split(":")[1] in (
         *POLICY_KWARGS, "changes", "underwriting-rules") else None  # fmt: skip
     response = _page_request(client, name, method, import_job, group_scene, policy)
+    assert_page_answer(response, role, expected)
+
+
+@pytest.mark.parametrize("role", EVERYONE)
+@pytest.mark.parametrize("name", sorted(READS))
+def test_read_access(name, role, import_job, group_scene, users, client_for):
+    method, expected = READS[name]
+    client = page_client(role, users, client_for)
+    response = _page_request(client, name, method, import_job, group_scene, None)
     assert_page_answer(response, role, expected)
 
 

@@ -77,8 +77,10 @@ PAGES: PageRows = {
     "priorauth:prescriber-new": ("POST", pa_intake(302)),
     "priorauth:prescriber": ("GET", PRESCRIBER_READERS),
     "priorauth:prescriber-edit": ("POST", pa_intake(302)),
-    "priorauth:formulary-import": ("GET", staff(403, admin=200)),
-    "priorauth:criteria-upload": ("GET", staff(403, admin=200)),
+    # Administrators import and upload; the page shows the versions and sets to their
+    # readers (read only).
+    "priorauth:formulary-import": ("GET", staff(403, auditor=200, admin=200)),
+    "priorauth:criteria-upload": ("GET", PRESCRIBER_READERS),
     "priorauth:metrics": ("GET", staff(403, auditor=200, supervisor=200, admin=200)),
     "priorauth:metrics-csv": ("GET", staff(403, auditor=200, supervisor=200, admin=200)),
 }

@@ -106,7 +106,6 @@ class WorkItemCreateForm(forms.Form):
         coerce=int,
         initial=Priority.NORMAL,
         required=False,
-        empty_value=Priority.NORMAL,
     )
     record_type = _select("Linked record", required=False)
     record_id = forms.CharField(
@@ -131,6 +130,9 @@ class WorkItemCreateForm(forms.Form):
         }
         for name, options in choices.items():
             self.fields[name].widget.choices = options
+
+    def clean_priority(self) -> int:
+        return self.cleaned_data["priority"] or Priority.NORMAL
 
 
 class AccessLogFilterForm(forms.Form):

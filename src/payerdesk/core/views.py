@@ -70,6 +70,17 @@ def staff_required(view: View) -> View:
     return wrapper
 
 
+def may_write_page(request: StaffRequest, *, read: str, write: str) -> bool:
+    """A page that shows a record and saves changes to it: opening it needs `read`, a
+    POST needs `write` (PermissionDenied otherwise). Answers whether the user may write;
+    a reader without it (the auditor) is shown the page read only."""
+    may_write = request.user.has_perm(write)
+    needed = write if request.method == "POST" else read
+    if not request.user.has_perm(needed):
+        raise PermissionDenied("Your role does not open this page.")
+    return may_write
+
+
 def is_htmx(request: HttpRequest) -> bool:
     return request.headers.get("HX-Request") == "true" and not request.headers.get("HX-Boosted")
 

@@ -22,7 +22,7 @@ from payerdesk.core.access import log_record_view
 from payerdesk.core.errors import NotFound, NotPermitted, ServiceError
 from payerdesk.core.models import AccessLogEntry, Market, User
 from payerdesk.core.roles import Role, has_role, is_staff_member
-from payerdesk.core.views import StaffRequest, is_htmx, staff_required
+from payerdesk.core.views import StaffRequest, is_htmx, may_write_page, staff_required
 from payerdesk.groups import contract, selectors, services
 from payerdesk.groups.forms import (
     AsOfForm,
@@ -71,8 +71,12 @@ def _form_page(
     back: str,
     save: Callable[[dict[str, Any]], str],
     done: str,
+    read_only: bool = False,
 ) -> HttpResponse:
-    """Show `form`; on a valid POST call the service, then go where `save` answers."""
+    """Show `form`; on a valid POST call the service, then go where `save` answers.
+    `read_only`: the record is shown to a reader who changes nothing (no Save)."""
+    for field in form.fields.values() if read_only else ():
+        field.disabled = True
     status = 200
     if request.method == "POST":
         if not form.is_valid():
@@ -88,7 +92,7 @@ def _form_page(
             else:
                 messages.success(request, done)
                 return redirect(url)
-    context = {"form": form, "title": title, "back": back}
+    context = {"form": form, "title": title, "back": back, "read_only": read_only}
     return render(request, "groups/form_page.html", context, status=status)
 
 
@@ -217,7 +221,9 @@ def plan_create(request: StaffRequest, group_number: str) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 @staff_required
 def plan_edit(request: StaffRequest, plan_id: int) -> HttpResponse:
-    _require(request, "groups.change_plandesign")
+    writer = may_write_page(
+        request, read="groups.view_plandesign", write="groups.change_plandesign"
+    )
     plan = _or_404(lambda: selectors.plan_get(user=request.user, plan_id=plan_id))
     form = PlanDesignForm(request.POST or None, initial=_plan_initial(plan))
 
@@ -226,8 +232,8 @@ def plan_edit(request: StaffRequest, plan_id: int) -> HttpResponse:
         return _group_url(plan.group)
 
     return _form_page(
-        request, form, title=f"Edit {plan.name}", back=_group_url(plan.group), save=save,
-        done="Plan design saved.",
+        request, form, title=f"Edit {plan.name}" if writer else plan.name,
+        back=_group_url(plan.group), save=save, done="Plan design saved.", read_only=not writer,
     )  # fmt: skip
 
 
@@ -255,7 +261,7 @@ def _tobacco_choice(value: bool | None) -> str:
 @require_http_methods(["GET", "POST"])
 @staff_required
 def rate_edit(request: StaffRequest, rate_id: int) -> HttpResponse:
-    _require(request, "groups.change_raterow")
+    writer = may_write_page(request, read="groups.view_raterow", write="groups.change_raterow")
     row = _or_404(lambda: selectors.rate_get(user=request.user, rate_id=rate_id))
     initial = {"age_min": row.age_min, "age_max": row.age_max, "tier": row.tier,
                "tobacco": _tobacco_choice(row.tobacco), "rate": row.rate}  # fmt: skip
@@ -266,8 +272,8 @@ def rate_edit(request: StaffRequest, rate_id: int) -> HttpResponse:
         return _group_url(row.plan.group) + f"#plan-{row.plan.pk}"
 
     return _form_page(
-        request, form, title=f"Edit a rate of {row.plan.name}", back=_group_url(row.plan.group),
-        save=save, done="Rate saved.",
+        request, form, title=f"{'Edit a' if writer else 'A'} rate of {row.plan.name}",
+        back=_group_url(row.plan.group), save=save, done="Rate saved.", read_only=not writer,
     )  # fmt: skip
 
 

@@ -58,7 +58,7 @@ class PriorAuthConfig(AppConfig):
         grant(Role.REP, *read, *intake)
         grant(Role.PHARMACIST, *read, "priorauth.decide_priorauthrequest", *intake)
         grant(Role.SUPERVISOR, *read, *intake)
-        grant(Role.AUDITOR, *read)
+        grant(Role.AUDITOR, *read, "priorauth.view_formularyversion")
         # A provider answers a pend themselves, only on the requests of the NPIs they act
         # for (the service checks the link); it gives them no staff screen.
         grant(Role.PROVIDER, "priorauth.send_information")

@@ -23,7 +23,7 @@ from payerdesk.core.access import log_record_view, viewer
 from payerdesk.core.errors import InvalidInput, NotFound, NotPermitted, ServiceError
 from payerdesk.core.models import AccessLogEntry, User
 from payerdesk.core.roles import is_staff_member
-from payerdesk.core.views import StaffRequest, is_htmx, staff_required
+from payerdesk.core.views import StaffRequest, is_htmx, may_write_page, staff_required
 from payerdesk.priorauth import selectors, services
 from payerdesk.priorauth.forms import (
     ApproveForm,
@@ -508,7 +508,9 @@ def drug_search(request: StaffRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 @staff_required
 def formulary_import(request: StaffRequest) -> HttpResponse:
-    _require_perm(request, "priorauth.add_formularyversion")
+    can_import = may_write_page(
+        request, read="priorauth.view_formularyversion", write="priorauth.add_formularyversion"
+    )
     form = FormularyImportForm(request.POST or None, request.FILES or None)
     status = 200
     if request.method == "POST":
@@ -534,7 +536,7 @@ def formulary_import(request: StaffRequest) -> HttpResponse:
     return render(
         request,
         "priorauth/formulary_import.html",
-        {"form": form, "versions": versions},
+        {"form": form, "versions": versions, "can_import": can_import},
         status=status,
     )
 
@@ -542,7 +544,9 @@ def formulary_import(request: StaffRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 @staff_required
 def criteria_upload(request: StaffRequest) -> HttpResponse:
-    _require_perm(request, "priorauth.add_criteriaset")
+    can_upload = may_write_page(
+        request, read="priorauth.view_criteriaset", write="priorauth.add_criteriaset"
+    )
     form = CriteriaUploadForm(request.POST or None, request.FILES or None)
     status = 200
     if request.method == "POST":
@@ -573,7 +577,10 @@ def criteria_upload(request: StaffRequest) -> HttpResponse:
                 return redirect("priorauth:criteria-upload")
     sets = CriteriaSet.objects.select_related("uploaded_by")[:50]
     return render(
-        request, "priorauth/criteria_upload.html", {"form": form, "sets": sets}, status=status
+        request,
+        "priorauth/criteria_upload.html",
+        {"form": form, "sets": sets, "can_upload": can_upload},
+        status=status,
     )
 
 
