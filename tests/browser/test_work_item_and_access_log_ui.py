@@ -50,6 +50,7 @@ def test_an_engagement_coordinator_opens_a_work_item(
     expect(page.get_by_text(f"Work item #{item.pk} opened in Health engagement.")).to_be_visible()
     timeline = page.get_by_role("region", name="Timeline")
     expect(timeline).to_contain_text("Call back opened in Health engagement by hand")
+    assert item.market is not None
     assert (item.kind, item.queue, item.market.code, item.created_by) == (
         "callback", engagement, "TRI", users["coordinator"]
     )  # fmt: skip

@@ -422,8 +422,7 @@ class AccessLogPage(Schema):
 def access_log(request: HttpRequest, query: Query[AccessLogQuery]) -> dict[str, object]:
     """For auditors, supervisors and administrators; this call is itself logged."""
     user = staff_user(request)
-    if not permissions.may_read_access_log(user):
-        raise NotPermitted("The access log is for auditors, supervisors and administrators.")
+    permissions.require_access_log_reader(user)
     filters = selectors.access_log_filter(
         username=query.user,
         record_type=query.record_type,

@@ -7,7 +7,7 @@ The core only knows kinds and records through these registries.
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 if TYPE_CHECKING:
     from payerdesk.core.models import User, WorkItem
@@ -63,12 +63,20 @@ class UnknownKindError(LookupError):
     pass
 
 
+Entry = TypeVar("Entry", "WorkItemKind", "RecordType")
+
+
+def _add(registry: dict[str, Entry], code: str, entry: Entry, what: str) -> Entry:
+    """The same declaration again is fine (apps may be readied twice); another is not."""
+    existing = registry.get(code)
+    if existing is not None and existing != entry:
+        raise ValueError(f"{what} {code!r} is already registered differently")
+    registry[code] = entry
+    return entry
+
+
 def register(kind: WorkItemKind) -> WorkItemKind:
-    existing = _registry.get(kind.code)
-    if existing is not None and existing != kind:
-        raise ValueError(f"work item kind {kind.code!r} is already registered differently")
-    _registry[kind.code] = kind
-    return kind
+    return _add(_registry, kind.code, kind, "work item kind")
 
 
 def get(code: str) -> WorkItemKind:
@@ -163,11 +171,7 @@ _record_types: dict[str, RecordType] = {}
 
 
 def register_record_type(record_type: RecordType) -> RecordType:
-    existing = _record_types.get(record_type.code)
-    if existing is not None and existing != record_type:
-        raise ValueError(f"record type {record_type.code!r} is already registered differently")
-    _record_types[record_type.code] = record_type
-    return record_type
+    return _add(_record_types, record_type.code, record_type, "record type")
 
 
 def record_type(code: str) -> RecordType | None:

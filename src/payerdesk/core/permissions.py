@@ -10,6 +10,7 @@ from django.contrib.auth.models import AnonymousUser
 from django.db.models import Q, QuerySet
 
 from payerdesk.core import roles
+from payerdesk.core.errors import NotPermitted
 from payerdesk.core.models import Queue, User, WorkItem
 
 Action = Literal["view", "claim", "assign", "transition", "note", "attach", "follow_up"]
@@ -35,6 +36,11 @@ def can_work(user: AnyUser) -> bool:
 def may_read_access_log(user: AnyUser) -> bool:
     """Auditors, supervisors and administrators read who viewed what."""
     return _perm(user, roles.VIEW_ACCESS_LOG)
+
+
+def require_access_log_reader(user: AnyUser) -> None:
+    if not may_read_access_log(user):
+        raise NotPermitted("The access log is for auditors, supervisors and administrators.")
 
 
 def is_market_scoped(user: AnyUser) -> bool:

@@ -8,7 +8,7 @@ from django.db.models import Count, F, Q, QuerySet
 from django.utils import timezone
 
 from payerdesk.core import permissions
-from payerdesk.core.errors import ErrorCode, InvalidInput, NotFound, NotPermitted
+from payerdesk.core.errors import ErrorCode, InvalidInput, NotFound
 from payerdesk.core.models import AccessLogEntry, Market, Queue, TimelineEvent, User, WorkItem
 
 
@@ -271,8 +271,7 @@ def _start_of(day: date) -> datetime:
 
 def access_log_list(*, user: User, filters: AccessLogFilter) -> QuerySet[AccessLogEntry]:
     """The entries that match, newest first, for those who may read the log."""
-    if not permissions.may_read_access_log(user):
-        raise NotPermitted("The access log is for auditors, supervisors and administrators.")
+    permissions.require_access_log_reader(user)
     entries = AccessLogEntry.objects.all()
     if filters.username:
         entries = entries.filter(username__iexact=filters.username)

@@ -379,47 +379,62 @@ def _service_error(form: Form, error: ServiceError) -> None:
     form.add_error(error.field if error.field in form.fields else None, error.message)
 
 
+def form_post(
+    request: HttpRequest, form: Form, action: Callable[[dict[str, Any]], HttpResponseBase]
+) -> tuple[HttpResponseBase | None, int]:
+    """On a POST, validate `form` and run `action` (which calls the service) with its
+    data: answers the action's response, or None and the status to show the form again
+    with (200 for a GET, 400 for an invalid form, the service's refusal on its field).
+    A refusal for want of permission is a 403."""
+    if request.method != "POST":
+        return None, 200
+    if not form.is_valid():
+        return None, 400
+    try:
+        return action(form.cleaned_data), 200
+    except NotPermitted as error:
+        raise PermissionDenied(error.message) from None
+    except ServiceError as error:
+        _service_error(form, error)
+        return None, error.http_status
+
+
 @require_http_methods(["GET", "POST"])
 @staff_required
-def work_item_new(request: StaffRequest) -> HttpResponse:
+def work_item_new(request: StaffRequest) -> HttpResponseBase:
     """Open a work item by hand; the service checks the kind, queue, market and link."""
     if not permissions.can_work(request.user):
         raise PermissionDenied("Only staff who work a queue open work items")
     form = WorkItemCreateForm(request.POST or None, user=request.user)
-    status = 200
-    if request.method == "POST":
-        status = 400
-        if form.is_valid():
-            data = form.cleaned_data
-            try:
-                item = services.work_item_create(
-                    actor=request.user,
-                    kind=data["kind"],
-                    title=data["title"],
-                    description=data["description"],
-                    queue=selectors.queue_by_slug(data["queue"]),
-                    market=selectors.market_by_code(data["market"]),
-                    priority=data["priority"],
-                    record_type=data["record_type"],
-                    record_id=data["record_id"],
-                )
-            except NotPermitted as error:
-                raise PermissionDenied(error.message) from None
-            except ServiceError as error:
-                _service_error(form, error)
-                status = error.http_status
-            else:
-                messages.success(request, f"Work item #{item.pk} opened in {item.queue.name}.")
-                return redirect("core:work-item", item_id=item.pk)
-    return render(request, "core/work_item_new.html", {"form": form}, status=status)
+
+    def open_item(data: dict[str, Any]) -> HttpResponseBase:
+        item = services.work_item_create(
+            actor=request.user,
+            kind=data["kind"],
+            title=data["title"],
+            description=data["description"],
+            queue=selectors.queue_by_slug(data["queue"]),
+            market=selectors.market_by_code(data["market"]),
+            priority=data["priority"],
+            record_type=data["record_type"],
+            record_id=data["record_id"],
+        )
+        messages.success(request, f"Work item #{item.pk} opened in {item.queue.name}.")
+        return redirect("core:work-item", item_id=item.pk)
+
+    done, status = form_post(request, form, open_item)
+    return done or render(request, "core/work_item_new.html", {"form": form}, status=status)
 
 
-def _access_log_filters(
-    request: StaffRequest,
-) -> tuple[AccessLogFilterForm, selectors.AccessLogFilter | None]:
-    """The form as sent, and its filter (None when a field is wrong: the form says which)."""
-    if not permissions.may_read_access_log(request.user):
-        raise PermissionDenied("The access log is for auditors, supervisors and administrators")
+def _access_log_read(
+    request: StaffRequest, *, action: str
+) -> tuple[AccessLogFilterForm, QuerySet[AccessLogEntry] | None]:
+    """The filter form as sent, and the entries it asks for, this look at them logged
+    (None when a field is wrong: the form says which, and nothing is logged)."""
+    try:
+        permissions.require_access_log_reader(request.user)
+    except NotPermitted as error:
+        raise PermissionDenied(error.message) from None
     form = AccessLogFilterForm(request.GET)
     if not form.is_valid():
         return form, None
@@ -435,7 +450,10 @@ def _access_log_filters(
     except ServiceError as error:
         _service_error(form, error)
         return form, None
-    return form, filters
+    log_access_log_view(
+        request, request.user, filters, channel=AccessLogEntry.Channel.WEB, action=action
+    )
+    return form, selectors.access_log_list(user=request.user, filters=filters)
 
 
 def _access_log_refused(request: StaffRequest, form: AccessLogFilterForm) -> HttpResponse:
@@ -447,11 +465,9 @@ def _access_log_refused(request: StaffRequest, form: AccessLogFilterForm) -> Htt
 @require_GET
 @staff_required
 def access_log(request: StaffRequest) -> HttpResponse:
-    form, filters = _access_log_filters(request)
-    if filters is None:
+    form, entries = _access_log_read(request, action=AccessLogEntry.Action.VIEW)
+    if entries is None:
         return _access_log_refused(request, form)
-    log_access_log_view(request, request.user, filters, channel=AccessLogEntry.Channel.WEB)
-    entries = selectors.access_log_list(user=request.user, filters=filters)
     context = {
         "form": form,
         "page": Paginator(entries, PAGE_SIZE).get_page(request.GET.get("page")),
@@ -470,17 +486,9 @@ def _query_without_page(request: HttpRequest) -> str:
 @require_GET
 @staff_required
 def access_log_export(request: StaffRequest) -> HttpResponseBase:
-    form, filters = _access_log_filters(request)
-    if filters is None:
+    form, entries = _access_log_read(request, action=AccessLogEntry.Action.EXPORT)
+    if entries is None:
         return _access_log_refused(request, form)
-    log_access_log_view(
-        request,
-        request.user,
-        filters,
-        channel=AccessLogEntry.Channel.WEB,
-        action=AccessLogEntry.Action.EXPORT,
-    )
-    entries = selectors.access_log_list(user=request.user, filters=filters)
     response = StreamingHttpResponse(
         access_log_csv(entries.iterator(chunk_size=2000)), content_type="text/csv; charset=utf-8"
     )
