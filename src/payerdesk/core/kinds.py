@@ -165,6 +165,9 @@ class RecordType:
     name: "Callable[[User, str], str | None]"
     url: Callable[[str], str]
     id_label: str = "Record id"
+    # A record of member or patient data: an item linked to it is PHI too (its views
+    # are access-logged), whatever its kind.
+    phi: bool = False
 
 
 _record_types: dict[str, RecordType] = {}

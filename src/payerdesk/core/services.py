@@ -46,6 +46,7 @@ from payerdesk.core.uploads import attachment_check
 
 Event = TimelineEvent.Event
 NOTE_MAX_CHARS = 10_000
+RECORD_ID_MAX_CHARS = 60  # WorkItem.record_id
 
 
 def timeline_event(*, actor: User | None, event: str, summary: str, **data: Any) -> TimelineEvent:
@@ -175,7 +176,7 @@ def work_item_create(
             due_at=due,
             escalate_at=escalate,
             closed_at=now if spec.is_closed(start) else None,
-            phi=spec.phi,
+            phi=spec.phi or _links_phi(link),
             record_type=link[0],
             record_id=link[1],
         )
@@ -232,16 +233,24 @@ def _record_link(actor: User | None, record_type: str, record_id: str) -> tuple[
         raise InvalidInput(
             ErrorCode.INVALID, f"{problem}: a work item links to {known}.", field="record_type"
         )
-    if not key:
+    if not key or len(key) > RECORD_ID_MAX_CHARS:
         raise InvalidInput(
-            ErrorCode.INVALID, f"Give the {linked.id_label.lower()} to link.", field="record_id"
+            ErrorCode.INVALID,
+            f"Give the {linked.id_label.lower()} to link, at most {RECORD_ID_MAX_CHARS} "
+            "characters.",
+            field="record_id",
         )
     # The system (no actor) links what its module chose; a person only what they see.
     if actor is not None and linked.name(actor, key) is None:
         raise InvalidInput(
             ErrorCode.INVALID, f"No {linked.label.lower()} {key!r} found.", field="record_id"
         )
-    return linked.code, key[:60]
+    return linked.code, key
+
+
+def _links_phi(link: tuple[str, str]) -> bool:
+    linked = kinds.record_type(link[0]) if link[0] else None
+    return linked is not None and linked.phi
 
 
 def _link_data(link: tuple[str, str]) -> dict[str, str]:

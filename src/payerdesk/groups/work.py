@@ -69,8 +69,9 @@ GROUP_RECORD = kinds.RecordType(
     code="group", label="Group", name=_group_name, url=_group_url, id_label="Group number"
 )
 MEMBER_RECORD = kinds.RecordType(
-    code="member", label="Member", name=_member_name, url=_member_url, id_label="Member record"
-)
+    code="member", label="Member", name=_member_name, url=_member_url,
+    id_label="Member record", phi=True,
+)  # fmt: skip
 
 
 def register_kinds() -> None:

@@ -56,6 +56,7 @@ REQUEST_RECORD = kinds.RecordType(
     name=_request_name,
     url=_request_page,
     id_label="Request number",
+    phi=True,
 )
 
 
