@@ -159,3 +159,11 @@ def billed_vs_paid_chart(rows: list[PeriodSummary]) -> BilledPaidChart:
         for index, row in enumerate(rows)
     ]  # fmt: skip
     return BilledPaidChart(bars, max(len(bars), 1) * BAR_PITCH, CHART_HEIGHT)
+
+
+def suspense_total(user: User) -> Decimal:
+    """Money held in suspense for the groups the user sees."""
+    groups = group_selectors.groups_visible_to(user)
+    held = Variance.objects.filter(group__in=groups, status=VarianceStatus.SUSPENSE)
+    total: Decimal = held.aggregate(total=_money(Sum("held")))["total"]
+    return total

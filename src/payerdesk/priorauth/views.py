@@ -13,7 +13,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.forms import Form
-from django.http import Http404, HttpResponse, QueryDict
+from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -21,6 +21,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from payerdesk.core import selectors as core_selectors
 from payerdesk.core.access import log_record_view, viewer
 from payerdesk.core.errors import InvalidInput, NotFound, NotPermitted, ServiceError
+from payerdesk.core.landing import Figure, module_home
 from payerdesk.core.models import AccessLogEntry, User
 from payerdesk.core.roles import is_staff_member
 from payerdesk.core.views import StaffRequest, is_htmx, staff_required
@@ -82,6 +83,25 @@ def _get(request: StaffRequest, request_id: int) -> PriorAuthRequest:
         return selectors.request_get(user=request.user, request_id=request_id)
     except NotFound:
         raise Http404(f"Request PA-{request_id} does not exist") from None
+
+
+# --- the module's landing page -----------------------------------------------------------
+
+
+def _home_figures(user: User) -> list[Figure]:
+    counts = selectors.open_counts_by_status(user)
+    url = reverse("priorauth:requests")
+    return [
+        Figure(Status(status).label, str(count), f"{url}?status={status}")
+        for status, count in counts.items()
+    ]
+
+
+@require_GET
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    """Open requests by status, the PA work due, and the module's pages."""
+    return module_home(request, "priorauth", _home_figures)
 
 
 # --- lists and the request page ------------------------------------------------------------
