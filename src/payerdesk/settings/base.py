@@ -41,6 +41,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",
+    "payerdesk.core.middleware.OutsideUserErrorPages",
 ]
 
 ROOT_URLCONF = "payerdesk.urls"
