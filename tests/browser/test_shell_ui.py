@@ -121,7 +121,7 @@ def test_the_employer_reaches_their_list_bills_from_the_portal(
     bar.get_by_role("link", name="List bills").click()
     expect(page.get_by_role("heading", name="Your list bills")).to_be_visible()
     expect(page.get_by_role("cell", name="Bayside Deli")).to_be_visible()
-    expect(page.get_by_role("link", name="01/01/2026–01/31/2026")).to_be_visible()
+    expect(page.get_by_role("link", name="01/01/2026\u201301/31/2026")).to_be_visible()
 
     bar.get_by_role("link", name="Send back a list bill").click()
     expect(page).to_have_url(f"{live_server.url}/billing/portal/#send-back")
