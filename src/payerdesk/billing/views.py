@@ -87,7 +87,7 @@ def _home_figures(user: User) -> list[Figure]:
     refunds = remit_selectors.refunds_visible_to(user).filter(status=RefundStatus.REQUESTED)
     return [
         Figure("List bills not paid in full", str(bills["count"]), reverse("billing:list-bills")),
-        Figure("Billed on them", money(bills["total"] or 0)),
+        Figure("Total of those bills", money(bills["total"] or 0)),
         Figure("In suspense", money(remit_selectors.suspense_total(user))),
         Figure("Refunds awaiting approval", str(refunds.count()), reverse("billing:refunds")),
     ]
