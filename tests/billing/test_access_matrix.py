@@ -49,6 +49,8 @@ BILLING_API = ("/api/remittances", "/api/variances", "/api/refunds", "/api/rever
 SCENE_API = ("/api/billing/", "/api/list-bills")
 
 PAGES: PageRows = {
+    # The module's landing page: billing staff (an employer has the portal).
+    "billing:home": ("GET", bills(200)),
     "billing:list-bills": ("GET", bills(200)),
     # The bill exists: generating it again answers with it.
     "billing:list-bill-generate": ("POST", bills(302, auditor=403)),

@@ -4,6 +4,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.browser.billing_scene import billed_group
+from tests.browser.navigation import menu_go
 from tests.browser.test_work_queue_ui import sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -14,7 +15,7 @@ def test_generate_a_list_bill_and_read_it(page: Page, live_server, users, market
     billed_group(users, markets["TRI"], number="G77", name="Harbor Foods", employees=["E1"])
 
     sign_in(page, live_server.url, "groupadmin")
-    page.get_by_role("link", name="List bills").click()
+    menu_go(page, "Billing", "List bills")
     expect(page.get_by_text("No list bills.")).to_be_visible()
     # Bad input first: a period before billing starts is refused, nothing generated.
     page.get_by_label("Group").select_option(label="G77 Harbor Foods")

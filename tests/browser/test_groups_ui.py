@@ -3,6 +3,7 @@
 import pytest
 from playwright.sync_api import Page, expect
 
+from tests.browser.navigation import menu_go
 from tests.browser.test_work_queue_ui import sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -10,7 +11,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 def test_create_a_group_and_tick_its_checklist(page: Page, live_server, users, queues, screenshots):
     sign_in(page, live_server.url, "groupadmin")
-    page.get_by_role("link", name="Groups", exact=True).click()
+    menu_go(page, "Groups", "Groups")
     page.get_by_role("link", name="New group").click()
     page.get_by_label("Group number").fill("G4242")
     page.get_by_label("Legal name").fill("Hudson Bakery Inc")

@@ -5,6 +5,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from payerdesk.priorauth.models import PriorAuthRequest
+from tests.browser.navigation import menu_go
 from tests.browser.test_work_queue_ui import sign_in
 from tests.priorauth.conftest import (  # noqa: F401 - the fixtures this test uses
     NPI,
@@ -22,7 +23,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 @pytest.mark.usefixtures("setup")
 def test_rep_takes_a_request_through_the_guided_form(page: Page, live_server, screenshots):
     sign_in(page, live_server.url, "rep")
-    page.get_by_role("link", name="New PA").click()
+    menu_go(page, "Prior authorization", "New PA")
     page.get_by_label("Member ID").fill("M100")
     page.get_by_label("Prescriber NPI").fill(NPI)
     page.get_by_label("Drug (RXCUI or NDC)").fill(SEMAGLUTIDE)

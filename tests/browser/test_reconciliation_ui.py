@@ -11,6 +11,7 @@ from payerdesk.billing import listbills, selectors
 from payerdesk.billing.models import Account
 from payerdesk.billing.remit_models import Remittance
 from tests.browser.billing_scene import billed_group
+from tests.browser.navigation import menu_go
 from tests.browser.test_work_queue_ui import sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -29,7 +30,7 @@ def test_receive_reconcile_and_clear_suspense(page: Page, live_server, users, ma
     good.write_text("member id,amount\nE1,12.40\nE-2,12.40\n")
 
     sign_in(page, live_server.url, "groupadmin")
-    page.get_by_role("link", name="Remittances").click()
+    menu_go(page, "Billing", "Remittances")
     form = page.get_by_role("form", name="Upload a remittance")
     form.get_by_label("File").set_input_files(str(bad))
     form.get_by_label("Group").fill("G78")

@@ -6,6 +6,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from payerdesk.core import services
+from tests.browser.navigation import menu_go
 from tests.conftest import PASSWORD
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -30,7 +31,7 @@ def test_rep_claims_an_item_adds_a_note_and_sees_it_on_the_timeline(
     expect(page.get_by_role("heading", name="My work")).to_be_visible()
     expect(page.get_by_text("Nothing here.")).to_be_visible()
 
-    page.get_by_role("link", name="Queues").click()
+    menu_go(page, "Work", "Queues")
     page.get_by_role("link", name="Coverage Review").click()
     page.get_by_role("link", name=item.title).click()
     page.get_by_role("button", name="Claim", exact=True).click()
@@ -54,7 +55,7 @@ def test_rep_claims_an_item_adds_a_note_and_sees_it_on_the_timeline(
     expect(page.get_by_role("alert").first).to_contain_text("required")
     page.screenshot(path=screenshots / "item.png", full_page=True)
 
-    page.get_by_role("link", name="My work").click()
+    menu_go(page, "Work", "My work")
     expect(page.get_by_role("link", name=item.title)).to_be_visible()
     page.screenshot(path=screenshots / "my-work.png", full_page=True)
 

@@ -120,10 +120,10 @@ def test_a_demo_spouse_is_eligible_rated_on_their_own_age_and_the_page_says_cove
     page = web.get("/groups/eligibility/", {"member": "10020001001", "date": "2026-03-15"})
     assert page.status_code == 200
     text = page.content.decode()
-    assert "Member 10020001001, group G10001, on 2026-03-15: covered" in text
+    assert "Member 10020001001, group G10001, on 03/15/2026: covered" in text
     assert "ESP (Employee and spouse)" in text and "not covered" not in text
     before = web.get("/groups/eligibility/", {"member": "10020001001", "date": "2025-12-31"})
-    assert "on 2025-12-31: not covered" in before.content.decode()
+    assert "on 12/31/2025: not covered" in before.content.decode()
     _, token = core_services.api_token_issue(
         actor=None, user=User.objects.get(username="groupadmin"), name="test"
     )

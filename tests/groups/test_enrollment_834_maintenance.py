@@ -243,5 +243,5 @@ def test_the_member_page_shows_an_834_termination_and_reinstatement(insured, use
         reverse("groups:reinstate-member", args=[insured.pk])
     )
     text = page.content.decode()
-    assert "Coverage terminated effective 2026-05-31 (Employment ended) by groupadmin" in text
-    assert "Coverage reinstated effective 2026-06-01 (Other)" in text
+    assert "Coverage terminated effective 05/31/2026 (Employment ended) by groupadmin" in text
+    assert "Coverage reinstated effective 06/01/2026 (Other)" in text

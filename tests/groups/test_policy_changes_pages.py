@@ -169,7 +169,7 @@ def test_terminate_and_reinstate_a_member_from_the_page(client_for, users, cover
     done = client.post(terminate, {"termination_date": "2026-06-30", "reason": "voluntary"})
     assert done.status_code == 302
     page = client.get(reinstate)
-    assert b"Coverage terminated" in page.content and b"2026-06-30" in page.content
+    assert b"Coverage terminated" in page.content and b"06/30/2026" in page.content
     assert client.post(reinstate, {"reason": "appeal"}).status_code == 302
     assert Coverage.objects.filter(member=covered, status="active").get().start_date == (
         date(2026, 7, 1)

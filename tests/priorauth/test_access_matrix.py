@@ -53,6 +53,8 @@ PRESCRIBER_READERS = staff(403, **dict.fromkeys(
     ["rep", "pharmacist", "supervisor", "auditor", "admin"], 200))  # fmt: skip
 
 PAGES: PageRows = {
+    # The module's landing page: staff who read requests (a provider has their list).
+    "priorauth:home": ("GET", pa_readers(200, provider=403)),
     "priorauth:requests": ("GET", pa_readers(200)),
     "priorauth:request-new": ("GET", pa_intake(200)),
     "priorauth:request-questions": ("GET", pa_intake(200)),

@@ -1,18 +1,10 @@
 from django.apps import AppConfig
 
-from payerdesk.core.modules import NavLink
-
 
 class BillingConfig(AppConfig):
     name = "payerdesk.billing"
     label = "billing"
     verbose_name = "Premium billing"
-    nav_links = (
-        NavLink("List bills", "billing:list-bills", "billing.view_listbill"),
-        NavLink("Aging", "billing:aging", "billing.view_journalentry"),
-        NavLink("Remittances", "billing:remittances", "billing.view_remittance"),
-        NavLink("Refunds", "billing:refunds", "billing.view_refund"),
-    )
 
     def ready(self) -> None:
         from payerdesk.billing import remit_work, work
@@ -20,6 +12,7 @@ class BillingConfig(AppConfig):
 
         work.register_kinds()
         remit_work.register_kinds()
+        register_menus()
         managed = (
             "billingschedule", "listbill", "journalentry", "delinquency",
             "remittance", "variance", "refund",
@@ -35,3 +28,42 @@ class BillingConfig(AppConfig):
         from payerdesk.billing.demo import load
 
         load()
+
+
+def register_menus() -> None:
+    """Billing in the staff top bar, and the employer's bills beside their groups."""
+    from payerdesk.billing import remit_work, work
+    from payerdesk.core import menus
+    from payerdesk.core.menus import HasRole, MenuLink, Perm
+
+    menus.register(
+        menus.Menu(
+            code="billing",
+            label="Billing",
+            allowed=Perm("billing.view_listbill"),
+            home="billing:home",
+            links=(
+                MenuLink("List bills", "billing:list-bills"),
+                MenuLink("Aging", "billing:aging", Perm("billing.view_journalentry")),
+                MenuLink("Remittances", "billing:remittances", Perm("billing.view_remittance")),
+                MenuLink("Refunds", "billing:refunds", Perm("billing.view_refund")),
+            ),
+            work_kinds=frozenset(
+                {work.DELINQUENCY.code, work.MEMBER_DELINQUENCY.code, remit_work.SUSPENSE}
+            ),
+            position=40,
+        )
+    )
+    menus.register(
+        menus.Menu(
+            code="billing-portal",
+            label="Your bills",
+            allowed=HasRole("employer"),
+            links=(
+                MenuLink("List bills", "billing:portal"),
+                MenuLink("Send back a list bill", "billing:portal", fragment="send-back"),
+            ),
+            flat=True,
+            position=41,
+        )
+    )

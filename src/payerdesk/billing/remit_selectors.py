@@ -7,7 +7,7 @@ from decimal import Decimal
 from django.db.models import Count, DecimalField, Q, QuerySet, Sum, Value
 from django.db.models.functions import Coalesce
 
-from payerdesk.billing.models import Account, JournalLine, ListBill
+from payerdesk.billing.models import Account, JournalLine, ListBill, ListBillStatus
 from payerdesk.billing.remit_models import Refund, Remittance, Variance, VarianceStatus
 from payerdesk.core.errors import ErrorCode, NotFound
 from payerdesk.core.models import User
@@ -69,6 +69,11 @@ class PeriodSummary:
     status: str
     variances: int
     unsettled: int
+
+    @property
+    def status_label(self) -> str:
+        """The bill's state as people say it ("" when the period has no bill)."""
+        return ListBillStatus(self.status).label if self.status else ""
 
 
 def _money(expression: Sum) -> Coalesce:
@@ -159,3 +164,11 @@ def billed_vs_paid_chart(rows: list[PeriodSummary]) -> BilledPaidChart:
         for index, row in enumerate(rows)
     ]  # fmt: skip
     return BilledPaidChart(bars, max(len(bars), 1) * BAR_PITCH, CHART_HEIGHT)
+
+
+def suspense_total(user: User) -> Decimal:
+    """Money held in suspense for the groups the user sees."""
+    groups = group_selectors.groups_visible_to(user)
+    held = Variance.objects.filter(group__in=groups, status=VarianceStatus.SUSPENSE)
+    total: Decimal = held.aggregate(total=_money(Sum("held")))["total"]
+    return total

@@ -7,7 +7,7 @@ from decimal import Decimal
 from django.db.models import DecimalField, QuerySet, Sum, Value
 from django.db.models.functions import Coalesce
 
-from payerdesk.billing.models import ZERO, Account, JournalLine, ListBill
+from payerdesk.billing.models import ZERO, Account, JournalLine, ListBill, ListBillStatus
 from payerdesk.core.models import User
 from payerdesk.groups import selectors as group_selectors
 from payerdesk.groups.models import EmployerGroup, Member
@@ -176,3 +176,10 @@ def delinquent_groups(*, user: User, today: date, market: str | None = None) -> 
         for row in aging(user=user, today=today, market=market)
         if row.oldest_due is not None and row.oldest_due < today
     ]
+
+
+def open_bills(user: User) -> QuerySet[ListBill]:
+    """The bills the user sees that are not paid in full yet."""
+    return list_bills_visible_to(user).filter(
+        status__in=(ListBillStatus.OPEN, ListBillStatus.PARTIALLY_PAID)
+    )

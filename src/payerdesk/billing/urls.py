@@ -5,6 +5,7 @@ from payerdesk.billing import remit_urls, views
 app_name = "billing"
 
 urlpatterns: list[URLPattern | URLResolver] = [
+    path("", views.home, name="home"),
     *remit_urls.urlpatterns,
     path("bills/", views.list_bills, name="list-bills"),
     path("bills/generate", views.list_bill_generate, name="list-bill-generate"),

@@ -11,10 +11,11 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import QuerySet
+from django.db.models import Count, QuerySet, Sum
 from django.http import Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -29,11 +30,14 @@ from payerdesk.billing.forms import (
 )
 from payerdesk.billing.models import BillingSchedule, Delinquency, ListBill
 from payerdesk.billing.notices import lapse_notice, list_bill_document
+from payerdesk.billing.remit_models import RefundStatus
 from payerdesk.core.access import log_record_view
 from payerdesk.core.documents import render_pdf
 from payerdesk.core.errors import NotPermitted, ServiceError
+from payerdesk.core.landing import Figure, module_home
 from payerdesk.core.models import AccessLogEntry, User
 from payerdesk.core.roles import Role, has_role
+from payerdesk.core.templatetags.display import money
 from payerdesk.core.views import StaffRequest, is_htmx, staff_required
 from payerdesk.groups.models import EmployerGroup
 from payerdesk.groups.selectors import groups_visible_to
@@ -76,6 +80,24 @@ def _log(request: HttpRequest, bill: ListBill, action: str = AccessLogEntry.Acti
         request, request.user, record_type="list_bill", record_id=str(bill.pk),
         channel=AccessLogEntry.Channel.WEB, action=action,
     )  # fmt: skip
+
+
+def _home_figures(user: User) -> list[Figure]:
+    bills = selectors.open_bills(user).aggregate(count=Count("id"), total=Sum("total"))
+    refunds = remit_selectors.refunds_visible_to(user).filter(status=RefundStatus.REQUESTED)
+    return [
+        Figure("List bills not paid in full", str(bills["count"]), reverse("billing:list-bills")),
+        Figure("Total of those bills", money(bills["total"] or 0)),
+        Figure("In suspense", money(remit_selectors.suspense_total(user))),
+        Figure("Refunds awaiting approval", str(refunds.count()), reverse("billing:refunds")),
+    ]
+
+
+@require_GET
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    """Bills open, money in suspense, refunds to approve, billing work due, the pages."""
+    return module_home(request, "billing", _home_figures)
 
 
 @require_GET

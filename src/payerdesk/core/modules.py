@@ -1,13 +1,12 @@
 """How domain modules plug into the core without the core importing them.
 
-A domain app's AppConfig may declare `nav_links` (entries for the top bar, each shown
-to users holding its permission), `landing_pages` (role value -> URL name: the home page
-of an outside role, which has no staff My work) and a `demo_load()` method that
-`payerdesk demo` calls after the core demo (users, markets, queues) exists.
+A domain app's AppConfig may declare `landing_pages` (role value -> URL name: the home
+page of an outside role, which has no staff My work) and a `demo_load()` method that
+`payerdesk demo` calls after the core demo (users, markets, queues) exists. Its menu in
+the top bar is registered in `core.menus`.
 """
 
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from django.apps import apps
@@ -15,23 +14,6 @@ from django.urls import reverse
 
 if TYPE_CHECKING:  # AppConfigs import this module before the models are ready
     from payerdesk.core.models import User
-
-
-@dataclass(frozen=True)
-class NavLink:
-    label: str
-    url_name: str
-    permission: str
-
-
-def nav_links_for(user: "User") -> list[tuple[str, str]]:
-    """(label, url) of every domain page the user may open, in app order."""
-    links = []
-    for config in apps.get_app_configs():
-        for link in getattr(config, "nav_links", ()):
-            if user.has_perm(link.permission):
-                links.append((link.label, reverse(link.url_name)))
-    return links
 
 
 def landing_for(user: "User") -> str | None:

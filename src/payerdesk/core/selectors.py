@@ -1,5 +1,6 @@
 """Read queries for the pages, the API and the reports."""
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from time import strptime
@@ -169,17 +170,23 @@ class QueueHealthRow:
     unassigned: int
 
 
+def _open_counts(now: datetime) -> tuple[Count, Count, Count]:
+    """What queue health and the module pages count of open items: all, due today, overdue."""
+    due_today = Q(due_at__gte=now, due_at__lt=end_of_today(now))
+    return Count("id"), Count("id", filter=due_today), Count("id", filter=Q(due_at__lt=now))
+
+
 def queue_health(*, user: User, now: datetime | None = None) -> list[QueueHealthRow]:
     """Open, due-today and overdue counts by queue and market, over what `user` sees."""
-    now = now or timezone.now()
+    all_open, due_today, overdue = _open_counts(now or timezone.now())
     rows = (
         permissions.visible_work_items(user)
         .filter(closed_at__isnull=True)
         .values("queue__name", "queue__slug", "market__name")
         .annotate(
-            open=Count("id"),
-            due_today=Count("id", filter=Q(due_at__gte=now, due_at__lt=end_of_today(now))),
-            overdue=Count("id", filter=Q(due_at__lt=now)),
+            open=all_open,
+            due_today=due_today,
+            overdue=overdue,
             unassigned=Count("id", filter=Q(assignee__isnull=True)),
         )
         # National (no market) first on every database: SQLite and PostgreSQL put NULL
@@ -290,3 +297,51 @@ def access_log_record_types() -> list[str]:
     """The record types the log holds, for the filter's suggestions."""
     types = AccessLogEntry.objects.values_list("record_type", flat=True).distinct()
     return sorted(types.order_by())
+
+@dataclass(frozen=True)
+class QueueCounts:
+    queue: str
+    queue_slug: str
+    open: int
+    due_today: int
+    overdue: int
+
+
+@dataclass(frozen=True)
+class WorkCounts:
+    queues: list[QueueCounts]
+    open: int
+    due_today: int
+    overdue: int
+
+
+def work_counts(
+    *, user: User, kinds: Collection[str] | None = None, now: datetime | None = None
+) -> WorkCounts:
+    """Open, due-today and overdue counts by queue of the open items `user` sees, of
+    `kinds` only when given (a module's own work)."""
+    items = permissions.visible_work_items(user).filter(closed_at__isnull=True)
+    if kinds is not None:
+        items = items.filter(kind__in=kinds)
+    all_open, due_today, overdue = _open_counts(now or timezone.now())
+    rows = (
+        items.values("queue__name", "queue__slug")
+        .annotate(open=all_open, due_today=due_today, overdue=overdue)
+        .order_by("queue__name")
+    )
+    queues = [
+        QueueCounts(
+            queue=row["queue__name"],
+            queue_slug=row["queue__slug"],
+            open=row["open"],
+            due_today=row["due_today"],
+            overdue=row["overdue"],
+        )
+        for row in rows
+    ]
+    return WorkCounts(
+        queues=queues,
+        open=sum(row.open for row in queues),
+        due_today=sum(row.due_today for row in queues),
+        overdue=sum(row.overdue for row in queues),
+    )

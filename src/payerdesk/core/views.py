@@ -36,6 +36,7 @@ from payerdesk.core.forms import (
     WorkItemCreateForm,
     WorkItemFilterForm,
 )
+from payerdesk.core.landing import module_summary
 from payerdesk.core.models import AccessLogEntry, Queue, User, WorkItem
 from payerdesk.core.modules import landing_for
 from payerdesk.core.roles import is_staff_member
@@ -103,8 +104,12 @@ def my_work(request: HttpRequest) -> HttpResponse:
 
 def _my_work(request: StaffRequest) -> HttpResponse:
     page = _page(request, selectors.my_work(user=request.user))
-    template = "core/partials/work_item_table.html" if is_htmx(request) else "core/my_work.html"
-    return render(request, template, {"page": page, "show_queue": True})
+    context: dict[str, object] = {"page": page, "show_queue": True}
+    if is_htmx(request):
+        return render(request, "core/partials/work_item_table.html", context)
+    # My work is the Work module's landing page: the queues' counts and pages above the list.
+    context["summary"] = module_summary(request.user, "work")
+    return render(request, "core/my_work.html", context)
 
 
 @require_GET

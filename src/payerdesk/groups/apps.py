@@ -1,22 +1,10 @@
 from django.apps import AppConfig
 
-from payerdesk.core.modules import NavLink
-
 
 class GroupsConfig(AppConfig):
     name = "payerdesk.groups"
     label = "groups"
     verbose_name = "Group and worksite administration"
-    nav_links = (
-        NavLink("Groups", "groups:groups", "groups.view_employergroup"),
-        NavLink("Eligibility", "groups:eligibility", "groups.view_member"),
-        NavLink("834 enrollment", "groups:enrollment-upload", "groups.add_member"),
-        NavLink("Census import", "groups:census-upload", "groups.add_member"),
-        NavLink("Policy changes", "groups:changes", "groups.view_member"),
-        NavLink(
-            "Underwriting rules", "groups:underwriting-rules", "groups.view_underwritingruleset"
-        ),
-    )
     # Where an outside role lands after signing in (it has no staff My work).
     landing_pages = {"employer": "groups:portal"}
 
@@ -34,6 +22,7 @@ class GroupsConfig(AppConfig):
         grant(Role.AUDITOR, *(f"groups.view_{model}" for model in models))
         # Policy changes and underwriting (groups/policy_changes.py, underwriting.py).
         work.register_policy_kinds()
+        register_menus()
         rule_sets = ("groups.add_underwritingruleset", "groups.view_underwritingruleset")
         grant(Role.SUPERVISOR, *rule_sets)
         grant(Role.ADMIN, *rule_sets)
@@ -51,3 +40,44 @@ class GroupsConfig(AppConfig):
         )
         underwriting_queue()
         demo_changes.load(actor=User.objects.get(username="groupadmin"))
+
+
+def register_menus() -> None:
+    """Groups in the staff top bar, and the employer portal's own."""
+    from payerdesk.core import menus
+    from payerdesk.core.menus import HasRole, MenuLink, Perm
+    from payerdesk.groups import work
+
+    add_member = Perm("groups.add_member")
+    menus.register(
+        menus.Menu(
+            code="groups",
+            label="Groups",
+            allowed=Perm("groups.view_employergroup"),
+            home="groups:groups",
+            links=(
+                MenuLink("Groups", "groups:groups"),
+                MenuLink("Eligibility", "groups:eligibility", Perm("groups.view_member")),
+                MenuLink("834 enrollment", "groups:enrollment-upload", add_member),
+                MenuLink("Census import", "groups:census-upload", add_member),
+                MenuLink("Policy changes", "groups:changes", Perm("groups.view_member")),
+                MenuLink(
+                    "Underwriting rules",
+                    "groups:underwriting-rules",
+                    Perm("groups.view_underwritingruleset"),
+                ),
+            ),
+            work_kinds=frozenset({work.WELCOME_CALL.code, work.POLICY_CHANGE.code}),
+            position=30,
+        )
+    )
+    menus.register(
+        menus.Menu(
+            code="groups-portal",
+            label="Your groups",
+            allowed=HasRole("employer"),
+            links=(MenuLink("Your groups", "groups:portal"),),
+            flat=True,
+            position=31,
+        )
+    )

@@ -5,7 +5,7 @@ from datetime import date
 from typing import Any
 
 from django.db import connection
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.db.models.expressions import RawSQL
 
 from payerdesk.core import permissions
@@ -13,11 +13,14 @@ from payerdesk.core.errors import ErrorCode, InvalidInput, NotFound
 from payerdesk.core.models import User
 from payerdesk.core.roles import Role, has_role
 from payerdesk.groups.models import (
+    ChangeStatus,
     Coverage,
     CoverageStatus,
     EmployerGroup,
+    GroupStatus,
     Member,
     PlanDesign,
+    PolicyChange,
     PolicyEvent,
     RateRow,
 )
@@ -189,3 +192,16 @@ def coverage_history(member: Member) -> QuerySet[Coverage]:
     return member.coverages.select_related("plan__product").order_by(
         "plan__product__name", "-start_date"
     )
+
+
+def group_counts_by_status(user: User) -> dict[str, int]:
+    """How many of the groups the user sees are in each status (every status, zero or not)."""
+    rows = groups_visible_to(user).values("status").annotate(count=Count("id")).order_by()
+    found = {row["status"]: row["count"] for row in rows}
+    return {str(status): found.get(status, 0) for status in GroupStatus}
+
+
+def changes_referred_count(user: User) -> int:
+    """Policy changes of members the user sees that wait for underwriting."""
+    members = members_visible_to(user)
+    return PolicyChange.objects.filter(member__in=members, status=ChangeStatus.REFERRED).count()

@@ -20,6 +20,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from payerdesk.core import permissions
 from payerdesk.core.access import log_record_view
 from payerdesk.core.errors import NotFound, NotPermitted, ServiceError
+from payerdesk.core.landing import Figure, module_summary
 from payerdesk.core.models import AccessLogEntry, Market, User
 from payerdesk.core.roles import Role, has_role, is_staff_member
 from payerdesk.core.views import StaffRequest, is_htmx, may_write_page, staff_required
@@ -34,7 +35,7 @@ from payerdesk.groups.forms import (
     PlanDesignForm,
     RateRowForm,
 )
-from payerdesk.groups.models import EmployerGroup, Member, PlanDesign
+from payerdesk.groups.models import ChangeStatus, EmployerGroup, GroupStatus, Member, PlanDesign
 
 T = TypeVar("T")
 
@@ -117,8 +118,24 @@ def group_list(request: StaffRequest) -> HttpResponse:
         "page": page,
         "can_add": request.user.has_perm("groups.add_employergroup"),
     }
-    template = "groups/partials/group_table.html" if is_htmx(request) else "groups/group_list.html"
-    return render(request, template, context)
+    if is_htmx(request):
+        return render(request, "groups/partials/group_table.html", context)
+    # The module's landing page: its figures and pages above the list.
+    context["summary"] = module_summary(request.user, "groups", _home_figures)
+    return render(request, "groups/group_list.html", context)
+
+
+def _home_figures(user: User) -> list[Figure]:
+    by_status = [
+        Figure(f"Groups {GroupStatus(status).label.lower()}", str(count))
+        for status, count in selectors.group_counts_by_status(user).items()
+    ]
+    referred = Figure(
+        "Policy changes waiting for underwriting",
+        str(selectors.changes_referred_count(user)),
+        f"{reverse('groups:changes')}?status={ChangeStatus.REFERRED}",
+    )
+    return [*by_status, referred]
 
 
 def _markets_for(user: User) -> QuerySet[Market]:

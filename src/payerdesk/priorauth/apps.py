@@ -1,21 +1,10 @@
 from django.apps import AppConfig
 
-from payerdesk.core.modules import NavLink
-
 
 class PriorAuthConfig(AppConfig):
     name = "payerdesk.priorauth"
     label = "priorauth"
     verbose_name = "Prior authorization"
-    nav_links = (
-        NavLink("PA requests", "priorauth:requests", "priorauth.view_priorauthrequest"),
-        NavLink("New PA", "priorauth:request-new", "priorauth.add_priorauthrequest"),
-        NavLink("Drugs", "priorauth:drugs", "priorauth.view_formularydrug"),
-        NavLink("Prescribers", "priorauth:prescribers", "priorauth.view_prescriber"),
-        NavLink("Formulary import", "priorauth:formulary-import", "priorauth.add_formularyversion"),
-        NavLink("Criteria", "priorauth:criteria-upload", "priorauth.add_criteriaset"),
-        NavLink("PA metrics", "priorauth:metrics", "core.view_all_work"),
-    )
     # A provider signs in to their own requests (staff land on their work).
     landing_pages = {"provider": "priorauth:requests"}
 
@@ -26,6 +15,7 @@ class PriorAuthConfig(AppConfig):
         from payerdesk.priorauth import models, selectors, work
 
         work.register_kinds()
+        register_menus()
         # Intake caches drugs, formulary rows and criteria: any change here empties it.
         for model in (
             models.Drug,
@@ -78,3 +68,46 @@ class PriorAuthConfig(AppConfig):
         from payerdesk.priorauth.demo import demo_load
 
         demo_load()
+
+
+def register_menus() -> None:
+    """Prior authorization in the staff top bar; a provider's requests in theirs."""
+    from payerdesk.core import menus
+    from payerdesk.core.menus import HasRole, MenuLink, Perm
+    from payerdesk.priorauth import work
+
+    menus.register(
+        menus.Menu(
+            code="priorauth",
+            label="Prior authorization",
+            allowed=Perm("priorauth.view_priorauthrequest"),
+            home="priorauth:home",
+            links=(
+                MenuLink("PA requests", "priorauth:requests"),
+                MenuLink("New PA", "priorauth:request-new", Perm("priorauth.add_priorauthrequest")),
+                MenuLink("Drugs", "priorauth:drugs", Perm("priorauth.view_formularydrug")),
+                MenuLink("Prescribers", "priorauth:prescribers", Perm("priorauth.view_prescriber")),
+                MenuLink(
+                    "Formulary import",
+                    "priorauth:formulary-import",
+                    Perm("priorauth.add_formularyversion"),
+                ),
+                MenuLink(
+                    "Criteria", "priorauth:criteria-upload", Perm("priorauth.add_criteriaset")
+                ),
+                MenuLink("PA metrics", "priorauth:metrics", Perm("core.view_all_work")),
+            ),
+            work_kinds=frozenset({work.PRIOR_AUTH.code}),
+            position=20,
+        )
+    )
+    menus.register(
+        menus.Menu(
+            code="priorauth-provider",
+            label="Your requests",
+            allowed=HasRole("provider"),
+            links=(MenuLink("Your PA requests", "priorauth:requests"),),
+            flat=True,
+            position=21,
+        )
+    )

@@ -14,6 +14,7 @@ from payerdesk.core.roles import Role, has_role, is_staff_member
 from payerdesk.groups.models import Member
 from payerdesk.priorauth.criteria import Criteria
 from payerdesk.priorauth.models import (
+    OPEN_STATUSES,
     ClockRule,
     CriteriaSet,
     Drug,
@@ -435,3 +436,16 @@ def letters_due() -> list[int]:
     return list(
         Letter.objects.filter(issued_at__isnull=True).order_by("id").values_list("id", flat=True)
     )
+
+
+def open_counts_by_status(user: User) -> dict[str, int]:
+    """How many requests the user sees wait in each open status (every one, zero or not)."""
+    rows = (
+        requests_visible_to(user)
+        .filter(status__in=OPEN_STATUSES)
+        .values("status")
+        .annotate(count=Count("id"))
+        .order_by()
+    )
+    found = {row["status"]: row["count"] for row in rows}
+    return {str(status): found.get(status, 0) for status in OPEN_STATUSES}

@@ -5,6 +5,7 @@ from payerdesk.priorauth import metrics_views, views
 app_name = "priorauth"
 
 urlpatterns = [
+    path("", views.home, name="home"),
     path("requests/", views.request_list, name="requests"),
     path("requests/new/", views.request_new, name="request-new"),
     path("requests/new/questions", views.request_questions, name="request-questions"),

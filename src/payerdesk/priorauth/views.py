@@ -6,6 +6,8 @@ holds the page's permission.
 """
 
 from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from django.contrib import messages
@@ -13,14 +15,16 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.forms import Form
-from django.http import Http404, HttpResponse, QueryDict
+from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.formats import date_format
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from payerdesk.core import selectors as core_selectors
 from payerdesk.core.access import log_record_view, viewer
 from payerdesk.core.errors import InvalidInput, NotFound, NotPermitted, ServiceError
+from payerdesk.core.landing import Figure, module_home
 from payerdesk.core.models import AccessLogEntry, User
 from payerdesk.core.roles import is_staff_member
 from payerdesk.core.views import StaffRequest, is_htmx, may_write_page, staff_required
@@ -45,10 +49,12 @@ from payerdesk.priorauth.models import (
     Drug,
     FormularyDrug,
     FormularyVersion,
+    InformationReceipt,
     Prescriber,
     PriorAuthRequest,
     Status,
 )
+from payerdesk.priorauth.questionnaire import Question
 
 RECORD_TYPE = services.RECORD_TYPE
 PAGE_SIZE = 50
@@ -84,6 +90,25 @@ def _get(request: StaffRequest, request_id: int) -> PriorAuthRequest:
         raise Http404(f"Request PA-{request_id} does not exist") from None
 
 
+# --- the module's landing page -----------------------------------------------------------
+
+
+def _home_figures(user: User) -> list[Figure]:
+    counts = selectors.open_counts_by_status(user)
+    url = reverse("priorauth:requests")
+    return [
+        Figure(Status(status).label, str(count), f"{url}?status={status}")
+        for status, count in counts.items()
+    ]
+
+
+@require_GET
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    """Open requests by status, the PA work due, and the module's pages."""
+    return module_home(request, "priorauth", _home_figures)
+
+
 # --- lists and the request page ------------------------------------------------------------
 
 
@@ -106,15 +131,75 @@ def request_list(request: StaffRequest) -> HttpResponse:
     return render(request, "priorauth/request_list.html", context)
 
 
-def _answer_rows(pa: PriorAuthRequest) -> list[tuple[str, str, object]]:
+@dataclass(frozen=True)
+class AnswerLine:
+    question: str
+    answer: str
+
+
+@dataclass(frozen=True)
+class ChangedAnswer:
+    question: str
+    before: str
+    after: str
+
+
+def _answer_text(question: Question | None, value: object) -> str:
+    """An answer as people read it: Yes/No, a code with its meaning, a date as pages show
+    dates; the stored value otherwise."""
+    if value is None or value == "":
+        return "—"
+    if isinstance(value, bool):
+        return "Yes" if value else "No"
+    if question is not None:
+        meaning = dict(question.options).get(str(value))
+        if meaning and meaning != str(value):
+            return f"{value} ({meaning})"
+        if question.type == "date":
+            try:
+                return date_format(date.fromisoformat(str(value)))
+            except ValueError:
+                return str(value)
+    return str(value)
+
+
+def _questions_of(pa: PriorAuthRequest) -> dict[str, Question]:
     if pa.criteria is None:
-        return [(key, key, value) for key, value in pa.answers.items()]
-    criteria = selectors.compiled(pa.criteria)
+        return {}
+    return {q.link_id: q for q in selectors.compiled(pa.criteria).questions}
+
+
+def _answer_rows(pa: PriorAuthRequest, questions: dict[str, Question]) -> list[AnswerLine]:
+    """The answers on file, each under its question's text (a request without criteria
+    has only the keys it was sent with)."""
+    if not questions:
+        return [AnswerLine(key, _answer_text(None, value)) for key, value in pa.answers.items()]
     return [
-        (q.link_id, q.text, pa.answers[q.link_id])
-        for q in criteria.questions
+        AnswerLine(q.text, _answer_text(q, pa.answers[q.link_id]))
+        for q in questions.values()
         if q.link_id in pa.answers
     ]
+
+
+def _receipt_rows(
+    pa: PriorAuthRequest, questions: dict[str, Question]
+) -> list[tuple[InformationReceipt, list[ChangedAnswer]]]:
+    """Each information receipt with the answers it changed, in people's words."""
+    receipts = pa.information_receipts.select_related("received_by", "attachment")
+    rows = []
+    for receipt in receipts:
+        changed = []
+        for link_id, change in receipt.changed_answers.items():
+            question = questions.get(link_id)
+            changed.append(
+                ChangedAnswer(
+                    question.text if question else link_id,
+                    _answer_text(question, change.get("before")),
+                    _answer_text(question, change.get("after")),
+                )
+            )
+        rows.append((receipt, changed))
+    return rows
 
 
 def _records_information(user: User, pa: PriorAuthRequest) -> bool:
@@ -170,15 +255,16 @@ def _detail_context(
     decides = user.has_perm("priorauth.decide_priorauthrequest")
     records = _records_information(user, pa)
     provider = selectors.is_provider(user)
+    questions = _questions_of(pa)
     return {
         "provider_view": provider,
         "can_record_information": records,
         "provider_sends": records and not is_staff_member(user),
         "information_form": forms.get("information_form") or _information_form_class(user)(),
         "information": _information_questions(pa, posted, answer_errors) if records else {},
-        "receipts": pa.information_receipts.select_related("received_by", "attachment"),
+        "receipts": _receipt_rows(pa, questions),
         "pa": pa,
-        "answers": _answer_rows(pa),
+        "answers": _answer_rows(pa, questions),
         "letters": pa.letters.all(),
         "timeline": core_selectors.timeline(pa.work_item) if not provider else [],
         "history": selectors.provider_history(pa, user) if provider else [],

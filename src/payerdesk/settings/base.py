@@ -41,6 +41,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",
+    "payerdesk.core.middleware.OutsideUserErrorPages",
 ]
 
 ROOT_URLCONF = "payerdesk.urls"
@@ -137,6 +138,8 @@ LANGUAGE_CODE = "en-us"
 TIME_ZONE = env_str("TIME_ZONE", "America/New_York")
 USE_I18N = True
 USE_TZ = True
+# Dates and times on every page: payerdesk/settings/formats/en/formats.py.
+FORMAT_MODULE_PATH = ["payerdesk.settings.formats"]
 
 STATIC_URL = "static/"
 STATIC_ROOT = DATA_DIR / "static"
