@@ -2,7 +2,6 @@
 
 from collections.abc import Callable
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from django.contrib.auth.models import Group
@@ -12,30 +11,8 @@ from django.utils import timezone
 from payerdesk.core import services
 from payerdesk.core.models import Market, Queue, SlaPolicy, StaffProfile, User, WorkItem
 from payerdesk.core.roles import Role, group_name
-from tests import samples
 
 PASSWORD = "correct-horse-battery-staple"
-
-
-def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
-    """Without the shared samples, the modules that read them are not collected (they read
-    them as they load); the rest of the suite runs, and the run fails saying why."""
-    if samples.missing() is None or collection_path.suffix != ".py":
-        return None
-    return samples.reads_samples(collection_path) or None
-
-
-def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
-    if samples.missing() is not None and exitstatus == pytest.ExitCode.OK:
-        session.exitstatus = pytest.ExitCode.TESTS_FAILED
-
-
-def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
-    why = samples.missing()
-    if why is not None:
-        modules = samples.modules_reading_samples()
-        terminalreporter.write_line(f"FAILED: {why}", red=True)
-        terminalreporter.write_line(f"Not run: {', '.join(modules)}", red=True)
 
 
 @pytest.fixture
