@@ -9,7 +9,7 @@ ROOT = Path(__file__).resolve().parents[1]
 OUTSIDE = ("../" + "shared", "shared/" + "samples", "shared/" + "DESIGN")
 # Folders a copy may hold that are not the project's files (tools, caches, build output).
 NOT_PROJECT = {".git", ".venv", "var", "build", "__pycache__", ".mypy_cache", ".ruff_cache",
-               ".pytest_cache"}  # fmt: skip
+               ".pytest_cache", ".hypothesis"}  # fmt: skip
 
 
 def project_files(root: Path) -> list[Path]:
@@ -24,12 +24,14 @@ def project_files(root: Path) -> list[Path]:
     if listed.returncode == 0:
         names = [name for name in listed.stdout.decode().split("\0") if name]
         return [root / name for name in names if (root / name).is_file()]
-    return [
-        path
-        for path in root.rglob("*")
-        if path.is_file() and not NOT_PROJECT.intersection(path.relative_to(root).parts)
-        and not path.name.endswith(".egg-info")
-    ]
+    return [path for path in root.rglob("*") if path.is_file() and _of_project(root, path)]
+
+
+def _of_project(root: Path, path: Path) -> bool:
+    parts = path.relative_to(root).parts
+    return not NOT_PROJECT.intersection(parts) and not any(
+        part.endswith(".egg-info") for part in parts
+    )
 
 
 def mentions_outside(root: Path) -> list[str]:
