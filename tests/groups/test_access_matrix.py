@@ -295,11 +295,11 @@ def _page_request(
     method: str,
     job_id: int,
     groups: dict[str, object],
-    policy: dict[str, object],
+    policy: dict[str, object] | None,
 ):
     name = url_name.split(":")[1]
     kwargs: dict[str, object] = {key: groups[key] for key in GROUP_KWARGS.get(name, ())}
-    kwargs.update({key: policy[key] for key in POLICY_KWARGS.get(name, ())})
+    kwargs.update({key: (policy or {})[key] for key in POLICY_KWARGS.get(name, ())})
     if name == "import-job":
         kwargs["job_id"] = job_id
     url = reverse(url_name, kwargs=kwargs)
