@@ -1,93 +1,115 @@
 """Shared fixtures: the demo organisation's shape, built small, and a user per role."""
 
-from collections.abc import Callable
+import copy
+import tempfile
+from collections.abc import Callable, Iterator
 from datetime import timedelta
 from pathlib import Path
+from typing import TypeVar
 
 import pytest
-from django.contrib.auth.models import Group
-from django.test import Client
+from django.db.models import Model
+from django.test import Client, TestCase, override_settings
 from django.utils import timezone
 
 from payerdesk.core import services
-from payerdesk.core.models import Market, Queue, SlaPolicy, StaffProfile, User, WorkItem
-from payerdesk.core.roles import Role, group_name
-from tests import samples
+from payerdesk.core.models import Market, Queue, SlaPolicy, User, WorkItem
+from payerdesk.core.roles import Role
+from tests.world import (
+    PASSWORD as PASSWORD,  # tests import it from here
+)
+from tests.world import (
+    World,
+    markets_create,
+    queues_create,
+    sla_policy_create,
+    user_create,
+    users_create,
+)
 
-PASSWORD = "correct-horse-battery-staple"
+Row = TypeVar("Row", bound=Model)
 
 
-def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
-    """Without the shared samples, the modules that read them are not collected (they read
-    them as they load); the rest of the suite runs, and the run fails saying why."""
-    if samples.missing() is None or collection_path.suffix != ".py":
+@pytest.fixture(scope="session", autouse=True)
+def data_folders() -> Iterator[Path]:
+    """Media live in Django's InMemoryStorage (settings/test.py); what must still be a real
+    folder (import progress files, the static root the middleware scans) goes in one
+    temporary folder per test process, removed when the session ends."""
+    with tempfile.TemporaryDirectory(prefix="payerdesk-test-") as name:
+        root = Path(name)
+        (root / "static").mkdir()
+        with override_settings(MEDIA_ROOT=root / "media", STATIC_ROOT=root / "static"):
+            yield root
+
+
+class _ModuleTransaction(TestCase):
+    """Django's class-level transaction (the one `setUpTestData` writes in), held open for
+    a whole test module by `module_world`."""
+
+
+@pytest.fixture(scope="module")
+def module_world(django_db_setup, django_db_blocker) -> Iterator[World]:
+    """A world built once for a module and rolled back after its last test. Each test still
+    runs in its own savepoint (`db`), so what one test changes the next never sees. A module
+    uses it with `pytestmark = pytest.mark.usefixtures("module_world")`; its scene fixtures
+    are then module-scoped too, and `markets`, `sla_policy`, `queues` and `users` answer
+    from it (as copies, as `setUpTestData` hands out its instances)."""
+    # The database stays open to the module's fixtures (its scenes are module-scoped too).
+    with django_db_blocker.unblock():
+        _ModuleTransaction.setUpClass()
+        try:
+            markets = markets_create()
+            policy = sla_policy_create()
+            yield World(markets, policy, queues_create(policy), users_create(markets))
+        finally:
+            _ModuleTransaction.tearDownClass()
+            _ModuleTransaction.doClassCleanups()
+
+
+def _fresh(rows: dict[str, Row]) -> dict[str, Row]:
+    """Copies of the module's instances, so that a test that changes one in memory leaves
+    the next test the instance as the database has it."""
+    return {key: copy.copy(row) for key, row in rows.items()}
+
+
+def _shared_world(request: pytest.FixtureRequest) -> World | None:
+    if "module_world" not in request.fixturenames:
         return None
-    return samples.reads_samples(collection_path) or None
-
-
-def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
-    if samples.missing() is not None and exitstatus == pytest.ExitCode.OK:
-        session.exitstatus = pytest.ExitCode.TESTS_FAILED
-
-
-def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
-    why = samples.missing()
-    if why is not None:
-        modules = samples.modules_reading_samples()
-        terminalreporter.write_line(f"FAILED: {why}", red=True)
-        terminalreporter.write_line(f"Not run: {', '.join(modules)}", red=True)
+    world: World = request.getfixturevalue("module_world")
+    return world
 
 
 @pytest.fixture
-def markets(db) -> dict[str, Market]:
-    return {
-        code: Market.objects.create(code=code, name=name)
-        for code, name in [("TRI", "Tri-State"), ("SE", "Southeast"), ("TX", "Texas")]
-    }
+def markets(request, db) -> dict[str, Market]:
+    world = _shared_world(request)
+    return markets_create() if world is None else _fresh(world.markets)
 
 
 @pytest.fixture
-def sla_policy(db) -> SlaPolicy:
-    return SlaPolicy.objects.create(
-        name="72 hours", clock=SlaPolicy.Clock.CALENDAR_HOURS, amount=72, escalate_before_hours=12
-    )
-
-
-def _queue(slug: str, policy: SlaPolicy, *roles: Role) -> Queue:
-    queue = Queue.objects.create(slug=slug, name=slug.replace("-", " ").title(), sla_policy=policy)
-    queue.worker_roles.set(Group.objects.filter(name__in=[group_name(r) for r in roles]))
-    return queue
+def sla_policy(request, db) -> SlaPolicy:
+    world = _shared_world(request)
+    return sla_policy_create() if world is None else copy.copy(world.sla_policy)
 
 
 @pytest.fixture
-def queues(db, sla_policy) -> dict[str, Queue]:
-    return {
-        "coverage": _queue("coverage-review", sla_policy, Role.REP),
-        "pharmacist": _queue("pharmacist-review", sla_policy, Role.PHARMACIST),
-        "groups": _queue("group-administration", sla_policy, Role.GROUP_ADMIN),
-    }
+def queues(request, db, sla_policy) -> dict[str, Queue]:
+    world = _shared_world(request)
+    return queues_create(sla_policy) if world is None else _fresh(world.queues)
 
 
 @pytest.fixture
 def make_user(db, markets) -> Callable[..., User]:
     def make(username: str, role: Role | None = None, market_codes: tuple[str, ...] = ()) -> User:
-        user = User.objects.create_user(
-            username=username, password=PASSWORD, email=f"{username}@example.test"
-        )
-        if role is not None:
-            user.groups.add(Group.objects.get(name=group_name(role)))
-        profile = StaffProfile.objects.create(user=user)
-        profile.markets.set([markets[code] for code in market_codes])
-        return user
+        return user_create(markets, username, role, market_codes)
 
     return make
 
 
 @pytest.fixture
-def users(make_user) -> dict[str, User]:
+def users(request, db, markets) -> dict[str, User]:
     """One user per role, named by the role's short name, as in the demo."""
-    scoped = {Role.GROUP_ADMIN: ("TRI",), Role.SALES_ADMIN: ("SE",), Role.COORDINATOR: ("TRI",)}
-    return {role.value: make_user(role.value, role, scoped.get(role, ())) for role in Role}
+    world = _shared_world(request)
+    return users_create(markets) if world is None else _fresh(world.users)
 
 
 @pytest.fixture

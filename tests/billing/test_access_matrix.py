@@ -28,6 +28,7 @@ from tests.access import (
     staff,
     token_client,
 )
+from tests.world import World
 
 SAMPLE_820 = samples.X820 / "sample_820_01.txt"
 
@@ -45,8 +46,6 @@ def bills(ok: int, *, auditor: int | None = None, employer: int = 403) -> dict[s
 MISSING = 999999  # billing routes are tried on records that do not exist: 404 when allowed
 BILLING_API = ("/api/remittances", "/api/variances", "/api/refunds", "/api/reversals",
                "/api/reconciliation")  # fmt: skip
-# The API operations on the scene's bill, delinquency and group (the others need no scene).
-SCENE_API = ("/api/billing/", "/api/list-bills")
 
 PAGES: PageRows = {
     # The module's landing page: billing staff (an employer has the portal).
@@ -104,10 +103,16 @@ API: ApiRows = {
 }
 
 
-@pytest.fixture
-def billing_scene(users, markets, queues) -> None:
+# The world and the scene are built once for the module; each case runs in its own
+# savepoint, so what a request changes is gone for the next case.
+pytestmark = pytest.mark.usefixtures("module_world", "billing_scene")
+
+
+@pytest.fixture(scope="module")
+def billing_scene(module_world: World) -> None:
     """A Tri-State group with one covered member, its January bill unpaid past the grace
     period (so a lapsed delinquency), and the employer user on its portal."""
+    users, markets = module_world.users, module_world.markets
     group = group_services.group_create(
         actor=users["groupadmin"], group_number="B100", legal_name="Billing Matrix Inc",
         situs_state="NY", market=markets["TRI"], effective_date=date(2026, 1, 1),
@@ -167,7 +172,7 @@ def _page_request(client: Client, url_name: str, method: str):
 
 @pytest.mark.parametrize("role", EVERYONE)
 @pytest.mark.parametrize("name", sorted(PAGES))
-def test_page_access(name, role, billing_scene, users, client_for):
+def test_page_access(name, role, users, client_for):
     method, expected = PAGES[name]
     response = _page_request(page_client(role, users, client_for), name, method)
     assert_page_answer(response, role, expected)
@@ -212,8 +217,6 @@ def _api_request(client: Client, method: str, path: str):
 
 @pytest.mark.parametrize("role", EVERYONE)
 @pytest.mark.parametrize(("method", "path"), sorted(API))
-def test_api_access(method, path, role, users, queues, request):
-    if path.startswith(SCENE_API):
-        request.getfixturevalue("billing_scene")
+def test_api_access(method, path, role, users):
     response = _api_request(token_client(role, users), method, path)
     assert_api_answer(response, role, API[(method, path)])

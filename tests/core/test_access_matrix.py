@@ -42,6 +42,7 @@ from tests.access import (
 from tests.billing import test_access_matrix as billing_matrix
 from tests.groups import test_access_matrix as groups_matrix
 from tests.priorauth import test_access_matrix as priorauth_matrix
+from tests.world import World
 
 
 def item_scope(ok: int, *, auditor: int, rep: int | None = None) -> dict[str, int]:
@@ -196,11 +197,19 @@ def _pdf() -> SimpleUploadedFile:
     return SimpleUploadedFile("fax.pdf", b"%PDF-1.4\n1 0 obj\n<<>>\nendobj\n%%EOF\n")
 
 
-@pytest.fixture
-def scene(users, make_item) -> tuple[WorkItem, int]:
-    item = make_item(kind="callback", title="Call back the prescriber")
+# The world and the scene are built once for the module; each case runs in its own
+# savepoint, so a request that changes the item changes it for that case only.
+pytestmark = pytest.mark.usefixtures("module_world")
+
+
+@pytest.fixture(scope="module")
+def scene(module_world: World) -> tuple[WorkItem, int]:
+    item = services.work_item_create(
+        actor=None, kind="callback", title="Call back the prescriber",
+        queue=module_world.queues["coverage"], market=None, due_at=None,
+    )  # fmt: skip
     attachment = services.work_item_attach(
-        actor=users["supervisor"], item_id=item.pk, upload=_pdf()
+        actor=module_world.users["supervisor"], item_id=item.pk, upload=_pdf()
     )
     return item, attachment.pk
 

@@ -7,13 +7,11 @@ blame, names it), and leaves the database exactly as it was.
 import hashlib
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 from unittest import mock
 from zoneinfo import ZoneInfo
 
 import pytest
-from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client, override_settings
 from django.utils import timezone
@@ -28,6 +26,7 @@ from payerdesk.core.models import (
     TimelineEvent,
     WorkItem,
 )
+from tests.storage import stored_names
 
 PDF = b"%PDF-1.4\n1 0 obj\n<<>>\nendobj\n%%EOF\n"
 # Tuesday noon on the queue floor's clock: "today" has hours left on either side.
@@ -60,9 +59,8 @@ def snapshot() -> tuple[object, ...]:
     )
 
 
-def stored_files() -> set[Path]:
-    root = Path(settings.MEDIA_ROOT)
-    return set(root.rglob("*")) if root.exists() else set()
+def stored_files() -> set[str]:
+    return stored_names()
 
 
 @pytest.fixture

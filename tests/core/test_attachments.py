@@ -1,16 +1,15 @@
 """Attachments: stored under their SHA-256, size limited, type judged by content."""
 
 import hashlib
-from pathlib import Path
 
 import pytest
-from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import override_settings
 
 from payerdesk.core import services
 from payerdesk.core.errors import ErrorCode, InvalidInput, NotFound, NotPermitted
 from payerdesk.core.models import Attachment, TimelineEvent
+from tests.storage import stored_names
 
 PDF = b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n"
 TIFF = b"II*\x00\x08\x00\x00\x00" + b"\x00" * 64
@@ -20,9 +19,8 @@ X12 = b"ISA*00*          *00*          *ZZ*SENDER*ZZ*RECEIVER*260101*1200*^*0050
 PHI_NAME = "Jane_Roe_DOB_1961-04-30"
 
 
-def _stored_files() -> set[Path]:
-    root = Path(settings.MEDIA_ROOT) / "attachments"
-    return {path for path in root.rglob("*") if path.is_file()} if root.exists() else set()
+def _stored_files() -> set[str]:
+    return stored_names("attachments")
 
 
 def _attach(user, item, name: str, content: bytes) -> Attachment:

@@ -13,7 +13,6 @@ from payerdesk.edi import X12Error, read_segments
 from payerdesk.edi.x820 import RemittanceHeader, RemittanceLine, load_820, read_820
 from tests import samples
 
-# shared/ sits beside the checkout, here and in CI; its samples are never edited.
 SAMPLES = samples.X820
 
 # sample -> (ISA13, BPR02, RMR lines, distinct members, ADX adjustments, BPR16)
@@ -29,7 +28,7 @@ def load(name: str):
 
 
 def test_every_sample_is_covered():
-    assert {path.name for path in SAMPLES.iterdir()} == set(EXPECTED)
+    assert {path.name for path in samples.sample_files(SAMPLES)} == set(EXPECTED)
 
 
 @pytest.mark.parametrize("name", sorted(EXPECTED))

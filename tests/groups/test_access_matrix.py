@@ -29,6 +29,7 @@ from tests.access import (
     staff,
     token_client,
 )
+from tests.world import World
 
 SAMPLE_834 = samples.X834 / "enroll-employee-managed-care.834"
 
@@ -213,20 +214,26 @@ def census_sample() -> bytes:
             "life,EMP,,,2026-01-01,\n").encode()  # fmt: skip
 
 
-@pytest.fixture
-def import_job(users) -> int:
+# The world and the scenes are built once for the module; each case runs in its own
+# savepoint, so what a request changes is gone for the next case.
+pytestmark = pytest.mark.usefixtures("module_world", "group_scene", "policy_scene")
+
+
+@pytest.fixture(scope="module")
+def import_job(module_world: World) -> int:
     """An 834 import job uploaded by groupadmin."""
     job = ImportJob(kind="834", name="a.834", sha256="0" * 64, size=1, state="done",
-                    created_by=users["groupadmin"])  # fmt: skip
+                    created_by=module_world.users["groupadmin"])  # fmt: skip
     job.content.save("matrix-job", ContentFile(b"x"), save=False)
     job.save()
     return job.pk
 
 
-@pytest.fixture
-def group_scene(users, markets, queues) -> dict[str, object]:
+@pytest.fixture(scope="module")
+def group_scene(module_world: World) -> dict[str, object]:
     """A Tri-State group (the group administrator's market) with the employer on its
     portal, a tier-rated plan with one rate, and an employee."""
+    users, markets = module_world.users, module_world.markets
     group = group_services.group_create(
         actor=users["supervisor"], group_number="G1001", legal_name="Acme LLC",
         situs_state="NY", market=markets["TRI"], effective_date=date(2026, 1, 1),
@@ -252,10 +259,11 @@ def group_scene(users, markets, queues) -> dict[str, object]:
     }  # fmt: skip
 
 
-@pytest.fixture
-def policy_scene(users, markets, queues) -> dict[str, object]:
+@pytest.fixture(scope="module")
+def policy_scene(module_world: World) -> dict[str, object]:
     """A Tri-State group whose portal the employer holds, a covered member, and a change
     the underwriting rules referred (an increase above guaranteed issue)."""
+    users, markets = module_world.users, module_world.markets
     group = group_services.group_create(
         actor=users["supervisor"], group_number="G-MATRIX", legal_name="Matrix Co",
         situs_state="NY", market=markets["TRI"], effective_date=date(2026, 1, 1),
@@ -314,12 +322,10 @@ def _page_request(
 
 @pytest.mark.parametrize("role", EVERYONE)
 @pytest.mark.parametrize("name", sorted(PAGES))
-def test_page_access(name, role, import_job, group_scene, users, client_for, request):
+def test_page_access(name, role, import_job, group_scene, policy_scene, users, client_for):
     method, expected = PAGES[name]
     client = page_client(role, users, client_for)
-    policy = request.getfixturevalue("policy_scene") if name.split(":")[1] in (
-        *POLICY_KWARGS, "changes", "underwriting-rules") else None  # fmt: skip
-    response = _page_request(client, name, method, import_job, group_scene, policy)
+    response = _page_request(client, name, method, import_job, group_scene, policy_scene)
     assert_page_answer(response, role, expected)
 
 
@@ -364,7 +370,7 @@ def _api_request(client: Client, method: str, path: str, job_id: int, groups: di
         url = url.replace("{" + key + "}", str(groups[key]))
     url = url.replace("{job_id}", str(job_id))
     if path == "/api/eligibility":
-        url += "?member=M1&date=2026-01-01"
+        url += "?member=M404&date=2026-01-01"  # no member has this id
     if method == "GET":
         return client.get(url)
     if path in API_BODIES:
@@ -381,11 +387,10 @@ def _api_request(client: Client, method: str, path: str, job_id: int, groups: di
 
 @pytest.mark.parametrize("role", EVERYONE)
 @pytest.mark.parametrize(("method", "path"), sorted(API))
-def test_api_access(method, path, role, import_job, group_scene, users, request):
+def test_api_access(method, path, role, import_job, group_scene, policy_scene, users):
     client = token_client(role, users)
     if path in POLICY_API:
-        policy = request.getfixturevalue("policy_scene")
-        response = _policy_api_request(client, method, path, policy)
+        response = _policy_api_request(client, method, path, policy_scene)
     else:
         response = _api_request(client, method, path, import_job, group_scene)
     assert_api_answer(response, role, API[(method, path)])

@@ -13,7 +13,6 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from payerdesk.core.models import Market, User
 from payerdesk.priorauth.models import PriorAuthRequest
 from tests.access import (
     EVERYONE,
@@ -34,6 +33,7 @@ from tests.priorauth.conftest import (
     pa_files,
     pa_scene_create,
 )
+from tests.world import World
 
 MARKET_ROLES_REFUSED = dict.fromkeys(["groupadmin", "salesadmin", "coordinator"], 403)
 
@@ -121,32 +121,22 @@ PA_NO_ID = {"priorauth:request-new", "priorauth:request-questions"}
 DENIAL_REASON = "A1c of 6.2% is below the 7% the criteria require; no other indication."
 
 
-@dataclass
+@dataclass(frozen=True)
 class PaScene:
-    """The prior authorization records, built on first use: they take a formulary and
-    criteria, which most routes do not need."""
+    """The formulary, criteria, prescriber and member, and a pended request with its letter."""
 
-    users: dict[str, User]
-    markets: dict[str, Market]
-    _pa: tuple[PriorAuthRequest, int] | None = None
-
-    def _prior_auth(self) -> tuple[PriorAuthRequest, int]:
-        if self._pa is None:
-            self._pa = pa_scene_create(self.users, self.markets)
-        return self._pa
-
-    @property
-    def pa(self) -> PriorAuthRequest:
-        return self._prior_auth()[0]
-
-    @property
-    def letter_id(self) -> int:
-        return self._prior_auth()[1]
+    pa: PriorAuthRequest
+    letter_id: int
 
 
-@pytest.fixture
-def pa_scene(users, markets, queues) -> PaScene:
-    return PaScene(users, markets)
+# The world and the scene are built once for the module; each case runs in its own
+# savepoint, so what a request changes is gone for the next case.
+pytestmark = pytest.mark.usefixtures("module_world", "pa_scene")
+
+
+@pytest.fixture(scope="module")
+def pa_scene(module_world: World) -> PaScene:
+    return PaScene(*pa_scene_create(module_world.users, module_world.markets))
 
 
 def _page_request(client: Client, url_name: str, method: str, pa: PaScene):
@@ -157,7 +147,6 @@ def _page_request(client: Client, url_name: str, method: str, pa: PaScene):
     if url_name == "priorauth:request-letter":
         kwargs["letter_id"] = pa.letter_id
     if url_name in ("priorauth:prescriber", "priorauth:prescriber-edit"):
-        pa.pa  # noqa: B018 - the scene's prescriber
         kwargs["npi"] = NPI
     url = reverse(url_name, kwargs=kwargs)
     if method == "GET":
@@ -210,8 +199,6 @@ def _api_request(client: Client, method: str, path: str, pa: PaScene):
     url = path.replace("{npi}", NPI)
     if "{request_id}" in url:
         url = url.replace("{request_id}", str(pa.pa.pk))
-    else:
-        pa.pa  # noqa: B018 - the formulary and prescriber these calls need
     if path == "/api/priorauth/drugs":
         url += "?q=sema"
     if method == "GET":
@@ -249,7 +236,6 @@ def _pas_bundle() -> str:
 @pytest.mark.parametrize("role", EVERYONE)
 @pytest.mark.parametrize(("method", "path"), sorted(FHIR))
 def test_fhir_access(method, path, role, pa_scene, users):
-    pa_scene.pa  # noqa: B018 - the formulary, prescriber and member the Bundle names
     response = token_client(role, users).post(
         path, _pas_bundle(), content_type="application/fhir+json"
     )

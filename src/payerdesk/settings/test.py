@@ -14,10 +14,13 @@ EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 # Tasks run in this process, when the change that enqueued them commits (as the worker
 # only sees the database backend's row then).
 TASKS = {"default": {"BACKEND": "payerdesk.core.task_backends.OnCommitImmediateBackend"}}
-MEDIA_ROOT = Path(tempfile.mkdtemp(prefix="payerdesk-test-media-"))
-STATIC_ROOT = Path(tempfile.mkdtemp(prefix="payerdesk-test-static-"))
+# Uploaded and generated files stay in memory: a run leaves nothing on disk. The few
+# folders that must be real (import progress files, static files the middleware scans) are
+# set by tests/conftest.py to a temporary folder it removes when the session ends.
+MEDIA_ROOT = Path(tempfile.gettempdir()) / "payerdesk-test-unset" / "media"
+STATIC_ROOT = Path(tempfile.gettempdir()) / "payerdesk-test-unset" / "static"
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": {"BACKEND": "django.core.files.storage.InMemoryStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 if not env_str("DATABASE_URL"):
