@@ -71,6 +71,7 @@ def test_a_group_lapses_the_day_after_its_grace_period(
     )  # fmt: skip
     [message] = mailoutbox
     assert message.to == ["payroll@acme.example"]
+    assert "will be cancelled for non-payment on 04/04/2026 unless it is paid" in message.body
     name, content, mimetype = message.attachments[0]
     assert (name, mimetype) == ("lapse-notice-G2001.pdf", "application/pdf")
     text = PdfReader(BytesIO(content)).pages[0].extract_text()

@@ -295,8 +295,7 @@ def _lapse(
         today,
         f"Premium past due: group {group.group_number} has lapsed",
         f"Premium of {amount} for group {group.group_number} is unpaid past its grace "
-        f"period. Coverage will be cancelled for non-payment on {delinquency.cancel_on:%m/%d/%Y} "
-        "unless it is paid. The notice is attached.",
+        f"period. Coverage {_cancellation(delinquency, today)}. The notice is attached.",
     )
     return delinquency
 
@@ -335,11 +334,19 @@ def _lapse_member(
         today,
         f"Premium past due: a member of group {group.group_number} has lapsed",
         f"Premium of {amount} for one member of group {group.group_number} was not paid "
-        "with the list bill and is past its grace period. That member's coverage will be "
-        f"cancelled for non-payment on {delinquency.cancel_on:%m/%d/%Y} unless it is paid. "
-        "The notice, attached, names the member.",
+        "with the list bill and is past its grace period. That member's coverage "
+        f"{_cancellation(delinquency, today)}. The notice, attached, names the member.",
     )
     return delinquency
+
+
+def _cancellation(delinquency: Delinquency, today: date) -> str:
+    """What the lapse email says of the cancellation: a late review cancels in the same
+    run when the cancellation date has passed."""
+    on = f"{delinquency.cancel_on:%m/%d/%Y}"
+    if delinquency.cancel_on <= today:
+        return f"is cancelled for non-payment as of {on}, the premium being still unpaid"
+    return f"will be cancelled for non-payment on {on} unless it is paid"
 
 
 def _send_notice(delinquency: Delinquency, today: date, subject: str, body: str) -> None:
