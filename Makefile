@@ -20,11 +20,13 @@ demo: install
 	$(BIN)/payerdesk migrate --noinput
 	$(BIN)/payerdesk demo
 
-# The task worker runs beside the web server and stops with it.
+# The task worker and the scheduler (which enqueues the daily jobs, and catches up at
+# start-up) run beside the web server and stop with it.
 run: demo
 	@echo "payerdesk on http://127.0.0.1:$(PORT)/ (Ctrl-C stops it)"
 	@$(BIN)/payerdesk db_worker --interval 2 & worker=$$!; \
-	trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
+	$(BIN)/payerdesk scheduler & scheduler=$$!; \
+	trap 'kill $$worker $$scheduler 2>/dev/null; wait' EXIT INT TERM; \
 	$(BIN)/payerdesk runserver 127.0.0.1:$(PORT)
 
 lint: install

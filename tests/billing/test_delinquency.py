@@ -1,7 +1,7 @@
 """Delinquency: lapse after the grace period with a notice and a work item, cancellation
 for non-payment, reinstatement when the back premium is paid; aging by bucket."""
 
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from io import BytesIO
 
@@ -71,6 +71,7 @@ def test_a_group_lapses_the_day_after_its_grace_period(
     )  # fmt: skip
     [message] = mailoutbox
     assert message.to == ["payroll@acme.example"]
+    assert "will be cancelled for non-payment on 04/04/2026 unless it is paid" in message.body
     name, content, mimetype = message.attachments[0]
     assert (name, mimetype) == ("lapse-notice-G2001.pdf", "application/pdf")
     text = PdfReader(BytesIO(content)).pages[0].extract_text()
@@ -190,3 +191,42 @@ def test_a_case_whose_item_staff_closed_is_still_reinstated(users, group, billed
     group.refresh_from_db()
     assert group.status == "active"
     assert WorkItem.objects.get(pk=case.work_item_id).status == "closed"
+
+
+def _case_dates(group):
+    case = Delinquency.objects.get(group=group)
+    return (case.stage, case.grace_ended_on, case.lapsed_on, case.cancel_on, case.cancelled_on)
+
+
+def _coverage_and_events(group):
+    return (
+        sorted(Coverage.objects.values_list("start_date", "end_date", "status")),
+        list(
+            PolicyEvent.objects.filter(group=group, member__isnull=True)
+            .order_by("pk")
+            .values_list("event", "effective_date")
+        ),
+    )
+
+
+# Grace ends 03/04: the group lapses 03/05 and is cancelled on 04/04.
+ON_TIME = ("cancelled", date(2026, 3, 4), date(2026, 3, 5), date(2026, 4, 4), date(2026, 4, 4))
+
+
+@pytest.mark.parametrize("late_days", [0, 1, 29, 30, 40, 95])
+def test_a_late_review_uses_the_dates_an_on_time_one_would(group, billed, late_days):
+    """The daily review first runs `late_days` after the lapse day, then every day: the
+    case's dates, the coverage ended and the policy history are the on-time ones."""
+    first = date(2026, 3, 5) + timedelta(days=late_days)
+    steps = []
+    for day in range(31):
+        result = review(group, first + timedelta(days=day))
+        steps += [(day, step) for step in ("lapsed", "cancelled") if getattr(result, step)]
+        assert result.reinstated == []
+    cancelled_after = max(0, (date(2026, 4, 4) - first).days)
+    assert steps == [(0, "lapsed"), (cancelled_after, "cancelled")]
+    assert _case_dates(group) == ON_TIME
+    assert _coverage_and_events(group) == (
+        [(JAN, date(2026, 1, 31), "terminated")] * 3,
+        [("group_lapsed", date(2026, 3, 5)), ("group_terminated", date(2026, 1, 31))],
+    )

@@ -133,6 +133,45 @@ def test_the_scheduled_job_generates_due_bills_once(users, group, schedule, enro
     assert ListBill.objects.count() == 1
 
 
+def _bills():
+    return list(ListBill.objects.order_by("period_start").values_list(
+        "period_start", "bill_date", "due_date", "total"
+    ))  # fmt: skip
+
+
+def test_a_late_job_bills_every_missed_period_with_its_own_dates(users, group, schedule, enrolled):
+    listbills.list_bills_generate_due(today=date(2025, 12, 17))
+    # The job did not run from 12/18 to 04/20: February to May are billed (May's bill
+    # date, 04/16, has come), each dated and due as on time; June's has not come.
+    made = listbills.list_bills_generate_due(today=date(2026, 4, 20))
+    apr, may = date(2026, 4, 1), date(2026, 5, 1)
+    assert [(g.bill.period_start, g.created) for g in made] == [
+        (JAN, False), (FEB, True), (MAR, True), (apr, True), (may, True)
+    ]  # fmt: skip
+    on_time = [
+        (JAN, date(2025, 12, 17), JAN), (FEB, date(2026, 1, 17), FEB),
+        (MAR, date(2026, 2, 14), MAR), (apr, date(2026, 3, 17), apr),
+        (may, date(2026, 4, 16), may),
+    ]  # fmt: skip
+    assert [(*dates, Decimal("76.05")) for dates in on_time] == _bills()
+    assert not any(g.created for g in listbills.list_bills_generate_due(today=date(2026, 4, 20)))
+    assert len(_bills()) == 5
+
+
+def test_a_lapsed_group_is_billed_until_its_cancellation_date(users, group, schedule, enrolled):
+    from payerdesk.billing.delinquency import delinquency_review
+
+    listbills.list_bills_generate_due(today=date(2026, 1, 17))  # January and February
+    # Nothing paid: January's grace ends 02/01, the group lapses 02/02 (cancellation
+    # 03/04). The bill job then misses a month: its late run bills March (dated 02/14),
+    # not April (dated 03/17, after the cancellation date).
+    assert delinquency_review(today=date(2026, 2, 2)).lapsed == ["G2001"]
+    made = listbills.list_bills_generate_due(today=date(2026, 3, 20))
+    assert [(g.bill.period_start, g.created) for g in made] == [(FEB, False), (MAR, True)]
+    assert delinquency_review(today=date(2026, 3, 20)).cancelled == ["G2001"]
+    assert listbills.list_bills_generate_due(today=date(2026, 3, 21)) == []
+
+
 def test_refusals_change_nothing(users, group, enrolled, make_user, markets):
     with pytest.raises(InvalidInput, match="no billing schedule") as refused:
         generate(users, group, JAN)

@@ -218,3 +218,20 @@ def test_the_review_reads_balances_once_not_once_per_member(
     # The group's own review reads January's and February's payment, the member pass
     # each once more: as many reads for six unpaid members as for two (it was 18 for 4).
     assert calls == {"balances": 1, "paid": 4}
+
+
+def test_a_member_review_forty_days_late_keeps_the_on_time_dates(
+    group, billed, mailoutbox, django_capture_on_commit_callbacks
+):
+    _, two = billed
+    with django_capture_on_commit_callbacks(execute=True):
+        result = review(group, date(2026, 4, 14))  # the lapse day was 03/05
+    [message] = mailoutbox
+    assert "is cancelled for non-payment as of 04/04/2026" in message.body
+    assert (result.lapsed, result.cancelled) == (["G2001/M2"], ["G2001/M2"])
+    case = Delinquency.objects.get()
+    assert (case.stage, case.lapsed_on, case.cancel_on, case.cancelled_on) == (
+        "cancelled", date(2026, 3, 5), date(2026, 4, 4), date(2026, 4, 4)
+    )  # fmt: skip
+    assert not group_selectors.coverage_as_of(member=two, on=FEB)
+    assert review(group, date(2026, 4, 15)) == delinquency.ReviewResult([], [], [])

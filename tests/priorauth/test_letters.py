@@ -15,7 +15,7 @@ from payerdesk.core.errors import NotFound
 from payerdesk.core.models import TimelineEvent
 from payerdesk.priorauth import services
 from payerdesk.priorauth.models import Letter, PriorAuthRequest
-from payerdesk.priorauth.tasks import issue_letter
+from payerdesk.priorauth.tasks import issue_due_letters, issue_letter
 from tests.priorauth.conftest import FALLS_SHORT, MEETS
 from tests.priorauth.test_intake import pdf_text
 
@@ -117,6 +117,22 @@ def test_the_catch_up_command_issues_every_due_letter_once(
     again = StringIO()
     call_command("issue_letters", stdout=again)
     assert again.getvalue().strip() == "0 letter(s) issued."
+
+
+def test_the_scheduled_letters_job_issues_each_due_letter_once(
+    submit, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks():  # the decision's own task is lost
+        pa = submit(MEETS)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert issue_due_letters.enqueue().return_value == 1
+    letter = pa.letters.get()
+    issued = (bytes(letter.content), letter.issued_at, len(mail.outbox))
+    assert letter.is_issued and issued[2] == 1
+    with django_capture_on_commit_callbacks(execute=True):
+        assert issue_due_letters.enqueue().return_value == 0
+    letter.refresh_from_db()
+    assert (bytes(letter.content), letter.issued_at, len(mail.outbox)) == issued
 
 
 DATABASE_TASKS = {"default": {"BACKEND": "payerdesk.core.task_backends.DatabaseBackend"}}

@@ -164,16 +164,18 @@ def delinquency_review(
     for schedule in schedules:
         number = schedule.group.group_number
         with transaction.atomic():
-            step = _review_one(schedule, today)
+            steps = _review_one(schedule, today)
             member_steps = _review_members(schedule.group, today)
-        if step:
+        for step in steps:
             getattr(result, step).append(number)
         for member_step, member_ref in member_steps:
             getattr(result, member_step).append(f"{number}/{member_ref}")
     return result
 
 
-def _review_one(schedule: BillingSchedule, today: date) -> str | None:
+def _review_one(schedule: BillingSchedule, today: date) -> list[str]:
+    """The group's steps today: a review that runs late lapses and cancels in one run,
+    each on the day the rules give (`_lapse`)."""
     group = EmployerGroup.objects.select_for_update().get(pk=schedule.group_id)
     listbills.list_bill_statuses_refresh(group=group)
     current = open_delinquency(group)
@@ -181,17 +183,20 @@ def _review_one(schedule: BillingSchedule, today: date) -> str | None:
         grace = group_grace_days(group)
         overdue = _overdue(group, grace, today)
         unpaid = [item for item in overdue if not _paid_for(group, item.bill.period_start)]
-        if unpaid and group.status == GroupStatus.ACTIVE:
-            _lapse(group, grace, unpaid, today)  # a period paid for anyone is the members' case
-            return "lapsed"
-        return None
+        if not unpaid or group.status != GroupStatus.ACTIVE:
+            return []  # a period paid for anyone is the members' case
+        current = _lapse(group, grace, unpaid, today)
+        if today >= current.cancel_on:
+            _cancel(current, group, current.cancel_on, actor=None)
+            return ["lapsed", "cancelled"]
+        return ["lapsed"]
     if _unpaid_due(group, today) <= 0:
         _reinstate(current, group, today, actor=None)
-        return "reinstated"
+        return ["reinstated"]
     if current.stage == DelinquencyStage.LAPSED and today >= current.cancel_on:
-        _cancel(current, group, today, actor=None)
-        return "cancelled"
-    return None
+        _cancel(current, group, current.cancel_on, actor=None)
+        return ["cancelled"]
+    return []
 
 
 def _review_members(group: EmployerGroup, today: date) -> list[tuple[str, str]]:
@@ -211,7 +216,7 @@ def _review_members(group: EmployerGroup, today: date) -> list[tuple[str, str]]:
             _reinstate(case, group, today, actor=None)
             steps.append(("reinstated", case.member.member_id))
         elif today >= case.cancel_on and group.status == GroupStatus.ACTIVE:
-            _cancel(case, group, today, actor=None)
+            _cancel(case, group, case.cancel_on, actor=None)
             steps.append(("cancelled", case.member.member_id))
     if group.status != GroupStatus.ACTIVE or open_delinquency(group) is not None:
         return steps  # the group's own case covers its members
@@ -238,8 +243,11 @@ def _review_members(group: EmployerGroup, today: date) -> list[tuple[str, str]]:
             if paid_for(bill.period_start)
         ]
         if overdue:
-            _lapse_member(group, member, overdue, today)
+            case = _lapse_member(group, member, overdue, today)
             steps.append(("lapsed", member.member_id))
+            if today >= case.cancel_on:
+                _cancel(case, group, case.cancel_on, actor=None)
+                steps.append(("cancelled", member.member_id))
     return steps
 
 
@@ -260,7 +268,9 @@ def _lapse(
 ) -> Delinquency:
     first = overdue[0].bill
     amount = sum((item.outstanding for item in overdue), ZERO)
-    terminations.group_lapse(actor=None, group=group, lapsed_on=today)
+    grace_ended_on = rules.grace_end(first.due_date, grace_days)
+    lapsed_on = rules.lapse_date(grace_ended_on)
+    terminations.group_lapse(actor=None, group=group, lapsed_on=lapsed_on)
     item = work_item_create(
         actor=None,
         kind=DELINQUENCY.code,
@@ -274,9 +284,9 @@ def _lapse(
         bill=first,
         stage=DelinquencyStage.LAPSED,
         amount_due=amount,
-        grace_ended_on=rules.grace_end(first.due_date, grace_days),
-        lapsed_on=today,
-        cancel_on=today + timedelta(days=rules.CANCEL_AFTER_LAPSE_DAYS),
+        grace_ended_on=grace_ended_on,
+        lapsed_on=lapsed_on,
+        cancel_on=rules.cancel_date(lapsed_on),
         paid_through=first.period_start - timedelta(days=1),
         work_item=item,
     )
@@ -285,8 +295,7 @@ def _lapse(
         today,
         f"Premium past due: group {group.group_number} has lapsed",
         f"Premium of {amount} for group {group.group_number} is unpaid past its grace "
-        f"period. Coverage will be cancelled for non-payment on {delinquency.cancel_on:%m/%d/%Y} "
-        "unless it is paid. The notice is attached.",
+        f"period. Coverage {_cancellation(delinquency, today)}. The notice is attached.",
     )
     return delinquency
 
@@ -296,6 +305,8 @@ def _lapse_member(
 ) -> Delinquency:
     first = overdue[0][0]
     amount = sum((owed for _, owed in overdue), ZERO)
+    grace_ended_on = rules.grace_end(first.due_date, member_grace_days(member))
+    lapsed_on = rules.lapse_date(grace_ended_on)
     # The member is named by id only: titles and emails are seen outside the record.
     item = work_item_create(
         actor=None,
@@ -312,9 +323,9 @@ def _lapse_member(
         bill=first,
         stage=DelinquencyStage.LAPSED,
         amount_due=amount,
-        grace_ended_on=rules.grace_end(first.due_date, member_grace_days(member)),
-        lapsed_on=today,
-        cancel_on=today + timedelta(days=rules.CANCEL_AFTER_LAPSE_DAYS),
+        grace_ended_on=grace_ended_on,
+        lapsed_on=lapsed_on,
+        cancel_on=rules.cancel_date(lapsed_on),
         paid_through=first.period_start - timedelta(days=1),
         work_item=item,
     )
@@ -323,11 +334,19 @@ def _lapse_member(
         today,
         f"Premium past due: a member of group {group.group_number} has lapsed",
         f"Premium of {amount} for one member of group {group.group_number} was not paid "
-        "with the list bill and is past its grace period. That member's coverage will be "
-        f"cancelled for non-payment on {delinquency.cancel_on:%m/%d/%Y} unless it is paid. "
-        "The notice, attached, names the member.",
+        "with the list bill and is past its grace period. That member's coverage "
+        f"{_cancellation(delinquency, today)}. The notice, attached, names the member.",
     )
     return delinquency
+
+
+def _cancellation(delinquency: Delinquency, today: date) -> str:
+    """What the lapse email says of the cancellation: a late review cancels in the same
+    run when the cancellation date has passed."""
+    on = f"{delinquency.cancel_on:%m/%d/%Y}"
+    if delinquency.cancel_on <= today:
+        return f"is cancelled for non-payment as of {on}, the premium being still unpaid"
+    return f"will be cancelled for non-payment on {on} unless it is paid"
 
 
 def _send_notice(delinquency: Delinquency, today: date, subject: str, body: str) -> None:
@@ -342,8 +361,10 @@ def _send_notice(delinquency: Delinquency, today: date, subject: str, body: str)
 
 
 def _cancel(
-    delinquency: Delinquency, group: EmployerGroup, today: date, actor: User | None
+    delinquency: Delinquency, group: EmployerGroup, cancelled_on: date, actor: User | None
 ) -> None:
+    """Cancel on `cancelled_on`: the case's `cancel_on` for the review, whatever day it
+    runs; the day an administrator cancels early."""
     reason = TerminationReason.NONPAYMENT
     if delinquency.member is None:
         outcome = terminations.group_terminate(
@@ -357,7 +378,7 @@ def _cancel(
     else:
         outcome = terminations.Outcome()  # staff ended their coverage already
     delinquency.stage = DelinquencyStage.CANCELLED
-    delinquency.cancelled_on = today
+    delinquency.cancelled_on = cancelled_on
     delinquency.ended_coverage_ids = [row.pk for row in outcome.ended + outcome.cancelled]
     delinquency.save(update_fields=["stage", "cancelled_on", "ended_coverage_ids"])
     if _item_open(delinquency):

@@ -22,6 +22,8 @@ from payerdesk.billing.models import (
     ZERO,
     Account,
     BillingSchedule,
+    Delinquency,
+    DelinquencyStage,
     LineKind,
     ListBill,
     ListBillLine,
@@ -358,27 +360,36 @@ def _post(bill: ListBill, actor: User | None) -> None:
 
 
 def list_bills_generate_due(*, today: date) -> list[Generated]:
-    """Generate every bill whose bill date has come and whose period has not ended, for
-    groups that are still billed. Safe to run any number of times."""
+    """Generate every bill whose bill date has come, for groups that are still billed:
+    from the period of the group's last bill (its first period when it has none), so a
+    period a missed run left unbilled is billed too, dated as it would have been. A
+    lapsed group is billed until its cancellation date, as the daily review would have
+    cancelled it then. Safe to run any number of times."""
     made = []
     schedules_due = BillingSchedule.objects.select_related("group", "group__market").exclude(
         group__status__in=[GroupStatus.CANCELLED, GroupStatus.TERMINATED]
     )
     for schedule in schedules_due:
-        horizon = today.toordinal() + schedule.lead_days
+        group = schedule.group
+        last = ListBill.objects.filter(group=group).order_by("-period_start").first()
+        cancel_on = (
+            Delinquency.objects.filter(
+                group=group, member__isnull=True, stage=DelinquencyStage.LAPSED
+            )
+            .values_list("cancel_on", flat=True)
+            .first()
+        )
         for period in schedules.periods_between(
             schedule.mode,
             schedule.first_period_start,
-            max(schedule.first_period_start, date.fromordinal(today.toordinal() - 62)),
-            date.fromordinal(horizon),
+            schedule.first_period_start if last is None else last.period_start,
+            today + timedelta(days=schedule.lead_days),
         ):
             bill_date, _ = rules.bill_dates(
                 period, bill_day=schedule.bill_day, lead_days=schedule.lead_days
             )
-            if bill_date <= today <= period.end:
-                made.append(
-                    list_bill_generate(actor=None, group=schedule.group, period_start=period.start)
-                )
+            if bill_date <= today and (cancel_on is None or bill_date < cancel_on):
+                made.append(list_bill_generate(actor=None, group=group, period_start=period.start))
     return made
 
 

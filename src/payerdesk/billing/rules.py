@@ -39,3 +39,13 @@ def aging_bucket(days_past_due: int) -> str:
 def grace_end(due_date: date, grace_days: int) -> date:
     """The last day of the grace period."""
     return due_date + timedelta(days=grace_days)
+
+
+def lapse_date(grace_ended_on: date) -> date:
+    """The policy lapses the day after its grace period, whatever day the review runs."""
+    return grace_ended_on + timedelta(days=1)
+
+
+def cancel_date(lapsed_on: date) -> date:
+    """Cancellation for non-payment, counted from the lapse (not from the review)."""
+    return lapsed_on + timedelta(days=CANCEL_AFTER_LAPSE_DAYS)

@@ -168,6 +168,20 @@ TASKS = {
     }
 }
 
+# The jobs that run by themselves (core/schedule.py): `payerdesk scheduler` enqueues each
+# on its crontab expression, in TIME_ZONE, and every one once at start-up, in this order;
+# the task workers run them. The delinquency review goes before list bills: a group the
+# review cancels gets no new bill that day. Weekdays by name (mon-sun).
+PAYERDESK_SCHEDULE = {
+    "escalations-and-reminders": {"cron": "* * * * *", "task": "payerdesk.core.tasks.tick"},
+    "delinquency-review": {
+        "cron": "30 0 * * *",
+        "task": "payerdesk.billing.tasks.review_delinquency",
+    },
+    "list-bills": {"cron": "0 1 * * *", "task": "payerdesk.billing.tasks.generate_due_list_bills"},
+    "letters-due": {"cron": "*/15 * * * *", "task": "payerdesk.priorauth.tasks.issue_due_letters"},
+}
+
 # Attachments: size limit and the file types a work item accepts.
 PAYERDESK_ATTACHMENT_MAX_BYTES = env_int("PAYERDESK_ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024)
 # A request body apart from its multipart files: the API sends a document as base64 in
