@@ -13,9 +13,7 @@ from payerdesk.core import services
 from payerdesk.core.models import WorkItem
 from payerdesk.core.tasks import deliver_email, tick
 
-DATABASE_TASKS = {
-    "default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}
-}
+DATABASE_TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
 
 
 def _run_worker() -> None:

@@ -456,13 +456,8 @@ def prior_auth_submit(
     _choice(channel, Channel, "channel")
     reference = selectors.drug_reference(drug, stamp=state.stamp)
     found, row, criteria = reference.drug, reference.formulary_row, reference.criteria
-    # The member comes with the oldest open request for them and the drug (a duplicate).
-    member = member_lookup(
-        member_id=member_id,
-        group_number=group_number,
-        annotate=selectors.open_duplicate_annotation(found.pk),
-    )
-    duplicate_of_id: int | None = getattr(member, selectors.OPEN_DUPLICATE)
+    member = member_lookup(member_id=member_id, group_number=group_number)
+    duplicate_of_id = selectors.open_duplicate_id(member_id=member.pk, drug_id=found.pk)
     cleaned = answers_clean(criteria, answers)
     if fax is not None:
         attachment_check(fax.name, fax.content, field="fax")
