@@ -15,12 +15,10 @@ cluster); the database named in it is dropped and created anew.
 
 import os
 import statistics
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
-from urllib.parse import urlsplit
-
-import psycopg
 
 DATABASE_URL = os.environ.get(
     "BENCH_TOKEN_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/payerdesk_bench_token"
@@ -29,21 +27,12 @@ ROUNDS = 7
 PER_ROUND = 2000
 TARGET_RATIO = 2.0
 
-os.environ["DATABASE_URL"] = DATABASE_URL
-os.environ["DJANGO_SETTINGS_MODULE"] = "payerdesk.settings.dev"
-os.environ["DEBUG"] = "false"  # DEBUG would record every query in memory
-os.environ.setdefault("PAYERDESK_DATA_DIR", str(Path(__file__).resolve().parent.parent / "var"))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from bench.databases import django_environment, recreate_database  # noqa: E402
+
+django_environment(DATABASE_URL)
 
 import django  # noqa: E402
-
-
-def recreate_database() -> None:
-    parts = urlsplit(DATABASE_URL)
-    name = parts.path.lstrip("/")
-    admin_url = parts._replace(path="/postgres").geturl()
-    with psycopg.connect(admin_url, autocommit=True) as connection:
-        connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        connection.execute(f'CREATE DATABASE "{name}"')
 
 
 def lookups() -> dict[str, Callable[[], object]]:
@@ -81,7 +70,7 @@ def lookups() -> dict[str, Callable[[], object]]:
 
 
 def main() -> None:
-    recreate_database()
+    recreate_database(DATABASE_URL)
     django.setup()
     ways = lookups()
     for call in ways.values():  # warm: prepared statements, caches
