@@ -49,6 +49,7 @@ bench: install
 	$(BIN)/python bench/enrollment.py
 	$(BIN)/python bench/billing.py
 	$(BIN)/python bench/priorauth.py
+	$(BIN)/python bench/api_token.py
 
 clean:
 	rm -rf $(VENV) var .mypy_cache .ruff_cache

@@ -25,9 +25,6 @@ import time
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
-from urllib.parse import urlsplit
-
-import psycopg
 
 DATABASE_URL = os.environ.get(
     "BENCH_BILLING_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/payerdesk_bench_billing"
@@ -37,22 +34,13 @@ TARGET_SECONDS = 10.0
 TARGET_MEMORY_MB = 500.0
 PERIOD = date(2026, 1, 1)
 
-os.environ["DATABASE_URL"] = DATABASE_URL
-os.environ["DJANGO_SETTINGS_MODULE"] = "payerdesk.settings.dev"
-os.environ["DEBUG"] = "false"  # DEBUG would record every query in memory
-os.environ.setdefault("PAYERDESK_DATA_DIR", str(Path(__file__).resolve().parent.parent / "var"))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from bench.databases import django_environment, recreate_database  # noqa: E402
+
+django_environment(DATABASE_URL)
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
 
 import django  # noqa: E402
-
-
-def recreate_database() -> None:
-    parts = urlsplit(DATABASE_URL)
-    name = parts.path.lstrip("/")
-    admin_url = parts._replace(path="/postgres").geturl()
-    with psycopg.connect(admin_url, autocommit=True) as connection:
-        connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        connection.execute(f'CREATE DATABASE "{name}"')
 
 
 def load() -> int:
@@ -155,7 +143,7 @@ def main() -> None:
         django.setup()
         generate(int(sys.argv[2]))
         return
-    recreate_database()
+    recreate_database(DATABASE_URL)
     django.setup()
     started = time.perf_counter()
     group_id = load()

@@ -23,9 +23,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
-from urllib.parse import urlsplit
-
-import psycopg
 
 DATABASE_URL = os.environ.get(
     "BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/payerdesk_bench"
@@ -39,23 +36,14 @@ REQUESTS = int(os.environ.get("BENCH_REQUESTS", "200"))
 TARGET_P95_MS = 150.0
 TARGET_CLAIMS_PER_SECOND = 300.0
 
-os.environ["DATABASE_URL"] = DATABASE_URL
-os.environ["DJANGO_SETTINGS_MODULE"] = "payerdesk.settings.dev"
-os.environ["DEBUG"] = "false"  # DEBUG would record every query in memory
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from bench.databases import django_environment, recreate_database  # noqa: E402
+
+django_environment(DATABASE_URL)
 os.environ["ALLOWED_HOSTS"] = "testserver"
-os.environ.setdefault("PAYERDESK_DATA_DIR", str(Path(__file__).resolve().parent.parent / "var"))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
 
 import django  # noqa: E402
-
-
-def recreate_database() -> None:
-    parts = urlsplit(DATABASE_URL)
-    name = parts.path.lstrip("/")
-    admin_url = parts._replace(path="/postgres").geturl()
-    with psycopg.connect(admin_url, autocommit=True) as connection:
-        connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        connection.execute(f'CREATE DATABASE "{name}"')
 
 
 @dataclass(frozen=True)
@@ -243,7 +231,7 @@ def verdict(ok: bool) -> str:
 
 def main() -> None:
     print(f"payerdesk work queue benchmark: {TOTAL_ITEMS:,} open items on {DATABASE_URL}")
-    recreate_database()
+    recreate_database(DATABASE_URL)
     django.setup()
     started = time.perf_counter()
     scene = load()

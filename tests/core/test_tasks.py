@@ -1,6 +1,6 @@
 """The background jobs run on django-tasks' database backend, on SQLite and PostgreSQL."""
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 from django.core import mail
@@ -8,15 +8,12 @@ from django.core.management import call_command
 from django.db import transaction
 from django.test import override_settings
 from django.utils import timezone
-from django_tasks_db.models import get_date_max
 
 from payerdesk.core import services
 from payerdesk.core.models import WorkItem
 from payerdesk.core.tasks import deliver_email, tick
 
-DATABASE_TASKS = {
-    "default": {"BACKEND": "payerdesk.core.task_backends.DatabaseBackend", "QUEUES": ["default"]}
-}
+DATABASE_TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
 
 
 def _run_worker() -> None:
@@ -120,54 +117,3 @@ def test_without_a_test_case_transaction_a_task_runs_at_the_real_commit():
         _enqueue("committed")
         assert _sent() == ["autocommit"]
     assert _sent() == ["autocommit", "committed"]
-
-
-@pytest.mark.django_db
-@pytest.mark.parametrize("run_after", [None, datetime(2027, 1, 4, 8, 0, tzinfo=UTC)])
-def test_our_backend_writes_the_task_row_django_tasks_db_writes(run_after):
-    """payerdesk's backend writes its row with insert_rows (and the run_after the
-    library's save signal would give it): the same columns as the library's own, so the
-    worker runs either."""
-    from django_tasks_db.models import DBTaskResult
-
-    library = {
-        "default": {**DATABASE_TASKS["default"], "BACKEND": "django_tasks_db.DatabaseBackend"}
-    }
-    rows = []
-    for tasks in (DATABASE_TASKS, library):
-        with override_settings(TASKS=tasks):
-            task = deliver_email.using(priority=7, run_after=run_after)
-            queued = task.enqueue(["rep@example.test"], "Hi", "x")
-        row = dict(DBTaskResult.objects.filter(pk=queued.id).values().get())
-        assert row.pop("id") and row.pop("enqueued_at")
-        rows.append(row)
-    ours, theirs = rows
-    assert ours == theirs
-    assert ours["priority"] == 7 and ours["run_after"] == (run_after or get_date_max())
-    assert ours["args_kwargs"] == {"args": [["rep@example.test"], "Hi", "x"], "kwargs": {}}
-
-
-@pytest.mark.django_db
-@pytest.mark.parametrize("run_after", [None, datetime(2027, 1, 4, 8, 0, tzinfo=UTC)])
-def test_our_backend_returns_the_result_django_tasks_db_builds_from_the_row(run_after):
-    """Our enqueue builds its result from the task in hand, not from the row: the same
-    result as the library's `row.task_result`, field for field, and the one the
-    task_enqueued signal carries."""
-    from django_tasks_db.compat import task_enqueued
-
-    signalled = []
-
-    def heard(sender, task_result, **kwargs):
-        signalled.append(task_result)
-
-    task_enqueued.connect(heard)
-    try:
-        with override_settings(TASKS=DATABASE_TASKS):
-            task = deliver_email.using(priority=3, run_after=run_after)
-            queued = task.enqueue(["rep@example.test"], "Hi", "x")
-            library = queued.db_result.task_result  # type: ignore[attr-defined]  # our result
-    finally:
-        task_enqueued.disconnect(heard)
-    assert queued == library
-    assert queued.task == library.task and queued.task.run_after == run_after
-    assert signalled == [queued]

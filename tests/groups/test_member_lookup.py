@@ -3,7 +3,6 @@
 from datetime import date
 
 import pytest
-from django.db.models.expressions import RawSQL
 
 from payerdesk.core.errors import InvalidInput
 from payerdesk.groups import services
@@ -53,12 +52,3 @@ def test_an_unknown_member_or_a_member_not_in_the_group_is_named(employee, secon
     assert refused.value.field == "member_id"
     with pytest.raises(InvalidInput, match="No member '100200300' found"):
         member_lookup(member_id="100200300", group_number="G2002")
-
-
-def test_the_caller_reads_its_own_sql_with_the_member_row(employee):
-    table = Member._meta.db_table
-    found = member_lookup(
-        member_id="100200300",
-        annotate={"name_length": RawSQL(f"LENGTH({table}.last_name) + %s", (100,))},  # noqa: S611
-    )
-    assert found.name_length == 106  # type: ignore[attr-defined]

@@ -1,20 +1,14 @@
 """Determination letters: due with the decision, made and sent by the worker, exactly once."""
 
-import re
 from io import StringIO
 
 import pytest
 from django.core import mail
 from django.core.management import call_command
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 
-from payerdesk.core import db
-from payerdesk.core.db import atomic_unit, insert_rows
 from payerdesk.core.errors import NotFound
-from payerdesk.core.models import TimelineEvent
 from payerdesk.priorauth import services
-from payerdesk.priorauth.models import Letter, PriorAuthRequest
+from payerdesk.priorauth.models import Letter
 from payerdesk.priorauth.tasks import issue_due_letters, issue_letter
 from tests.priorauth.conftest import FALLS_SHORT, MEETS
 from tests.priorauth.test_intake import pdf_text
@@ -135,7 +129,7 @@ def test_the_scheduled_letters_job_issues_each_due_letter_once(
     assert (bytes(letter.content), letter.issued_at, len(mail.outbox)) == issued
 
 
-DATABASE_TASKS = {"default": {"BACKEND": "payerdesk.core.task_backends.DatabaseBackend"}}
+DATABASE_TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 
 
 def test_the_letter_task_is_written_with_the_decision_and_rolled_back_with_it(submit, settings):
@@ -145,14 +139,7 @@ def test_the_letter_task_is_written_with_the_decision_and_rolled_back_with_it(su
     from django_tasks_db.models import DBTaskResult
 
     settings.TASKS = DATABASE_TASKS
-    with CaptureQueriesContext(connection) as queries:
-        pa = submit(MEETS)
-    if connection.vendor == "postgresql":  # the task is held and sent with the letter, keyed
-        held = [
-            q["sql"] for q in queries if "INSERT INTO" in q["sql"] and "RETURNING" not in q["sql"]
-        ]
-        tables = {table for sql in held for table in re.findall(r'INSERT INTO "(\w+)"', sql)}
-        assert {"priorauth_letter", "django_tasks_database_dbtaskresult"} <= tables
+    pa = submit(MEETS)
     letter = pa.letters.get()
     [queued] = DBTaskResult.objects.all()
     assert queued.task_path == "payerdesk.priorauth.tasks.issue_letter"
@@ -188,40 +175,3 @@ def test_a_task_enqueued_in_a_transaction_that_rolls_back_never_runs_in_tests(
         submit(MEETS)
         raise Abandoned
     assert runs == [] and after_commit == [] and Letter.objects.count() == 0
-
-
-def test_a_letter_row_is_written_by_the_cached_insert_pdf_and_all(submit):
-    """A letter's PDF is a BinaryField, whose placeholder is a plain %s on PostgreSQL and
-    SQLite: `insert_rows` writes it itself rather than handing it to the ORM."""
-    letter = _denial_letter(submit(MEETS))
-    db._inserts.clear()
-    insert_rows([letter])
-    assert db._inserts[(Letter, "default", 1, False)] is not None
-    assert bytes(Letter.objects.get(pk=letter.pk).content) == b"%PDF-1.7 \x00\xff"
-
-
-def test_a_letter_held_in_a_unit_is_written_pdf_and_all(submit):
-    """Held and sent with another row, on PostgreSQL as one JSON document (bytea's hex
-    form): the PDF reads back byte for byte."""
-    request = submit(MEETS)
-    letter, event = (
-        _denial_letter(request),
-        TimelineEvent(
-            work_item_id=request.work_item_id, at=request.received_at, event="noted", summary="s"
-        ),
-    )
-    with atomic_unit({Letter: 1, TimelineEvent: 1}):
-        insert_rows([letter])
-        insert_rows([event])
-    assert bytes(Letter.objects.get(pk=letter.pk).content) == b"%PDF-1.7 \x00\xff"
-    assert TimelineEvent.objects.filter(pk=event.pk).exists()
-
-
-def _denial_letter(request: PriorAuthRequest) -> Letter:
-    return Letter(
-        request=request,
-        kind=Letter.Kind.DENIAL,
-        file_name="PA-denial.pdf",
-        content=b"%PDF-1.7 \x00\xff",
-        created_at=request.received_at,
-    )

@@ -41,8 +41,7 @@ PERMISSIONS_ANNOTATION = "user_permission_names"
 def _permission_names_sql() -> str:
     """SQL for the names ("app_label.codename") of the permissions the user `%(user)s`
     holds, on their own or through a group, as ModelBackend reads them for an active
-    non-superuser. Written out: the ORM takes longer to compile it than PostgreSQL to
-    run it, on every API call."""
+    non-superuser (`token_lookup` reads them with the token)."""
     user_model = get_user_model()
     return (
         "ARRAY(SELECT ct.app_label || '.' || p.codename"  # noqa: S608 - tables, not data
@@ -74,8 +73,9 @@ def _column(field: Any) -> str:
 @cache
 def _token_query(alias: str) -> _TokenQuery:
     """The token, its user and (on PostgreSQL) the user's permission names, by key hash,
-    written out once per database: compiling it with the ORM took longer than running it,
-    on every API call."""
+    written out once per database. It stays written out only while `bench/api_token.py`
+    shows the ORM's answer costing at least twice as much; it must load every field as
+    the ORM does (`tests/core/test_auth_backend.py` compares them field for field)."""
     db = connections[alias]
     user_model = get_user_model()
     token_meta, user_meta = ApiToken._meta, user_model._meta

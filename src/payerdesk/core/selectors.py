@@ -298,6 +298,7 @@ def access_log_record_types() -> list[str]:
     types = AccessLogEntry.objects.values_list("record_type", flat=True).distinct()
     return sorted(types.order_by())
 
+
 @dataclass(frozen=True)
 class QueueCounts:
     queue: str

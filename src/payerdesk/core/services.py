@@ -19,7 +19,6 @@ from django.utils import timezone
 
 from payerdesk.core import kinds, permissions, selectors
 from payerdesk.core.auth_backends import remember_permissions, token_lookup
-from payerdesk.core.db import insert_rows
 from payerdesk.core.errors import (
     Conflict,
     ErrorCode,
@@ -180,7 +179,7 @@ def work_item_create(
             record_type=link[0],
             record_id=link[1],
         )
-        insert_rows([item])
+        item.save()
         created = TimelineEvent(
             work_item=item,
             actor=actor,
@@ -192,7 +191,7 @@ def work_item_create(
         for event in then:
             event.work_item, event.at = item, now
         # Append-only rows, inserted once, in one statement.
-        insert_rows([created, *then])
+        TimelineEvent.objects.bulk_create([created, *then])
     return item
 
 
@@ -881,7 +880,7 @@ def access_log_record(
     user_agent: str = "",
     path: str = "",
 ) -> AccessLogEntry:
-    entry = AccessLogEntry(
+    return AccessLogEntry.objects.create(
         user=user,
         username=user.get_username(),
         action=action,
@@ -892,5 +891,3 @@ def access_log_record(
         user_agent=user_agent[:300],
         path=path[:300],
     )
-    insert_rows([entry])  # on every view of a record: the cheapest insert there is
-    return entry

@@ -12,11 +12,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
-from typing import TypeVar
 
 from django.db import connection
 from django.db.models import Q
-from django.db.models.base import ModelState
 from django.utils import timezone
 
 from payerdesk.core.errors import ErrorCode, InvalidInput
@@ -44,18 +42,6 @@ MEMBER_FIELDS = (
 
 
 TIERS = frozenset(Tier.values)
-_Row = TypeVar("_Row", Member, Coverage)
-
-
-def _build(model: type[_Row], related: dict[str, object], **values: object) -> _Row:
-    """A new, unsaved instance with every column given by attname, built without
-    `Model.__init__` (its per-field checks cost most of an import's time; these models
-    have no post_init receivers). `related` caches the related objects, saved or not."""
-    instance = model.__new__(model)
-    instance._state = ModelState()
-    instance.__dict__.update(values, id=None)
-    instance._state.fields_cache.update(related)
-    return instance
 
 
 def refused(where: str, message: str) -> InvalidInput:
@@ -272,11 +258,8 @@ class Batch:
         return self.families.get((employee.group_id, employee.member_id), [])
 
     def employee_of(self, dependent: Member) -> Member | None:
-        cached = dependent._state.fields_cache.get("employee")
-        if isinstance(cached, Member):
-            return cached
-        if dependent.employee_id is None:
-            return None
+        if Member.employee.is_cached(dependent) or dependent.employee_id is None:
+            return dependent.employee  # built by this batch, or no dependent: no query
         employee = self.members.get((dependent.group_id, dependent.subscriber_id))
         if employee is None or employee.pk != dependent.employee_id:
             employee = Member.objects.get(pk=dependent.employee_id)
@@ -331,9 +314,8 @@ class Batch:
                     person.where,
                     f"dependent of subscriber {person.subscriber_id}, who is not enrolled",
                 )
-        member = _build(
-            Member, {"group": group, "employee": employee},
-            group_id=group.pk, employee_id=employee.pk if employee else None,
+        member = Member(
+            group=group, employee=employee,
             subscriber_id=person.subscriber_id, member_id=person.member_id,
             relationship=person.relationship, first_name=person.first_name,
             last_name=person.last_name, birth_date=person.birth_date, sex=person.sex or "U",
@@ -410,12 +392,11 @@ class Batch:
         self, member: Member, plan: PlanDesign, rated: rating.Rated, benefit: Decimal | None,
         start: date,
     ) -> Coverage:  # fmt: skip
-        row = _build(
-            Coverage, {"member": member, "plan": plan},
-            member_id=member.pk, plan_id=plan.pk, tier=rated.tier, benefit_amount=benefit,
+        row = Coverage(
+            member=member, plan=plan, tier=rated.tier, benefit_amount=benefit,
             start_date=start, end_date=None, status=CoverageStatus.ACTIVE,
             monthly_premium=rated.monthly_premium, rated_age=rated.age,
-            rated_tobacco=rated.tobacco, created_at=None,
+            rated_tobacco=rated.tobacco,
         )  # fmt: skip
         self.coverages(member).append(row)
         self.pending.coverages.append(row)
@@ -573,7 +554,9 @@ def _described(text: str) -> str:
 
 def _is_dependent(member: Member) -> bool:
     """Stored with an employee, or built by this batch with one (not saved yet)."""
-    return member.employee_id is not None or member._state.fields_cache.get("employee") is not None
+    return member.employee_id is not None or (
+        Member.employee.is_cached(member) and member.employee is not None
+    )
 
 
 # ---- writing -------------------------------------------------------------------------

@@ -1,12 +1,8 @@
 """Read queries for group administration."""
 
-from collections.abc import Mapping, Sequence
 from datetime import date
-from typing import Any
 
-from django.db import connection
 from django.db.models import Count, Q, QuerySet
-from django.db.models.expressions import RawSQL
 
 from payerdesk.core import permissions
 from payerdesk.core.errors import ErrorCode, InvalidInput, NotFound
@@ -92,32 +88,14 @@ def member_find(*, user: User, member_id: str, group_number: str | None = None) 
     return found[0]
 
 
-def member_lookup(
-    *, member_id: str, group_number: str | None = None, annotate: Mapping[str, RawSQL] | None = None
-) -> Member:
+def member_lookup(*, member_id: str, group_number: str | None = None) -> Member:
     """A member by id across every group, for the national queues that serve them all
     (coverage review, pharmacy). The caller checks its own permission first. The group
-    is not selected with it: intake records the member, it does not show the group.
-    `annotate`: SQL the caller reads with the member row, in the same query, as attributes
-    of these names (its SQL refers to the member row by the table's own name).
-
-    Written out: intake runs it on every request, and the ORM takes longer to compile
-    this query than PostgreSQL takes to run it (measured)."""
-    members, groups = Member._meta.db_table, EmployerGroup._meta.db_table
-    columns = [f'{members}."{field.column}"' for field in Member._meta.concrete_fields]
-    columns += [f'({raw.sql}) AS "{name}"' for name, raw in (annotate or {}).items()]
-    params: list[Any] = [param for raw in (annotate or {}).values() for param in raw.params]
-    sql = f"SELECT {', '.join(columns)} FROM {members}"  # noqa: S608 - names, no data
-    where = f"{members}.member_id = %s"
-    params.append(member_id.strip())
+    is not selected with it: intake records the member, it does not show the group."""
+    candidates = Member.objects.filter(member_id=member_id.strip())
     if group_number:
-        sql += f" JOIN {groups} ON {groups}.id = {members}.group_id"
-        where += f" AND {groups}.group_number = %s"
-        params.append(group_number.strip().upper())
-    with connection.cursor() as cursor:
-        cursor.execute(f"{sql} WHERE {where} LIMIT 2", params)
-        rows = cursor.fetchall()
-    found = [_member_from_row(row, list(annotate or {})) for row in rows]
+        candidates = candidates.filter(group__group_number=group_number.strip().upper())
+    found = list(candidates[:2])
     if not found:
         raise InvalidInput(ErrorCode.INVALID, f"No member {member_id!r} found.", field="member_id")
     if len(found) > 1:
@@ -126,16 +104,6 @@ def member_lookup(
             field="group_number",
         )  # fmt: skip
     return found[0]
-
-
-def _member_from_row(row: Sequence[Any], annotated: list[str]) -> Member:
-    """The member in a row of its concrete columns, then the annotations, as
-    `Member.objects.raw` makes it (without the column matching it does for any query)."""
-    fields = [field.attname for field in Member._meta.concrete_fields]
-    member = Member.from_db(connection.alias, fields, row[: len(fields)])
-    for name, value in zip(annotated, row[len(fields) :], strict=True):
-        setattr(member, name, value)
-    return member
 
 
 def group_list(*, user: User, search: str = "") -> QuerySet[EmployerGroup]:

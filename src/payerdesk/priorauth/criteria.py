@@ -78,8 +78,8 @@ class Criteria:
         self._nulls: dict[str, object] = {question.link_id: None for question in questions}
         # Only decimals and dates need converting for the engine: skip the rest per call.
         self._converted = tuple(q.link_id for q in questions if q.type in ("decimal", "date"))
-        # A static-loader engine keeps the compiled graph; ZenDecision.evaluate measured
-        # ~15x slower here than ZenEngine.evaluate by key.
+        # Evaluate by key on a static-loader engine, which keeps the compiled graph: not
+        # through ZenDecision.evaluate, far slower (bench/priorauth.py, evaluation rate).
         self._engine = zen.ZenEngine({"loader": {"type": "static", "content": {_KEY: graph}}})
 
     @classmethod

@@ -4,14 +4,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from threading import Lock
 
-from django.db import connection
-from django.db.models import Count, Q, QuerySet
-from django.db.models.expressions import RawSQL
+from django.db.models import Count, Max, Q, QuerySet
 
 from payerdesk.core.errors import ErrorCode, InvalidInput, NotFound
 from payerdesk.core.models import Queue, TimelineEvent, User
 from payerdesk.core.roles import Role, has_role, is_staff_member
-from payerdesk.groups.models import Member
 from payerdesk.priorauth.criteria import Criteria
 from payerdesk.priorauth.models import (
     OPEN_STATUSES,
@@ -207,85 +204,38 @@ _reference_lock = Lock()
 
 @dataclass(frozen=True)
 class IntakeState:
-    """What intake reads fresh for every request, in one query: the reference data's stamp,
-    the determination clock rule (admins change it), the queues intake routes to and the
+    """What intake reads fresh for every request: the reference data's stamp, the
+    determination clock rule (admins change it), the queues intake routes to and the
     prescriber by NPI."""
 
     stamp: tuple[object, ...]
     clock_rule: tuple[int, int] | None  # (hours, escalate before) of the ClockRule row
-    queues: dict[str, Queue]  # by slug, only those that exist (id and name loaded)
-    prescriber: Prescriber | None  # every field loaded; None: no such NPI registered
-
-
-def _prescriber_fields() -> list[str]:
-    return [field.attname for field in Prescriber._meta.concrete_fields]
-
-
-def _stamp_columns() -> list[str]:
-    # The reference data's stamp: the newest formulary and criteria ids, the criteria count.
-    formularies = f"FROM {FormularyVersion._meta.db_table}"
-    criteria_sets = f"FROM {CriteriaSet._meta.db_table}"
-    return [
-        f"(SELECT MAX(id) {formularies})",
-        f"(SELECT MAX(id) {criteria_sets})",
-        f"(SELECT COUNT(*) {criteria_sets})",
-    ]
-
-
-def _intake_sql(queue_count: int) -> str:
-    # Table names come from the models; every value is a bound parameter.
-    rule = f"FROM {ClockRule._meta.db_table} WHERE line_of_business = %s AND urgency = %s"
-    queue = f"FROM {Queue._meta.db_table} WHERE slug = %s"
-    prescriber = f"FROM {Prescriber._meta.db_table} WHERE npi = %s"
-    columns = [
-        *_stamp_columns(),
-        f"(SELECT hours {rule})",
-        f"(SELECT escalate_before_hours {rule})",
-    ]
-    columns += [f"(SELECT id {queue}), (SELECT name {queue})"] * queue_count
-    columns += [f"(SELECT {name} {prescriber})" for name in _prescriber_fields()]
-    return "SELECT " + ", ".join(columns)
+    queues: dict[str, Queue]  # by slug, only those that exist
+    prescriber: Prescriber | None  # None: no such NPI registered
 
 
 def intake_state(
     *, line_of_business: str, urgency: str, queues: tuple[str, ...], npi: str
 ) -> IntakeState:
-    params: list[str] = [line_of_business, urgency, line_of_business, urgency]
-    for slug in queues:
-        params += [slug, slug]
-    fields = _prescriber_fields()
-    params += [npi] * len(fields)
-    with connection.cursor() as cursor:
-        cursor.execute(_intake_sql(len(queues)), params)
-        row = cursor.fetchone()
-    assert row is not None  # a SELECT of scalar subqueries always returns one row
-    hours, before = row[3], row[4]
-    found: dict[str, Queue] = {}
-    for n, slug in enumerate(queues):
-        pk, name = row[5 + 2 * n], row[6 + 2 * n]
-        if pk is not None:
-            # Only what a work item needs; any other field is read from the row on use.
-            found[slug] = Queue.from_db(connection.alias, ["id", "slug", "name"], [pk, slug, name])
-    values = row[5 + 2 * len(queues) :]
-    prescriber = None
-    if values[0] is not None:
-        prescriber = Prescriber.from_db(connection.alias, fields, list(values))
+    rule = (
+        ClockRule.objects.filter(line_of_business=line_of_business, urgency=urgency)
+        .values_list("hours", "escalate_before_hours")
+        .first()
+    )
     return IntakeState(
-        stamp=tuple(row[:3]),
-        clock_rule=(hours, before) if hours is not None else None,
-        queues=found,
-        prescriber=prescriber,
+        stamp=reference_stamp(),
+        clock_rule=rule,
+        queues={queue.slug: queue for queue in Queue.objects.filter(slug__in=queues)},
+        prescriber=Prescriber.objects.filter(npi=npi).first(),
     )
 
 
 def reference_stamp() -> tuple[object, ...]:
-    """The stamp `drug_reference` takes, read alone: for showing a drug's questions, which
-    must be those intake would ask now."""
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT " + ", ".join(_stamp_columns()))
-        row = cursor.fetchone()
-    assert row is not None  # a SELECT of scalar subqueries always returns one row
-    return tuple(row)
+    """What `drug_reference` keys its cache by: the newest formulary and criteria set, and
+    how many criteria sets there are (a deleted one changes the count)."""
+    formulary = FormularyVersion.objects.aggregate(newest=Max("id"))
+    criteria = CriteriaSet.objects.aggregate(newest=Max("id"), count=Count("id"))
+    return (formulary["newest"], criteria["newest"], criteria["count"])
 
 
 def reference_cache_clear(**_: object) -> None:
@@ -412,23 +362,16 @@ def request_get(*, user: User, request_id: int) -> PriorAuthRequest:
     return found
 
 
-OPEN_DUPLICATE = "open_duplicate_id"
-
-
-def open_duplicate_annotation(drug_id: int) -> dict[str, RawSQL]:
-    """For `member_lookup(annotate=...)`: the member row then carries, as
-    `OPEN_DUPLICATE`, the id of the oldest open request for that member and the drug, if
-    any (read with the member, one query less at intake; written out, as the ORM takes
-    longer to compile it than to run it)."""
-    from payerdesk.priorauth.models import OPEN_STATUSES
-
-    marks = ", ".join(["%s"] * len(OPEN_STATUSES))
-    sql = (
-        f"SELECT r.id FROM {PriorAuthRequest._meta.db_table} r"  # noqa: S608 - no data
-        f" WHERE r.member_id = {Member._meta.db_table}.id AND r.drug_id = %s"
-        f" AND r.status IN ({marks}) ORDER BY r.received_at, r.id LIMIT 1"
+def open_duplicate_id(*, member_id: int, drug_id: int) -> int | None:
+    """The oldest open request for this member and drug, if any: a new one repeats it."""
+    return (
+        PriorAuthRequest.objects.filter(
+            member_id=member_id, drug_id=drug_id, status__in=OPEN_STATUSES
+        )
+        .order_by("received_at", "id")
+        .values_list("id", flat=True)
+        .first()
     )
-    return {OPEN_DUPLICATE: RawSQL(sql, (drug_id, *OPEN_STATUSES))}  # noqa: S611
 
 
 def letters_due() -> list[int]:

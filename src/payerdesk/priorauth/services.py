@@ -18,13 +18,11 @@ from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.validators import validate_email
 from django.db import transaction
-from django.db.models import Model
 from django.utils import timezone
 
 from payerdesk.core.access import Viewer
-from payerdesk.core.db import atomic_unit, insert_rows
 from payerdesk.core.errors import Conflict, ErrorCode, InvalidInput, NotFound, NotPermitted
-from payerdesk.core.models import AccessLogEntry, Queue, TimelineEvent, User, WorkItem
+from payerdesk.core.models import Queue, TimelineEvent, User, WorkItem
 from payerdesk.core.notifications import email_on_commit, notice_email_on_commit, work_item_link
 from payerdesk.core.roles import is_staff_member
 from payerdesk.core.selectors import moved_to_by
@@ -458,13 +456,8 @@ def prior_auth_submit(
     _choice(channel, Channel, "channel")
     reference = selectors.drug_reference(drug, stamp=state.stamp)
     found, row, criteria = reference.drug, reference.formulary_row, reference.criteria
-    # The member comes with the oldest open request for them and the drug (a duplicate).
-    member = member_lookup(
-        member_id=member_id,
-        group_number=group_number,
-        annotate=selectors.open_duplicate_annotation(found.pk),
-    )
-    duplicate_of_id: int | None = getattr(member, selectors.OPEN_DUPLICATE)
+    member = member_lookup(member_id=member_id, group_number=group_number)
+    duplicate_of_id = selectors.open_duplicate_id(member_id=member.pk, drug_id=found.pk)
     cleaned = answers_clean(criteria, answers)
     if fax is not None:
         attachment_check(fax.name, fax.content, field="fax")
@@ -480,7 +473,7 @@ def prior_auth_submit(
     )
     intake_queue = _queue(INTAKE_QUEUE, state.queues)
     approved = outcome is not None and outcome.approval_days is not None
-    with atomic_unit(_intake_keys(approved, viewer)):
+    with transaction.atomic():
         request = PriorAuthRequest(
             request_type=request_type,
             member=member,
@@ -527,7 +520,7 @@ def prior_auth_submit(
         # by the intake queue's own policy, the time a rep has to chase the statement.
         item_clock = None if waiting else clock
         request.work_item = _open_item(request, item_clock, queue, status=start, then=then)
-        insert_rows([request])
+        request.save()
         if fax is not None:
             # The submitter may add to the request (`_may_submit`), whichever queue it is in.
             work_item_attach(
@@ -543,17 +536,6 @@ def prior_auth_submit(
             viewer.record(record_type=RECORD_TYPE, record_id=str(request.pk))
     request.letters_made = letters
     return request
-
-
-def _intake_keys(approved: bool, viewer: Viewer | None) -> dict[type[Model], int]:
-    """The rows a request's intake writes, whose keys it reserves (`atomic_unit`)."""
-    return {
-        WorkItem: 1,
-        TimelineEvent: 2,  # created, and how it was decided or routed
-        PriorAuthRequest: 1,
-        Letter: 1 if approved else 0,
-        AccessLogEntry: 1 if viewer is not None else 0,
-    }
 
 
 def _queue(slug: str, found: dict[str, Queue]) -> Queue:
@@ -696,7 +678,7 @@ def _letter(request: PriorAuthRequest, kind: str) -> Letter:
         sent_to=request.prescriber.email,
         created_at=now,
     )
-    insert_rows([letter])
+    letter.save()
     issue_letter.enqueue(letter.pk)
     return letter
 

@@ -82,7 +82,7 @@ def _database() -> dict[str, object]:
         # Server-side parameters: no Python quotes the values into the SQL. A statement a
         # connection runs five times becomes a prepared statement (psycopg's threshold):
         # PostgreSQL then parses and plans it once, which is most of the cost of a short
-        # request's reads (measured, PA intake 67 -> 96/s). A batch prepares nothing
+        # request's reads (`bench/priorauth.py`). A batch prepares nothing
         # (`core.db.statements_unprepared`).
         config["OPTIONS"] = {
             "server_side_binding": env_bool("DATABASE_SERVER_SIDE_BINDING", True),
@@ -163,7 +163,7 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 TASKS = {
     "default": {
-        "BACKEND": env_str("TASKS_BACKEND", "payerdesk.core.task_backends.DatabaseBackend"),
+        "BACKEND": env_str("TASKS_BACKEND", "django_tasks_db.DatabaseBackend"),
         "QUEUES": ["default"],
     }
 }
