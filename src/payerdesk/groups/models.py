@@ -513,6 +513,7 @@ class PolicyEvent(AppendOnlyModel):
         GROUP_LAPSED = "group_lapsed", "Group lapsed (premium unpaid past grace)"
         GROUP_TERMINATED = "group_terminated", "Group terminated"
         GROUP_REINSTATED = "group_reinstated", "Group reinstated"
+        GROUP_MARKET_CHANGED = "group_market_changed", "Group moved to another market"
 
     group = models.ForeignKey(EmployerGroup, on_delete=models.PROTECT, related_name="+")
     member = models.ForeignKey(

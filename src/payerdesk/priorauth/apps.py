@@ -15,6 +15,7 @@ class PriorAuthConfig(AppConfig):
         NavLink("Formulary import", "priorauth:formulary-import", "priorauth.add_formularyversion"),
         NavLink("Criteria", "priorauth:criteria-upload", "priorauth.add_criteriaset"),
         NavLink("PA metrics", "priorauth:metrics", "core.view_all_work"),
+        NavLink("PA clocks", "priorauth:clock-rules", "priorauth.view_clockrule"),
     )
     # A provider signs in to their own requests (staff land on their work).
     landing_pages = {"provider": "priorauth:requests"}
@@ -57,8 +58,8 @@ class PriorAuthConfig(AppConfig):
         )
         grant(Role.REP, *read, *intake)
         grant(Role.PHARMACIST, *read, "priorauth.decide_priorauthrequest", *intake)
-        grant(Role.SUPERVISOR, *read, *intake)
-        grant(Role.AUDITOR, *read)
+        grant(Role.SUPERVISOR, *read, *intake, "priorauth.view_clockrule")
+        grant(Role.AUDITOR, *read, "priorauth.view_clockrule")
         # A provider answers a pend themselves, only on the requests of the NPIs they act
         # for (the service checks the link); it gives them no staff screen.
         grant(Role.PROVIDER, "priorauth.send_information")

@@ -435,3 +435,11 @@ def letters_due() -> list[int]:
     return list(
         Letter.objects.filter(issued_at__isnull=True).order_by("id").values_list("id", flat=True)
     )
+
+
+def clock_rules() -> QuerySet[ClockRule]:
+    return ClockRule.objects.all()
+
+
+def clock_rule_get(line_of_business: str, urgency: str) -> ClockRule | None:
+    return ClockRule.objects.filter(line_of_business=line_of_business, urgency=urgency).first()

@@ -45,6 +45,8 @@ from payerdesk.priorauth.criteria import AnswerError, Criteria, CriteriaError, D
 from payerdesk.priorauth.formulary import FormularyError, drug_names_read, formulary_read
 from payerdesk.priorauth.models import (
     Channel,
+    ClockRule,
+    ClockRuleChange,
     CriteriaDrug,
     CriteriaSet,
     Decision,
@@ -357,6 +359,17 @@ def provider_link(*, actor: User | None, user: User, npi: str) -> Prescriber:
     if prescriber is None:
         raise _invalid(f"No prescriber with NPI {npi} is registered.", "npi")
     prescriber.portal_users.add(user)
+    return prescriber
+
+
+def provider_unlink(*, actor: User | None, user: User, npi: str) -> Prescriber:
+    """Stop a provider user acting for an NPI: its requests close to them."""
+    if actor is not None and not actor.has_perm("priorauth.link_portal_user"):
+        raise NotPermitted("Only an administrator unlinks provider users.")
+    prescriber = selectors.prescriber_get(npi_check(npi, "npi"))
+    if prescriber is None:
+        raise _invalid(f"No prescriber with NPI {npi} is registered.", "npi")
+    prescriber.portal_users.remove(user)
     return prescriber
 
 
@@ -993,3 +1006,70 @@ def prior_auth_statement_add(*, actor: User, request_id: int, statement: str) ->
         cleaned = criteria.clean(request.answers) if criteria else {}
         _determine(request, criteria, cleaned)
     return request
+
+
+# --- determination clocks ----------------------------------------------------------------
+
+CLOCK_MAX_HOURS = 24 * 365
+CLOCK_REASON_MAX = 300
+CLOCK_SOURCE_MAX = 120
+
+
+def _clock_values(hours: int, escalate_before_hours: int, source: str) -> dict[str, object]:
+    if not 1 <= hours <= CLOCK_MAX_HOURS:
+        raise _invalid(f"A clock runs from 1 to {CLOCK_MAX_HOURS} hours.", "hours")
+    if not 0 <= escalate_before_hours < hours:
+        raise _invalid(
+            f"Escalation comes 0 to {hours - 1} hours before the clock ends.",
+            "escalate_before_hours",
+        )
+    if len(source.strip()) > CLOCK_SOURCE_MAX:
+        raise _invalid(f"The source is at most {CLOCK_SOURCE_MAX} characters.", "source")
+    return {
+        "hours": hours,
+        "escalate_before_hours": escalate_before_hours,
+        "source": source.strip(),
+    }
+
+
+def clock_rule_change(
+    *,
+    actor: User,
+    line_of_business: str,
+    urgency: str,
+    hours: int,
+    escalate_before_hours: int,
+    source: str,
+    reason: str,
+) -> ClockRule:
+    """Change how long determinations of a line of business and urgency may take. Requests
+    already received keep the clock they started with; the change and its reason are kept
+    in the rule's history."""
+    if not (is_staff_member(actor) and actor.has_perm("priorauth.change_clockrule")):
+        raise NotPermitted("Only an administrator changes the determination clocks.")
+    wanted = _clock_values(hours, escalate_before_hours, source)
+    why = reason.strip()
+    if not why or len(why) > CLOCK_REASON_MAX:
+        raise _invalid(
+            f"Say why the clock changes (at most {CLOCK_REASON_MAX} characters).", "reason"
+        )
+    with transaction.atomic():
+        rule = (
+            ClockRule.objects.select_for_update()
+            .filter(line_of_business=line_of_business, urgency=urgency)
+            .first()
+        )
+        if rule is None:
+            raise NotFound(ErrorCode.NOT_FOUND, f"No clock rule for {line_of_business} {urgency}.")
+        changes = {
+            field: [getattr(rule, field), value]
+            for field, value in wanted.items()
+            if getattr(rule, field) != value
+        }
+        if not changes:
+            return rule
+        for field, (_, value) in changes.items():
+            setattr(rule, field, value)
+        rule.save(update_fields=list(changes))
+        ClockRuleChange.objects.create(rule=rule, changes=changes, reason=why, actor=actor)
+    return rule
