@@ -3,11 +3,13 @@
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from functools import reduce
+from operator import or_
 
-from django.db.models import DecimalField, QuerySet, Sum, Value
+from django.db.models import DecimalField, Exists, ForeignKey, OuterRef, Q, QuerySet, Sum, Value
 from django.db.models.functions import Coalesce
 
-from payerdesk.billing.models import ZERO, Account, JournalLine, ListBill
+from payerdesk.billing.models import ZERO, Account, JournalLine, ListBill, ListBillLine
 from payerdesk.core.models import User
 from payerdesk.groups import selectors as group_selectors
 from payerdesk.groups.models import EmployerGroup, Member
@@ -176,3 +178,15 @@ def delinquent_groups(*, user: User, today: date, market: str | None = None) -> 
         for row in aging(user=user, today=today, market=market)
         if row.oldest_due is not None and row.oldest_due < today
     ]
+
+
+def list_bill_line_orphans() -> QuerySet[ListBillLine]:
+    """List bill lines whose member or coverage row is gone. The lines carry no database
+    constraint (a large bill would lock every member and coverage it names at commit),
+    so this is how a deletion behind Django's PROTECT shows up."""
+    references = [
+        ~Exists(field.related_model._default_manager.filter(pk=OuterRef(field.attname)))
+        for field in (ListBillLine._meta.get_field(name) for name in ("member", "coverage"))
+        if isinstance(field, ForeignKey)
+    ]
+    return ListBillLine.objects.filter(reduce(or_, (Q(ref) for ref in references))).order_by("pk")
