@@ -12,15 +12,13 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin
-from django.core.exceptions import PermissionDenied
-from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html_join
 from django.utils.safestring import SafeString
 
-from payerdesk.core.admin import ReadOnlyAdmin
-from payerdesk.core.errors import NotPermitted, ServiceError
+from payerdesk.core.admin import ReadOnlyAdmin, sync_through_services
+from payerdesk.core.errors import ServiceError
 from payerdesk.core.models import User
 from payerdesk.core.roles import Role, group_name
 from payerdesk.groups import services
@@ -146,16 +144,13 @@ class EmployerGroupAdmin(admin.ModelAdmin[EmployerGroup]):
 
     def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
         group: EmployerGroup = form.instance
-        wanted: QuerySet[User] = form.cleaned_data["portal_users"]
-        current = set(group.portal_users.all())
         actor: User = request.user  # type: ignore[assignment]
-        try:
-            for user in set(wanted) - current:
-                services.portal_user_grant(actor=actor, group=group, user=user)
-            for user in current - set(wanted):
-                services.portal_user_revoke(actor=actor, group=group, user=user)
-        except NotPermitted as error:
-            raise PermissionDenied(error.message) from None
+        sync_through_services(
+            form.cleaned_data["portal_users"],
+            group.portal_users.all(),
+            add=lambda user: services.portal_user_grant(actor=actor, group=group, user=user),
+            remove=lambda user: services.portal_user_revoke(actor=actor, group=group, user=user),
+        )
 
     def formfield_for_manytomany(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
         if db_field.name == "portal_users":

@@ -5,14 +5,12 @@ must be access-logged."""
 from typing import Any
 
 from django.contrib import admin
-from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
-from payerdesk.core.admin import ReadOnlyAdmin
-from payerdesk.core.errors import NotPermitted
+from payerdesk.core.admin import ReadOnlyAdmin, sync_through_services
 from payerdesk.core.models import User
 from payerdesk.core.roles import Role, group_name
 from payerdesk.priorauth import services
@@ -65,17 +63,14 @@ class PrescriberAdmin(admin.ModelAdmin[Prescriber]):
         """Name, NPI and email are read-only here: nothing of the row to save."""
 
     def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
-        prescriber: Prescriber = form.instance
-        wanted = set(form.cleaned_data["portal_users"])
-        current = set(prescriber.portal_users.all())
+        npi = form.instance.npi
         actor: User = request.user  # type: ignore[assignment]
-        try:
-            for user in wanted - current:
-                services.provider_link(actor=actor, user=user, npi=prescriber.npi)
-            for user in current - wanted:
-                services.provider_unlink(actor=actor, user=user, npi=prescriber.npi)
-        except NotPermitted as error:
-            raise PermissionDenied(error.message) from None
+        sync_through_services(
+            form.cleaned_data["portal_users"],
+            form.instance.portal_users.all(),
+            add=lambda user: services.provider_link(actor=actor, user=user, npi=npi),
+            remove=lambda user: services.provider_unlink(actor=actor, user=user, npi=npi),
+        )
 
     def formfield_for_manytomany(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
         if db_field.name == "portal_users":

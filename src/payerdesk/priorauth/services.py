@@ -288,6 +288,21 @@ def _prescriber_email(email: str) -> str:
     return text
 
 
+def _fields_set(row: Model, wanted: Mapping[str, object]) -> dict[str, list[object]]:
+    """Save the fields of `wanted` that differ on `row`; answer them as field -> [before,
+    after], the history rows' form (empty when nothing changed)."""
+    changes = {
+        field: [getattr(row, field), value]
+        for field, value in wanted.items()
+        if getattr(row, field) != value
+    }
+    for field, (_, value) in changes.items():
+        setattr(row, field, value)
+    if changes:
+        row.save(update_fields=list(changes))
+    return changes
+
+
 def _may_manage_prescribers(actor: User | None, permission: str, what: str) -> None:
     if actor is not None and not (is_staff_member(actor) and actor.has_perm(permission)):
         raise NotPermitted(f"Your role does not {what} prescribers.")
@@ -332,16 +347,9 @@ def prescriber_update(
         prescriber = Prescriber.objects.select_for_update().filter(npi=npi.strip()).first()
         if prescriber is None:
             raise NotFound(ErrorCode.NOT_FOUND, f"No prescriber with NPI {npi.strip()}.")
-        changes = {
-            field: [getattr(prescriber, field), value]
-            for field, value in wanted.items()
-            if getattr(prescriber, field) != value
-        }
+        changes = _fields_set(prescriber, wanted)
         if not changes:
             return prescriber
-        for field, (_, value) in changes.items():
-            setattr(prescriber, field, value)
-        prescriber.save(update_fields=list(changes))
         PrescriberChange.objects.create(
             prescriber=prescriber,
             action=PrescriberChange.Action.CHANGED,
@@ -1061,15 +1069,8 @@ def clock_rule_change(
         )
         if rule is None:
             raise NotFound(ErrorCode.NOT_FOUND, f"No clock rule for {line_of_business} {urgency}.")
-        changes = {
-            field: [getattr(rule, field), value]
-            for field, value in wanted.items()
-            if getattr(rule, field) != value
-        }
+        changes = _fields_set(rule, wanted)
         if not changes:
             return rule
-        for field, (_, value) in changes.items():
-            setattr(rule, field, value)
-        rule.save(update_fields=list(changes))
         ClockRuleChange.objects.create(rule=rule, changes=changes, reason=why, actor=actor)
     return rule
