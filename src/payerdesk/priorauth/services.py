@@ -359,24 +359,26 @@ def prescriber_update(
     return prescriber
 
 
-def provider_link(*, actor: User | None, user: User, npi: str) -> Prescriber:
-    """Let a provider user act for an NPI and see its requests."""
+def _linked_prescriber(actor: User | None, npi: str, verb: str) -> Prescriber:
+    """The prescriber whose provider users an administrator (or the CLI) links or unlinks."""
     if actor is not None and not actor.has_perm("priorauth.link_portal_user"):
-        raise NotPermitted("Only an administrator links provider users.")
+        raise NotPermitted(f"Only an administrator {verb} provider users.")
     prescriber = selectors.prescriber_get(npi_check(npi, "npi"))
     if prescriber is None:
         raise _invalid(f"No prescriber with NPI {npi} is registered.", "npi")
+    return prescriber
+
+
+def provider_link(*, actor: User | None, user: User, npi: str) -> Prescriber:
+    """Let a provider user act for an NPI and see its requests."""
+    prescriber = _linked_prescriber(actor, npi, "links")
     prescriber.portal_users.add(user)
     return prescriber
 
 
 def provider_unlink(*, actor: User | None, user: User, npi: str) -> Prescriber:
     """Stop a provider user acting for an NPI: its requests close to them."""
-    if actor is not None and not actor.has_perm("priorauth.link_portal_user"):
-        raise NotPermitted("Only an administrator unlinks provider users.")
-    prescriber = selectors.prescriber_get(npi_check(npi, "npi"))
-    if prescriber is None:
-        raise _invalid(f"No prescriber with NPI {npi} is registered.", "npi")
+    prescriber = _linked_prescriber(actor, npi, "unlinks")
     prescriber.portal_users.remove(user)
     return prescriber
 
