@@ -33,6 +33,8 @@ lint: install
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
 	$(BIN)/mypy
+	env -u DATABASE_URL DJANGO_SETTINGS_MODULE=payerdesk.settings.test \
+	  $(BIN)/payerdesk makemigrations --check --dry-run
 
 # Browser tests drive Debian's chromium; install it when missing (never a downloaded browser).
 browser:

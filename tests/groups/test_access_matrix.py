@@ -52,6 +52,10 @@ PAGES: PageRows = {
     "groups:group-new": ("POST", group_staff(302)),
     "groups:group": ("GET", group_staff(200, auditor=200)),
     "groups:setup-step": ("POST", group_staff(302)),
+    # The scene's group is in Tri-State, the group administrator's market; the form moves
+    # it to Texas, which only the unscoped roles serve: the page does not offer it to the
+    # group administrator (400), the API refuses it (403).
+    "groups:group-market": ("POST", group_staff(302) | {"groupadmin": 400}),
     "groups:plan-new": ("POST", group_staff(302)),
     "groups:plan-edit": ("POST", group_staff(302)),
     "groups:rate-new": ("POST", group_staff(302)),
@@ -110,6 +114,7 @@ API: ApiRows = {
     ("GET", "/api/groups"): group_staff(200, auditor=200),
     ("POST", "/api/groups"): group_staff(201),
     ("GET", "/api/groups/{group_number}"): group_staff(200, auditor=200),
+    ("POST", "/api/groups/{group_number}/market"): group_staff(200) | {"groupadmin": 403},
     ("GET", "/api/groups/{group_number}/plans"): group_staff(200, auditor=200),
     ("POST", "/api/groups/{group_number}/plans"): group_staff(201),
     ("GET", "/api/plans/{plan_id}/rates"): group_staff(200, auditor=200),
@@ -159,6 +164,7 @@ POLICY_KWARGS = {
 POLICY_FORMS = {"change-approve": {}, "change-decline": {"reason": "No evidence received"}}
 GROUP_KWARGS = {
     "group": ("group_number",), "setup-step": ("group_number", "position"),
+    "group-market": ("group_number",),
     "plan-new": ("group_number",), "member-new": ("group_number",),
     "contract": ("group_number",), "portal-group": ("group_number",),
     "plan-edit": ("plan_id",), "rate-new": ("plan_id",), "rate-edit": ("rate_id",),
@@ -171,6 +177,7 @@ GROUP_FORMS: dict[str, dict[str, object]] = {
         "billing_contact_email": "lee@beta.example",
     },
     "setup-step": {"done": "1"},
+    "group-market": {"market": "TX", "reason": "Moved to the Texas office"},
     "plan-new": {
         "product": "vision", "name": "Vision", "effective_date": "2026-01-01",
         "eligibility_class": "All", "waiting_period_days": "0", "tiers": ["EMP"],
@@ -200,6 +207,7 @@ API_BODIES: dict[str, dict[str, object]] = {
         "tiers": ["EMP"], "rate_basis": "tier",
     },
     "/api/plans/{plan_id}/rates": {"tier": "FAM", "rate": "30.00"},
+    "/api/groups/{group_number}/market": {"market": "TX", "reason": "Moved to Texas"},
     "/api/groups/{group_number}/members": {
         "member_id": "900100200", "first_name": "Pat", "last_name": "Lee",
         "birth_date": "1985-01-01", "sex": "F",

@@ -52,6 +52,9 @@ PHARMACIST_ONLY = {**staff(403, pharmacist=200)}
 PRESCRIBER_READERS = staff(403, **dict.fromkeys(
     ["rep", "pharmacist", "supervisor", "auditor", "admin"], 200))  # fmt: skip
 
+CLOCK_READERS = staff(403, supervisor=200, auditor=200, admin=200)
+CLOCK = ("medicare_part_d", "standard")
+
 PAGES: PageRows = {
     # The module's landing page: staff who read requests (a provider has their list).
     "priorauth:home": ("GET", pa_readers(200, provider=403)),
@@ -79,6 +82,10 @@ PAGES: PageRows = {
     "priorauth:prescriber-new": ("POST", pa_intake(302)),
     "priorauth:prescriber": ("GET", PRESCRIBER_READERS),
     "priorauth:prescriber-edit": ("POST", pa_intake(302)),
+    # The clocks: supervisors and auditors read them; only the administrator changes them.
+    "priorauth:clock-rules": ("GET", CLOCK_READERS),
+    "priorauth:clock-rule": ("GET", CLOCK_READERS),
+    "priorauth:clock-rule-edit": ("POST", staff(403, admin=302)),
     # Administrators import and upload; the page shows the versions and sets to their
     # readers (read only).
     "priorauth:formulary-import": ("GET", staff(403, auditor=200, admin=200)),
@@ -108,6 +115,8 @@ API: ApiRows = {
     ("POST", "/api/priorauth/prescribers"): pa_intake(201),
     ("PATCH", "/api/priorauth/prescribers/{npi}"): pa_intake(200),
     # The scene imported this formulary already: the same file again answers 200.
+    ("GET", "/api/priorauth/clock-rules"): CLOCK_READERS,
+    ("PATCH", "/api/priorauth/clock-rules/{line_of_business}/{urgency}"): staff(403, admin=200),
     ("POST", "/api/priorauth/formularies"): staff(403, admin=200),
     ("POST", "/api/priorauth/criteria"): staff(403, admin=201),
 }
@@ -148,6 +157,8 @@ def _page_request(client: Client, url_name: str, method: str, pa: PaScene):
         kwargs["letter_id"] = pa.letter_id
     if url_name in ("priorauth:prescriber", "priorauth:prescriber-edit"):
         kwargs["npi"] = NPI
+    if url_name in ("priorauth:clock-rule", "priorauth:clock-rule-edit"):
+        kwargs.update(zip(("line_of_business", "urgency"), CLOCK, strict=True))
     url = reverse(url_name, kwargs=kwargs)
     if method == "GET":
         return client.get(url)
@@ -159,6 +170,7 @@ def _page_request(client: Client, url_name: str, method: str, pa: PaScene):
         "request-information": {"note": "The office faxed the last two A1c results."},
         "prescriber-new": {"npi": OTHER_NPI, "name": "Dr. Chidi Okafor"},
         "prescriber-edit": {"name": "Dr. Ana Ruiz", "email": "ruiz@new-clinic.example"},
+        "clock-rule-edit": {"hours": "48", "escalate_before_hours": "6", "reason": "Pilot"},
     }
     return client.post(url, forms.get(name, {}))
 
@@ -196,7 +208,7 @@ def _pa_api_post(client: Client, url: str, path: str):
 
 
 def _api_request(client: Client, method: str, path: str, pa: PaScene):
-    url = path.replace("{npi}", NPI)
+    url = path.replace("{npi}", NPI).replace("{line_of_business}/{urgency}", "/".join(CLOCK))
     if "{request_id}" in url:
         url = url.replace("{request_id}", str(pa.pa.pk))
     if path == "/api/priorauth/drugs":
@@ -206,6 +218,9 @@ def _api_request(client: Client, method: str, path: str, pa: PaScene):
     if method == "PATCH" and path == "/api/priorauth/prescribers/{npi}":
         change = {"email": "ruiz@new-clinic.example"}
         return client.patch(url, change, content_type="application/json")
+    if method == "PATCH":
+        clock = {"hours": 48, "escalate_before_hours": 6, "reason": "Pilot"}
+        return client.patch(url, clock, content_type="application/json")
     return _pa_api_post(client, url, path)
 
 

@@ -7,9 +7,14 @@ class BillingConfig(AppConfig):
     verbose_name = "Premium billing"
 
     def ready(self) -> None:
+        from django.core import checks
+
         from payerdesk.billing import remit_work, work
+        from payerdesk.billing.checks import check_ach_origin, check_refund_approval_limit
         from payerdesk.core.roles import Role, grant
 
+        checks.register(check_refund_approval_limit)
+        checks.register(check_ach_origin)
         work.register_kinds()
         remit_work.register_kinds()
         register_menus()

@@ -177,15 +177,10 @@ class JournalLine(AppendOnlyModel):
 
     entry = models.ForeignKey(JournalEntry, on_delete=models.PROTECT, related_name="lines")
     account = models.CharField(max_length=20, choices=Account.choices)
-    # Group and member without a database constraint, as on list bill lines: the group
-    # is the entry's (constrained), and members are protected by Django's PROTECT.
-    group = models.ForeignKey(
-        EmployerGroup, on_delete=models.PROTECT, related_name="+", db_constraint=False
-    )
+    group = models.ForeignKey(EmployerGroup, on_delete=models.PROTECT, related_name="+")
     member = models.ForeignKey(
-        Member, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
-        db_constraint=False,
-    )  # fmt: skip
+        Member, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     period_start = models.DateField(null=True, blank=True)
     debit = models.DecimalField(max_digits=14, decimal_places=2, default=ZERO)
     credit = models.DecimalField(max_digits=14, decimal_places=2, default=ZERO)

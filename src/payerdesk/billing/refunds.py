@@ -19,6 +19,7 @@ from django.db.models import Max, Q, Sum
 from django.utils import timezone
 
 from payerdesk.billing import nacha
+from payerdesk.billing.checks import refund_approval_limit
 from payerdesk.billing.ledger import Line, journal_post
 from payerdesk.billing.models import (
     Account,
@@ -42,7 +43,7 @@ CENT = Decimal("0.01")
 
 
 def approval_limit() -> Decimal:
-    return Decimal(str(getattr(settings, "BILLING_REFUND_APPROVAL_LIMIT", "500.00")))
+    return refund_approval_limit(settings.BILLING_REFUND_APPROVAL_LIMIT)
 
 
 def _authorise(actor: User, group: EmployerGroup) -> None:

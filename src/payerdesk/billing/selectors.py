@@ -3,11 +3,20 @@
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from functools import reduce
+from operator import or_
 
-from django.db.models import DecimalField, QuerySet, Sum, Value
+from django.db.models import DecimalField, Exists, ForeignKey, OuterRef, Q, QuerySet, Sum, Value
 from django.db.models.functions import Coalesce
 
-from payerdesk.billing.models import ZERO, Account, JournalLine, ListBill, ListBillStatus
+from payerdesk.billing.models import (
+    ZERO,
+    Account,
+    JournalLine,
+    ListBill,
+    ListBillLine,
+    ListBillStatus,
+)
 from payerdesk.core.models import User
 from payerdesk.groups import selectors as group_selectors
 from payerdesk.groups.models import EmployerGroup, Member
@@ -183,3 +192,15 @@ def open_bills(user: User) -> QuerySet[ListBill]:
     return list_bills_visible_to(user).filter(
         status__in=(ListBillStatus.OPEN, ListBillStatus.PARTIALLY_PAID)
     )
+
+
+def list_bill_line_orphans() -> QuerySet[ListBillLine]:
+    """List bill lines whose member or coverage row is gone. The lines carry no database
+    constraint (a large bill would lock every member and coverage it names at commit),
+    so this is how a deletion behind Django's PROTECT shows up."""
+    references = [
+        ~Exists(field.related_model._default_manager.filter(pk=OuterRef(field.attname)))
+        for field in (ListBillLine._meta.get_field(name) for name in ("member", "coverage"))
+        if isinstance(field, ForeignKey)
+    ]
+    return ListBillLine.objects.filter(reduce(or_, (Q(ref) for ref in references))).order_by("pk")

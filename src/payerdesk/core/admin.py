@@ -3,16 +3,19 @@ people and their roles, API tokens; the access log read-only.
 
 Work items are not here: their pages write the PHI access log, the admin's would not."""
 
+from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin
+from django.core.exceptions import PermissionDenied
 from django.db.models import Model, QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
 
 from payerdesk.core import services
+from payerdesk.core.errors import NotPermitted
 from payerdesk.core.models import (
     AccessLogEntry,
     ApiToken,
@@ -26,6 +29,25 @@ from payerdesk.core.models import (
 )
 
 M = TypeVar("M", bound=Model)
+
+
+def sync_through_services(
+    wanted: Iterable[M],
+    current: Iterable[M],
+    *,
+    add: Callable[[M], object],
+    remove: Callable[[M], object],
+) -> None:
+    """Apply an admin form's many-to-many choice by calling the services for what it adds
+    and removes (never the relation's own add/remove); a refusal by role is a 403."""
+    chosen, held = set(wanted), set(current)
+    try:
+        for row in chosen - held:
+            add(row)
+        for row in held - chosen:
+            remove(row)
+    except NotPermitted as error:
+        raise PermissionDenied(error.message) from None
 
 
 @admin.register(Market)

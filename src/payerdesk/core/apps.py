@@ -8,8 +8,17 @@ class CoreConfig(AppConfig):
     verbose_name = "payerdesk core"
 
     def ready(self) -> None:
-        from payerdesk.core import kinds, roles
+        from django.core import checks as django_checks
 
+        from payerdesk.core import checks, kinds, roles
+
+        for check in (
+            checks.check_base_url,
+            checks.check_attachment_limit,
+            checks.check_from_email,
+            checks.check_email_security,
+        ):
+            django_checks.register(check)
         kinds.register_core_kinds()
         register_work_menu()
         post_migrate.connect(roles.sync_after_migrate, dispatch_uid="payerdesk-roles")

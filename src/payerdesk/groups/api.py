@@ -251,11 +251,36 @@ def group_list(request: HttpRequest, search: str = "") -> list[GroupOut]:
 def group_create(request: HttpRequest, payload: GroupIn) -> Status[GroupDetailOut]:
     """Creates the group, its set-up checklist and a welcome call due in two business days."""
     user = _staff_with(request, "groups.add_employergroup")
-    market = Market.objects.filter(code=payload.market.upper()).first()
-    if market is None:
-        raise InvalidInput(ErrorCode.INVALID, f"No market {payload.market!r}.", field="market")
+    market = _market(payload.market)
     group = services.group_create(actor=user, **{**payload.dict(), "market": market})
     return Status(201, _group_detail(group))
+
+
+def _market(code: str) -> Market:
+    market = Market.objects.filter(code=code.upper()).first()
+    if market is None:
+        raise InvalidInput(ErrorCode.INVALID, f"No market {code!r}.", field="market")
+    return market
+
+
+class GroupMarketIn(Schema):
+    market: str = Field(description="The new market's code")
+    reason: str = Field(description="Why the group moves; kept in its audit trail")
+
+
+@router.post(
+    "/groups/{group_number}/market", response=GroupDetailOut, summary="Move a group to a market"
+)
+def group_market_change(
+    request: HttpRequest, group_number: str, payload: GroupMarketIn
+) -> GroupDetailOut:
+    """You must serve both the group's market and the new one."""
+    user = _staff_with(request, "groups.change_employergroup")
+    group = selectors.group_get(user=user, group_number=group_number)
+    group = services.group_market_change(
+        actor=user, group=group, market=_market(payload.market), reason=payload.reason
+    )
+    return _group_detail(group)
 
 
 def _group_detail(group: EmployerGroup) -> GroupDetailOut:

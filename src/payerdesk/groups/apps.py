@@ -9,9 +9,13 @@ class GroupsConfig(AppConfig):
     landing_pages = {"employer": "groups:portal"}
 
     def ready(self) -> None:
+        from django.core import checks
+
         from payerdesk.core.roles import Role, grant
         from payerdesk.groups import work
+        from payerdesk.groups.checks import check_import_background_bytes
 
+        checks.register(check_import_background_bytes)
         work.register_kinds()
         models = ("employergroup", "plandesign", "raterow", "member", "coverage", "product")
         managing = [

@@ -43,6 +43,15 @@ class GroupForm(forms.Form):
         self.fields["market"].queryset = markets  # type: ignore[attr-defined]
 
 
+class GroupMarketForm(forms.Form):
+    market = forms.ModelChoiceField(Market.objects.none(), to_field_name="code", label="New market")
+    reason = forms.CharField(max_length=300, help_text="Kept in the group's audit trail")
+
+    def __init__(self, *args: Any, markets: QuerySet[Market], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["market"].queryset = markets  # type: ignore[attr-defined]
+
+
 class PlanDesignForm(forms.Form):
     product = forms.ModelChoiceField(Product.objects.all(), to_field_name="code")
     name = forms.CharField(max_length=120)

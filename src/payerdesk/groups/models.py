@@ -385,11 +385,21 @@ class UnderwritingRuleSet(models.Model):
 
     class Meta:
         ordering = ["group", "product", "state", "-version"]
+        # One version number per scope, an absent group or product counting as a scope of
+        # its own: one partial unique index per combination of the two (as NULLS NOT
+        # DISTINCT would on PostgreSQL, which SQLite cannot declare).
         constraints = [
             models.UniqueConstraint(
-                fields=["group", "product", "state", "version"],
-                name="underwriting_rule_set_version",
-                nulls_distinct=False,
+                fields=[*scope, "state", "version"],
+                condition=models.Q(group__isnull="group" not in scope)
+                & models.Q(product__isnull="product" not in scope),
+                name=f"underwriting_rule_set_version{suffix}",
+            )
+            for scope, suffix in (
+                (["group", "product"], ""),
+                (["group"], "_any_product"),
+                (["product"], "_any_group"),
+                ([], "_default"),
             )
         ]
 
@@ -513,6 +523,7 @@ class PolicyEvent(AppendOnlyModel):
         GROUP_LAPSED = "group_lapsed", "Group lapsed (premium unpaid past grace)"
         GROUP_TERMINATED = "group_terminated", "Group terminated"
         GROUP_REINSTATED = "group_reinstated", "Group reinstated"
+        GROUP_MARKET_CHANGED = "group_market_changed", "Group moved to another market"
 
     group = models.ForeignKey(EmployerGroup, on_delete=models.PROTECT, related_name="+")
     member = models.ForeignKey(

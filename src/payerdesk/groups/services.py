@@ -5,7 +5,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.core.validators import validate_email
+from django.core.validators import RegexValidator, validate_email, validate_slug
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -227,12 +227,113 @@ def setup_step_mark(*, actor: User, step: SetupStep, done: bool) -> SetupStep:
     return step
 
 
+MARKET_CHANGE_REASON_MAX = 300
+
+
+def group_market_change(
+    *, actor: User, group: EmployerGroup, market: Market, reason: str
+) -> EmployerGroup:
+    """Move a group to another market. The actor must serve both markets; the move is
+    kept in the group's audit trail with the reason given."""
+    require_market_permission(actor, "groups.change_employergroup", group.market)
+    require_market_permission(actor, "groups.change_employergroup", market)
+    why = reason.strip()
+    if not why:
+        raise _invalid("Say why the group moves to another market.", "reason")
+    if len(why) > MARKET_CHANGE_REASON_MAX:
+        raise _invalid(f"The reason is at most {MARKET_CHANGE_REASON_MAX} characters.", "reason")
+    with transaction.atomic():
+        group = EmployerGroup.objects.select_for_update().get(pk=group.pk)
+        if group.market_id == market.pk:
+            raise _invalid(f"Group {group.group_number} is in {market} already.", "market")
+        before = group.market
+        group.market = market
+        group.save(update_fields=["market"])
+        PolicyEvent.objects.create(
+            group=group,
+            event=PolicyEvent.Event.GROUP_MARKET_CHANGED,
+            effective_date=timezone.localdate(),
+            actor=actor,
+            data={"from": before.code, "to": market.code, "note": why},
+        )
+    return group
+
+
 def portal_user_grant(*, actor: User, group: EmployerGroup, user: User) -> None:
     """Give an employer group administrator (outside role) the group's portal."""
     require_market_permission(actor, "groups.change_employergroup", group.market)
     if not has_role(user, Role.EMPLOYER):
         raise _invalid(f"{user.get_username()} is not an employer group administrator.", "user")
     group.portal_users.add(user)
+
+
+def portal_user_revoke(*, actor: User, group: EmployerGroup, user: User) -> None:
+    """Take an employer group administrator off the group's portal."""
+    require_market_permission(actor, "groups.change_employergroup", group.market)
+    group.portal_users.remove(user)
+
+
+INSURANCE_LINE = RegexValidator(r"^[A-Z]{2,3}$", "Use the X12 HD03 code: 2 or 3 capitals.")
+
+
+def product_check(
+    *,
+    code: str,
+    name: str,
+    insurance_line: str,
+    x12_plan_description: str = "",
+    product: Product | None = None,
+) -> dict[str, str]:
+    """The product's fields, cleaned, or InvalidInput naming the field at fault. The code
+    names the product in census files and 834 matching: it stays once plans use it."""
+    values = {
+        "code": code.strip(), "name": name.strip(),
+        "insurance_line": insurance_line.strip().upper(),
+        "x12_plan_description": x12_plan_description.strip(),
+    }  # fmt: skip
+    for field, check in (("code", validate_slug), ("insurance_line", INSURANCE_LINE)):
+        try:
+            check(values[field])
+        except ValidationError as error:
+            raise _invalid(" ".join(error.messages), field) from None
+    if not values["name"]:
+        raise _invalid("A product needs a name.", "name")
+    clash = Product.objects.filter(code=values["code"])
+    if product is not None:
+        clash = clash.exclude(pk=product.pk)
+        if values["code"] != product.code and PlanDesign.objects.filter(product=product).exists():
+            raise _invalid("Plans use this product: its code stays as it is.", "code")
+    if clash.exists():
+        raise _invalid(f"Product code {values['code']} is already in use.", "code")
+    return values
+
+
+def product_save(
+    *,
+    actor: User,
+    code: str,
+    name: str,
+    insurance_line: str,
+    x12_plan_description: str = "",
+    product: Product | None = None,
+) -> Product:
+    """Add a product to the catalogue, or edit `product`."""
+    perm = "groups.change_product" if product else "groups.add_product"
+    if not actor.has_perm(perm):
+        raise NotPermitted("Your role does not keep the product catalogue.")
+    with transaction.atomic():
+        if product is not None:
+            product = Product.objects.select_for_update().get(pk=product.pk)
+        values = product_check(
+            code=code, name=name, insurance_line=insurance_line,
+            x12_plan_description=x12_plan_description, product=product,
+        )  # fmt: skip
+        if product is None:
+            return Product.objects.create(**values)
+        for field, value in values.items():
+            setattr(product, field, value)
+        product.save()
+    return product
 
 
 def _check_plan(

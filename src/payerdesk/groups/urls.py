@@ -16,6 +16,7 @@ urlpatterns = [
         views.setup_step_mark,
         name="setup-step",
     ),
+    path("group/<str:group_number>/market/", views.group_market, name="group-market"),
     path("group/<str:group_number>/plans/new/", views.plan_create, name="plan-new"),
     path("group/<str:group_number>/members/new/", views.member_create, name="member-new"),
     path("group/<str:group_number>/contract.pdf", views.contract_pdf, name="contract"),

@@ -30,6 +30,7 @@ from payerdesk.groups.forms import (
     CoverageForm,
     EligibilityForm,
     GroupForm,
+    GroupMarketForm,
     GroupSearchForm,
     MemberForm,
     PlanDesignForm,
@@ -157,6 +158,26 @@ def group_create(request: StaffRequest) -> HttpResponse:
     return _form_page(
         request, form, title="New employer group", back=reverse("groups:groups"), save=save,
         done="Group installed: its welcome call is on the group administration queue.",
+    )  # fmt: skip
+
+
+@require_http_methods(["GET", "POST"])
+@staff_required
+def group_market(request: StaffRequest, group_number: str) -> HttpResponse:
+    """Move a group to another market of the user's (the service keeps the move in the
+    group's audit trail)."""
+    _require(request, "groups.change_employergroup")
+    group = _or_404(lambda: selectors.group_get(user=request.user, group_number=group_number))
+    markets = _markets_for(request.user).exclude(pk=group.market_id)
+    form = GroupMarketForm(request.POST or None, markets=markets)
+
+    def save(data: dict[str, Any]) -> str:
+        services.group_market_change(actor=request.user, group=group, **data)
+        return _group_url(group)
+
+    return _form_page(
+        request, form, title=f"Move group {group.group_number} from {group.market}",
+        back=_group_url(group), save=save, done="Group moved to its new market.",
     )  # fmt: skip
 
 

@@ -2,16 +2,40 @@
 users who act for them). Requests stay out of the admin: they hold PHI and their views
 must be access-logged."""
 
+from typing import Any
+
 from django.contrib import admin
 from django.http import HttpRequest
+from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.safestring import SafeString
 
+from payerdesk.core.admin import ReadOnlyAdmin, sync_through_services
+from payerdesk.core.models import User
+from payerdesk.core.roles import Role, group_name
+from payerdesk.priorauth import services
 from payerdesk.priorauth.models import ClockRule, Prescriber
 
 
 @admin.register(ClockRule)
-class ClockRuleAdmin(admin.ModelAdmin[ClockRule]):
-    list_display = ("line_of_business", "urgency", "hours", "escalate_before_hours", "source")
-    list_editable = ("hours", "escalate_before_hours")
+class ClockRuleAdmin(ReadOnlyAdmin[ClockRule]):
+    """The clocks change on the Determination clocks page, whose service checks them and
+    keeps who changed what and why."""
+
+    list_display = (
+        "line_of_business",
+        "urgency",
+        "hours",
+        "escalate_before_hours",
+        "source",
+        "page",
+    )
+    readonly_fields = ("page",)
+
+    @admin.display(description="Change on")
+    def page(self, rule: ClockRule) -> SafeString:
+        url = reverse("priorauth:clock-rule", args=[rule.line_of_business, rule.urgency])
+        return format_html('<a href="{}">its page</a>', url)
 
 
 @admin.register(Prescriber)
@@ -31,3 +55,24 @@ class PrescriberAdmin(admin.ModelAdmin[Prescriber]):
     def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
         # Linking a provider opens the NPI's requests to them: administrators only.
         return request.user.has_perm("priorauth.link_portal_user")
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def save_model(self, request: HttpRequest, obj: Prescriber, form: Any, change: bool) -> None:
+        """Name, NPI and email are read-only here: nothing of the row to save."""
+
+    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
+        npi = form.instance.npi
+        actor: User = request.user  # type: ignore[assignment]
+        sync_through_services(
+            form.cleaned_data["portal_users"],
+            form.instance.portal_users.all(),
+            add=lambda user: services.provider_link(actor=actor, user=user, npi=npi),
+            remove=lambda user: services.provider_unlink(actor=actor, user=user, npi=npi),
+        )
+
+    def formfield_for_manytomany(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        if db_field.name == "portal_users":
+            kwargs["queryset"] = User.objects.filter(groups__name=group_name(Role.PROVIDER))
+        return super().formfield_for_manytomany(db_field, request, **kwargs)

@@ -16,7 +16,7 @@ from payerdesk.core.errors import NotPermitted
 from payerdesk.core.models import AccessLogEntry, User
 from payerdesk.core.roles import is_staff_member
 from payerdesk.priorauth import selectors, services
-from payerdesk.priorauth.models import Channel, Prescriber, PriorAuthRequest
+from payerdesk.priorauth.models import Channel, ClockRule, Prescriber, PriorAuthRequest
 
 router = Router(tags=["prior authorization"])
 RECORD_TYPE = services.RECORD_TYPE
@@ -495,3 +495,42 @@ def prescriber_update(request: HttpRequest, npi: str, body: PrescriberPatch) -> 
     user = staff_with(request, "priorauth.change_prescriber", "change prescribers")
     prescriber = services.prescriber_update(actor=user, npi=npi, name=body.name, email=body.email)
     return PrescriberOut.of(prescriber)
+
+
+# --- determination clocks ----------------------------------------------------------------
+
+
+class ClockRuleOut(Schema):
+    line_of_business: str
+    urgency: str
+    hours: int
+    escalate_before_hours: int
+    source: str
+
+
+class ClockRulePatch(Schema):
+    hours: int
+    escalate_before_hours: int
+    source: str = Field("", max_length=120)
+    reason: str = Field(description="Why the clock changes; kept in its history")
+
+
+@router.get("/priorauth/clock-rules", response=list[ClockRuleOut], summary="Determination clocks")
+def clock_rule_list(request: HttpRequest) -> list[ClockRule]:
+    staff_with(request, "priorauth.view_clockrule", "see the determination clocks")
+    return list(selectors.clock_rules())
+
+
+@router.patch(
+    "/priorauth/clock-rules/{line_of_business}/{urgency}",
+    response=ClockRuleOut,
+    summary="Change a determination clock",
+)
+def clock_rule_change(
+    request: HttpRequest, line_of_business: str, urgency: str, body: ClockRulePatch
+) -> ClockRule:
+    """Requests already received keep the clock they started with."""
+    user = staff_with(request, "priorauth.change_clockrule", "change the determination clocks")
+    return services.clock_rule_change(
+        actor=user, line_of_business=line_of_business, urgency=urgency, **body.dict()
+    )

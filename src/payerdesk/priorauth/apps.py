@@ -47,8 +47,8 @@ class PriorAuthConfig(AppConfig):
         )
         grant(Role.REP, *read, *intake)
         grant(Role.PHARMACIST, *read, "priorauth.decide_priorauthrequest", *intake)
-        grant(Role.SUPERVISOR, *read, *intake)
-        grant(Role.AUDITOR, *read, "priorauth.view_formularyversion")
+        grant(Role.SUPERVISOR, *read, *intake, "priorauth.view_clockrule")
+        grant(Role.AUDITOR, *read, "priorauth.view_formularyversion", "priorauth.view_clockrule")
         # A provider answers a pend themselves, only on the requests of the NPIs they act
         # for (the service checks the link); it gives them no staff screen.
         grant(Role.PROVIDER, "priorauth.send_information")
@@ -96,6 +96,7 @@ def register_menus() -> None:
                     "Criteria", "priorauth:criteria-upload", Perm("priorauth.add_criteriaset")
                 ),
                 MenuLink("PA metrics", "priorauth:metrics", Perm("core.view_all_work")),
+                MenuLink("PA clocks", "priorauth:clock-rules", Perm("priorauth.view_clockrule")),
             ),
             work_kinds=frozenset({work.PRIOR_AUTH.code}),
             position=20,

@@ -220,6 +220,23 @@ class ClockRule(models.Model):
         return f"{self.get_line_of_business_display()} {self.urgency}: {self.hours} h"
 
 
+class ClockRuleChange(AppendOnlyModel):
+    """Who changed a determination clock, from what to what, and why."""
+
+    rule = models.ForeignKey(ClockRule, on_delete=models.PROTECT, related_name="changes")
+    # field -> [before, after]
+    changes = models.JSONField(default=dict)
+    reason = models.CharField(max_length=300)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.rule} changed at {self.at:%Y-%m-%d %H:%M}"
+
+
 class PriorAuthRequest(models.Model):
     """A prior authorization or non-formulary exception request, whichever door it came in."""
 

@@ -392,3 +392,11 @@ def open_counts_by_status(user: User) -> dict[str, int]:
     )
     found = {row["status"]: row["count"] for row in rows}
     return {str(status): found.get(status, 0) for status in OPEN_STATUSES}
+
+
+def clock_rules() -> QuerySet[ClockRule]:
+    return ClockRule.objects.all()
+
+
+def clock_rule_get(line_of_business: str, urgency: str) -> ClockRule | None:
+    return ClockRule.objects.filter(line_of_business=line_of_business, urgency=urgency).first()

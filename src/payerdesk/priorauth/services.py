@@ -18,6 +18,7 @@ from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.validators import validate_email
 from django.db import transaction
+from django.db.models import Model
 from django.utils import timezone
 
 from payerdesk.core.access import Viewer
@@ -43,6 +44,8 @@ from payerdesk.priorauth.criteria import AnswerError, Criteria, CriteriaError, D
 from payerdesk.priorauth.formulary import FormularyError, drug_names_read, formulary_read
 from payerdesk.priorauth.models import (
     Channel,
+    ClockRule,
+    ClockRuleChange,
     CriteriaDrug,
     CriteriaSet,
     Decision,
@@ -284,6 +287,21 @@ def _prescriber_email(email: str) -> str:
     return text
 
 
+def _fields_set(row: Model, wanted: Mapping[str, object]) -> dict[str, list[object]]:
+    """Save the fields of `wanted` that differ on `row`; answer them as field -> [before,
+    after], the history rows' form (empty when nothing changed)."""
+    changes = {
+        field: [getattr(row, field), value]
+        for field, value in wanted.items()
+        if getattr(row, field) != value
+    }
+    for field, (_, value) in changes.items():
+        setattr(row, field, value)
+    if changes:
+        row.save(update_fields=list(changes))
+    return changes
+
+
 def _may_manage_prescribers(actor: User | None, permission: str, what: str) -> None:
     if actor is not None and not (is_staff_member(actor) and actor.has_perm(permission)):
         raise NotPermitted(f"Your role does not {what} prescribers.")
@@ -328,16 +346,9 @@ def prescriber_update(
         prescriber = Prescriber.objects.select_for_update().filter(npi=npi.strip()).first()
         if prescriber is None:
             raise NotFound(ErrorCode.NOT_FOUND, f"No prescriber with NPI {npi.strip()}.")
-        changes = {
-            field: [getattr(prescriber, field), value]
-            for field, value in wanted.items()
-            if getattr(prescriber, field) != value
-        }
+        changes = _fields_set(prescriber, wanted)
         if not changes:
             return prescriber
-        for field, (_, value) in changes.items():
-            setattr(prescriber, field, value)
-        prescriber.save(update_fields=list(changes))
         PrescriberChange.objects.create(
             prescriber=prescriber,
             action=PrescriberChange.Action.CHANGED,
@@ -347,14 +358,27 @@ def prescriber_update(
     return prescriber
 
 
-def provider_link(*, actor: User | None, user: User, npi: str) -> Prescriber:
-    """Let a provider user act for an NPI and see its requests."""
+def _linked_prescriber(actor: User | None, npi: str, verb: str) -> Prescriber:
+    """The prescriber whose provider users an administrator (or the CLI) links or unlinks."""
     if actor is not None and not actor.has_perm("priorauth.link_portal_user"):
-        raise NotPermitted("Only an administrator links provider users.")
+        raise NotPermitted(f"Only an administrator {verb} provider users.")
     prescriber = selectors.prescriber_get(npi_check(npi, "npi"))
     if prescriber is None:
         raise _invalid(f"No prescriber with NPI {npi} is registered.", "npi")
+    return prescriber
+
+
+def provider_link(*, actor: User | None, user: User, npi: str) -> Prescriber:
+    """Let a provider user act for an NPI and see its requests."""
+    prescriber = _linked_prescriber(actor, npi, "links")
     prescriber.portal_users.add(user)
+    return prescriber
+
+
+def provider_unlink(*, actor: User | None, user: User, npi: str) -> Prescriber:
+    """Stop a provider user acting for an NPI: its requests close to them."""
+    prescriber = _linked_prescriber(actor, npi, "unlinks")
+    prescriber.portal_users.remove(user)
     return prescriber
 
 
@@ -975,3 +999,63 @@ def prior_auth_statement_add(*, actor: User, request_id: int, statement: str) ->
         cleaned = criteria.clean(request.answers) if criteria else {}
         _determine(request, criteria, cleaned)
     return request
+
+
+# --- determination clocks ----------------------------------------------------------------
+
+CLOCK_MAX_HOURS = 24 * 365
+CLOCK_REASON_MAX = 300
+CLOCK_SOURCE_MAX = 120
+
+
+def _clock_values(hours: int, escalate_before_hours: int, source: str) -> dict[str, object]:
+    if not 1 <= hours <= CLOCK_MAX_HOURS:
+        raise _invalid(f"A clock runs from 1 to {CLOCK_MAX_HOURS} hours.", "hours")
+    if not 0 <= escalate_before_hours < hours:
+        raise _invalid(
+            f"Escalation comes 0 to {hours - 1} hours before the clock ends.",
+            "escalate_before_hours",
+        )
+    if len(source.strip()) > CLOCK_SOURCE_MAX:
+        raise _invalid(f"The source is at most {CLOCK_SOURCE_MAX} characters.", "source")
+    return {
+        "hours": hours,
+        "escalate_before_hours": escalate_before_hours,
+        "source": source.strip(),
+    }
+
+
+def clock_rule_change(
+    *,
+    actor: User,
+    line_of_business: str,
+    urgency: str,
+    hours: int,
+    escalate_before_hours: int,
+    source: str,
+    reason: str,
+) -> ClockRule:
+    """Change how long determinations of a line of business and urgency may take. Requests
+    already received keep the clock they started with; the change and its reason are kept
+    in the rule's history."""
+    if not (is_staff_member(actor) and actor.has_perm("priorauth.change_clockrule")):
+        raise NotPermitted("Only an administrator changes the determination clocks.")
+    wanted = _clock_values(hours, escalate_before_hours, source)
+    why = reason.strip()
+    if not why or len(why) > CLOCK_REASON_MAX:
+        raise _invalid(
+            f"Say why the clock changes (at most {CLOCK_REASON_MAX} characters).", "reason"
+        )
+    with transaction.atomic():
+        rule = (
+            ClockRule.objects.select_for_update()
+            .filter(line_of_business=line_of_business, urgency=urgency)
+            .first()
+        )
+        if rule is None:
+            raise NotFound(ErrorCode.NOT_FOUND, f"No clock rule for {line_of_business} {urgency}.")
+        changes = _fields_set(rule, wanted)
+        if not changes:
+            return rule
+        ClockRuleChange.objects.create(rule=rule, changes=changes, reason=why, actor=actor)
+    return rule

@@ -34,6 +34,17 @@ urlpatterns = [
     path("prescribers/new", views.prescriber_new, name="prescriber-new"),
     path("prescribers/<str:npi>/", views.prescriber_detail, name="prescriber"),
     path("prescribers/<str:npi>/edit", views.prescriber_edit, name="prescriber-edit"),
+    path("clock-rules/", views.clock_rule_list, name="clock-rules"),
+    path(
+        "clock-rules/<str:line_of_business>/<str:urgency>/",
+        views.clock_rule_detail,
+        name="clock-rule",
+    ),
+    path(
+        "clock-rules/<str:line_of_business>/<str:urgency>/edit",
+        views.clock_rule_edit,
+        name="clock-rule-edit",
+    ),
     path("formulary/", views.formulary_import, name="formulary-import"),
     path("criteria/", views.criteria_upload, name="criteria-upload"),
     path("metrics/", metrics_views.metrics, name="metrics"),

@@ -31,6 +31,7 @@ from payerdesk.core.views import StaffRequest, is_htmx, may_write_page, staff_re
 from payerdesk.priorauth import selectors, services
 from payerdesk.priorauth.forms import (
     ApproveForm,
+    ClockRuleForm,
     CriteriaUploadForm,
     DenyForm,
     DrugSearchForm,
@@ -45,6 +46,7 @@ from payerdesk.priorauth.forms import (
     StatementForm,
 )
 from payerdesk.priorauth.models import (
+    ClockRule,
     CriteriaSet,
     Drug,
     FormularyDrug,
@@ -767,3 +769,67 @@ def prescriber_edit(request: StaffRequest, npi: str) -> HttpResponse:
             messages.success(request, "Saved: letters made from now on go to the new details.")
             return redirect("priorauth:prescriber", npi=npi)
     return _prescriber_page(request, prescriber, form, status)
+
+
+# --- determination clocks ----------------------------------------------------------------
+
+
+@require_GET
+@staff_required
+def clock_rule_list(request: StaffRequest) -> HttpResponse:
+    _require_perm(request, "priorauth.view_clockrule")
+    return render(request, "priorauth/clock_rules.html", {"rules": selectors.clock_rules()})
+
+
+def _clock_rule(line_of_business: str, urgency: str) -> ClockRule:
+    found = selectors.clock_rule_get(line_of_business, urgency)
+    if found is None:
+        raise Http404(f"No clock rule for {line_of_business} {urgency}")
+    return found
+
+
+def _clock_rule_page(
+    request: StaffRequest, rule: ClockRule, form: ClockRuleForm | None = None, status: int = 200
+) -> HttpResponse:
+    initial = {
+        "hours": rule.hours,
+        "escalate_before_hours": rule.escalate_before_hours,
+        "source": rule.source,
+    }
+    context = {
+        "rule": rule,
+        "form": form or ClockRuleForm(initial=initial),
+        "can_edit": request.user.has_perm("priorauth.change_clockrule"),
+        "changes": rule.changes.select_related("actor"),
+    }
+    return render(request, "priorauth/clock_rule.html", context, status=status)
+
+
+@require_GET
+@staff_required
+def clock_rule_detail(request: StaffRequest, line_of_business: str, urgency: str) -> HttpResponse:
+    _require_perm(request, "priorauth.view_clockrule")
+    return _clock_rule_page(request, _clock_rule(line_of_business, urgency))
+
+
+@require_POST
+@staff_required
+def clock_rule_edit(request: StaffRequest, line_of_business: str, urgency: str) -> HttpResponse:
+    _require_perm(request, "priorauth.change_clockrule")
+    rule = _clock_rule(line_of_business, urgency)
+    form = ClockRuleForm(request.POST)
+    status = 400
+    if form.is_valid():
+        try:
+            services.clock_rule_change(
+                actor=request.user,
+                line_of_business=line_of_business,
+                urgency=urgency,
+                **form.cleaned_data,
+            )
+        except ServiceError as error:
+            _, status = _refused(form, error)
+        else:
+            messages.success(request, "Saved: requests received from now on run on this clock.")
+            return redirect("priorauth:clock-rule", line_of_business, urgency)
+    return _clock_rule_page(request, rule, form, status)
