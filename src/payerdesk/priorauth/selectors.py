@@ -1,9 +1,13 @@
 """Read queries for the prior authorization pages, API and reports."""
 
+from __future__ import annotations
+
 from dataclasses import dataclass
 from datetime import datetime
 from threading import Lock
+from typing import TYPE_CHECKING
 
+from django.apps import apps
 from django.db import connection
 from django.db.models import Count, Q, QuerySet
 from django.db.models.expressions import RawSQL
@@ -11,7 +15,6 @@ from django.db.models.expressions import RawSQL
 from payerdesk.core.errors import ErrorCode, InvalidInput, NotFound
 from payerdesk.core.models import Queue, TimelineEvent, User
 from payerdesk.core.roles import Role, has_role, is_staff_member
-from payerdesk.groups.models import Member
 from payerdesk.priorauth.criteria import Criteria
 from payerdesk.priorauth.models import (
     ClockRule,
@@ -25,6 +28,9 @@ from payerdesk.priorauth.models import (
     PriorAuthRequest,
 )
 from payerdesk.priorauth.work import PRIOR_AUTH
+
+if TYPE_CHECKING:
+    pass
 
 SEARCH_LIMIT = 50
 
@@ -424,7 +430,8 @@ def open_duplicate_annotation(drug_id: int) -> dict[str, RawSQL]:
     marks = ", ".join(["%s"] * len(OPEN_STATUSES))
     sql = (
         f"SELECT r.id FROM {PriorAuthRequest._meta.db_table} r"  # noqa: S608 - no data
-        f" WHERE r.member_id = {Member._meta.db_table}.id AND r.drug_id = %s"
+        f" WHERE r.member_id = {apps.get_model('groups', 'Member')._meta.db_table}.id"
+        " AND r.drug_id = %s"
         f" AND r.status IN ({marks}) ORDER BY r.received_at, r.id LIMIT 1"
     )
     return {OPEN_DUPLICATE: RawSQL(sql, (drug_id, *OPEN_STATUSES))}  # noqa: S611

@@ -1,12 +1,17 @@
+from __future__ import annotations
+
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from payerdesk.billing.delinquency import delinquency_review
 from payerdesk.billing.tasks import review_delinquency
 from payerdesk.core.errors import ServiceError
-from payerdesk.groups.models import EmployerGroup
+from payerdesk.groups import selectors as group_selectors
+
+if TYPE_CHECKING:
+    pass
 
 
 class Command(BaseCommand):
@@ -32,9 +37,7 @@ class Command(BaseCommand):
             return
         group = None
         if options["group"]:
-            group = EmployerGroup.objects.filter(
-                group_number=options["group"].strip().upper()
-            ).first()
+            group = group_selectors.group_by_number(options["group"])
             if group is None:
                 raise CommandError(f"No group {options['group']!r}.")
         try:
