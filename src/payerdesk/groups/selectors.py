@@ -14,7 +14,6 @@ from payerdesk.core.models import User
 from payerdesk.core.roles import Role, has_role
 from payerdesk.groups.models import (
     Coverage,
-    CoverageStatus,
     EmployerGroup,
     GroupStatus,
     Member,
@@ -198,11 +197,6 @@ def coverages_in_force(*, group: EmployerGroup | int, on: date) -> QuerySet[Cove
     """The group's coverages in force on `on` (`Coverage.objects.in_force`), a QuerySet
     the caller may narrow or read as a subquery."""
     return Coverage.objects.in_force(on=on).filter(member__group=group)
-
-
-def coverage_spans(*, group: EmployerGroup | int) -> QuerySet[Coverage]:
-    """Every coverage of the group that was ever in force (cancelled rows never were)."""
-    return Coverage.objects.filter(member__group=group).exclude(status=CoverageStatus.CANCELLED)
 
 
 def members_covered(*, group: EmployerGroup | int, on: date) -> set[int]:
