@@ -63,10 +63,11 @@ def _app_of(path: Path, root: Path) -> str | None:
     return parts[0] if len(parts) > 1 else None
 
 
-def _strings(tree: ast.Module) -> Iterator[ast.Constant]:
+def _strings(tree: ast.Module) -> Iterator[tuple[int, str]]:
+    """Every string literal (f-strings' literal parts included), with its line."""
     for node in ast.walk(tree):
         if isinstance(node, ast.Constant) and isinstance(node.value, str):
-            yield node
+            yield node.lineno, node.value
 
 
 def violations(root: Path, tables: dict[str, str]) -> list[str]:
@@ -89,11 +90,11 @@ def violations(root: Path, tables: dict[str, str]) -> list[str]:
                 found.append(f"{line}: core imports the domain app module {module}")
             if app == "edi" and _within(module, "django"):
                 found.append(f"{line}: edi imports {module} (edi stands alone, without Django)")
-        for constant in _strings(tree):
-            for table in pattern.findall(constant.value):
+        for lineno, text in _strings(tree):
+            for table in pattern.findall(text):
                 if tables[table] != app:
                     found.append(
-                        f"{where}:{constant.lineno}: {app or 'payerdesk'} names "
+                        f"{where}:{lineno}: {app or 'payerdesk'} names "
                         f"the {tables[table]} table {table}"
                     )
     return found
