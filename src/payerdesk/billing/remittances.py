@@ -109,7 +109,9 @@ def remittance_portal_upload(
     """An employer group administrator sends back their own group's list bill (CSV or
     Excel) from the portal: read, reconciled and posted like any remittance, whole or
     not at all; the same file twice changes nothing."""
-    if not has_role(actor, Role.EMPLOYER) or not group.portal_users.filter(pk=actor.pk).exists():
+    if not has_role(actor, Role.EMPLOYER) or not group_selectors.is_portal_user(
+        user=actor, group=group
+    ):
         raise NotPermitted("You may send remittances only for your own group.")
     if intake.kind_of(name, content) == "820":
         raise _invalid(f"{name}: send an 820 through your EDI channel; here, the list bill.")

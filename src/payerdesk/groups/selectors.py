@@ -249,6 +249,11 @@ def groups_by_pk(pks: Iterable[int] | QuerySet[Any]) -> QuerySet[EmployerGroup]:
     return EmployerGroup.objects.filter(pk__in=pks).select_related("market")
 
 
+def is_portal_user(*, user: User, group: EmployerGroup) -> bool:
+    """Whether `user` administers `group` through the employer portal."""
+    return group.portal_users.filter(pk=user.pk).exists()
+
+
 def group_ended(group: EmployerGroup) -> bool:
     """Cancelled (for non-payment) or terminated: no new bills, payments held."""
     return group.status in ENDED
