@@ -2,11 +2,8 @@
 write it off with a reason. Each is one journal entry, a note on the work item, and,
 when the last variance of the item is settled, the item resolved."""
 
-from __future__ import annotations
-
 import contextlib
 from datetime import date
-from typing import TYPE_CHECKING
 
 from django.db import transaction
 from django.utils import timezone
@@ -22,9 +19,6 @@ from payerdesk.core.errors import Conflict, ErrorCode, InvalidInput, NotFound, N
 from payerdesk.core.models import User, WorkItem
 from payerdesk.core.permissions import require_market_permission
 from payerdesk.groups import selectors as group_selectors
-
-if TYPE_CHECKING:
-    pass
 
 PERMISSION = "billing.change_variance"
 

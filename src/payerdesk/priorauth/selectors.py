@@ -1,11 +1,8 @@
 """Read queries for the prior authorization pages, API and reports."""
 
-from __future__ import annotations
-
 from dataclasses import dataclass
 from datetime import datetime
 from threading import Lock
-from typing import TYPE_CHECKING
 
 from django.apps import apps
 from django.db import connection
@@ -28,9 +25,6 @@ from payerdesk.priorauth.models import (
     PriorAuthRequest,
 )
 from payerdesk.priorauth.work import PRIOR_AUTH
-
-if TYPE_CHECKING:
-    pass
 
 SEARCH_LIMIT = 50
 

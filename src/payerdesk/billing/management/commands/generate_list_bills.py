@@ -1,7 +1,5 @@
-from __future__ import annotations
-
 from datetime import date
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
@@ -11,9 +9,6 @@ from payerdesk.billing.models import BillingSchedule
 from payerdesk.billing.tasks import generate_due_list_bills
 from payerdesk.core.errors import ServiceError
 from payerdesk.groups import selectors as group_selectors
-
-if TYPE_CHECKING:
-    pass
 
 
 def _date(value: str) -> date:

@@ -1,7 +1,5 @@
-from __future__ import annotations
-
 from datetime import date
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
@@ -9,9 +7,6 @@ from payerdesk.billing.delinquency import delinquency_review
 from payerdesk.billing.tasks import review_delinquency
 from payerdesk.core.errors import ServiceError
 from payerdesk.groups import selectors as group_selectors
-
-if TYPE_CHECKING:
-    pass
 
 
 class Command(BaseCommand):
