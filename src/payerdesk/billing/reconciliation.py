@@ -225,9 +225,12 @@ def _classify_unmatched(
     """Paid where nothing is owed: a terminated member, another period, or never billed."""
     if not keys:
         return
+    by_period: dict[date, set[int]] = defaultdict(set)
+    for member, period in keys:
+        by_period[period].add(member)
     covered = {
-        period: group_selectors.members_covered(group=build.group, on=period)
-        for period in {period for _, period in keys}
+        period: group_selectors.members_covered(group=build.group, on=period, among=members)
+        for period, members in by_period.items()
     }
     owing = {member for (member, _), owed in due.items() if owed > 0}
     for key in keys:
