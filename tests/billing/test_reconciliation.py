@@ -238,3 +238,19 @@ def test_roles_without_billing_cannot_post_payments(setup, users):
             actor=users["salesadmin"], name="a.820", content=x820([("MA", "1.00", "20260101")])
         )
     assert not Remittance.objects.exists() and ListBill.objects.count() == 1
+
+
+def test_a_payment_for_a_coverage_cancelled_before_it_began_is_a_terminated_member(
+    setup, make_member, cover, accident, users
+):
+    """A cancelled coverage (stored ending on its start date) was never in force: the
+    member was not covered on that day, so what is paid for them is not "paid, not
+    billed" but a payment for a terminated member."""
+    cancelled = make_member("MK")
+    cover(cancelled, accident)
+    Coverage.objects.filter(member=cancelled).update(status="cancelled", end_date=JAN)
+    remittance_file_receive(
+        actor=users["groupadmin"], name="k.820", content=x820([("MK", "12.40", "20260101")])
+    )
+    found = Variance.objects.get(member_ref="MK")
+    assert (found.kind, found.status, found.held) == ("terminated_member", "suspense", D("12.40"))

@@ -178,6 +178,23 @@ def test_a_retro_termination_reverses_premium_and_refunds_what_was_paid(
     _balanced(group)
 
 
+def test_premium_billed_for_a_coverage_cancelled_before_it_began_is_reversed(
+    group, make_member, cover, accident, users
+):
+    """A cancellation is stored as a coverage ending on its start date; it was never in
+    force, so its start date is not a day the member is "still covered"."""
+    member = make_member("MA")
+    cover(member, accident, start=FEB)
+    bill(group, FEB, {member: "12.40"})
+    Coverage.objects.filter(member=member).update(status="cancelled", end_date=FEB)
+    total, refund = premium_reverse(
+        actor=users["groupadmin"], member=member, since=FEB, reason="cancelled before it began"
+    )
+    assert (total, refund) == (D("12.40"), None)
+    assert selectors.balance(Account.PREMIUM_RECEIVABLE, group=group, member=member) == 0
+    _balanced(group)
+
+
 def test_a_decrease_reverses_the_difference_only(group, make_member, cover, accident, users):
     member = make_member("MA")
     cover(member, accident)

@@ -12,7 +12,7 @@ from django.test import Client
 from payerdesk.core import services as core_services
 from payerdesk.core.demo import demo_load
 from payerdesk.core.models import AccessLogEntry, User
-from payerdesk.groups import selectors, services
+from payerdesk.groups import rating, selectors
 from payerdesk.groups.models import (
     Coverage,
     EmployerGroup,
@@ -109,7 +109,7 @@ def test_a_demo_spouse_is_eligible_rated_on_their_own_age_and_the_page_says_cove
     assert (life.benefit_amount, life.rated_age) == (Decimal("25000"), 54)
     assert (own.benefit_amount, own.rated_age) == (Decimal("50000"), 57)
     # The same premium the coverage service gives the spouse on their own.
-    again = services.rate_member(spouse, life.plan, tier="EMP", benefit=Decimal("25000"),
+    again = rating.rate_member(spouse, life.plan, tier="EMP", benefit=Decimal("25000"),
                                  start=life.start_date)  # fmt: skip
     assert again.monthly_premium == life.monthly_premium
     # Before the family's coverage starts the spouse is not covered.

@@ -1,7 +1,10 @@
 """Premium billing over REST: schedules, list bills, aging and delinquencies."""
 
+from __future__ import annotations
+
 from datetime import date
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from django.http import HttpRequest
 from django.utils import timezone
@@ -14,8 +17,10 @@ from payerdesk.core.access import log_record_view
 from payerdesk.core.api import staff_user
 from payerdesk.core.errors import ErrorCode, NotFound, NotPermitted
 from payerdesk.core.models import AccessLogEntry, User
-from payerdesk.groups.models import EmployerGroup
 from payerdesk.groups.selectors import groups_visible_to
+
+if TYPE_CHECKING:
+    from payerdesk.groups.models import EmployerGroup
 
 router = Router(tags=["premium billing"])
 
@@ -79,7 +84,7 @@ class BillOut(Schema):
     total: Decimal
 
     @staticmethod
-    def of(bill: ListBill) -> "BillOut":
+    def of(bill: ListBill) -> BillOut:
         return BillOut(
             id=bill.pk, group=bill.group.group_number, period_start=bill.period_start,
             period_end=bill.period_end, bill_date=bill.bill_date, due_date=bill.due_date,
@@ -234,7 +239,7 @@ class DelinquencyOut(Schema):
     work_item: int
 
     @staticmethod
-    def of(case: Delinquency) -> "DelinquencyOut":
+    def of(case: Delinquency) -> DelinquencyOut:
         return DelinquencyOut(
             id=case.pk, group=case.group.group_number, stage=case.stage,
             amount_due=case.amount_due, lapsed_on=case.lapsed_on, cancel_on=case.cancel_on,

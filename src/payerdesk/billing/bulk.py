@@ -5,9 +5,12 @@ Model instances cost more to build than the row is worth when a remittance bring
 the values first (the services do); the database checks its constraints as usual.
 """
 
+from __future__ import annotations
+
 from collections.abc import Iterable, Sequence
 from datetime import date
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from django.db import connection
 
@@ -15,7 +18,9 @@ from payerdesk.billing import ledger
 from payerdesk.billing.ledger import Line
 from payerdesk.billing.models import JournalEntry, JournalLine
 from payerdesk.core.models import User
-from payerdesk.groups.models import EmployerGroup
+
+if TYPE_CHECKING:
+    from payerdesk.groups.models import EmployerGroup
 
 Value = int | str | Decimal | date | None
 
@@ -48,7 +53,7 @@ def journal_post_many(
 ) -> JournalEntry:
     """`ledger.journal_post` for entries of many lines: the same checks on the lines
     before anything is written, then the lines by COPY. Call inside a transaction."""
-    ledger._check(lines)
+    ledger.lines_check(lines)
     entry = JournalEntry.objects.create(
         effective_date=effective_date, memo=memo[:200], source=source, source_id=source_id,
         group=group, created_by=created_by,

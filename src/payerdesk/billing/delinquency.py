@@ -24,14 +24,16 @@ allows it.
 and it can be run for one group right after a payment is posted.
 """
 
+from __future__ import annotations
+
 from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from django.db import transaction
-from django.db.models import Max
 from django.utils import timezone
 
 from payerdesk.billing import listbills, rules, selectors
@@ -48,19 +50,18 @@ from payerdesk.core.documents import render_pdf
 from payerdesk.core.errors import Conflict, ErrorCode, InvalidInput, NotFound
 from payerdesk.core.models import Priority, Queue, User, WorkItem
 from payerdesk.core.notifications import notice_email_on_commit
+from payerdesk.core.permissions import require_market_permission
 from payerdesk.core.services import work_item_close, work_item_create, work_item_follow
-from payerdesk.groups import terminations
-from payerdesk.groups.models import (
-    EmployerGroup,
-    GroupStatus,
-    Member,
-    PlanDesign,
-    ReinstatementReason,
-    TerminationReason,
-)
-from payerdesk.groups.services import require_market_permission
+from payerdesk.groups import selectors as group_selectors
+from payerdesk.groups import services as group_services
+
+if TYPE_CHECKING:
+    from payerdesk.groups.models import EmployerGroup, Member
 
 DEFAULT_GRACE_DAYS = 31
+# The reason codes of groups' terminations and reinstatements that billing gives.
+NONPAYMENT = "nonpayment"
+PAYMENT_RECEIVED = "payment_received"
 
 
 @dataclass(frozen=True)
@@ -78,16 +79,14 @@ PAYMENT_SOURCES = ("remittance", "suspense_apply", "payment")
 
 def group_grace_days(group: EmployerGroup) -> int:
     """The most generous grace of the group's plan designs (31 without plans)."""
-    found = PlanDesign.objects.filter(group=group).aggregate(days=Max("grace_period_days"))
-    return found["days"] if found["days"] is not None else DEFAULT_GRACE_DAYS
+    days = group_selectors.grace_period_days(group=group)
+    return days if days is not None else DEFAULT_GRACE_DAYS
 
 
 def member_grace_days(member: Member) -> int:
     """The most generous grace of the plans the member was billed under."""
-    found = PlanDesign.objects.filter(coverages__member=member).aggregate(
-        days=Max("grace_period_days")
-    )
-    return found["days"] if found["days"] is not None else group_grace_days(member.group)
+    days = group_selectors.grace_period_days(member=member)
+    return days if days is not None else group_grace_days(member.group)
 
 
 def _overdue(group: EmployerGroup, grace_days: int, today: date) -> list[selectors.BillOutstanding]:
@@ -157,7 +156,7 @@ def delinquency_review(
     today = today or timezone.localdate()
     result = ReviewResult([], [], [])
     schedules = BillingSchedule.objects.select_related("group", "group__market").exclude(
-        group__status=GroupStatus.TERMINATED
+        group__in=group_selectors.groups_terminated()
     )
     if group is not None:
         schedules = schedules.filter(group=group)
@@ -176,14 +175,14 @@ def delinquency_review(
 def _review_one(schedule: BillingSchedule, today: date) -> list[str]:
     """The group's steps today: a review that runs late lapses and cancels in one run,
     each on the day the rules give (`_lapse`)."""
-    group = EmployerGroup.objects.select_for_update().get(pk=schedule.group_id)
+    group = group_services.group_lock(schedule.group_id)
     listbills.list_bill_statuses_refresh(group=group)
     current = open_delinquency(group)
     if current is None:
         grace = group_grace_days(group)
         overdue = _overdue(group, grace, today)
         unpaid = [item for item in overdue if not _paid_for(group, item.bill.period_start)]
-        if not unpaid or group.status != GroupStatus.ACTIVE:
+        if not unpaid or not group_selectors.group_active(group):
             return []  # a period paid for anyone is the members' case
         current = _lapse(group, grace, unpaid, today)
         if today >= current.cancel_on:
@@ -215,10 +214,10 @@ def _review_members(group: EmployerGroup, today: date) -> list[tuple[str, str]]:
         if not _unpaid_of(group, case.member.pk, today):
             _reinstate(case, group, today, actor=None)
             steps.append(("reinstated", case.member.member_id))
-        elif today >= case.cancel_on and group.status == GroupStatus.ACTIVE:
+        elif today >= case.cancel_on and group_selectors.group_active(group):
             _cancel(case, group, case.cancel_on, actor=None)
             steps.append(("cancelled", case.member.member_id))
-    if group.status != GroupStatus.ACTIVE or open_delinquency(group) is not None:
+    if not group_selectors.group_active(group) or open_delinquency(group) is not None:
         return steps  # the group's own case covers its members
     # Read once for the whole group: a period's payment and each member's balance.
     owed = _owed_by_member(group)
@@ -234,7 +233,7 @@ def _review_members(group: EmployerGroup, today: date) -> list[tuple[str, str]]:
         for member, periods in owed.items()
         if member not in open_members and any(paid_for(period) for period in periods)
     }
-    for member in Member.objects.filter(pk__in=owing).select_related("group").order_by("pk"):
+    for member in group_selectors.members_by_pk(owing):
         overdue = [
             (bill, amount)
             for bill, amount in _member_unpaid(
@@ -270,7 +269,7 @@ def _lapse(
     amount = sum((item.outstanding for item in overdue), ZERO)
     grace_ended_on = rules.grace_end(first.due_date, grace_days)
     lapsed_on = rules.lapse_date(grace_ended_on)
-    terminations.group_lapse(actor=None, group=group, lapsed_on=lapsed_on)
+    group_services.group_lapse(actor=None, group=group, lapsed_on=lapsed_on)
     item = work_item_create(
         actor=None,
         kind=DELINQUENCY.code,
@@ -365,21 +364,22 @@ def _cancel(
 ) -> None:
     """Cancel on `cancelled_on`: the case's `cancel_on` for the review, whatever day it
     runs; the day an administrator cancels early."""
-    reason = TerminationReason.NONPAYMENT
+    reason = NONPAYMENT
+    ended: list[int] = []  # none when staff ended the member's coverage already
     if delinquency.member is None:
-        outcome = terminations.group_terminate(
+        outcome = group_services.group_terminate(
             actor=actor, group=group, termination_date=delinquency.paid_through, reason=reason
         )
-    elif terminations.coverage_in_force_after(delinquency.member, delinquency.paid_through):
-        outcome = terminations.member_terminate(
+        ended = [row.pk for row in outcome.ended + outcome.cancelled]
+    elif group_services.coverage_in_force_after(delinquency.member, delinquency.paid_through):
+        outcome = group_services.member_terminate(
             actor=actor, member=delinquency.member,
             termination_date=delinquency.paid_through, reason=reason,
         )  # fmt: skip
-    else:
-        outcome = terminations.Outcome()  # staff ended their coverage already
+        ended = [row.pk for row in outcome.ended + outcome.cancelled]
     delinquency.stage = DelinquencyStage.CANCELLED
     delinquency.cancelled_on = cancelled_on
-    delinquency.ended_coverage_ids = [row.pk for row in outcome.ended + outcome.cancelled]
+    delinquency.ended_coverage_ids = ended
     delinquency.save(update_fields=["stage", "cancelled_on", "ended_coverage_ids"])
     if _item_open(delinquency):
         work_item_follow(
@@ -397,11 +397,11 @@ def _item_open(delinquency: Delinquency) -> bool:
 def _reinstate(
     delinquency: Delinquency, group: EmployerGroup, today: date, actor: User | None
 ) -> None:
-    reason = ReinstatementReason.PAYMENT_RECEIVED
+    reason = PAYMENT_RECEIVED
     if delinquency.member is None:
-        terminations.group_reinstate(actor=actor, group=group, reason=reason)
+        group_services.group_reinstate(actor=actor, group=group, reason=reason)
     elif delinquency.stage == DelinquencyStage.CANCELLED and delinquency.ended_coverage_ids:
-        terminations.member_reinstate(actor=actor, member=delinquency.member, reason=reason)
+        group_services.member_reinstate(actor=actor, member=delinquency.member, reason=reason)
     delinquency.stage = DelinquencyStage.REINSTATED
     delinquency.reinstated_on = today
     delinquency.save(update_fields=["stage", "reinstated_on"])
@@ -447,7 +447,7 @@ def delinquency_cancel(
                 ErrorCode.INVALID,
                 f"Delinquency {delinquency.pk} is {delinquency.get_stage_display().lower()}.",
             )
-        group = EmployerGroup.objects.select_for_update().get(pk=delinquency.group_id)
+        group = group_services.group_lock(delinquency.group_id)
         if _still_owed(delinquency, group, today) <= 0:
             raise Conflict(ErrorCode.INVALID, "The back premium is paid: reinstate instead.")
         _cancel(delinquency, group, today, actor)
@@ -466,7 +466,7 @@ def delinquency_reinstate(
         require_market_permission(actor, "billing.change_delinquency", delinquency.group.market)
         if delinquency.stage == DelinquencyStage.REINSTATED:
             raise Conflict(ErrorCode.INVALID, f"Delinquency {delinquency.pk} is reinstated.")
-        group = EmployerGroup.objects.select_for_update().get(pk=delinquency.group_id)
+        group = group_services.group_lock(delinquency.group_id)
         unpaid = _still_owed(delinquency, group, today)
         if unpaid > 0:
             raise Conflict(

@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from payerdesk.billing import listbills, schedules
 from payerdesk.billing.models import BillingSchedule
-from payerdesk.groups.models import Coverage, EmployerGroup, GroupStatus
+from payerdesk.groups import selectors as group_selectors
 
 MONTHS_OF_BILLS = 3
 
@@ -16,8 +16,7 @@ def load(today: date | None = None) -> int:
     """Returns the number of bills generated. Safe to run again."""
     today = today or timezone.localdate()
     made = 0
-    covered = Coverage.objects.values_list("member__group_id", flat=True)
-    groups = EmployerGroup.objects.filter(pk__in=covered, status=GroupStatus.ACTIVE)
+    groups = group_selectors.groups_active_with_coverage()
     for group in groups.exclude(billing_schedule__isnull=False):
         start = group.effective_date.replace(day=min(group.effective_date.day, 28))
         listbills.billing_schedule_set(

@@ -1,15 +1,20 @@
-from typing import Any
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.db.models import QuerySet
 
 from payerdesk.billing.models import BillingMode, BillingSchedule, ListBillStatus
-from payerdesk.groups.models import EmployerGroup
+
+if TYPE_CHECKING:
+    from payerdesk.groups.models import EmployerGroup
 
 
 class GenerateForm(forms.Form):
-    group = forms.ModelChoiceField(
-        queryset=EmployerGroup.objects.none(), to_field_name="group_number"
+    # The queryset is the user's visible groups, given to the form.
+    group: forms.ModelChoiceField[EmployerGroup] = forms.ModelChoiceField(
+        queryset=None, to_field_name="group_number"
     )
     period = forms.DateField(
         label="Any day of the period", widget=forms.DateInput(attrs={"type": "date"})
@@ -48,8 +53,9 @@ class MarketFilterForm(forms.Form):
 class PortalUploadForm(forms.Form):
     """The employer's returned list bill: their own groups only."""
 
-    group = forms.ModelChoiceField(
-        queryset=EmployerGroup.objects.none(), to_field_name="group_number"
+    # The queryset is the user's visible groups, given to the form.
+    group: forms.ModelChoiceField[EmployerGroup] = forms.ModelChoiceField(
+        queryset=None, to_field_name="group_number"
     )
     file = forms.FileField(help_text="The list bill sent back: CSV or Excel")
     period = forms.DateField(

@@ -5,10 +5,13 @@ write-off, a reversal) is one `journal_post`. Debits equal credits in every entr
 correction is a reversing entry, never an edit. Balances: `selectors.balance`.
 """
 
+from __future__ import annotations
+
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from django.db import connection, transaction
 from django.db.models import Sum
@@ -17,7 +20,9 @@ from django.utils import timezone
 from payerdesk.billing.models import ZERO, Account, JournalEntry, JournalLine
 from payerdesk.core.errors import Conflict, ErrorCode, InvalidInput
 from payerdesk.core.models import User
-from payerdesk.groups.models import EmployerGroup
+
+if TYPE_CHECKING:
+    from payerdesk.groups.models import EmployerGroup
 
 CENT = Decimal("0.01")
 SqlParam = int | Decimal | str | date | None
@@ -38,7 +43,9 @@ def _invalid(message: str, n: int) -> InvalidInput:
     return InvalidInput(ErrorCode.INVALID, message, field=f"lines[{n}]")
 
 
-def _check(lines: Sequence[Line]) -> None:
+def lines_check(lines: Sequence[Line]) -> None:
+    """Refuse lines that cannot make an entry (no lines, unknown account, a negative,
+    both sides or neither, fractions of a cent, unbalanced), naming the line."""
     if not lines:
         raise InvalidInput(ErrorCode.INVALID, "A journal entry needs lines.", field="lines")
     accounts = set(Account.values)
@@ -75,7 +82,7 @@ def journal_post(
     reverses: JournalEntry | None = None,
 ) -> JournalEntry:
     """Post one balanced entry, or refuse it whole (nothing written)."""
-    _check(lines)
+    lines_check(lines)
     if not source:
         raise InvalidInput(ErrorCode.INVALID, "Say what posts the entry.", field="source")
     with transaction.atomic():

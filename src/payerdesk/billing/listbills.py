@@ -6,15 +6,17 @@ Generation is set-based: coverages are read as plain tuples, lines are written w
 member and period against premium income).
 """
 
-from collections import defaultdict
+from __future__ import annotations
+
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 from itertools import islice
+from typing import TYPE_CHECKING
 
 from django.db import connection, transaction
-from django.db.models import Max, Sum
+from django.db.models import F, Max, Sum
 
 from payerdesk.billing import rules, schedules
 from payerdesk.billing.ledger import SqlParam, journal_post_per_member
@@ -31,12 +33,15 @@ from payerdesk.billing.models import (
 )
 from payerdesk.core.errors import Conflict, ErrorCode, InvalidInput
 from payerdesk.core.models import User
-from payerdesk.groups.models import Coverage, CoverageStatus, EmployerGroup, GroupStatus, Member
-from payerdesk.groups.services import require_market_permission
+from payerdesk.core.permissions import require_market_permission
+from payerdesk.groups import selectors as group_selectors
+
+if TYPE_CHECKING:
+    from payerdesk.groups.models import EmployerGroup
 
 CHUNK = 5000
-# id, member id, plan id, start, end (inclusive, None: open), monthly premium
-CoverageRow = tuple[int, int, int, date, date | None, Decimal]
+# id, member id, plan id, monthly premium: a coverage in force on a period's first day
+CoverageRow = tuple[int, int, int, Decimal]
 Key = tuple[int, int, date]  # member id, plan id, period start
 
 
@@ -177,7 +182,7 @@ def list_bill_generate(
         if existing is not None:
             return Generated(existing, created=False)
         group.refresh_from_db(fields=["status"])
-        if group.status in (GroupStatus.CANCELLED, GroupStatus.TERMINATED):
+        if group_selectors.group_ended(group):
             raise Conflict(
                 ErrorCode.INVALID,
                 f"Group {group.group_number} is {group.get_status_display().lower()}: "
@@ -206,7 +211,7 @@ def _generate(
     )  # fmt: skip
     _insert_premium_lines(bill, schedule, period)
     if ListBill.objects.filter(group=group, period_start__lt=period.start).exists():
-        adjustments = _adjustment_lines(bill, schedule, _coverages(group))
+        adjustments = _adjustment_lines(bill, schedule)
         for chunk in _chunks(adjustments):
             ListBillLine.objects.bulk_create(chunk)
     total = bill.lines.aggregate(total=Sum("amount"))["total"] or ZERO
@@ -216,77 +221,54 @@ def _generate(
     return bill
 
 
-def _in_force_filter() -> str:
-    return (
-        "c.start_date <= %s AND (c.end_date IS NULL OR c.end_date >= %s) "
-        f"AND c.status <> '{CoverageStatus.CANCELLED}' AND m.group_id = %s"
-    )
-
-
 def _insert_premium_lines(
     bill: ListBill, schedule: BillingSchedule, period: schedules.Period
 ) -> None:
     """One premium line per coverage in force on the period's first day that owes
-    something for it, in one INSERT ... SELECT: the few distinct monthly rates are
-    turned into this period's deduction in Python (`schedules.deduction`) and joined in
-    as a table of values. A coverage owing nothing (a dependent on a tier-rated plan,
+    something for it, in one INSERT ... SELECT from groups' in-force QuerySet (as a
+    subquery: the rule of "in force" stays groups' own): the few distinct monthly rates
+    are turned into this period's deduction in Python (`schedules.deduction`) and joined
+    in as a table of values. A coverage owing nothing (a dependent on a tier-rated plan,
     covered by the employee's tier premium) gets no line: the rates whose deduction is
     $0.00 are left out of the table."""
-    coverage, member = Coverage._meta.db_table, Member._meta.db_table
-    where = _in_force_filter()
-    in_force: list[SqlParam] = [period.start, period.start, bill.group_id]
+    in_force = group_selectors.coverages_in_force(group=bill.group_id, on=period.start)
+    premiums = in_force.values_list("monthly_premium", flat=True).distinct().order_by()
+    rates = [Decimal(str(rate)).quantize(schedules.CENT) for rate in premiums]
+    due = [(rate, schedules.deduction(rate, schedule.mode, period.index)) for rate in rates]
+    due = [(rate, amount) for rate, amount in due if amount != ZERO]
+    if not due:
+        return
+    # Named columns, so the statement below reads the subquery by name, not position.
+    coverages = in_force.annotate(
+        bill_subscriber=F("member__subscriber_id"), bill_member=F("member__member_id")
+    ).values("id", "member_id", "plan_id", "monthly_premium", "bill_subscriber", "bill_member")
+    sql, params = coverages.order_by().query.sql_with_params()
+    rate_rows = " UNION ALL ".join(["SELECT %s AS premium, %s AS amount"] * len(due))
+    rate_params: list[SqlParam] = []
+    for rate, amount in due:
+        rate_params += [rate, amount]
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT DISTINCT c.monthly_premium FROM {coverage} c "  # noqa: S608
-            f"JOIN {member} m ON m.id = c.member_id WHERE {where}",
-            in_force,
-        )
-        rates = [Decimal(str(rate)).quantize(schedules.CENT) for (rate,) in cursor.fetchall()]
-        due = [(rate, schedules.deduction(rate, schedule.mode, period.index)) for rate in rates]
-        due = [(rate, amount) for rate, amount in due if amount != ZERO]
-        if not due:
-            return
-        rate_rows = " UNION ALL ".join(["SELECT %s AS premium, %s AS amount"] * len(due))
-        rate_params: list[SqlParam] = []
-        for rate, amount in due:
-            rate_params += [rate, amount]
-        cursor.execute(
-            f"INSERT INTO {ListBillLine._meta.db_table} "  # noqa: S608
+            f"INSERT INTO {ListBillLine._meta.db_table} "  # noqa: S608 - SQL from the ORM
             "(bill_id, member_id, coverage_id, period_start, period_end, kind, amount, note) "
             f"SELECT %s, c.member_id, c.id, %s, %s, '{LineKind.PREMIUM}', r.amount, '' "
-            f"FROM {coverage} c JOIN {member} m ON m.id = c.member_id "
-            f"JOIN ({rate_rows}) r ON r.premium = c.monthly_premium WHERE {where} "
-            "ORDER BY m.subscriber_id, m.member_id, c.plan_id",
-            [bill.pk, period.start, period.end, *rate_params, *in_force],
+            f"FROM ({sql}) c JOIN ({rate_rows}) r ON r.premium = c.monthly_premium "
+            "ORDER BY c.bill_subscriber, c.bill_member, c.plan_id",
+            [bill.pk, period.start, period.end, *params, *rate_params],
         )
 
 
-def _coverages(group: EmployerGroup) -> dict[tuple[int, int], list[CoverageRow]]:
-    """Every coverage ever in force in the group, by (member, plan)."""
+def _in_force_on(group: EmployerGroup, day: date) -> dict[tuple[int, int], CoverageRow]:
+    """The group's coverages in force on `day`, by (member, plan)."""
     rows = (
-        Coverage.objects.filter(member__group=group)
-        .exclude(status=CoverageStatus.CANCELLED)
-        .order_by("member_id", "plan_id", "start_date")
-        .values_list("id", "member_id", "plan_id", "start_date", "end_date", "monthly_premium")
+        group_selectors.coverages_in_force(group=group, on=day)
+        .order_by()
+        .values_list("id", "member_id", "plan_id", "monthly_premium")
     )
-    found: dict[tuple[int, int], list[CoverageRow]] = defaultdict(list)
-    for row in rows.iterator(chunk_size=CHUNK):
-        found[(row[1], row[2])].append(row)
-    return found
+    return {(row[1], row[2]): row for row in rows.iterator(chunk_size=CHUNK)}
 
 
-def _in_force(rows: list[CoverageRow], day: date) -> CoverageRow | None:
-    for row in rows:
-        if row[3] <= day and (row[4] is None or day <= row[4]):
-            return row
-    return None
-
-
-def _adjustment_lines(
-    bill: ListBill,
-    schedule: BillingSchedule,
-    coverages: dict[tuple[int, int], list[CoverageRow]],
-) -> Iterator[ListBillLine]:
+def _adjustment_lines(bill: ListBill, schedule: BillingSchedule) -> Iterator[ListBillLine]:
     """What each earlier billed period should have been, from today's coverage history,
     minus what was billed for it: the difference, line by line."""
     earlier = list(
@@ -308,14 +290,13 @@ def _adjustment_lines(
     }
     for start, end in earlier:
         index = period_for(schedule, start).index
-        for (member, plan), rows in coverages.items():
-            row = _in_force(rows, start)
-            due = schedules.deduction(row[5], schedule.mode, index) if row else ZERO
-            was, coverage = billed.pop((member, plan, start), (ZERO, 0))
+        for (member, plan), row in _in_force_on(bill.group, start).items():
+            due = schedules.deduction(row[3], schedule.mode, index)
+            was, _ = billed.pop((member, plan, start), (ZERO, 0))
             if due != was:
-                yield _adjustment(bill, member, row[0] if row else coverage, start, end, due, was)
+                yield _adjustment(bill, member, row[0], start, end, due, was)
     for (member, _plan, start), (was, coverage) in billed.items():
-        # Billed once for a coverage no longer in the group's history at all.
+        # Billed, and not covered on the period's first day (any longer).
         if was != ZERO:
             end = next(e for s, e in earlier if s == start)
             yield _adjustment(bill, member, coverage, start, end, ZERO, was)
@@ -367,7 +348,7 @@ def list_bills_generate_due(*, today: date) -> list[Generated]:
     cancelled it then. Safe to run any number of times."""
     made = []
     schedules_due = BillingSchedule.objects.select_related("group", "group__market").exclude(
-        group__status__in=[GroupStatus.CANCELLED, GroupStatus.TERMINATED]
+        group__in=group_selectors.groups_ended()
     )
     for schedule in schedules_due:
         group = schedule.group

@@ -11,7 +11,6 @@ from django.db import models
 from django.utils import timezone
 
 from payerdesk.core.models import AppendOnlyModel, User, WorkItem
-from payerdesk.groups.models import Coverage, EmployerGroup, Member
 
 ZERO = Decimal("0.00")
 
@@ -33,7 +32,7 @@ class BillingSchedule(models.Model):
     """
 
     group = models.OneToOneField(
-        EmployerGroup, on_delete=models.PROTECT, related_name="billing_schedule"
+        "groups.EmployerGroup", on_delete=models.PROTECT, related_name="billing_schedule"
     )
     mode = models.CharField(max_length=12, choices=BillingMode.choices, default="monthly")
     bill_day = models.PositiveSmallIntegerField(
@@ -80,7 +79,9 @@ class ListBillStatus(models.TextChoices):
 class ListBill(models.Model):
     """One bill to an employer for one period: a line per member per coverage."""
 
-    group = models.ForeignKey(EmployerGroup, on_delete=models.PROTECT, related_name="list_bills")
+    group = models.ForeignKey(
+        "groups.EmployerGroup", on_delete=models.PROTECT, related_name="list_bills"
+    )
     period_start = models.DateField()
     period_end = models.DateField()
     bill_date = models.DateField()
@@ -119,10 +120,14 @@ class ListBillLine(models.Model):
     # PROTECT still refuses to delete a member or coverage that was billed.
     # Indexed by (member, period_start) below, so not by member alone.
     member = models.ForeignKey(
-        Member, on_delete=models.PROTECT, related_name="+", db_index=False, db_constraint=False
+        "groups.Member",
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
     )
     coverage = models.ForeignKey(
-        Coverage, on_delete=models.PROTECT, related_name="+", db_constraint=False
+        "groups.Coverage", on_delete=models.PROTECT, related_name="+", db_constraint=False
     )
     period_start = models.DateField()
     period_end = models.DateField()
@@ -155,7 +160,7 @@ class JournalEntry(AppendOnlyModel):
     memo = models.CharField(max_length=200)
     source = models.CharField(max_length=30, help_text='What posted it: "list_bill", "payment"')
     source_id = models.CharField(max_length=40, blank=True)
-    group = models.ForeignKey(EmployerGroup, on_delete=models.PROTECT, related_name="+")
+    group = models.ForeignKey("groups.EmployerGroup", on_delete=models.PROTECT, related_name="+")
     created_by = models.ForeignKey(
         User, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
@@ -177,9 +182,9 @@ class JournalLine(AppendOnlyModel):
 
     entry = models.ForeignKey(JournalEntry, on_delete=models.PROTECT, related_name="lines")
     account = models.CharField(max_length=20, choices=Account.choices)
-    group = models.ForeignKey(EmployerGroup, on_delete=models.PROTECT, related_name="+")
+    group = models.ForeignKey("groups.EmployerGroup", on_delete=models.PROTECT, related_name="+")
     member = models.ForeignKey(
-        Member, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        "groups.Member", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     period_start = models.DateField(null=True, blank=True)
     debit = models.DecimalField(max_digits=14, decimal_places=2, default=ZERO)
@@ -214,9 +219,9 @@ class Delinquency(models.Model):
     employer paid the bill but not for that member. The work item is the
     administrator's to-do."""
 
-    group = models.ForeignKey(EmployerGroup, on_delete=models.PROTECT, related_name="+")
+    group = models.ForeignKey("groups.EmployerGroup", on_delete=models.PROTECT, related_name="+")
     member = models.ForeignKey(
-        Member, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        "groups.Member", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     bill = models.ForeignKey(ListBill, on_delete=models.PROTECT, related_name="+")
     stage = models.CharField(max_length=12, choices=DelinquencyStage.choices)

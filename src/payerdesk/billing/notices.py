@@ -1,10 +1,15 @@
 """The billing documents: the list bill and the lapse notice, as `core.documents`."""
 
+from __future__ import annotations
+
 from datetime import date
+from typing import TYPE_CHECKING
 
 from payerdesk.billing.models import Delinquency, ListBill
 from payerdesk.core.documents import Document, Table
-from payerdesk.groups.models import EmployerGroup
+
+if TYPE_CHECKING:
+    from payerdesk.groups.models import EmployerGroup
 
 SENDER = "payerdesk premium billing"
 

@@ -7,21 +7,26 @@ entry posts the whole remittance: cash in, receivable applied, tolerance written
 and the rest held in suspense against its variance.
 """
 
+from __future__ import annotations
+
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from payerdesk.billing import selectors
 from payerdesk.billing.intake import PaidLine
 from payerdesk.billing.ledger import Line
 from payerdesk.billing.models import Account, BillingSchedule
 from payerdesk.billing.remit_models import VarianceKind, VarianceStatus
-from payerdesk.groups.models import Coverage, EmployerGroup, GroupStatus, Member
+from payerdesk.groups import selectors as group_selectors
+
+if TYPE_CHECKING:
+    from payerdesk.groups.models import EmployerGroup
 
 ZERO = Decimal("0.00")
-CHUNK = 5000
 Key = tuple[int, date]
 
 
@@ -58,27 +63,6 @@ def tolerance_of(group: EmployerGroup) -> Decimal:
     return found if found is not None else ZERO
 
 
-def member_ids(group: EmployerGroup) -> dict[str, int]:
-    """The group's member ids (NM109) to row ids, in one query."""
-    return dict(Member.objects.filter(group=group).values_list("member_id", "pk"))
-
-
-def _covered(member_pks: Iterable[int]) -> dict[int, list[tuple[date, date | None]]]:
-    spans: dict[int, list[tuple[date, date | None]]] = defaultdict(list)
-    pks = sorted(set(member_pks))
-    for at in range(0, len(pks), CHUNK):
-        rows = Coverage.objects.filter(member_id__in=pks[at : at + CHUNK]).values_list(
-            "member_id", "start_date", "end_date"
-        )
-        for member_id, start, end in rows:
-            spans[member_id].append((start, end))
-    return spans
-
-
-def _is_covered(spans: list[tuple[date, date | None]], on: date) -> bool:
-    return any(start <= on and (end is None or on <= end) for start, end in spans)
-
-
 def _paid_by_key(
     lines: Sequence[PaidLine], members: dict[str, int]
 ) -> tuple[dict[Key, Decimal], list[PaidLine]]:
@@ -100,8 +84,8 @@ def _same_side(due: Decimal, paid: Decimal) -> bool:
 class _Builder:
     """Collects the entry's lines and the variances as keys are classified."""
 
-    def __init__(self, outcome: Outcome, refs: dict[int, str]) -> None:
-        self.outcome, self.refs = outcome, refs
+    def __init__(self, outcome: Outcome, refs: dict[int, str], group: EmployerGroup) -> None:
+        self.outcome, self.refs, self.group = outcome, refs, group
 
     def apply(self, member: int, period: date, amount: Decimal) -> None:
         if amount:
@@ -145,10 +129,10 @@ def reconcile(
     outcome = Outcome()
     if total:
         outcome.lines.append(Line(Account.CASH, debit=total))
-    members = outcome.members = member_ids(group)
+    members = outcome.members = group_selectors.member_ids(group=group)
     refs = {pk: ref for ref, pk in members.items()}
-    build = _Builder(outcome, refs)
-    if group.status in {GroupStatus.CANCELLED, GroupStatus.TERMINATED}:
+    build = _Builder(outcome, refs, group)
+    if group_selectors.group_ended(group):
         _hold_all(build, lines, members)
         return outcome
     paid, unknown = _paid_by_key(lines, members)
@@ -241,11 +225,17 @@ def _classify_unmatched(
     """Paid where nothing is owed: a terminated member, another period, or never billed."""
     if not keys:
         return
-    spans = _covered(member for member, _ in keys)
+    by_period: dict[date, set[int]] = defaultdict(set)
+    for member, period in keys:
+        by_period[period].add(member)
+    covered = {
+        period: group_selectors.members_covered(group=build.group, on=period, among=members)
+        for period, members in by_period.items()
+    }
     owing = {member for (member, _), owed in due.items() if owed > 0}
     for key in keys:
         member, period = key
-        if not _is_covered(spans.get(member, []), period):
+        if member not in covered[period]:
             kind = VarianceKind.TERMINATED_MEMBER
         elif member in owing:
             kind = VarianceKind.PERIOD_MISMATCH

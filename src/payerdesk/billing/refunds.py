@@ -7,15 +7,18 @@ payable, and the export (a CSV payment instruction, or a NACHA file for the bank
 pays it out of cash.
 """
 
+from __future__ import annotations
+
 import csv
 import io
 from collections import defaultdict
 from datetime import date
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Max, Q, Sum
+from django.db.models import Max, Sum
 from django.utils import timezone
 
 from payerdesk.billing import nacha
@@ -34,8 +37,11 @@ from payerdesk.billing.remit_models import Refund, RefundStatus, Variance
 from payerdesk.billing.status import list_bills_refresh
 from payerdesk.core.errors import Conflict, ErrorCode, InvalidInput, NotFound, NotPermitted
 from payerdesk.core.models import User
-from payerdesk.groups.models import Coverage, EmployerGroup, Member
-from payerdesk.groups.services import require_market_permission
+from payerdesk.core.permissions import require_market_permission
+from payerdesk.groups import selectors as group_selectors
+
+if TYPE_CHECKING:
+    from payerdesk.groups.models import EmployerGroup, Member
 
 PERMISSION = "billing.change_refund"
 ZERO = Decimal("0.00")
@@ -270,11 +276,7 @@ def _cuts(
     coverage history, or the next list bill would bill it again as a retroactive add."""
     if new is None:
         for plan, start in billed:
-            if (
-                Coverage.objects.filter(member=member, plan_id=plan)
-                .filter(Q(end_date__isnull=True) | Q(end_date__gte=start), start_date__lte=start)
-                .exists()
-            ):
+            if group_selectors.member_covered(member=member, on=start, plan_id=plan):
                 raise Conflict(
                     ErrorCode.INVALID,
                     f"{member.member_id} is still covered on {start}: end the coverage "

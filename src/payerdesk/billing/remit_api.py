@@ -1,8 +1,10 @@
 """Remittances, suspense, refunds and reversals over REST (mounted by `payerdesk.api`)."""
 
+from __future__ import annotations
+
 from datetime import date
 from decimal import Decimal
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
@@ -18,7 +20,9 @@ from payerdesk.core.api import staff_user
 from payerdesk.core.errors import ErrorCode, InvalidInput, NotFound, NotPermitted
 from payerdesk.core.models import AccessLogEntry, User
 from payerdesk.groups import selectors as group_selectors
-from payerdesk.groups.models import EmployerGroup
+
+if TYPE_CHECKING:
+    from payerdesk.groups.models import EmployerGroup
 
 router = Router(tags=["premium remittances"])
 
@@ -41,7 +45,7 @@ class RemittanceResultOut(Schema):
     summary: str
 
     @staticmethod
-    def of(result: RemittanceResult) -> "RemittanceResultOut":
+    def of(result: RemittanceResult) -> RemittanceResultOut:
         return RemittanceResultOut(
             remittance=result.remittance.pk, already_received=result.already_received,
             total=result.remittance.total, lines=result.lines, applied=result.applied,
@@ -123,7 +127,7 @@ class VarianceOut(Schema):
     reason: str
 
     @staticmethod
-    def of(variance: Variance) -> "VarianceOut":
+    def of(variance: Variance) -> VarianceOut:
         return VarianceOut(
             id=variance.pk, kind=variance.kind, status=variance.status,
             member=variance.member_ref, period_start=variance.period_start,
@@ -199,7 +203,7 @@ class RefundOut(Schema):
     decided_by: str
 
     @staticmethod
-    def of(refund: Refund) -> "RefundOut":
+    def of(refund: Refund) -> RefundOut:
         return RefundOut(
             id=refund.pk, group=refund.group.group_number, amount=refund.amount,
             reason=refund.reason, status=refund.status,

@@ -11,7 +11,6 @@ from django.db import models
 from django.utils import timezone
 
 from payerdesk.core.models import User, WorkItem
-from payerdesk.groups.models import EmployerGroup, Member
 
 ZERO = Decimal("0.00")
 
@@ -32,7 +31,7 @@ class PaymentMethod(models.TextChoices):
 class Remittance(models.Model):
     """One amount an employer paid, and (for files) who it is for."""
 
-    group = models.ForeignKey(EmployerGroup, on_delete=models.PROTECT, related_name="+")
+    group = models.ForeignKey("groups.EmployerGroup", on_delete=models.PROTECT, related_name="+")
     source = models.CharField(max_length=5, choices=RemittanceSource.choices)
     name = models.CharField(max_length=200, help_text="File name, or the keyed reference")
     sha256 = models.CharField(max_length=64, blank=True)
@@ -68,7 +67,7 @@ class RemittanceLine(models.Model):
     position = models.PositiveIntegerField(help_text="Row of the sheet or RMR segment number")
     member_ref = models.CharField(max_length=30, help_text="The member id as the payer sent it")
     member = models.ForeignKey(
-        Member, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        "groups.Member", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     period_start = models.DateField()
     period_end = models.DateField(null=True, blank=True)
@@ -111,9 +110,9 @@ class Variance(models.Model):
     period by period; `held` is the amount sitting in suspense for it."""
 
     remittance = models.ForeignKey(Remittance, on_delete=models.PROTECT, related_name="variances")
-    group = models.ForeignKey(EmployerGroup, on_delete=models.PROTECT, related_name="+")
+    group = models.ForeignKey("groups.EmployerGroup", on_delete=models.PROTECT, related_name="+")
     member = models.ForeignKey(
-        Member, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        "groups.Member", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     member_ref = models.CharField(max_length=30, blank=True)
     period_start = models.DateField(null=True, blank=True)
@@ -153,9 +152,9 @@ class RefundStatus(models.TextChoices):
 class Refund(models.Model):
     """Money owed back to the employer, from suspense or from reversed premium."""
 
-    group = models.ForeignKey(EmployerGroup, on_delete=models.PROTECT, related_name="+")
+    group = models.ForeignKey("groups.EmployerGroup", on_delete=models.PROTECT, related_name="+")
     member = models.ForeignKey(
-        Member, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        "groups.Member", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     period_start = models.DateField(null=True, blank=True)
     variance = models.ForeignKey(

@@ -1,8 +1,11 @@
 """Reads for remittances, variances, refunds and the reconciliation summary."""
 
+from __future__ import annotations
+
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from django.db.models import Count, DecimalField, Q, QuerySet, Sum, Value
 from django.db.models.functions import Coalesce
@@ -12,7 +15,9 @@ from payerdesk.billing.remit_models import Refund, Remittance, Variance, Varianc
 from payerdesk.core.errors import ErrorCode, NotFound
 from payerdesk.core.models import User
 from payerdesk.groups import selectors as group_selectors
-from payerdesk.groups.models import EmployerGroup
+
+if TYPE_CHECKING:
+    from payerdesk.groups.models import EmployerGroup
 
 ZERO = Decimal("0.00")
 _MONEY = DecimalField(max_digits=16, decimal_places=2)

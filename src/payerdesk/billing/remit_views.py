@@ -1,7 +1,9 @@
 """Pages for remittances, suspense, refunds and the reconciliation summary. Thin:
 forms parse, services act, selectors read; a refused action re-renders with its reason."""
 
-from typing import Any
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse
@@ -26,7 +28,9 @@ from payerdesk.core.errors import NotFound, ServiceError
 from payerdesk.core.models import AccessLogEntry
 from payerdesk.core.views import StaffRequest, staff_required
 from payerdesk.groups import selectors as group_selectors
-from payerdesk.groups.models import EmployerGroup
+
+if TYPE_CHECKING:
+    from payerdesk.groups.models import EmployerGroup
 
 
 def _require(request: StaffRequest, perm: str) -> None:

@@ -4,11 +4,14 @@ reconciled and posted. A file with any error posts nothing. The same file twice 
 ISA13 and SHA-256, or the same sheet) changes nothing and says so.
 """
 
+from __future__ import annotations
+
 import hashlib
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from django.core.files.base import ContentFile
 from django.db import transaction
@@ -28,11 +31,14 @@ from payerdesk.billing.remit_models import (
 from payerdesk.billing.status import list_bills_refresh
 from payerdesk.core.errors import ErrorCode, InvalidInput, NotPermitted
 from payerdesk.core.models import User
+from payerdesk.core.permissions import require_market_permission
 from payerdesk.core.roles import Role, has_role
 from payerdesk.edi import Remittance as Remittance820
 from payerdesk.edi import X12Error
-from payerdesk.groups.models import EmployerGroup
-from payerdesk.groups.services import require_market_permission
+from payerdesk.groups import selectors as group_selectors
+
+if TYPE_CHECKING:
+    from payerdesk.groups.models import EmployerGroup
 
 PERMISSION = "billing.add_remittance"
 
@@ -74,7 +80,7 @@ def _group_for(group: EmployerGroup | None, remittance: Remittance820 | None) ->
     if group is not None:
         return group
     policy = remittance.headers[0].master_policy if remittance else ""
-    found = EmployerGroup.objects.filter(group_number__iexact=policy).first() if policy else None
+    found = group_selectors.group_by_number(policy) if policy else None
     if found is None:
         raise _invalid(
             "Say which group the payment is for (REF*38 names no group we know).", "group"
@@ -103,7 +109,9 @@ def remittance_portal_upload(
     """An employer group administrator sends back their own group's list bill (CSV or
     Excel) from the portal: read, reconciled and posted like any remittance, whole or
     not at all; the same file twice changes nothing."""
-    if not has_role(actor, Role.EMPLOYER) or not group.portal_users.filter(pk=actor.pk).exists():
+    if not has_role(actor, Role.EMPLOYER) or not group_selectors.is_portal_user(
+        user=actor, group=group
+    ):
         raise NotPermitted("You may send remittances only for your own group.")
     if intake.kind_of(name, content) == "820":
         raise _invalid(f"{name}: send an 820 through your EDI channel; here, the list bill.")
@@ -221,7 +229,7 @@ def _keyed_lines(group: EmployerGroup, amount: Decimal, bill: ListBill | None) -
     if bill is None:
         return [PaidLine(1, "", None, amount, note="keyed payment, no bill named")]
     due = selectors.member_period_balances(group)
-    refs = {pk: ref for ref, pk in reconciliation.member_ids(group).items()}
+    refs = {pk: ref for ref, pk in group_selectors.member_ids(group=group).items()}
     owed = {key: value for key, value in due.items() if key[1] == bill.period_start and value > 0}
     if sum(owed.values(), Decimal(0)) != amount:
         return [PaidLine(1, "", bill.period_start, amount, note=f"keyed against bill {bill.pk}")]

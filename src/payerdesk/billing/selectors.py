@@ -1,10 +1,13 @@
 """Read queries for billing. Balances are sums of journal lines, never stored."""
 
+from __future__ import annotations
+
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from functools import reduce
 from operator import or_
+from typing import TYPE_CHECKING
 
 from django.db.models import DecimalField, Exists, ForeignKey, OuterRef, Q, QuerySet, Sum, Value
 from django.db.models.functions import Coalesce
@@ -19,7 +22,9 @@ from payerdesk.billing.models import (
 )
 from payerdesk.core.models import User
 from payerdesk.groups import selectors as group_selectors
-from payerdesk.groups.models import EmployerGroup, Member
+
+if TYPE_CHECKING:
+    from payerdesk.groups.models import EmployerGroup, Member
 
 # Accounts whose balance is debits minus credits; the others are credits minus debits.
 DEBIT_NORMAL = {Account.PREMIUM_RECEIVABLE, Account.CASH, Account.WRITE_OFF}

@@ -1,14 +1,19 @@
 """A list bill's state, derived from the ledger: open, partially paid, paid, reconciled."""
 
+from __future__ import annotations
+
 from collections.abc import Iterable
 from datetime import date
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from django.db.models import Sum
 
 from payerdesk.billing.models import Account, JournalLine, ListBill, ListBillStatus
 from payerdesk.billing.remit_models import Variance, VarianceStatus
-from payerdesk.groups.models import EmployerGroup
+
+if TYPE_CHECKING:
+    from payerdesk.groups.models import EmployerGroup
 
 UNSETTLED = (VarianceStatus.OPEN, VarianceStatus.SUSPENSE)
 

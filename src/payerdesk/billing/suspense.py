@@ -17,8 +17,8 @@ from payerdesk.billing.status import list_bills_refresh
 from payerdesk.core import services as core_services
 from payerdesk.core.errors import Conflict, ErrorCode, InvalidInput, NotFound, NotPermitted
 from payerdesk.core.models import User, WorkItem
-from payerdesk.groups.models import Member
-from payerdesk.groups.services import require_market_permission
+from payerdesk.core.permissions import require_market_permission
+from payerdesk.groups import selectors as group_selectors
 
 PERMISSION = "billing.change_variance"
 
@@ -90,7 +90,7 @@ def variance_apply(
     with transaction.atomic():
         variance = _held(actor, variance_id)
         held = variance.held
-        member = Member.objects.filter(group=variance.group, member_id=member_id.strip()).first()
+        member = group_selectors.member_in_group(group=variance.group, member_id=member_id)
         if member is None:
             raise InvalidInput(
                 ErrorCode.INVALID,

@@ -2,10 +2,12 @@
 delinquent groups and delinquencies; the employer portal's own bills. Thin: services
 act, selectors read. Every view of a bill's lines (member names) is access-logged."""
 
+from __future__ import annotations
+
 from collections.abc import Callable
 from datetime import date
 from functools import wraps
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -39,8 +41,10 @@ from payerdesk.core.models import AccessLogEntry, User
 from payerdesk.core.roles import Role, has_role
 from payerdesk.core.templatetags.display import money
 from payerdesk.core.views import StaffRequest, is_htmx, staff_required
-from payerdesk.groups.models import EmployerGroup
 from payerdesk.groups.selectors import groups_visible_to
+
+if TYPE_CHECKING:
+    from payerdesk.groups.models import EmployerGroup
 
 LINES_PER_PAGE = 100
 View = Callable[..., HttpResponseBase]

@@ -11,7 +11,7 @@ from django.db.models import Q, QuerySet
 
 from payerdesk.core import roles
 from payerdesk.core.errors import NotPermitted
-from payerdesk.core.models import Queue, User, WorkItem
+from payerdesk.core.models import Market, Queue, User, WorkItem
 
 Action = Literal["view", "claim", "assign", "transition", "note", "attach", "follow_up"]
 AnyUser = User | AnonymousUser
@@ -59,6 +59,17 @@ def queues_worked_by(user: AnyUser) -> QuerySet[Queue]:
 def market_ids_of(user: AnyUser) -> list[int]:
     profile = getattr(user, "staff_profile", None)
     return list(profile.markets.values_list("id", flat=True)) if profile else []
+
+
+def require_market_permission(
+    actor: User, perm: str, market: Market, *, refusal: str = "Your role does not allow this."
+) -> None:
+    """The role holds `perm`, and a market-scoped user serves `market` (every module
+    scopes its records by the market of the group or item they belong to)."""
+    if not actor.has_perm(perm):
+        raise NotPermitted(refusal)
+    if is_market_scoped(actor) and market.pk not in market_ids_of(actor):
+        raise NotPermitted(f"You do not serve the {market} market.")
 
 
 def market_scope(user: AnyUser) -> Q:

@@ -17,9 +17,10 @@ from django.db import connection
 from django.db.models import Q
 from django.utils import timezone
 
+from payerdesk.core import permissions
 from payerdesk.core.errors import ErrorCode, InvalidInput
 from payerdesk.core.models import User
-from payerdesk.groups import rating, services
+from payerdesk.groups import rating
 from payerdesk.groups.models import (
     Coverage,
     CoverageStatus,
@@ -139,7 +140,7 @@ class Batch:
             if found is None:
                 raise refused(where, f"no employer group {number!r}")
             if self.actor is not None:
-                services.require_market_permission(self.actor, "groups.add_member", found.market)
+                permissions.require_market_permission(self.actor, "groups.add_member", found.market)
             self.groups[number] = found
         return self.groups[number]
 
@@ -291,11 +292,7 @@ class Batch:
         ]
 
     def in_force(self, member: Member, on: date) -> list[Coverage]:
-        return [
-            row
-            for row in self.coverages(member)
-            if row.status != CoverageStatus.CANCELLED and row.covers(on)
-        ]
+        return [row for row in self.coverages(member) if row.covers(on)]
 
     # ---- changes -------------------------------------------------------------------
     def member_add(self, person: PersonFacts) -> Member:

@@ -228,11 +228,23 @@ class CoverageStatus(models.TextChoices):
     CANCELLED = "cancelled", "Cancelled (never in force)"
 
 
+class CoverageQuerySet(models.QuerySet["Coverage"]):
+    def in_force(self, *, on: date) -> "CoverageQuerySet":
+        """The coverages in force on `on`: started by then, not ended before it, and not
+        cancelled. A cancelled coverage is never in force, on any day: it is stored
+        ending on its start date, and that date is not covered. This is the one meaning
+        of "in force"; `Coverage.covers` answers the same for a row in memory."""
+        return self.filter(
+            models.Q(end_date__isnull=True) | models.Q(end_date__gte=on), start_date__lte=on
+        ).exclude(status=CoverageStatus.CANCELLED)
+
+
 class Coverage(models.Model):
     """A member's coverage under one plan for a span of dates, with its premium.
 
     `end_date` is the last covered day (inclusive); empty while open-ended. A change
-    ends the current row the day before the change and starts a new one.
+    ends the current row the day before the change and starts a new one. A cancelled
+    row (never in force) ends on its start date.
     """
 
     member = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="coverages")
@@ -246,6 +258,8 @@ class Coverage(models.Model):
     rated_age = models.PositiveSmallIntegerField()
     rated_tobacco = models.BooleanField()
     created_at = models.DateTimeField(default=timezone.now)
+
+    objects = CoverageQuerySet.as_manager()
 
     class Meta:
         ordering = ["member", "plan", "start_date"]
@@ -262,6 +276,10 @@ class Coverage(models.Model):
         return f"coverage {self.pk} ({self.plan.product.code}, {self.tier})"
 
     def covers(self, on: date) -> bool:
+        """Whether this row is in force on `on`, as `Coverage.objects.in_force` says (a
+        row in memory, e.g. one an import is about to write; tests hold the two equal)."""
+        if self.status == CoverageStatus.CANCELLED:
+            return False
         return self.start_date <= on and (self.end_date is None or on <= self.end_date)
 
     def runs_past(self, last_day: date) -> bool:

@@ -36,7 +36,6 @@ from payerdesk.groups.models import (
     RuleOutcome,
     UnderwritingRuleSet,
 )
-from payerdesk.groups.services import rate_member, require_market_permission
 from payerdesk.groups.work import POLICY_CHANGE
 
 UNDERWRITING_QUEUE = "underwriting"
@@ -124,7 +123,7 @@ def _channel(actor: User, member: Member) -> str:
         raise NotFound(ErrorCode.NOT_FOUND, f"Member {member.pk} does not exist.")
     if has_role(actor, Role.EMPLOYER):
         return ChangeChannel.PORTAL
-    require_market_permission(actor, "groups.change_coverage", member.group.market)
+    permissions.require_market_permission(actor, "groups.change_coverage", member.group.market)
     return ChangeChannel.STAFF
 
 
@@ -142,10 +141,12 @@ def may_underwrite(actor: User, change: PolicyChange) -> bool:
 def _rate(
     member: Member, plan: PlanDesign, tier: str, benefit: Decimal | None, tobacco: bool, start: date
 ) -> rating.Rated:
-    """As `services.rate_member`: a dependent on a tier-rated plan pays nothing."""
+    """As `rating.rate_member`: a dependent on a tier-rated plan pays nothing."""
     try:
         rating.check_benefit(plan, benefit)
-        return rate_member(member, plan, tier=tier, benefit=benefit, start=start, tobacco=tobacco)
+        return rating.rate_member(
+            member, plan, tier=tier, benefit=benefit, start=start, tobacco=tobacco
+        )
     except rating.RatingError as error:
         field_name = {"benefit": "benefit_amount"}.get(error.field, error.field)
         raise _invalid(error.message, field_name) from None

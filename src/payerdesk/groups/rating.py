@@ -14,7 +14,16 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
-from payerdesk.groups.models import AgeRule, PlanDesign, RateBasis, RateRow, Relationship, Tier
+from payerdesk.groups.models import (
+    AgeRule,
+    Member,
+    PlanDesign,
+    RateBasis,
+    RateRow,
+    Relationship,
+    Tier,
+)
+from payerdesk.groups.selectors import coverage_as_of
 
 CENT = Decimal("0.01")
 ZERO = Decimal("0.00")
@@ -180,3 +189,34 @@ def check_benefit(plan: PlanDesign, benefit: Decimal | None) -> None:
     if plan.max_benefit is not None and benefit > plan.max_benefit:
         raise RatingError(f"the benefit {benefit} is above the plan maximum {plan.max_benefit}",
                           "benefit")  # fmt: skip
+
+
+def employee_tier_on(member: Member, plan: PlanDesign, on: date) -> str | None:
+    """The tier of the employee's coverage under `plan` on `on`, for their dependent
+    `member` (None: the employee is not covered under it then)."""
+    employee = member.employee
+    if employee is None:
+        return None
+    rows = coverage_as_of(member=employee, on=on, plan=plan)
+    return rows[-1].tier if rows else None
+
+
+def rate_member(
+    member: Member, plan: PlanDesign, *, tier: str, benefit: Decimal | None, start: date,
+    tobacco: bool | None = None,
+) -> Rated:  # fmt: skip
+    """The premium of a member's coverage from `start` (rated as a tobacco user or not
+    as `tobacco` says, else as the member is): an employee's from the rate table; a
+    dependent's as `rating.rate_dependent` says (nothing on a tier-rated plan, where the
+    employee's tier premium covers the family)."""
+    smoker = member.tobacco if tobacco is None else tobacco
+    if member.employee_id is None:
+        return rate(
+            plan, tier=tier, benefit=benefit, birth_date=member.birth_date, tobacco=smoker,
+            start=start,
+        )  # fmt: skip
+    return rate_dependent(
+        plan, relationship=member.relationship, tier=tier,
+        employee_tier=employee_tier_on(member, plan, start), benefit=benefit,
+        birth_date=member.birth_date, tobacco=smoker, start=start,
+    )  # fmt: skip

@@ -1,8 +1,10 @@
 """Read queries for group administration."""
 
+from collections.abc import Iterable
 from datetime import date
+from typing import Any
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Max, Q, QuerySet
 
 from payerdesk.core import permissions
 from payerdesk.core.errors import ErrorCode, InvalidInput, NotFound
@@ -11,7 +13,6 @@ from payerdesk.core.roles import Role, has_role
 from payerdesk.groups.models import (
     ChangeStatus,
     Coverage,
-    CoverageStatus,
     EmployerGroup,
     GroupStatus,
     Member,
@@ -24,11 +25,7 @@ from payerdesk.groups.models import (
 
 def coverage_as_of(*, member: Member, on: date, plan: PlanDesign | None = None) -> list[Coverage]:
     """The member's coverages in force on a date (the date-effective history answers it)."""
-    rows = (
-        member.coverages.filter(start_date__lte=on)
-        .exclude(end_date__lt=on)
-        .exclude(status=CoverageStatus.CANCELLED)
-    )
+    rows = member.coverages.in_force(on=on)
     if plan is not None:
         rows = rows.filter(plan=plan)
     return list(rows.select_related("plan__product"))
@@ -173,3 +170,119 @@ def changes_referred_count(user: User) -> int:
     """Policy changes of members the user sees that wait for underwriting."""
     members = members_visible_to(user)
     return PolicyChange.objects.filter(member__in=members, status=ChangeStatus.REFERRED).count()
+
+
+# --- The groups API for the other apps (billing, priorauth) -----------------------------
+# They read groups only through these and `services`: never its models or tables.
+
+ENDED = (GroupStatus.CANCELLED, GroupStatus.TERMINATED)
+ID_CHUNK = 5000  # row ids per IN (...): SQLite limits a statement's parameters
+
+
+def coverages_in_force(*, group: EmployerGroup | int, on: date) -> QuerySet[Coverage]:
+    """The group's coverages in force on `on` (`Coverage.objects.in_force`), a QuerySet
+    the caller may narrow or read as a subquery."""
+    return Coverage.objects.in_force(on=on).filter(member__group=group)
+
+
+def members_covered(
+    *, group: EmployerGroup | int, on: date, among: Iterable[int] | None = None
+) -> set[int]:
+    """Row ids of the group's members with any coverage in force on `on`; with `among`,
+    only those of these row ids (read in chunks: a few out of a large group)."""
+    rows = coverages_in_force(group=group, on=on).values_list("member_id", flat=True)
+    rows = rows.distinct().order_by()
+    if among is None:
+        return set(rows)
+    pks = sorted(set(among))
+    found: set[int] = set()
+    for at in range(0, len(pks), ID_CHUNK):
+        found.update(rows.filter(member_id__in=pks[at : at + ID_CHUNK]))
+    return found
+
+
+def member_covered(*, member: Member | int, on: date, plan_id: int | None = None) -> bool:
+    """Whether the member (under `plan_id`, if given) has coverage in force on `on`."""
+    rows = Coverage.objects.in_force(on=on).filter(member=member)
+    if plan_id is not None:
+        rows = rows.filter(plan_id=plan_id)
+    return rows.exists()
+
+
+def member_ids(*, group: EmployerGroup | int) -> dict[str, int]:
+    """The group's member ids (NM109) to row ids, in one query."""
+    return dict(Member.objects.filter(group=group).values_list("member_id", "pk"))
+
+
+def member_in_group(*, group: EmployerGroup | int, member_id: str) -> Member | None:
+    """A member of the group by member id (NM109), unscoped: the caller checked access."""
+    return Member.objects.filter(group=group, member_id=member_id.strip()).first()
+
+
+def members_by_pk(pks: Iterable[int]) -> QuerySet[Member]:
+    """Members by row id, with their group, in row order."""
+    return Member.objects.filter(pk__in=pks).select_related("group").order_by("pk")
+
+
+def members_first(count: int) -> list[Member]:
+    """The first `count` members ever enrolled (demo data builds on them)."""
+    return list(Member.objects.order_by("pk")[:count])
+
+
+def group_by_number(group_number: str) -> EmployerGroup | None:
+    """A group by its number (any case), unscoped: for trusted jobs and files that name
+    their group; users' requests go through `groups_visible_to`."""
+    number = group_number.strip()
+    if not number:
+        return None
+    return (
+        EmployerGroup.objects.filter(group_number__iexact=number).select_related("market").first()
+    )
+
+
+def groups_by_pk(pks: Iterable[int] | QuerySet[Any]) -> QuerySet[EmployerGroup]:
+    """Groups by row id (`pks` may be a subquery of ids), unscoped, with their market."""
+    return EmployerGroup.objects.filter(pk__in=pks).select_related("market")
+
+
+def is_portal_user(*, user: User, group: EmployerGroup) -> bool:
+    """Whether `user` administers `group` through the employer portal."""
+    return group.portal_users.filter(pk=user.pk).exists()
+
+
+def group_ended(group: EmployerGroup) -> bool:
+    """Cancelled (for non-payment) or terminated: no new bills, payments held."""
+    return group.status in ENDED
+
+
+def group_active(group: EmployerGroup) -> bool:
+    """In force and paid up: not lapsed, cancelled or terminated."""
+    return group.status == GroupStatus.ACTIVE
+
+
+def groups_ended() -> QuerySet[EmployerGroup]:
+    return EmployerGroup.objects.filter(status__in=ENDED)
+
+
+def groups_terminated() -> QuerySet[EmployerGroup]:
+    return EmployerGroup.objects.filter(status=GroupStatus.TERMINATED)
+
+
+def groups_active_with_coverage() -> QuerySet[EmployerGroup]:
+    """Active groups with at least one coverage row (demo billing builds on them)."""
+    covered = Coverage.objects.values_list("member__group_id", flat=True)
+    return EmployerGroup.objects.filter(pk__in=covered, status=GroupStatus.ACTIVE)
+
+
+def grace_period_days(
+    *, group: EmployerGroup | None = None, member: Member | None = None
+) -> int | None:
+    """The most generous grace period of the group's plan designs, or of the plans the
+    member was ever covered under; None when there is no such plan."""
+    plans = PlanDesign.objects.all()
+    if group is not None:
+        plans = plans.filter(group=group)
+    if member is not None:
+        plans = plans.filter(coverages__member=member)
+    days: int | None = plans.aggregate(days=Max("grace_period_days"))["days"]
+    return days

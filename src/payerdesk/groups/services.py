@@ -1,4 +1,9 @@
-"""Group and worksite administration actions: case set-up, members, coverages."""
+"""Group and worksite administration actions: case set-up, members, coverages.
+
+With `selectors`, this module is the groups API of the other apps: billing terminates,
+reinstates and locks groups through the names here (the termination services are
+`terminations`', named here too).
+"""
 
 from datetime import date
 from decimal import Decimal
@@ -32,6 +37,12 @@ from payerdesk.groups.models import (
     Tier,
     state_code,
 )
+from payerdesk.groups.terminations import coverage_in_force_after as coverage_in_force_after
+from payerdesk.groups.terminations import group_lapse as group_lapse
+from payerdesk.groups.terminations import group_reinstate as group_reinstate
+from payerdesk.groups.terminations import group_terminate as group_terminate
+from payerdesk.groups.terminations import member_reinstate as member_reinstate
+from payerdesk.groups.terminations import member_terminate as member_terminate
 from payerdesk.groups.work import WELCOME_CALL
 
 GROUP_QUEUE = "group-administration"
@@ -46,16 +57,16 @@ SETUP_CHECKLIST = (
 )
 
 
-def require_market_permission(actor: User, perm: str, market: Market) -> None:
-    """The role has `perm`, and a market-scoped user serves `market`."""
-    if not actor.has_perm(perm):
-        raise NotPermitted("Your role does not administer employer groups.")
-    if permissions.is_market_scoped(actor) and market.pk not in permissions.market_ids_of(actor):
-        raise NotPermitted(f"You do not serve the {market} market.")
-
-
 def _invalid(message: str, field: str) -> InvalidInput:
     return InvalidInput(ErrorCode.INVALID, message, field=field)
+
+
+def group_lock(group: EmployerGroup | int) -> EmployerGroup:
+    """The group's row, locked until the caller's transaction ends: one process at a
+    time changes its status or what is billed and paid for it (call inside
+    `transaction.atomic()`)."""
+    pk = group if isinstance(group, int) else group.pk
+    return EmployerGroup.objects.select_for_update().get(pk=pk)
 
 
 def group_create(
@@ -72,7 +83,7 @@ def group_create(
 ) -> EmployerGroup:
     """Install a group: the record, its set-up checklist and a welcome call work item
     due in two business days."""
-    require_market_permission(actor, "groups.add_employergroup", market)
+    permissions.require_market_permission(actor, "groups.add_employergroup", market)
     number = group_number.strip().upper()
     if not number:
         raise _invalid("A group needs a group number.", "group_number")
@@ -118,37 +129,6 @@ def group_create(
     return group
 
 
-def employee_tier_on(member: Member, plan: PlanDesign, on: date) -> str | None:
-    """The tier of the employee's coverage under `plan` on `on`, for their dependent
-    `member` (None: the employee is not covered under it then)."""
-    employee = member.employee
-    if employee is None:
-        return None
-    rows = selectors.coverage_as_of(member=employee, on=on, plan=plan)
-    return rows[-1].tier if rows else None
-
-
-def rate_member(
-    member: Member, plan: PlanDesign, *, tier: str, benefit: Decimal | None, start: date,
-    tobacco: bool | None = None,
-) -> rating.Rated:  # fmt: skip
-    """The premium of a member's coverage from `start` (rated as a tobacco user or not
-    as `tobacco` says, else as the member is): an employee's from the rate table; a
-    dependent's as `rating.rate_dependent` says (nothing on a tier-rated plan, where the
-    employee's tier premium covers the family)."""
-    smoker = member.tobacco if tobacco is None else tobacco
-    if member.employee_id is None:
-        return rating.rate(
-            plan, tier=tier, benefit=benefit, birth_date=member.birth_date, tobacco=smoker,
-            start=start,
-        )  # fmt: skip
-    return rating.rate_dependent(
-        plan, relationship=member.relationship, tier=tier,
-        employee_tier=employee_tier_on(member, plan, start), benefit=benefit,
-        birth_date=member.birth_date, tobacco=smoker, start=start,
-    )  # fmt: skip
-
-
 def coverage_add(
     *,
     actor: User | None,
@@ -165,7 +145,7 @@ def coverage_add(
     `actor` is None for a trusted batch (an 834 applied from the command line).
     """
     if actor is not None:
-        require_market_permission(actor, "groups.add_coverage", member.group.market)
+        permissions.require_market_permission(actor, "groups.add_coverage", member.group.market)
     if plan.group_id != member.group_id:
         raise _invalid(f"{plan.name} belongs to another group.", "plan")
     if start_date < plan.effective_date:
@@ -184,7 +164,9 @@ def coverage_add(
         try:
             rating.check_benefit(plan, benefit_amount)
             rating.check_waiting_period(plan, member.hire_date, start_date)
-            rated = rate_member(member, plan, tier=tier, benefit=benefit_amount, start=start_date)
+            rated = rating.rate_member(
+                member, plan, tier=tier, benefit=benefit_amount, start=start_date
+            )
         except rating.RatingError as error:
             raise _invalid(error.message, error.field) from None
         coverage = Coverage.objects.create(
@@ -218,7 +200,7 @@ def coverage_add(
 
 def setup_step_mark(*, actor: User, step: SetupStep, done: bool) -> SetupStep:
     """Tick (or untick) one checklist line, recording who and when."""
-    require_market_permission(actor, "groups.change_employergroup", step.group.market)
+    permissions.require_market_permission(actor, "groups.change_employergroup", step.group.market)
     with transaction.atomic():
         step = SetupStep.objects.select_for_update().get(pk=step.pk)
         step.done_at = timezone.now() if done else None
@@ -235,8 +217,8 @@ def group_market_change(
 ) -> EmployerGroup:
     """Move a group to another market. The actor must serve both markets; the move is
     kept in the group's audit trail with the reason given."""
-    require_market_permission(actor, "groups.change_employergroup", group.market)
-    require_market_permission(actor, "groups.change_employergroup", market)
+    permissions.require_market_permission(actor, "groups.change_employergroup", group.market)
+    permissions.require_market_permission(actor, "groups.change_employergroup", market)
     why = reason.strip()
     if not why:
         raise _invalid("Say why the group moves to another market.", "reason")
@@ -261,7 +243,7 @@ def group_market_change(
 
 def portal_user_grant(*, actor: User, group: EmployerGroup, user: User) -> None:
     """Give an employer group administrator (outside role) the group's portal."""
-    require_market_permission(actor, "groups.change_employergroup", group.market)
+    permissions.require_market_permission(actor, "groups.change_employergroup", group.market)
     if not has_role(user, Role.EMPLOYER):
         raise _invalid(f"{user.get_username()} is not an employer group administrator.", "user")
     group.portal_users.add(user)
@@ -269,7 +251,7 @@ def portal_user_grant(*, actor: User, group: EmployerGroup, user: User) -> None:
 
 def portal_user_revoke(*, actor: User, group: EmployerGroup, user: User) -> None:
     """Take an employer group administrator off the group's portal."""
-    require_market_permission(actor, "groups.change_employergroup", group.market)
+    permissions.require_market_permission(actor, "groups.change_employergroup", group.market)
     group.portal_users.remove(user)
 
 
@@ -421,7 +403,7 @@ def plan_design_save(
     plan: PlanDesign | None = None,
 ) -> PlanDesign:
     """Create a group's plan design for a product, or edit `plan`."""
-    require_market_permission(
+    permissions.require_market_permission(
         actor, "groups.change_plandesign" if plan else "groups.add_plandesign", group.market
     )
     if plan is not None and plan.group_id != group.pk:
@@ -504,7 +486,7 @@ def rate_row_save(
     row: RateRow | None = None,
 ) -> RateRow:
     """Add a cell to a plan's rate table, or edit `row`; bands may not overlap."""
-    require_market_permission(
+    permissions.require_market_permission(
         actor, "groups.change_raterow" if row else "groups.add_raterow", plan.group.market
     )
     if row is not None and row.plan_id != plan.pk:
@@ -578,7 +560,7 @@ def member_add(
     tobacco: bool = False,
 ) -> Member:
     """Enroll an employee, or a dependent of `employee`, in a group."""
-    require_market_permission(actor, "groups.add_member", group.market)
+    permissions.require_market_permission(actor, "groups.add_member", group.market)
     values: dict[str, Any] = {
         "member_id": member_id.strip(), "first_name": first_name.strip(),
         "last_name": last_name.strip(), "birth_date": birth_date, "sex": sex,

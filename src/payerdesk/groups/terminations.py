@@ -5,7 +5,7 @@ never deleted; a reinstatement opens new, re-rated rows from the day after the
 coverage ended unless another date is given, restoring what the termination cut: a
 future-dated change it cancelled comes back from its own date (the row before it ends
 the day before), and a dependent on a tier-rated plan is covered at the employee's tier
-for nothing (the family rule, `services.rate_member`; employees are reinstated first).
+for nothing (the family rule, `rating.rate_member`; employees are reinstated first).
 Every row touched gets a `PolicyEvent`,
 and a termination or reinstatement dated in the past records the premium difference
 per period for billing.
@@ -32,6 +32,7 @@ from datetime import date, timedelta
 from django.db import transaction
 from django.utils import timezone
 
+from payerdesk.core import permissions
 from payerdesk.core.errors import Conflict, ErrorCode, InvalidInput
 from payerdesk.core.models import User
 from payerdesk.groups import rating, rerating
@@ -47,7 +48,6 @@ from payerdesk.groups.models import (
     TerminationReason,
 )
 from payerdesk.groups.selectors import end_before_termination
-from payerdesk.groups.services import rate_member, require_market_permission
 
 Event = PolicyEvent.Event
 STOPPED = (GroupStatus.TERMINATED, GroupStatus.CANCELLED, GroupStatus.LAPSED)
@@ -74,7 +74,7 @@ def _invalid(message: str, field_name: str) -> InvalidInput:
 def _allowed(actor: User | None, group: EmployerGroup) -> None:
     """`actor` None: a trusted job (billing's delinquency run)."""
     if actor is not None:
-        require_market_permission(actor, "groups.change_coverage", group.market)
+        permissions.require_market_permission(actor, "groups.change_coverage", group.market)
 
 
 def _reason(reason: str, choices: type[TerminationReason] | type[ReinstatementReason]) -> str:
@@ -350,7 +350,7 @@ def _rated(
     status); a row that a later one replaces keeps the status it was rated with."""
     dependent_on_tier = member.employee_id is not None and rating.priced_on_employee(plan)
     try:
-        return rate_member(
+        return rating.rate_member(
             member, plan, tier="" if dependent_on_tier else row.tier,
             benefit=row.benefit_amount, start=start,
             tobacco=None if current else row.rated_tobacco,

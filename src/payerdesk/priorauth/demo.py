@@ -1,17 +1,23 @@
 """Demo data for `payerdesk demo`: the formulary sample, the five criteria sets, three
 prescribers (the `provider` user acts for the first) and requests through every door."""
 
+from __future__ import annotations
+
 from datetime import date
 from importlib import resources
+from typing import TYPE_CHECKING
 
 from django.db import transaction
 
 from payerdesk.core.models import User
+from payerdesk.groups import selectors as group_selectors
 from payerdesk.groups import services as group_services
-from payerdesk.groups.models import Member
 from payerdesk.priorauth import services
 from payerdesk.priorauth.criteria_sets import demo_criteria_sets
 from payerdesk.priorauth.models import Prescriber, PriorAuthRequest
+
+if TYPE_CHECKING:
+    from payerdesk.groups.models import Member
 
 PRESCRIBERS = [
     ("1234567893", "Dr. Paul Reyes", "reyes@riverside-clinic.invalid"),
@@ -77,7 +83,7 @@ def _data(name: str) -> bytes:
 
 
 def _members() -> list[Member]:
-    members = list(Member.objects.order_by("pk")[:4])
+    members = group_selectors.members_first(4)
     if members:
         return members
     # The groups demo made none: enrol a few through the groups services.

@@ -7,7 +7,6 @@ from django.db import models
 from django.utils import timezone
 
 from payerdesk.core.models import AppendOnlyModel, Attachment, WorkItem
-from payerdesk.groups.models import Member
 
 
 class LineOfBusiness(models.TextChoices):
@@ -241,7 +240,7 @@ class PriorAuthRequest(models.Model):
     """A prior authorization or non-formulary exception request, whichever door it came in."""
 
     request_type = models.CharField(max_length=20, choices=RequestType.choices)
-    member = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="+")
+    member = models.ForeignKey("groups.Member", on_delete=models.PROTECT, related_name="+")
     prescriber = models.ForeignKey(Prescriber, on_delete=models.PROTECT, related_name="requests")
     drug = models.ForeignKey(Drug, on_delete=models.PROTECT, related_name="+")
     formulary_drug = models.ForeignKey(

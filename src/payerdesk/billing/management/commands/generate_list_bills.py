@@ -5,9 +5,10 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
 from payerdesk.billing import listbills
+from payerdesk.billing.models import BillingSchedule
 from payerdesk.billing.tasks import generate_due_list_bills
 from payerdesk.core.errors import ServiceError
-from payerdesk.groups.models import EmployerGroup
+from payerdesk.groups import selectors as group_selectors
 
 
 def _date(value: str) -> date:
@@ -36,11 +37,12 @@ class Command(BaseCommand):
             result = generate_due_list_bills.enqueue(today.isoformat())
             self.stdout.write(f"Enqueued list bill generation as task {result.id}.")
             return
-        groups = EmployerGroup.objects.filter(billing_schedule__isnull=False)
+        billed = BillingSchedule.objects.values("group_id")
         if options["group"]:
-            groups = groups.filter(group_number=options["group"].strip().upper())
-            if not groups.exists():
-                raise CommandError(f"No group {options['group']!r} with a billing schedule.")
+            billed = billed.filter(group__group_number=options["group"].strip().upper())
+        groups = group_selectors.groups_by_pk(billed)
+        if options["group"] and not groups.exists():
+            raise CommandError(f"No group {options['group']!r} with a billing schedule.")
         try:
             if options["period"]:
                 made = [

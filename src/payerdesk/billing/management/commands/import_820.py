@@ -34,7 +34,7 @@ class Command(BaseCommand):
         from payerdesk.billing.remittances import remittance_file_receive
         from payerdesk.core.errors import ServiceError
         from payerdesk.core.models import User
-        from payerdesk.groups.models import EmployerGroup
+        from payerdesk.groups import selectors as group_selectors
 
         actor = None
         if username:
@@ -43,7 +43,7 @@ class Command(BaseCommand):
                 raise CommandError(f"No active user {username!r}.")
         group = None
         if group_number:
-            group = EmployerGroup.objects.filter(group_number__iexact=group_number).first()
+            group = group_selectors.group_by_number(group_number)
             if group is None:
                 raise CommandError(f"No group {group_number!r}.")
         try:

@@ -6,7 +6,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from payerdesk.billing.delinquency import delinquency_review
 from payerdesk.billing.tasks import review_delinquency
 from payerdesk.core.errors import ServiceError
-from payerdesk.groups.models import EmployerGroup
+from payerdesk.groups import selectors as group_selectors
 
 
 class Command(BaseCommand):
@@ -32,9 +32,7 @@ class Command(BaseCommand):
             return
         group = None
         if options["group"]:
-            group = EmployerGroup.objects.filter(
-                group_number=options["group"].strip().upper()
-            ).first()
+            group = group_selectors.group_by_number(options["group"])
             if group is None:
                 raise CommandError(f"No group {options['group']!r}.")
         try:
