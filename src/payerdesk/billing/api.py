@@ -17,6 +17,7 @@ from payerdesk.core.access import log_record_view
 from payerdesk.core.api import staff_user
 from payerdesk.core.errors import ErrorCode, NotFound, NotPermitted
 from payerdesk.core.models import AccessLogEntry, User
+from payerdesk.core.money import ZERO
 from payerdesk.groups.selectors import groups_visible_to
 
 if TYPE_CHECKING:
@@ -44,7 +45,7 @@ class ScheduleIn(Schema):
     first_period_start: date
     bill_day: int = 1
     lead_days: int = 15
-    tolerance: Decimal = Decimal("0.00")
+    tolerance: Decimal = ZERO
     refund_routing_number: str = Field("", description="ABA routing number for ACH refunds")
     refund_account_number: str = ""
     refund_account_type: str = "checking"

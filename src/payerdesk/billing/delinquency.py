@@ -38,7 +38,6 @@ from django.utils import timezone
 
 from payerdesk.billing import listbills, rules, selectors
 from payerdesk.billing.models import (
-    ZERO,
     BillingSchedule,
     Delinquency,
     DelinquencyStage,
@@ -49,6 +48,7 @@ from payerdesk.billing.work import BILLING_QUEUE, DELINQUENCY, MEMBER_DELINQUENC
 from payerdesk.core.documents import render_pdf
 from payerdesk.core.errors import Conflict, ErrorCode, InvalidInput, NotFound
 from payerdesk.core.models import Priority, Queue, User, WorkItem
+from payerdesk.core.money import ZERO
 from payerdesk.core.notifications import notice_email_on_commit
 from payerdesk.core.permissions import require_market_permission
 from payerdesk.core.services import work_item_close, work_item_create, work_item_follow

@@ -11,11 +11,11 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 
+from payerdesk.core.money import is_cents, to_cents
 from payerdesk.edi import Remittance as Remittance820
 from payerdesk.edi import X12Error, load_820
 
 MAX_ERRORS = 20
-CENT = Decimal("0.01")
 _AMOUNT = re.compile(r"-?\$?(\d{1,3}(,\d{3})+|\d{1,12})(\.\d{1,2})?")
 _MONTH = re.compile(r"(\d{4})-(\d{2})")
 
@@ -94,7 +94,7 @@ def parse_amount(text: str) -> Decimal | None:
     text = text.strip()
     if not _AMOUNT.fullmatch(text):
         return None
-    return Decimal(text.replace("$", "").replace(",", "")).quantize(CENT)
+    return to_cents(Decimal(text.replace("$", "").replace(",", "")))
 
 
 def parse_period(value: object) -> date | None:
@@ -121,7 +121,7 @@ def _cell_amount(value: object) -> Decimal | None:
             amount = Decimal(str(value))
         except InvalidOperation:
             return None
-        return amount.quantize(CENT) if amount == amount.quantize(CENT) else None
+        return amount if is_cents(amount) else None
     return parse_amount(str(value))
 
 

@@ -17,14 +17,14 @@ from django.db import connection, transaction
 from django.db.models import Sum
 from django.utils import timezone
 
-from payerdesk.billing.models import ZERO, Account, JournalEntry, JournalLine
+from payerdesk.billing.models import Account, JournalEntry, JournalLine
 from payerdesk.core.errors import Conflict, ErrorCode, InvalidInput
 from payerdesk.core.models import User
+from payerdesk.core.money import ZERO, is_cents, to_cents
 
 if TYPE_CHECKING:
     from payerdesk.groups.models import EmployerGroup
 
-CENT = Decimal("0.01")
 SqlParam = int | Decimal | str | date | None
 
 
@@ -58,7 +58,7 @@ def lines_check(lines: Sequence[Line]) -> None:
             raise _invalid(f"Line {n + 1}: amounts cannot be negative.", n)
         if (line.debit > 0) == (line.credit > 0):
             raise _invalid(f"Line {n + 1}: give a debit or a credit above zero, not both.", n)
-        if line.debit != line.debit.quantize(CENT) or line.credit != line.credit.quantize(CENT):
+        if not (is_cents(line.debit) and is_cents(line.credit)):
             raise _invalid(f"Line {n + 1}: amounts are in whole cents.", n)
     debits = sum((line.debit for line in lines), ZERO)
     credits = sum((line.credit for line in lines), ZERO)
@@ -184,7 +184,7 @@ def journal_post_per_member(
             )
         sums = entry.lines.aggregate(debit=Sum("debit"), credit=Sum("credit"))
         net = (sums["debit"] or ZERO) - (sums["credit"] or ZERO)
-        net = net.quantize(CENT)
+        net = to_cents(net)
         if sums["debit"] is None:
             transaction.set_rollback(True)
             return None
@@ -199,7 +199,7 @@ def journal_post_per_member(
 
 def _check_written(entry: JournalEntry) -> None:
     sums = entry.lines.aggregate(debit=Sum("debit"), credit=Sum("credit"))
-    if (sums["debit"] - sums["credit"]).quantize(CENT) != ZERO:
+    if to_cents(sums["debit"] - sums["credit"]) != ZERO:
         raise InvalidInput(ErrorCode.INVALID, "Unbalanced entry.", field="lines")
     if entry.lines.filter(debit__lt=0).exists() or entry.lines.filter(credit__lt=0).exists():
         raise InvalidInput(ErrorCode.INVALID, "Amounts cannot be negative.", field="lines")

@@ -21,7 +21,6 @@ from django.db.models import F, Max, Sum
 from payerdesk.billing import rules, schedules
 from payerdesk.billing.ledger import SqlParam, journal_post_per_member
 from payerdesk.billing.models import (
-    ZERO,
     Account,
     BillingSchedule,
     Delinquency,
@@ -33,6 +32,7 @@ from payerdesk.billing.models import (
 )
 from payerdesk.core.errors import Conflict, ErrorCode, InvalidInput
 from payerdesk.core.models import User
+from payerdesk.core.money import ZERO, to_cents
 from payerdesk.core.permissions import require_market_permission
 from payerdesk.groups import selectors as group_selectors
 
@@ -215,7 +215,7 @@ def _generate(
         for chunk in _chunks(adjustments):
             ListBillLine.objects.bulk_create(chunk)
     total = bill.lines.aggregate(total=Sum("amount"))["total"] or ZERO
-    bill.total = total.quantize(schedules.CENT)
+    bill.total = to_cents(total)
     bill.save(update_fields=["total"])
     _post(bill, actor)
     return bill
@@ -233,7 +233,7 @@ def _insert_premium_lines(
     $0.00 are left out of the table."""
     in_force = group_selectors.coverages_in_force(group=bill.group_id, on=period.start)
     premiums = in_force.values_list("monthly_premium", flat=True).distinct().order_by()
-    rates = [Decimal(str(rate)).quantize(schedules.CENT) for rate in premiums]
+    rates = [to_cents(Decimal(str(rate))) for rate in premiums]
     due = [(rate, schedules.deduction(rate, schedule.mode, period.index)) for rate in rates]
     due = [(rate, amount) for rate, amount in due if amount != ZERO]
     if not due:
@@ -280,7 +280,7 @@ def _adjustment_lines(bill: ListBill, schedule: BillingSchedule) -> Iterator[Lis
         return
     billed: dict[Key, tuple[Decimal, int]] = {
         # SQLite sums decimals as floats: back to the cent.
-        (member, plan, start): (amount.quantize(schedules.CENT), coverage)
+        (member, plan, start): (to_cents(amount), coverage)
         for member, plan, start, amount, coverage in ListBillLine.objects.filter(
             bill__group=bill.group, bill__period_start__lt=bill.period_start
         )

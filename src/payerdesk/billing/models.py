@@ -4,15 +4,12 @@ Money moves only through balanced journal entries; balances are sums of journal 
 (see `selectors`), never a stored column that someone edits.
 """
 
-from decimal import Decimal
-
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
 
 from payerdesk.core.models import AppendOnlyModel, User, WorkItem
-
-ZERO = Decimal("0.00")
+from payerdesk.core.money import ZERO
 
 
 class BillingMode(models.TextChoices):

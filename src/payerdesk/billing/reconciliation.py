@@ -21,12 +21,12 @@ from payerdesk.billing.intake import PaidLine
 from payerdesk.billing.ledger import Line
 from payerdesk.billing.models import Account, BillingSchedule
 from payerdesk.billing.remit_models import VarianceKind, VarianceStatus
+from payerdesk.core.money import ZERO
 from payerdesk.groups import selectors as group_selectors
 
 if TYPE_CHECKING:
     from payerdesk.groups.models import EmployerGroup
 
-ZERO = Decimal("0.00")
 Key = tuple[int, date]
 
 

@@ -37,6 +37,7 @@ from payerdesk.billing.remit_models import Refund, RefundStatus, Variance
 from payerdesk.billing.status import list_bills_refresh
 from payerdesk.core.errors import Conflict, ErrorCode, InvalidInput, NotFound, NotPermitted
 from payerdesk.core.models import User
+from payerdesk.core.money import ZERO, to_cents
 from payerdesk.core.permissions import require_market_permission
 from payerdesk.groups import selectors as group_selectors
 
@@ -44,8 +45,6 @@ if TYPE_CHECKING:
     from payerdesk.groups.models import EmployerGroup, Member
 
 PERMISSION = "billing.change_refund"
-ZERO = Decimal("0.00")
-CENT = Decimal("0.01")
 
 
 def approval_limit() -> Decimal:
@@ -263,7 +262,7 @@ def _billed_since(member: Member, since: date) -> dict[PlanPeriod, tuple[Decimal
         .order_by()
     )
     return {
-        (plan, start): (total.quantize(CENT), coverage, end)
+        (plan, start): (to_cents(total), coverage, end)
         for plan, start, total, coverage, end in rows
         if total > 0
     }
@@ -368,7 +367,7 @@ def _credits(member: Member, periods: list[date]) -> dict[date, Decimal]:
         .annotate(net=Sum("debit") - Sum("credit"))
     )
     # SQLite sums lose the scale: money is put back to cents.
-    credits = {period: (-net).quantize(CENT) for period, net in rows if net < 0}
+    credits = {period: to_cents(-net) for period, net in rows if net < 0}
     for breakdown in Refund.objects.filter(
         member=member, status=RefundStatus.REQUESTED, from_account=Account.PREMIUM_RECEIVABLE
     ).values_list("breakdown", flat=True):

@@ -11,8 +11,7 @@ from django.db import models
 from django.utils import timezone
 
 from payerdesk.core.models import User, WorkItem
-
-ZERO = Decimal("0.00")
+from payerdesk.core.money import ZERO
 
 
 class RemittanceSource(models.TextChoices):

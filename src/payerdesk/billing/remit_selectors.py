@@ -14,12 +14,12 @@ from payerdesk.billing.models import Account, JournalLine, ListBill, ListBillSta
 from payerdesk.billing.remit_models import Refund, Remittance, Variance, VarianceStatus
 from payerdesk.core.errors import ErrorCode, NotFound
 from payerdesk.core.models import User
+from payerdesk.core.money import ZERO, to_cents
 from payerdesk.groups import selectors as group_selectors
 
 if TYPE_CHECKING:
     from payerdesk.groups.models import EmployerGroup
 
-ZERO = Decimal("0.00")
 _MONEY = DecimalField(max_digits=16, decimal_places=2)
 PAYMENT_SOURCES = ("remittance", "suspense_apply")
 BILLING_SOURCES = ("list_bill", "reversal")  # credits from these take premium back
@@ -113,13 +113,12 @@ def reconciliation_summary(group: EmployerGroup) -> list[PeriodSummary]:
             ),
         )
     }
-    cent = Decimal("0.01")  # SQLite sums lose the scale
     return [
         PeriodSummary(
             period,
-            billed.quantize(cent),
-            paid.quantize(cent),
-            open_.quantize(cent),
+            to_cents(billed),
+            to_cents(paid),
+            to_cents(open_),
             statuses.get(period, ""),
             *counts.get(period, (0, 0)),
         )

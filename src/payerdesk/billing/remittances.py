@@ -31,6 +31,7 @@ from payerdesk.billing.remit_models import (
 from payerdesk.billing.status import list_bills_refresh
 from payerdesk.core.errors import ErrorCode, InvalidInput, NotPermitted
 from payerdesk.core.models import User
+from payerdesk.core.money import ZERO, is_cents
 from payerdesk.core.permissions import require_market_permission
 from payerdesk.core.roles import Role, has_role
 from payerdesk.edi import Remittance as Remittance820
@@ -48,9 +49,9 @@ class RemittanceResult:
     remittance: Remittance
     already_received: bool = False
     lines: int = 0
-    applied: Decimal = Decimal("0.00")
-    written_off: Decimal = Decimal("0.00")
-    held: Decimal = Decimal("0.00")
+    applied: Decimal = ZERO
+    written_off: Decimal = ZERO
+    held: Decimal = ZERO
     by_kind: Counter[str] = field(default_factory=Counter)
     work_item_id: int | None = None
 
@@ -204,7 +205,7 @@ def payment_record(
     _authorise(actor, group)
     if amount <= 0:
         raise _invalid(f"The amount {amount} must be above zero.", "amount")
-    if amount != amount.quantize(Decimal("0.01")):
+    if not is_cents(amount):
         raise _invalid(f"The amount {amount} is not in whole cents.", "amount")
     if method not in {PaymentMethod.CHECK, PaymentMethod.ACH}:
         raise _invalid(f"Payment method {method!r} is not check or ach.", "method")

@@ -18,10 +18,11 @@ cent instead, so no period is ever negative.
 
 from dataclasses import dataclass
 from datetime import date, timedelta
-from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
+from decimal import ROUND_DOWN, Decimal
 from functools import lru_cache
 
-CENT = Decimal("0.01")
+from payerdesk.core.money import CENT, to_cents
+
 PERIODS_PER_YEAR = {"weekly": 52, "biweekly": 26, "semimonthly": 24, "monthly": 12}
 _DAYS = {"weekly": 7, "biweekly": 14}
 
@@ -94,11 +95,12 @@ def periods_between(mode: str, anchor: date, first: date, last: date) -> list[Pe
 
 
 def deductions(annual: Decimal, count: int) -> list[Decimal]:
-    """The premium of each period of a year; they sum to `annual` exactly."""
+    """The premium of each period of a year; they sum to `annual` exactly, the leftover
+    pennies on the last period (rounded down where half-up would overshoot)."""
     if annual < 0:
         raise ValueError("An annual premium cannot be negative.")
-    annual = annual.quantize(CENT, rounding=ROUND_HALF_UP)
-    each = (annual / count).quantize(CENT, rounding=ROUND_HALF_UP)
+    annual = to_cents(annual)
+    each = to_cents(annual / count)
     if each * (count - 1) > annual:
         each = (annual / count).quantize(CENT, rounding=ROUND_DOWN)
     return [each] * (count - 1) + [annual - each * (count - 1)]

@@ -13,7 +13,6 @@ from django.db.models import DecimalField, Exists, ForeignKey, OuterRef, Q, Quer
 from django.db.models.functions import Coalesce
 
 from payerdesk.billing.models import (
-    ZERO,
     Account,
     JournalLine,
     ListBill,
@@ -21,6 +20,7 @@ from payerdesk.billing.models import (
     ListBillStatus,
 )
 from payerdesk.core.models import User
+from payerdesk.core.money import ZERO, to_cents
 from payerdesk.groups import selectors as group_selectors
 
 if TYPE_CHECKING:
@@ -28,17 +28,12 @@ if TYPE_CHECKING:
 
 # Accounts whose balance is debits minus credits; the others are credits minus debits.
 DEBIT_NORMAL = {Account.PREMIUM_RECEIVABLE, Account.CASH, Account.WRITE_OFF}
+# SQLite sums decimals as floats: every sum read back is put to the cent (`to_cents`).
 _MONEY = DecimalField(max_digits=16, decimal_places=2)
-CENT = Decimal("0.01")
 
 
 def _sum(field: str) -> Coalesce:
     return Coalesce(Sum(field), Value(ZERO), output_field=_MONEY)
-
-
-def cents(amount: Decimal) -> Decimal:
-    """SQLite sums decimals as floats; every sum read back is put to the cent."""
-    return amount.quantize(CENT)
 
 
 def balance(
@@ -58,7 +53,7 @@ def balance(
     if period is not None:
         lines = lines.filter(period_start=period)
     sums = lines.aggregate(debit=_sum("debit"), credit=_sum("credit"))
-    net = cents(sums["debit"] - sums["credit"])
+    net = to_cents(sums["debit"] - sums["credit"])
     return net if account in DEBIT_NORMAL else -net
 
 
@@ -71,7 +66,7 @@ def member_balances(group: EmployerGroup) -> dict[int, Decimal]:
         .values_list("member_id")
         .annotate(debit=_sum("debit"), credit=_sum("credit"))
     )
-    return {member_id: cents(debit - credit) for member_id, debit, credit in rows}
+    return {member_id: to_cents(debit - credit) for member_id, debit, credit in rows}
 
 
 def member_period_balances(group: EmployerGroup) -> dict[tuple[int, date], Decimal]:
@@ -83,7 +78,7 @@ def member_period_balances(group: EmployerGroup) -> dict[tuple[int, date], Decim
         .values_list("member_id", "period_start")
         .annotate(debit=_sum("debit"), credit=_sum("credit"))
     )
-    return {(m, start): cents(debit - credit) for m, start, debit, credit in rows}
+    return {(m, start): to_cents(debit - credit) for m, start, debit, credit in rows}
 
 
 def receivable_credited(*, group: EmployerGroup, period: date, sources: tuple[str, ...]) -> bool:
@@ -112,7 +107,7 @@ def trial_balance(group: EmployerGroup | None = None) -> list[TrialBalanceRow]:
     if group is not None:
         lines = lines.filter(group=group)
     rows = lines.values_list("account").annotate(debit=_sum("debit"), credit=_sum("credit"))
-    return [TrialBalanceRow(a, cents(d), cents(c)) for a, d, c in rows.order_by("account")]
+    return [TrialBalanceRow(a, to_cents(d), to_cents(c)) for a, d, c in rows.order_by("account")]
 
 
 @dataclass(frozen=True)
@@ -131,7 +126,7 @@ def bills_outstanding(group: EmployerGroup) -> list[BillOutstanding]:
     """
     receivable = JournalLine.objects.filter(account=Account.PREMIUM_RECEIVABLE, group=group)
     by_bill = {
-        int(source_id): cents(debit - credit)
+        int(source_id): to_cents(debit - credit)
         for source_id, debit, credit in receivable.filter(entry__source="list_bill")
         .values_list("entry__source_id")
         .annotate(debit=_sum("debit"), credit=_sum("credit"))
@@ -139,7 +134,7 @@ def bills_outstanding(group: EmployerGroup) -> list[BillOutstanding]:
     others = receivable.exclude(entry__source="list_bill").aggregate(
         debit=_sum("debit"), credit=_sum("credit")
     )
-    pool = cents(others["credit"] - others["debit"])
+    pool = to_cents(others["credit"] - others["debit"])
     bills = list(ListBill.objects.filter(group=group).order_by("due_date", "period_start"))
     pool += sum((-by_bill.get(b.pk, ZERO) for b in bills if by_bill.get(b.pk, ZERO) < 0), ZERO)
     found = []

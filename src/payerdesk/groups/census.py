@@ -29,6 +29,7 @@ from django.db import transaction
 from payerdesk.core.db import statements_unprepared
 from payerdesk.core.errors import ErrorCode, InvalidInput, NotPermitted
 from payerdesk.core.models import User
+from payerdesk.core.money import is_cents
 from payerdesk.groups.intake import Batch, CoverageFacts, PersonFacts, refused
 from payerdesk.groups.models import (
     CensusFile,
@@ -266,7 +267,7 @@ class _Row:
             value = Decimal(text)
         except InvalidOperation:
             value = Decimal("NaN")
-        if not value.is_finite() or value < 0 or value != value.quantize(Decimal("0.01")):
+        if not value.is_finite() or value < 0 or not is_cents(value):
             raise _bad(self.where(column), f"{text!r} is not an amount in dollars and cents")
         return value
 

@@ -20,6 +20,7 @@ from django.utils import timezone
 from payerdesk.core import permissions
 from payerdesk.core.errors import ErrorCode, InvalidInput
 from payerdesk.core.models import User
+from payerdesk.core.money import ZERO
 from payerdesk.groups import rating
 from payerdesk.groups.models import (
     Coverage,
@@ -417,7 +418,7 @@ class Batch:
                     continue
                 day = max(start, row.start_date)
                 self.coverage_end(row, day - timedelta(days=1))
-                rated = rating.Rated(rating.ZERO, row.rated_age, row.rated_tobacco, tier)
+                rated = rating.Rated(ZERO, row.rated_age, row.rated_tobacco, tier)
                 new = self._new_row(dependent, plan, rated, row.benefit_amount, day)
                 if tier not in rating.tiers_covering(dependent.relationship):
                     self.uncovered.append((where, new))

@@ -17,6 +17,7 @@ from django.utils import timezone
 from payerdesk.core import permissions
 from payerdesk.core.errors import Conflict, ErrorCode, InvalidInput, NotFound, NotPermitted
 from payerdesk.core.models import Queue, SlaPolicy, User, WorkItem
+from payerdesk.core.money import ZERO
 from payerdesk.core.roles import Role, group_name, has_role
 from payerdesk.core.services import work_item_close, work_item_create
 from payerdesk.groups import rating, rerating, selectors, underwriting
@@ -72,11 +73,11 @@ class Effect:
 
     @property
     def old_premium(self) -> Decimal:
-        return self.old.monthly_premium if self.old else rerating.ZERO
+        return self.old.monthly_premium if self.old else ZERO
 
     @property
     def new_premium(self) -> Decimal:
-        return self.rated.monthly_premium if self.rated else rerating.ZERO
+        return self.rated.monthly_premium if self.rated else ZERO
 
 
 @dataclass
@@ -90,11 +91,11 @@ class Quote:
 
     @property
     def old_premium(self) -> Decimal:
-        return sum((e.old_premium for e in self.effects), rerating.ZERO)
+        return sum((e.old_premium for e in self.effects), ZERO)
 
     @property
     def new_premium(self) -> Decimal:
-        return sum((e.new_premium for e in self.effects), rerating.ZERO)
+        return sum((e.new_premium for e in self.effects), ZERO)
 
 
 @dataclass(frozen=True)
@@ -215,7 +216,7 @@ def _benefit_change(member: Member, request: ChangeRequest, quote: Quote) -> Non
     new = request.benefit_amount
     if new is None:
         raise _invalid("Give the new benefit amount.", "benefit_amount")
-    was = old.benefit_amount or rerating.ZERO
+    was = old.benefit_amount or ZERO
     increase = request.change_type == ChangeType.BENEFIT_INCREASE
     if (increase and new <= was) or (not increase and new >= was):
         word = "more" if increase else "less"
@@ -350,7 +351,7 @@ def _family_follow(
                 f"{' or '.join(sorted(covering))}.",
                 "tier",
             )
-        rated = rating.Rated(rerating.ZERO, row.rated_age, row.rated_tobacco, tier)
+        rated = rating.Rated(ZERO, row.rated_age, row.rated_tobacco, tier)
         quote.effects.append(Effect(row, plan, tier, row.benefit_amount, row.rated_tobacco, rated))
 
 

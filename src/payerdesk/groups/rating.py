@@ -12,8 +12,9 @@ person on their own age, tobacco status and benefit.
 
 from dataclasses import dataclass
 from datetime import date, timedelta
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
+from payerdesk.core.money import ZERO, to_cents
 from payerdesk.groups.models import (
     AgeRule,
     Member,
@@ -25,8 +26,6 @@ from payerdesk.groups.models import (
 )
 from payerdesk.groups.selectors import coverage_as_of
 
-CENT = Decimal("0.01")
-ZERO = Decimal("0.00")
 # Which tiers cover a dependent of each relationship (X12 INS02).
 TIERS_COVERING: dict[str, frozenset[str]] = {
     Relationship.SPOUSE: frozenset({Tier.EMPLOYEE_SPOUSE, Tier.FAMILY}),
@@ -110,7 +109,7 @@ def rate(
     age = age_on(birth_date, rule_date(plan, start))
     per = _rate_for(plan, tier, age, tobacco)
     if plan.rate_basis == RateBasis.TIER:
-        return Rated(per.quantize(CENT, ROUND_HALF_UP), age, tobacco, tier)
+        return Rated(to_cents(per), age, tobacco, tier)
     if benefit is None or plan.unit_amount is None:
         raise RatingError(f"{plan.name} is rated per unit: give a benefit amount", "benefit")
     units = benefit / plan.unit_amount
@@ -118,7 +117,7 @@ def rate(
         raise RatingError(
             f"the benefit {benefit} is not a whole number of {plan.unit_amount} units", "benefit"
         )
-    return Rated((units * per).quantize(CENT, ROUND_HALF_UP), age, tobacco, tier)
+    return Rated(to_cents(units * per), age, tobacco, tier)
 
 
 def priced_on_employee(plan: PlanDesign) -> bool:

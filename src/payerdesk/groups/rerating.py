@@ -7,14 +7,12 @@ change and opens a new one, so the coverage (and premium) on any date stays answ
 import calendar
 from dataclasses import dataclass
 from datetime import date, timedelta
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
 from django.utils import timezone
 
+from payerdesk.core.money import to_cents
 from payerdesk.groups.models import Coverage, CoverageStatus, PremiumChange
-from payerdesk.groups.rating import CENT
-
-ZERO = Decimal("0.00")
 
 
 @dataclass(frozen=True)
@@ -46,8 +44,8 @@ def periods(start: date, end: date | None, *, through: date) -> list[Period]:
 def prorate(monthly: Decimal, period: Period) -> Decimal:
     """The premium for the days of a period: monthly * days / days in month, half-up."""
     if period.days == period.days_in_month:
-        return monthly.quantize(CENT, ROUND_HALF_UP)
-    return (monthly * period.days / period.days_in_month).quantize(CENT, ROUND_HALF_UP)
+        return to_cents(monthly)
+    return to_cents(monthly * period.days / period.days_in_month)
 
 
 def premium_changes_record(

@@ -35,6 +35,7 @@ from django.utils import timezone
 from payerdesk.core import permissions
 from payerdesk.core.errors import Conflict, ErrorCode, InvalidInput
 from payerdesk.core.models import User
+from payerdesk.core.money import ZERO
 from payerdesk.groups import rating, rerating
 from payerdesk.groups.models import (
     Coverage,
@@ -148,7 +149,7 @@ def _terminate_plan(
         rerating.premium_changes_record(
             coverage=row,
             old_monthly=row.monthly_premium,
-            new_monthly=rerating.ZERO,
+            new_monthly=ZERO,
             start=first_dropped,
             end=was_end,
             cause=f"Termination ({reason}) after {last_day}",
@@ -396,7 +397,7 @@ def _reinstate_history(
             rated_tobacco=rated.tobacco,
         )  # fmt: skip
         rerating.premium_changes_record(
-            coverage=new, old_monthly=rerating.ZERO, new_monthly=new.monthly_premium,
+            coverage=new, old_monthly=ZERO, new_monthly=new.monthly_premium,
             start=start, end=end, cause=f"Reinstatement ({reason}) from {start}",
         )  # fmt: skip
         reinstatement_event(actor, member, new, start, reason, {"after": piece.pk}).save()

@@ -2,7 +2,6 @@
 the employer portal (read only). The enrollment import pages are in `import_views`."""
 
 from collections.abc import Callable
-from decimal import Decimal
 from typing import Any, TypeVar, cast
 
 from django import forms
@@ -22,6 +21,7 @@ from payerdesk.core.access import log_record_view
 from payerdesk.core.errors import NotFound, NotPermitted, ServiceError
 from payerdesk.core.landing import Figure, module_summary
 from payerdesk.core.models import AccessLogEntry, Market, User
+from payerdesk.core.money import ZERO
 from payerdesk.core.roles import Role, has_role, is_staff_member
 from payerdesk.core.views import StaffRequest, is_htmx, may_write_page, staff_required
 from payerdesk.groups import contract, selectors, services
@@ -350,7 +350,7 @@ def _member_context(request: HttpRequest, member: Member) -> dict[str, Any]:
         "as_of_form": form,
         "as_of": as_of,
         "in_force": in_force,
-        "in_force_premium": sum((row.monthly_premium for row in in_force), Decimal("0.00")),
+        "in_force_premium": sum((row.monthly_premium for row in in_force), ZERO),
     }
 
 

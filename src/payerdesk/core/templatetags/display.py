@@ -1,12 +1,12 @@
 """People's words for stored values: money, yes/no, a code with its meaning."""
 
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
 from django import template
 
-register = template.Library()
+from payerdesk.core.money import to_cents
 
-CENT = Decimal("0.01")
+register = template.Library()
 
 
 @register.filter
@@ -14,7 +14,7 @@ def money(value: Decimal | int | None) -> str:
     """An amount of dollars as people write it: "$1,234.50" (half a cent rounds up)."""
     if value is None or value == "":
         return ""
-    amount = Decimal(value).quantize(CENT, rounding=ROUND_HALF_UP)
+    amount = to_cents(Decimal(value))
     sign = "-" if amount < 0 else ""
     return f"{sign}${abs(amount):,.2f}"
 
