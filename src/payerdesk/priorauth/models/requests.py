@@ -1,12 +1,20 @@
-"""Formulary, criteria sets, prescribers and prior authorization requests."""
+"""Prior authorization requests: their choices, the clocks that bound them, the
+information that arrives for them."""
 
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
 from payerdesk.core.models import AppendOnlyModel, Attachment, WorkItem
+from payerdesk.priorauth.models.criteria import CriteriaSet
+from payerdesk.priorauth.models.formulary import Drug, FormularyDrug
+from payerdesk.priorauth.models.prescribers import Prescriber
+
+if TYPE_CHECKING:
+    from payerdesk.priorauth.models.letters import Letter
 
 
 class LineOfBusiness(models.TextChoices):
@@ -48,151 +56,6 @@ class Decision(models.TextChoices):
     NONE = "", "Not decided"
     APPROVED = "approved", "Approved"
     DENIED = "denied", "Denied"
-
-
-class Drug(models.Model):
-    """A drug by RxNorm concept (RXCUI) with its name, from the drug name file."""
-
-    rxcui = models.CharField(max_length=12, unique=True)
-    name = models.CharField(max_length=200, db_index=True)
-
-    class Meta:
-        ordering = ["name"]
-
-    def __str__(self) -> str:
-        return f"{self.name} (RXCUI {self.rxcui})"
-
-
-class FormularyVersion(models.Model):
-    """One imported CMS basic formulary file; versions are kept, the latest is current."""
-
-    formulary_id = models.CharField(max_length=20)
-    formulary_version = models.CharField(max_length=20)
-    contract_year = models.CharField(max_length=4)
-    file_name = models.CharField(max_length=200)
-    sha256 = models.CharField(max_length=64, unique=True)
-    names_sha256 = models.CharField(max_length=64)
-    drug_count = models.PositiveIntegerField()
-    imported_at = models.DateTimeField(default=timezone.now)
-    imported_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
-
-    class Meta:
-        ordering = ["-imported_at", "-id"]
-
-    def __str__(self) -> str:
-        return f"Formulary {self.formulary_id} v{self.formulary_version} ({self.contract_year})"
-
-
-class FormularyDrug(models.Model):
-    """One row of a formulary file: an NDC of a drug, its tier and utilisation flags."""
-
-    formulary = models.ForeignKey(FormularyVersion, on_delete=models.CASCADE, related_name="drugs")
-    drug = models.ForeignKey(Drug, on_delete=models.PROTECT, related_name="formulary_rows")
-    ndc = models.CharField(max_length=11)
-    tier = models.PositiveSmallIntegerField()
-    quantity_limit = models.BooleanField()
-    quantity_limit_amount = models.DecimalField(
-        max_digits=10, decimal_places=2, null=True, blank=True
-    )
-    quantity_limit_days = models.PositiveSmallIntegerField(null=True, blank=True)
-    prior_authorization = models.BooleanField()
-    step_therapy = models.BooleanField()
-
-    class Meta:
-        ordering = ["drug__name", "ndc"]
-        indexes = [
-            models.Index(fields=["formulary", "ndc"], name="formularydrug_ndc"),
-            models.Index(fields=["formulary", "drug"], name="formularydrug_drug"),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.drug.name} NDC {self.ndc} tier {self.tier}"
-
-
-class CriteriaSet(models.Model):
-    """One version of the criteria for a drug or a group of drugs, as uploaded."""
-
-    code = models.SlugField(max_length=60, help_text="The drug or drug group, e.g. glp1-t2d")
-    version = models.PositiveIntegerField()
-    title = models.CharField(max_length=200)
-    rxcuis = models.JSONField(default=list, help_text="RXCUIs the criteria apply to")
-    questionnaire = models.JSONField()
-    decision = models.JSONField(help_text="GoRules JDM decision graph")
-    sha256 = models.CharField(max_length=64)
-    uploaded_at = models.DateTimeField(default=timezone.now)
-    uploaded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
-
-    class Meta:
-        ordering = ["code", "-version"]
-        constraints = [
-            models.UniqueConstraint(fields=["code", "version"], name="criteriaset_code_version")
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.title} v{self.version}"
-
-
-class CriteriaDrug(models.Model):
-    """Which drugs a criteria version covers, as rows so a drug finds its criteria fast."""
-
-    criteria = models.ForeignKey(CriteriaSet, on_delete=models.CASCADE, related_name="drug_rows")
-    rxcui = models.CharField(max_length=12, db_index=True)
-
-    class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["criteria", "rxcui"], name="criteriadrug_unique")
-        ]
-
-    def __str__(self) -> str:
-        return f"RXCUI {self.rxcui} in {self.criteria}"
-
-
-class Prescriber(models.Model):
-    npi = models.CharField(max_length=10, unique=True)
-    name = models.CharField(max_length=120)
-    email = models.EmailField(blank=True)
-    portal_users = models.ManyToManyField(
-        settings.AUTH_USER_MODEL,
-        blank=True,
-        related_name="prescribers",
-        help_text="Provider users who act for this NPI and see its requests",
-    )
-
-    class Meta:
-        ordering = ["name"]
-        permissions = [
-            ("link_portal_user", "Can let a provider user act for an NPI (administrator)"),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.name} (NPI {self.npi})"
-
-
-class PrescriberChange(AppendOnlyModel):
-    """Who registered a prescriber or changed their name or email (letters go there)."""
-
-    class Action(models.TextChoices):
-        REGISTERED = "registered", "Registered"
-        CHANGED = "changed", "Changed"
-
-    prescriber = models.ForeignKey(Prescriber, on_delete=models.PROTECT, related_name="changes")
-    action = models.CharField(max_length=20, choices=Action.choices)
-    # field -> [before, after]
-    changes = models.JSONField(default=dict, blank=True)
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
-    at = models.DateTimeField(default=timezone.now)
-
-    class Meta:
-        ordering = ["at", "id"]
-
-    def __str__(self) -> str:
-        return f"{self.prescriber} {self.action} at {self.at:%Y-%m-%d %H:%M}"
 
 
 class ClockRule(models.Model):
@@ -320,43 +183,6 @@ class PriorAuthRequest(models.Model):
     def letter_list(self) -> "Iterable[Letter]":
         """Its letters, oldest first: those made with it when it was made just now."""
         return self.letters_made if self.letters_made is not None else self.letters.all()
-
-
-class Letter(models.Model):
-    """A determination letter: recorded as due with the decision (in its transaction), then
-    made (PDF), kept on the request and emailed to the prescriber by the task worker
-    (`services.letter_issue`). Until then it has no content and `issued_at` is empty."""
-
-    class Kind(models.TextChoices):
-        APPROVAL = "approval", "Approval"
-        DENIAL = "denial", "Denial"
-        MORE_INFORMATION = "more_information", "Request for more information"
-
-    request = models.ForeignKey(PriorAuthRequest, on_delete=models.PROTECT, related_name="letters")
-    kind = models.CharField(max_length=20, choices=Kind.choices)
-    file_name = models.CharField(max_length=100)
-    content = models.BinaryField(blank=True, default=b"")
-    sha256 = models.CharField(max_length=64, blank=True)
-    text = models.TextField(
-        blank=True,
-        help_text="The decision's own words as they were when it was made: the denial "
-        "reason or the information asked for (the request may change before the letter is made)",
-    )
-    sent_to = models.EmailField(blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
-    issued_at = models.DateTimeField(
-        null=True, blank=True, help_text="When the PDF was made and the notice queued"
-    )
-
-    class Meta:
-        ordering = ["created_at", "id"]
-
-    def __str__(self) -> str:
-        return self.file_name
-
-    @property
-    def is_issued(self) -> bool:
-        return self.issued_at is not None
 
 
 class InformationReceipt(AppendOnlyModel):
