@@ -181,7 +181,9 @@ def load() -> str:
     from payerdesk.core.roles import Role, group_name
     from payerdesk.groups import services as group_services
     from payerdesk.groups.models import Member
-    from payerdesk.priorauth import services
+    from payerdesk.priorauth.services import criteria as criteria_services
+    from payerdesk.priorauth.services import formulary as formulary_services
+    from payerdesk.priorauth.services import prescribers as prescriber_services
 
     call_command("migrate", verbosity=0)
     policy = SlaPolicy.objects.create(name="72 hours", clock="calendar_hours", amount=72)
@@ -192,7 +194,7 @@ def load() -> str:
     ]:
         queue = Queue.objects.create(slug=slug, name=slug, sla_policy=policy)
         queue.worker_roles.add(Group.objects.get(name=group_name(role)))
-    services.formulary_import(
+    formulary_services.formulary_import(
         actor=None,
         formulary_name="formulary_2026.txt",
         formulary_content=_demo_file("formulary_2026.txt"),
@@ -200,7 +202,7 @@ def load() -> str:
         names_content=_demo_file("drug_names.txt"),
     )
     for demo in demo_criteria_sets():
-        services.criteria_upload(
+        criteria_services.criteria_upload(
             actor=None,
             code=demo.slug,
             title=demo.title,
@@ -208,7 +210,7 @@ def load() -> str:
             questionnaire=demo.questionnaire,
             decision=demo.decision,
         )
-    services.prescriber_register(
+    prescriber_services.prescriber_register(
         actor=None, npi=NPI, name="Dr. Chidi Okafor", email="okafor@clinic.example"
     )
     rep = User.objects.create_user(username="rep", password=None)

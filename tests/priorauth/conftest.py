@@ -13,8 +13,11 @@ from payerdesk.core.models import AccessLogEntry, Market, User
 from payerdesk.core.services import access_log_record
 from payerdesk.groups import services as group_services
 from payerdesk.groups.models import Member
-from payerdesk.priorauth import services
 from payerdesk.priorauth.models import Prescriber, PriorAuthRequest
+from payerdesk.priorauth.services.criteria import criteria_upload
+from payerdesk.priorauth.services.formulary import formulary_import
+from payerdesk.priorauth.services.prescribers import prescriber_register, provider_link
+from payerdesk.priorauth.services.requests import prior_auth_pend, prior_auth_submit
 
 NPI = "1234567893"  # a valid NPI (Luhn with 80840)
 OTHER_NPI = "1245319599"
@@ -167,14 +170,14 @@ def pa_scene_create(
 ) -> tuple[PriorAuthRequest, int]:
     """A request with a pharmacist (no criteria for its drug), pended with a letter; the
     `provider` user acts for its prescriber."""
-    services.formulary_import(
+    formulary_import(
         actor=None,
         formulary_name="basic.txt",
         formulary_content=FORMULARY.encode(),
         names_name="names.txt",
         names_content=NAMES.encode(),
     )
-    services.criteria_upload(
+    criteria_upload(
         actor=None,
         code="glp1-t2d",
         title="GLP-1",
@@ -182,10 +185,10 @@ def pa_scene_create(
         questionnaire=json.dumps(QUESTIONNAIRE),
         decision=json.dumps(DECISION),
     )
-    services.prescriber_register(actor=None, npi=NPI, name="Dr. Ana Ruiz", email="r@x.example")
-    services.provider_link(actor=None, user=users["provider"], npi=NPI)
+    prescriber_register(actor=None, npi=NPI, name="Dr. Ana Ruiz", email="r@x.example")
+    provider_link(actor=None, user=users["provider"], npi=NPI)
     member_create(users, markets)
-    pa = services.prior_auth_submit(
+    pa = prior_auth_submit(
         actor=users["rep"],
         member_id="M100",
         prescriber_npi=NPI,
@@ -197,13 +200,13 @@ def pa_scene_create(
     )
     # The letter is made by its task once the pend commits (ImmediateBackend in tests).
     with TestCase.captureOnCommitCallbacks(execute=True):
-        services.prior_auth_pend(actor=users["pharmacist"], request_id=pa.pk, information="Labs?")
+        prior_auth_pend(actor=users["pharmacist"], request_id=pa.pk, information="Labs?")
     return pa, pa.letters.get().pk
 
 
 @pytest.fixture
 def formulary(db):
-    return services.formulary_import(
+    return formulary_import(
         actor=None,
         formulary_name="basic.txt",
         formulary_content=FORMULARY.encode(),
@@ -214,7 +217,7 @@ def formulary(db):
 
 @pytest.fixture
 def criteria(formulary):
-    return services.criteria_upload(
+    return criteria_upload(
         actor=None,
         code="glp1-t2d",
         title="GLP-1 agonists for type 2 diabetes",
@@ -226,7 +229,7 @@ def criteria(formulary):
 
 @pytest.fixture
 def prescriber(db) -> Prescriber:
-    return services.prescriber_register(
+    return prescriber_register(
         actor=None, npi=NPI, name="Dr. Ana Ruiz", email="ruiz@clinic.example"
     )
 
@@ -274,7 +277,7 @@ def submit(setup, users):
             answers=MEETS if answers is None else answers,
         )
         fields.update(overrides)
-        return services.prior_auth_submit(actor=users[actor], **fields)
+        return prior_auth_submit(actor=users[actor], **fields)
 
     return make
 

@@ -3,8 +3,8 @@
 import pytest
 
 from payerdesk.core.models import AccessLogEntry
-from payerdesk.priorauth import services
 from payerdesk.priorauth.models import PriorAuthRequest
+from payerdesk.priorauth.services.prescribers import prescriber_register, provider_link
 from tests.priorauth.conftest import BRAND_X, FALLS_SHORT, MEETS, NPI, SEMAGLUTIDE
 
 URL = "/api/priorauth/requests"
@@ -97,9 +97,9 @@ def test_an_exception_waits_for_its_statement_over_the_api(setup, api_client):
 
 def test_a_provider_sees_only_the_requests_of_their_npi(setup, api_client, users, submit):
     mine = submit(FALLS_SHORT)
-    services.prescriber_register(actor=None, npi="1245319599", name="Dr. Other")
+    prescriber_register(actor=None, npi="1245319599", name="Dr. Other")
     theirs = submit(FALLS_SHORT, prescriber_npi="1245319599")
-    services.provider_link(actor=None, user=users["provider"], npi=NPI)
+    provider_link(actor=None, user=users["provider"], npi=NPI)
     client = api_client("provider")
     listed = client.get(URL).json()
     assert [row["id"] for row in listed] == [mine.pk]

@@ -9,15 +9,17 @@ from django.test import Client
 from django.urls import reverse
 
 from payerdesk.core.errors import InvalidInput, NotFound, NotPermitted
-from payerdesk.priorauth import rules, services
+from payerdesk.priorauth import rules
 from payerdesk.priorauth.models import ClockRule, ClockRuleChange
+from payerdesk.priorauth.services.clocks import clock_rule_change
+from payerdesk.priorauth.services.prescribers import prescriber_register
 
 PART_D: dict[str, Any] = {"line_of_business": "medicare_part_d", "urgency": "standard"}
 
 
 def _change(actor, **values: Any) -> ClockRule:
     wanted = {"hours": 48, "escalate_before_hours": 6, "source": "Plan policy", "reason": "Faster"}
-    return services.clock_rule_change(actor=actor, **PART_D, **{**wanted, **values})
+    return clock_rule_change(actor=actor, **PART_D, **{**wanted, **values})
 
 
 def test_a_clock_change_is_kept_with_its_reason(users):
@@ -65,7 +67,7 @@ def test_only_an_administrator_changes_a_clock(users):
         with pytest.raises(NotPermitted):
             _change(users[role])
     with pytest.raises(NotFound):
-        services.clock_rule_change(
+        clock_rule_change(
             actor=users["admin"], line_of_business="dental", urgency="standard", hours=1,
             escalate_before_hours=0, source="", reason="x",
         )  # fmt: skip
@@ -119,7 +121,7 @@ def test_the_admin_cannot_change_a_clock(admin_client):
 
 
 def test_the_admin_links_providers_through_the_services(users, admin_client):
-    prescriber = services.prescriber_register(actor=None, npi="1234567893", name="Dr. Ana Ruiz")
+    prescriber = prescriber_register(actor=None, npi="1234567893", name="Dr. Ana Ruiz")
     url = reverse("admin:priorauth_prescriber_change", args=[prescriber.pk])
     admin_client.post(url, {"portal_users": [users["provider"].pk]})
     assert list(prescriber.portal_users.all()) == [users["provider"]]

@@ -9,8 +9,9 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from payerdesk.core.errors import InvalidInput, NotPermitted
-from payerdesk.priorauth import selectors, services
+from payerdesk.priorauth import selectors
 from payerdesk.priorauth.models import CriteriaSet
+from payerdesk.priorauth.services.criteria import criteria_upload
 from tests.priorauth.conftest import DECISION, QUESTIONNAIRE, SEMAGLUTIDE
 
 
@@ -19,7 +20,7 @@ def text(value) -> str:
 
 
 def upload(questionnaire=QUESTIONNAIRE, decision=DECISION, actor=None, rxcuis=None, **kw):
-    return services.criteria_upload(
+    return criteria_upload(
         actor=actor,
         code=kw.get("code", "glp1-t2d"),
         title="GLP-1",

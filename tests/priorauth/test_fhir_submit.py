@@ -13,10 +13,12 @@ from fhir.resources.R4B.claimresponse import ClaimResponse
 from payerdesk.core import services as core_services
 from payerdesk.core.models import AccessLogEntry, WorkItem
 from payerdesk.groups.models import Member
-from payerdesk.priorauth import services
 from payerdesk.priorauth.criteria_sets import demo_criteria_sets
 from payerdesk.priorauth.demo import _data
 from payerdesk.priorauth.models import PriorAuthRequest
+from payerdesk.priorauth.services.criteria import criteria_upload
+from payerdesk.priorauth.services.formulary import formulary_import
+from payerdesk.priorauth.services.prescribers import prescriber_register
 from tests.priorauth.conftest import NPI
 
 BUNDLE: dict[str, Any] = json.loads(
@@ -44,7 +46,7 @@ _answers(BUNDLE)[:] = [item for item in _answers(BUNDLE) if item["linkId"] != "n
 
 @pytest.fixture
 def demo_setup(users, markets, queues, member):
-    services.formulary_import(
+    formulary_import(
         actor=None,
         formulary_name="formulary_2026.txt",
         formulary_content=_data("formulary_2026.txt"),
@@ -52,7 +54,7 @@ def demo_setup(users, markets, queues, member):
         names_content=_data("drug_names.txt"),
     )
     for criteria in demo_criteria_sets():
-        services.criteria_upload(
+        criteria_upload(
             actor=None,
             code=criteria.slug,
             title=criteria.title,
@@ -60,7 +62,7 @@ def demo_setup(users, markets, queues, member):
             questionnaire=criteria.questionnaire,
             decision=criteria.decision,
         )
-    services.prescriber_register(actor=None, npi=NPI, name="Dr. Chidi Okafor", email="o@x.example")
+    prescriber_register(actor=None, npi=NPI, name="Dr. Chidi Okafor", email="o@x.example")
     Member.objects.create(
         group=member.group,
         subscriber_id="M100234",

@@ -6,13 +6,14 @@ from django.core.management import CommandError, call_command
 from django.urls import reverse
 
 from payerdesk.core.errors import InvalidInput, NotPermitted
-from payerdesk.priorauth import selectors, services
+from payerdesk.priorauth import selectors
 from payerdesk.priorauth.models import Drug, FormularyDrug, FormularyVersion
+from payerdesk.priorauth.services.formulary import formulary_import
 from tests.priorauth.conftest import BRAND_X, FORMULARY, HEADER, NAMES, ROWS, SEMAGLUTIDE
 
 
 def run(formulary: str, names: str = NAMES, actor=None):
-    return services.formulary_import(
+    return formulary_import(
         actor=actor,
         formulary_name="basic.txt",
         formulary_content=formulary.encode(),

@@ -15,13 +15,19 @@ from django.utils import timezone
 
 from payerdesk.core.errors import Conflict, InvalidInput, NotPermitted
 from payerdesk.core.models import AccessLogEntry, Attachment, TimelineEvent
-from payerdesk.priorauth import services
 from payerdesk.priorauth.models import (
     CriteriaSet,
     InformationReceipt,
     Letter,
     PriorAuthRequest,
     Status,
+)
+from payerdesk.priorauth.services.criteria import criteria_upload
+from payerdesk.priorauth.services.prescribers import provider_link
+from payerdesk.priorauth.services.requests import (
+    Fax,
+    prior_auth_information_receive,
+    prior_auth_pend,
 )
 from tests.priorauth.conftest import (
     ADALIMUMAB,
@@ -41,13 +47,11 @@ NOW_MEETS = {"a1c": "8.1", "tried_metformin": True, "metformin_days": 120}
 @pytest.fixture
 def pended(submit, users):
     pa = submit(FALLS_SHORT)
-    return services.prior_auth_pend(actor=users["pharmacist"], request_id=pa.pk, information=ASKED)
+    return prior_auth_pend(actor=users["pharmacist"], request_id=pa.pk, information=ASKED)
 
 
 def receive(users, pended, role="rep", **kwargs):
-    return services.prior_auth_information_receive(
-        actor=users[role], request_id=pended.pk, **kwargs
-    )
+    return prior_auth_information_receive(actor=users[role], request_id=pended.pk, **kwargs)
 
 
 def _unchanged(pa: PriorAuthRequest) -> None:
@@ -99,11 +103,11 @@ def test_answers_still_short_go_back_to_the_pharmacist_with_the_new_unmet_list(p
     assert pa.work_item.status == "in_review" and pa.work_item.queue.slug == "pharmacist-review"
     assert [letter.kind for letter in pa.letters.all()] == [Letter.Kind.MORE_INFORMATION]
     # Back in review, the pharmacist decides; and may pend again.
-    services.prior_auth_pend(actor=users["pharmacist"], request_id=pa.pk, information="Dates?")
+    prior_auth_pend(actor=users["pharmacist"], request_id=pa.pk, information="Dates?")
 
 
 def test_a_note_and_document_alone_go_back_to_the_pharmacist(pended, users):
-    pa = receive(users, pended, note="Chart note faxed.", document=services.Fax("note.pdf", PDF))
+    pa = receive(users, pended, note="Chart note faxed.", document=Fax("note.pdf", PDF))
     assert pa.status == Status.IN_REVIEW
     assert pa.unmet == ["A1c below 7%", "Metformin tried for fewer than 90 days"]
     attachment = Attachment.objects.get(work_item=pa.work_item)
@@ -142,7 +146,7 @@ def test_whoever_records_the_information_is_not_told_of_it(
 def test_the_request_keeps_its_criteria_version(pended, users):
     stricter = copy.deepcopy(QUESTIONNAIRE)
     stricter["item"].append({"linkId": "bmi", "text": "BMI", "type": "decimal", "required": True})
-    newer = services.criteria_upload(
+    newer = criteria_upload(
         actor=None,
         code="glp1-t2d",
         title="GLP-1 agonists for type 2 diabetes",
@@ -164,7 +168,7 @@ def test_an_overdue_request_stays_overdue(pended, users):
 
 def test_null_takes_an_answer_away(submit, users):
     pa = submit({**FALLS_SHORT, "tried_metformin": True, "metformin_days": 30})
-    pa = services.prior_auth_pend(actor=users["pharmacist"], request_id=pa.pk, information=ASKED)
+    pa = prior_auth_pend(actor=users["pharmacist"], request_id=pa.pk, information=ASKED)
     pa = receive(users, pa, answers={"tried_metformin": False, "metformin_days": None})
     assert "metformin_days" not in pa.answers and pa.answers["tried_metformin"] is False
     assert pa.information_receipts.get().changed_answers["metformin_days"] == {
@@ -183,7 +187,7 @@ def test_null_takes_an_answer_away(submit, users):
         ({"answers": {"diagnosis": None}}, "answers.diagnosis", "an answer is required"),
         ({"answers": {"bmi": 31}}, "answers.bmi", "no such question"),
         (
-            {"note": "Fax", "document": services.Fax("labs.pdf", b"not a pdf")},
+            {"note": "Fax", "document": Fax("labs.pdf", b"not a pdf")},
             "document",
             "content",
         ),
@@ -386,7 +390,7 @@ def _criteria_v2() -> CriteriaSet:
     """A newer version of the request's criteria, which also asks for the BMI."""
     stricter = copy.deepcopy(QUESTIONNAIRE)
     stricter["item"].append({"linkId": "bmi", "text": "BMI", "type": "decimal", "required": True})
-    return services.criteria_upload(
+    return criteria_upload(
         actor=None,
         code="glp1-t2d",
         title="GLP-1 v2",
@@ -434,7 +438,7 @@ def test_information_questions_are_refused_as_the_form_is(pended, submit, users,
 
     assert status("auditor") == 403  # reads the request, records nothing
     assert status("provider") == 404  # not their request: as if there were none
-    services.provider_link(actor=None, user=users["provider"], npi=NPI)
+    provider_link(actor=None, user=users["provider"], npi=NPI)
     assert status("provider") == 200  # their prescriber's request: they send the information
     assert status("rep", submit(FALLS_SHORT)) == 403  # not pended
 

@@ -9,8 +9,9 @@ from pypdf import PdfReader
 
 from payerdesk.core.errors import Conflict, InvalidInput, NotPermitted
 from payerdesk.core.models import Attachment, TimelineEvent, WorkItem
-from payerdesk.priorauth import services
 from payerdesk.priorauth.models import Letter, PriorAuthRequest, Status
+from payerdesk.priorauth.services.prescribers import provider_link
+from payerdesk.priorauth.services.requests import NO_CRITERIA, Fax, prior_auth_statement_add
 from tests.priorauth.conftest import ADALIMUMAB, BRAND_X, FALLS_SHORT, MEETS, SEMAGLUTIDE
 
 PDF = b"%PDF-1.4\n1 0 obj\n<<>>\nendobj\n%%EOF\n"
@@ -65,7 +66,7 @@ def test_answers_that_fall_short_go_to_a_pharmacist_with_the_unmet_criteria(subm
 def test_a_drug_without_criteria_goes_to_a_pharmacist(submit):
     pa = submit({}, drug=ADALIMUMAB)
     assert pa.status == Status.IN_REVIEW and pa.criteria is None
-    assert pa.unmet == [services.NO_CRITERIA]
+    assert pa.unmet == [NO_CRITERIA]
 
 
 def test_ndc_finds_the_drug_too(submit):
@@ -105,7 +106,7 @@ def test_an_exception_waits_for_the_statement_and_its_clock_starts_then(submit, 
     assert pa.status == Status.AWAITING_STATEMENT
     assert pa.clock_start is None and pa.due_at is None
     assert pa.work_item.queue.slug == "coverage-review"
-    pa = services.prior_auth_statement_add(
+    pa = prior_auth_statement_add(
         actor=users["rep"], request_id=pa.pk, statement="Generic failed: rash after 2 weeks."
     )
     assert pa.statement_received_at is not None
@@ -124,7 +125,7 @@ def test_an_exception_awaiting_its_statement_is_not_escalated_on_the_regulatory_
     item = pa.work_item
     assert item.due_at == item.created_at + timedelta(hours=72)
     assert item.escalate_at == item.due_at - timedelta(hours=sla_policy.escalate_before_hours)
-    pa = services.prior_auth_statement_add(
+    pa = prior_auth_statement_add(
         actor=users["rep"], request_id=pa.pk, statement="Generic failed: rash after 2 weeks."
     )
     pa.work_item.refresh_from_db()
@@ -142,11 +143,11 @@ def test_an_exception_with_its_statement_starts_its_clock_on_receipt(submit):
 def test_a_statement_is_refused_when_none_is_awaited(submit, users):
     pa = submit(FALLS_SHORT)
     with pytest.raises(Conflict):
-        services.prior_auth_statement_add(actor=users["rep"], request_id=pa.pk, statement="x")
+        prior_auth_statement_add(actor=users["rep"], request_id=pa.pk, statement="x")
 
 
 def test_a_faxed_form_is_attached_to_the_new_request(submit, users):
-    pa = submit(FALLS_SHORT, channel="fax", fax=services.Fax("form.pdf", PDF))
+    pa = submit(FALLS_SHORT, channel="fax", fax=Fax("form.pdf", PDF))
     attachment = Attachment.objects.get(work_item=pa.work_item)
     assert attachment.original_name == "form.pdf" and attachment.content_type == "application/pdf"
 
@@ -190,9 +191,9 @@ def _nothing_stored():
             "metformin_days: this question does not apply",
         ),
         ({"answers": {**MEETS, "bmi": 31}}, "answers.bmi", "bmi: no such question"),
-        ({"fax": services.Fax("form.pdf", b"not a pdf")}, "fax", "its content is"),
-        ({"fax": services.Fax("form.pdf", b"")}, "fax", "form.pdf is empty"),
-        ({"fax": services.Fax("form.doc", PDF)}, "fax", ".doc not accepted"),
+        ({"fax": Fax("form.pdf", b"not a pdf")}, "fax", "its content is"),
+        ({"fax": Fax("form.pdf", b"")}, "fax", "form.pdf is empty"),
+        ({"fax": Fax("form.doc", PDF)}, "fax", ".doc not accepted"),
     ],
 )
 def test_bad_input_is_refused_naming_the_field_and_stores_nothing(submit, overrides, field, says):
@@ -221,6 +222,6 @@ def test_roles_without_intake_are_refused(submit):
 def test_a_provider_submits_only_for_an_npi_they_act_for(submit, users, prescriber):
     with pytest.raises(NotPermitted):
         submit(actor="provider")
-    services.provider_link(actor=None, user=users["provider"], npi=prescriber.npi)
+    provider_link(actor=None, user=users["provider"], npi=prescriber.npi)
     pa = submit(FALLS_SHORT, actor="provider", channel="online")
     assert pa.submitted_by == users["provider"]

@@ -12,8 +12,9 @@ from django.test.utils import CaptureQueriesContext
 
 from payerdesk.core.errors import InvalidInput
 from payerdesk.core.models import Queue
-from payerdesk.priorauth import services
 from payerdesk.priorauth.models import ClockRule, CriteriaDrug, CriteriaSet, Status
+from payerdesk.priorauth.services.criteria import criteria_upload
+from payerdesk.priorauth.services.formulary import formulary_import
 from tests.priorauth.conftest import DECISION, MEETS, QUESTIONNAIRE, SEMAGLUTIDE, pa_files
 from tests.priorauth.test_api_intake import URL, body
 
@@ -29,7 +30,7 @@ def _refers_everything() -> dict[str, object]:
 def test_a_new_criteria_version_applies_to_the_next_request(submit):
     first = submit(MEETS)
     assert first.status == Status.APPROVED and first.criteria.version == 1
-    services.criteria_upload(
+    criteria_upload(
         actor=None,
         code="glp1-t2d",
         title="GLP-1",
@@ -70,7 +71,7 @@ def test_a_new_formulary_without_the_drug_makes_an_exception(submit, users):
     formulary, names = pa_files()
     rows = formulary.read().decode().replace("00026123|8|", "00026123|9|").splitlines()
     without = "\n".join(line for line in rows if SEMAGLUTIDE not in line) + "\n"
-    services.formulary_import(
+    formulary_import(
         actor=None,
         formulary_name="basic-v9.txt",
         formulary_content=without.encode(),

@@ -7,8 +7,10 @@ from django.core import mail
 from django.core.management import call_command
 
 from payerdesk.core.errors import NotFound
-from payerdesk.priorauth import services
 from payerdesk.priorauth.models import Letter
+from payerdesk.priorauth.services import letters as letter_services
+from payerdesk.priorauth.services.letters import letter_issue
+from payerdesk.priorauth.services.requests import prior_auth_deny, prior_auth_pend
 from payerdesk.priorauth.tasks import issue_due_letters, issue_letter
 from tests.priorauth.conftest import FALLS_SHORT, MEETS
 from tests.priorauth.test_intake import pdf_text
@@ -61,9 +63,9 @@ def test_the_letter_quotes_the_decision_as_it_was_when_made(
     pa = submit(FALLS_SHORT)
     pharmacist = users["pharmacist"]
     with django_capture_on_commit_callbacks(execute=True):
-        services.prior_auth_pend(actor=pharmacist, request_id=pa.pk, information="Send labs.")
-        services.prior_auth_pend(actor=pharmacist, request_id=pa.pk, information="Send notes.")
-        services.prior_auth_deny(actor=pharmacist, request_id=pa.pk, reason=REASON)
+        prior_auth_pend(actor=pharmacist, request_id=pa.pk, information="Send labs.")
+        prior_auth_pend(actor=pharmacist, request_id=pa.pk, information="Send notes.")
+        prior_auth_deny(actor=pharmacist, request_id=pa.pk, reason=REASON)
     first, second, denial = pa.letters.order_by("id")
     assert "Send labs." in pdf_text(first.content) and "Send notes." not in pdf_text(first.content)
     assert "Send notes." in pdf_text(second.content)
@@ -73,7 +75,7 @@ def test_the_letter_quotes_the_decision_as_it_was_when_made(
 
 def test_a_letter_that_does_not_exist_is_refused(db):
     with pytest.raises(NotFound):
-        services.letter_issue(letter_id=404)
+        letter_issue(letter_id=404)
 
 
 def test_the_api_shows_a_due_letter_until_the_worker_issues_it(
@@ -166,7 +168,7 @@ def test_a_task_enqueued_in_a_transaction_that_rolls_back_never_runs_in_tests(
         pass
 
     runs = []
-    monkeypatch.setattr(services, "letter_issue", lambda **kwargs: runs.append(kwargs))
+    monkeypatch.setattr(letter_services, "letter_issue", lambda **kwargs: runs.append(kwargs))
     with (
         django_capture_on_commit_callbacks(execute=True) as after_commit,
         pytest.raises(Abandoned),

@@ -9,9 +9,13 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from payerdesk.priorauth import services
 from payerdesk.priorauth.metrics import CSV_HEADER, turnaround_report
 from payerdesk.priorauth.models import PriorAuthRequest
+from payerdesk.priorauth.services.requests import (
+    prior_auth_approve,
+    prior_auth_deny,
+    prior_auth_statement_add,
+)
 from tests.priorauth.conftest import BRAND_X, FALLS_SHORT
 
 DAY = date(2026, 3, 10)
@@ -47,8 +51,8 @@ def period(submit, users):
     reviewed, denied = submit(FALLS_SHORT), submit(FALLS_SHORT)
     still_open = submit(FALLS_SHORT, urgency="expedited")
     outside = submit()
-    services.prior_auth_approve(actor=pharmacist, request_id=reviewed.pk)
-    services.prior_auth_deny(
+    prior_auth_approve(actor=pharmacist, request_id=reviewed.pk)
+    prior_auth_deny(
         actor=pharmacist, request_id=denied.pk, reason="A1c 6.2% is below the 7% required."
     )
     place(auto1, at(DAY, 9), timedelta(hours=1))
@@ -128,12 +132,12 @@ def exceptions(submit, users):
     waiting for its statement (no clock start, open)."""
     exception = submit({}, drug=BRAND_X)
     assert exception.clock_start is None  # waiting for the statement
-    exception = services.prior_auth_statement_add(
+    exception = prior_auth_statement_add(
         actor=users["rep"], request_id=exception.pk, statement="Two formulary drugs failed."
     )
-    services.prior_auth_approve(actor=users["pharmacist"], request_id=exception.pk)
+    prior_auth_approve(actor=users["pharmacist"], request_id=exception.pk)
     prior_auth = submit(FALLS_SHORT)
-    services.prior_auth_approve(actor=users["pharmacist"], request_id=prior_auth.pk)
+    prior_auth_approve(actor=users["pharmacist"], request_id=prior_auth.pk)
     waiting = submit({}, drug=BRAND_X)
     place(exception, at(EXCEPTION_DAY, 9), timedelta(hours=6), clock_after=timedelta(days=1))
     place(prior_auth, at(EXCEPTION_DAY, 10), timedelta(hours=2))

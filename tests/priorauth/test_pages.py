@@ -7,8 +7,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from payerdesk.core.models import AccessLogEntry, Attachment
-from payerdesk.priorauth import services
 from payerdesk.priorauth.models import PriorAuthRequest
+from payerdesk.priorauth.services.prescribers import prescriber_register, provider_link
 from tests.priorauth.conftest import ADALIMUMAB, FALLS_SHORT, NPI, SEMAGLUTIDE
 from tests.priorauth.test_intake import PDF
 
@@ -166,9 +166,9 @@ def test_the_work_item_links_to_the_request(submit, users, client_for):
 
 def test_a_provider_sees_only_their_own_requests(submit, users, client_for):
     mine = submit(FALLS_SHORT)
-    services.prescriber_register(actor=None, npi="1245319599", name="Dr. Other")
+    prescriber_register(actor=None, npi="1245319599", name="Dr. Other")
     theirs = submit(FALLS_SHORT, prescriber_npi="1245319599")
-    services.provider_link(actor=None, user=users["provider"], npi=NPI)
+    provider_link(actor=None, user=users["provider"], npi=NPI)
     client = client_for(users["provider"])
     listed = client.get(reverse("priorauth:requests"))
     assert mine.number.encode() in listed.content and theirs.number.encode() not in listed.content

@@ -6,8 +6,13 @@ from django.core import mail
 from django.urls import reverse
 
 from payerdesk.core.errors import Conflict, InvalidInput, NotFound, NotPermitted
-from payerdesk.priorauth import services
 from payerdesk.priorauth.models import Prescriber, PrescriberChange
+from payerdesk.priorauth.services.prescribers import (
+    prescriber_register,
+    prescriber_update,
+    provider_link,
+)
+from payerdesk.priorauth.services.requests import prior_auth_deny
 from tests.priorauth.conftest import FALLS_SHORT, NPI, OTHER_NPI
 
 REASON = "A1c of 6.2% is below the 7% the criteria require, and metformin was not tried."
@@ -15,7 +20,7 @@ API = "/api/priorauth/prescribers"
 
 
 def register(users, role="rep", npi=OTHER_NPI, name="Dr. Chidi Okafor", email="o@x.example"):
-    return services.prescriber_register(actor=users[role], npi=npi, name=name, email=email)
+    return prescriber_register(actor=users[role], npi=npi, name=name, email=email)
 
 
 @pytest.mark.parametrize("role", ["rep", "pharmacist", "supervisor", "admin"])
@@ -68,9 +73,9 @@ def test_a_changed_email_is_where_the_next_letter_goes(
     submit, users, django_capture_on_commit_callbacks
 ):
     pa = submit(FALLS_SHORT)
-    services.prescriber_update(actor=users["rep"], npi=NPI, email="new@clinic.example")
+    prescriber_update(actor=users["rep"], npi=NPI, email="new@clinic.example")
     with django_capture_on_commit_callbacks(execute=True):
-        services.prior_auth_deny(actor=users["pharmacist"], request_id=pa.pk, reason=REASON)
+        prior_auth_deny(actor=users["pharmacist"], request_id=pa.pk, reason=REASON)
     assert mail.outbox[0].to == ["new@clinic.example"]
     assert pa.letters.get().sent_to == "new@clinic.example"
     change = PrescriberChange.objects.get(action="changed")
@@ -79,7 +84,7 @@ def test_a_changed_email_is_where_the_next_letter_goes(
 
 
 def test_an_update_that_changes_nothing_records_nothing(prescriber, users):
-    services.prescriber_update(actor=users["rep"], npi=NPI, name="Dr. Ana Ruiz")
+    prescriber_update(actor=users["rep"], npi=NPI, name="Dr. Ana Ruiz")
     assert prescriber.changes.count() == 1
 
 
@@ -93,7 +98,7 @@ def test_an_update_that_changes_nothing_records_nothing(prescriber, users):
 )
 def test_bad_updates_are_refused(prescriber, users, kwargs, error, field):
     with pytest.raises(error) as refused:
-        services.prescriber_update(actor=users["rep"], **kwargs)
+        prescriber_update(actor=users["rep"], **kwargs)
     assert refused.value.field == field
     prescriber.refresh_from_db()
     assert prescriber.email == "ruiz@clinic.example" and prescriber.name == "Dr. Ana Ruiz"
@@ -101,14 +106,14 @@ def test_bad_updates_are_refused(prescriber, users, kwargs, error, field):
 
 def test_auditors_do_not_change_prescribers(prescriber, users):
     with pytest.raises(NotPermitted):
-        services.prescriber_update(actor=users["auditor"], npi=NPI, email="a@b.example")
+        prescriber_update(actor=users["auditor"], npi=NPI, email="a@b.example")
 
 
 def test_only_administrators_link_provider_users(prescriber, users):
     for role in ("rep", "pharmacist", "supervisor"):
         with pytest.raises(NotPermitted):
-            services.provider_link(actor=users[role], user=users["provider"], npi=NPI)
-    services.provider_link(actor=users["admin"], user=users["provider"], npi=NPI)
+            provider_link(actor=users[role], user=users["provider"], npi=NPI)
+    provider_link(actor=users["admin"], user=users["provider"], npi=NPI)
     assert list(prescriber.portal_users.all()) == [users["provider"]]
 
 

@@ -11,8 +11,13 @@ from django.urls import reverse
 from payerdesk.core import services as core_services
 from payerdesk.core.errors import Conflict, InvalidInput, NotPermitted
 from payerdesk.core.models import AccessLogEntry, Attachment
-from payerdesk.priorauth import services
 from payerdesk.priorauth.models import InformationReceipt, PriorAuthRequest, Status
+from payerdesk.priorauth.services.prescribers import prescriber_register, provider_link
+from payerdesk.priorauth.services.requests import (
+    Fax,
+    prior_auth_information_receive,
+    prior_auth_pend,
+)
 from tests.conftest import PASSWORD
 from tests.priorauth.conftest import FALLS_SHORT, NPI, OTHER_NPI
 from tests.priorauth.test_information import ASKED, NOW_MEETS, _unchanged
@@ -23,27 +28,27 @@ PORTAL = InformationReceipt.Source.PROVIDER_PORTAL
 
 @pytest.fixture
 def provider(users, prescriber):
-    services.provider_link(actor=None, user=users["provider"], npi=NPI)
+    provider_link(actor=None, user=users["provider"], npi=NPI)
     return users["provider"]
 
 
 @pytest.fixture
 def pended(submit, users, provider):
     """A pended request of the provider's NPI, with the fax staff took it in with."""
-    pa = submit(FALLS_SHORT, fax=services.Fax("intake.pdf", PDF))
-    return services.prior_auth_pend(actor=users["pharmacist"], request_id=pa.pk, information=ASKED)
+    pa = submit(FALLS_SHORT, fax=Fax("intake.pdf", PDF))
+    return prior_auth_pend(actor=users["pharmacist"], request_id=pa.pk, information=ASKED)
 
 
 @pytest.fixture
 def others(submit, users, provider):
     """A pended request of another NPI, one the provider does not act for."""
-    services.prescriber_register(actor=None, npi=OTHER_NPI, name="Dr. Chidi Okafor")
+    prescriber_register(actor=None, npi=OTHER_NPI, name="Dr. Chidi Okafor")
     pa = submit(FALLS_SHORT, prescriber_npi=OTHER_NPI)
-    return services.prior_auth_pend(actor=users["pharmacist"], request_id=pa.pk, information=ASKED)
+    return prior_auth_pend(actor=users["pharmacist"], request_id=pa.pk, information=ASKED)
 
 
 def send(provider, pa, **kwargs):
-    return services.prior_auth_information_receive(actor=provider, request_id=pa.pk, **kwargs)
+    return prior_auth_information_receive(actor=provider, request_id=pa.pk, **kwargs)
 
 
 def _unchanged_but_intake(pa: PriorAuthRequest) -> None:
@@ -80,7 +85,7 @@ def test_answers_still_short_go_back_to_the_pharmacist(pended, provider):
 
 
 def test_a_note_and_document_go_to_the_pharmacist(pended, provider):
-    pa = send(provider, pended, note="Chart note.", document=services.Fax("chart.pdf", PDF))
+    pa = send(provider, pended, note="Chart note.", document=Fax("chart.pdf", PDF))
     assert pa.status == Status.IN_REVIEW
     attachment = Attachment.objects.get(original_name="chart.pdf")
     assert attachment.work_item == pa.work_item and attachment.uploaded_by == provider
@@ -89,7 +94,7 @@ def test_a_note_and_document_go_to_the_pharmacist(pended, provider):
 
 def test_a_provider_for_another_npi_is_refused(others, provider):
     with pytest.raises(NotPermitted, match=f"You do not act for NPI {OTHER_NPI}"):
-        send(provider, others, answers=NOW_MEETS, document=services.Fax("a.pdf", b"not a pdf"))
+        send(provider, others, answers=NOW_MEETS, document=Fax("a.pdf", b"not a pdf"))
     _unchanged(others)
 
 
@@ -108,7 +113,7 @@ def test_bad_answers_from_a_provider_are_refused(pended, provider):
 
 
 def test_staff_receipts_say_staff_recorded_them(pended, users):
-    pa = services.prior_auth_information_receive(
+    pa = prior_auth_information_receive(
         actor=users["rep"], request_id=pended.pk, note="Faxed labs."
     )
     assert pa.information_receipts.get().source == InformationReceipt.Source.STAFF
@@ -159,7 +164,7 @@ def test_page_shows_the_provider_the_history_not_the_plans_inside_work(
     core_services.work_item_note_add(
         actor=users["pharmacist"], item_id=pended.work_item_id, body=note
     )
-    services.prior_auth_information_receive(
+    prior_auth_information_receive(
         actor=users["rep"], request_id=pended.pk, note="Office called: labs on file."
     )
     mine = client_for(provider).get(detail(pended)).content.decode()

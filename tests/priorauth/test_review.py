@@ -5,8 +5,12 @@ from django.core import mail
 from django.urls import reverse
 
 from payerdesk.core.errors import Conflict, InvalidInput, NotPermitted
-from payerdesk.priorauth import services
 from payerdesk.priorauth.models import Letter, Status
+from payerdesk.priorauth.services.requests import (
+    prior_auth_approve,
+    prior_auth_deny,
+    prior_auth_pend,
+)
 from tests.priorauth.conftest import FALLS_SHORT, MEETS
 from tests.priorauth.test_intake import pdf_text
 
@@ -22,9 +26,7 @@ def test_a_pharmacist_denies_with_a_specific_reason_and_a_letter_goes_out(
     referred, users, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=True):
-        pa = services.prior_auth_deny(
-            actor=users["pharmacist"], request_id=referred.pk, reason=REASON
-        )
+        pa = prior_auth_deny(actor=users["pharmacist"], request_id=referred.pk, reason=REASON)
     assert pa.status == Status.DENIED and pa.decided_by == users["pharmacist"]
     assert not pa.automatic and pa.denial_reason == REASON
     item = pa.work_item
@@ -40,7 +42,7 @@ def test_a_pharmacist_denies_with_a_specific_reason_and_a_letter_goes_out(
 @pytest.mark.parametrize("role", ["rep", "supervisor", "admin", "auditor", "provider"])
 def test_nobody_but_a_pharmacist_may_deny(referred, users, role):
     with pytest.raises(NotPermitted):
-        services.prior_auth_deny(actor=users[role], request_id=referred.pk, reason=REASON)
+        prior_auth_deny(actor=users[role], request_id=referred.pk, reason=REASON)
     referred.refresh_from_db()
     assert referred.status == Status.IN_REVIEW and not referred.letters.exists()
 
@@ -48,16 +50,14 @@ def test_nobody_but_a_pharmacist_may_deny(referred, users, role):
 @pytest.mark.parametrize("reason", ["", "Denied.", "Not medically necessary"])
 def test_a_denial_needs_a_specific_reason(referred, users, reason):
     with pytest.raises(InvalidInput) as refused:
-        services.prior_auth_deny(actor=users["pharmacist"], request_id=referred.pk, reason=reason)
+        prior_auth_deny(actor=users["pharmacist"], request_id=referred.pk, reason=reason)
     assert refused.value.field == "reason"
     referred.refresh_from_db()
     assert referred.status == Status.IN_REVIEW
 
 
 def test_a_pharmacist_approves_with_a_period(referred, users):
-    pa = services.prior_auth_approve(
-        actor=users["pharmacist"], request_id=referred.pk, approval_days=90
-    )
+    pa = prior_auth_approve(actor=users["pharmacist"], request_id=referred.pk, approval_days=90)
     assert pa.status == Status.APPROVED and not pa.automatic
     assert pa.approval_start is not None and pa.approval_end is not None
     assert (pa.approval_end - pa.approval_start).days == 89
@@ -68,7 +68,7 @@ def test_pend_records_the_request_to_the_prescriber(
     referred, users, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=True):
-        pa = services.prior_auth_pend(
+        pa = prior_auth_pend(
             actor=users["pharmacist"], request_id=referred.pk, information="Send the A1c history."
         )
     assert pa.status == Status.PENDED and pa.information_requested == "Send the A1c history."
@@ -77,13 +77,13 @@ def test_pend_records_the_request_to_the_prescriber(
     assert "Send the A1c history." in pdf_text(bytes(letter.content))
     assert mail.outbox[0].to == ["ruiz@clinic.example"]
     # Still the pharmacist's to decide.
-    services.prior_auth_deny(actor=users["pharmacist"], request_id=pa.pk, reason=REASON)
+    prior_auth_deny(actor=users["pharmacist"], request_id=pa.pk, reason=REASON)
 
 
 def test_a_decided_request_cannot_be_decided_again(submit, users):
     approved = submit(MEETS)
     with pytest.raises(Conflict):
-        services.prior_auth_deny(actor=users["pharmacist"], request_id=approved.pk, reason=REASON)
+        prior_auth_deny(actor=users["pharmacist"], request_id=approved.pk, reason=REASON)
 
 
 def test_api_refuses_a_denial_from_a_rep_and_takes_one_from_a_pharmacist(referred, api_client):
@@ -144,7 +144,7 @@ def test_the_denial_letter_gives_the_appeal_rights_of_the_line_of_business(
 ):
     pa = submit(FALLS_SHORT, line_of_business=line)
     with django_capture_on_commit_callbacks(execute=True):  # the worker makes the letter
-        pa = services.prior_auth_deny(actor=users["pharmacist"], request_id=pa.pk, reason=REASON)
+        pa = prior_auth_deny(actor=users["pharmacist"], request_id=pa.pk, reason=REASON)
     text = " ".join(pdf_text(bytes(pa.letters.get().content)).split())
     assert says in text and not_says not in text
     assert "semaglutide" in text and "A1c of 6.2% is below" in text

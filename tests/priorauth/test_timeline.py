@@ -13,8 +13,15 @@ from payerdesk.core import services as core_services
 from payerdesk.core.errors import Conflict, ErrorCode
 from payerdesk.core.models import TimelineEvent, WorkItem
 from payerdesk.core.roles import Role
-from payerdesk.priorauth import services
 from payerdesk.priorauth.models import PriorAuthRequest, Status
+from payerdesk.priorauth.services.prescribers import provider_link
+from payerdesk.priorauth.services.requests import (
+    prior_auth_approve,
+    prior_auth_deny,
+    prior_auth_information_receive,
+    prior_auth_pend,
+    prior_auth_statement_add,
+)
 from tests.priorauth.conftest import BRAND_X, FALLS_SHORT, NPI
 from tests.priorauth.test_review import REASON
 
@@ -58,9 +65,9 @@ def test_an_approval_at_once_opens_closed_in_intake(submit):
 def test_pend_information_and_approval_each_move_the_item_once(submit, users):
     pa = submit(FALLS_SHORT)
     pharmacist = users["pharmacist"]
-    services.prior_auth_pend(actor=pharmacist, request_id=pa.pk, information="Send the labs.")
-    services.prior_auth_information_receive(actor=users["rep"], request_id=pa.pk, note="Labs.")
-    pa = services.prior_auth_approve(actor=pharmacist, request_id=pa.pk, approval_days=30)
+    prior_auth_pend(actor=pharmacist, request_id=pa.pk, information="Send the labs.")
+    prior_auth_information_receive(actor=users["rep"], request_id=pa.pk, note="Labs.")
+    pa = prior_auth_approve(actor=pharmacist, request_id=pa.pk, approval_days=30)
     assert timeline(pa)[2:] == [
         (Event.STATUS_CHANGED, "pharmacist", "Pharmacist review → Pended for more information"),
         (Event.NOTE_ADDED, "rep", "More information received by rep (a note)"),
@@ -87,18 +94,18 @@ def test_pend_information_and_approval_each_move_the_item_once(submit, users):
 
 def test_a_denial_closes_the_item(submit, users):
     pa = submit(FALLS_SHORT)
-    pa = services.prior_auth_deny(actor=users["pharmacist"], request_id=pa.pk, reason=REASON)
+    pa = prior_auth_deny(actor=users["pharmacist"], request_id=pa.pk, reason=REASON)
     assert timeline(pa)[-1] == (Event.STATUS_CHANGED, "pharmacist", "Pharmacist review → Denied")
     assert last(pa).data["reason"] == "denied by pharmacist"
     assert WorkItem.objects.get(pk=pa.work_item_id).closed_at is not None
 
 
 def test_a_statement_starts_the_clock_and_sends_the_item_to_the_pharmacists(submit, users):
-    services.provider_link(actor=None, user=users["provider"], npi=NPI)
+    provider_link(actor=None, user=users["provider"], npi=NPI)
     pa = submit({}, drug=BRAND_X)
     assert timeline(pa) == [(Event.CREATED, None, "Prior authorization opened in Coverage Review")]
     core_services.work_item_claim(actor=users["rep"], item_id=pa.work_item_id)
-    pa = services.prior_auth_statement_add(
+    pa = prior_auth_statement_add(
         actor=users["provider"], request_id=pa.pk, statement="Generic failed: rash."
     )
     assert pa.status == Status.IN_REVIEW and pa.due_at is not None
@@ -121,16 +128,16 @@ def test_a_request_another_pharmacist_holds_is_theirs_to_decide(submit, users, m
     core_services.work_item_claim(actor=users["pharmacist"], item_id=pa.work_item_id)
     colleague = make_user("pharmacist-two", Role.PHARMACIST)
     with pytest.raises(Conflict) as refused:
-        services.prior_auth_approve(actor=colleague, request_id=pa.pk)
+        prior_auth_approve(actor=colleague, request_id=pa.pk)
     assert refused.value.code == ErrorCode.ALREADY_CLAIMED
     pa.refresh_from_db()
     assert pa.status == Status.IN_REVIEW and pa.decided_at is None and not pa.letters.exists()
-    services.prior_auth_approve(actor=users["pharmacist"], request_id=pa.pk)
+    prior_auth_approve(actor=users["pharmacist"], request_id=pa.pk)
 
 
 def test_the_request_page_shows_why_the_item_moved(submit, users, client_for):
     pa = submit(FALLS_SHORT)
-    services.prior_auth_pend(actor=users["pharmacist"], request_id=pa.pk, information="Labs?")
+    prior_auth_pend(actor=users["pharmacist"], request_id=pa.pk, information="Labs?")
     page = client_for(users["pharmacist"]).get(reverse("priorauth:request-detail", args=[pa.pk]))
     assert page.status_code == 200
     text = page.content.decode()

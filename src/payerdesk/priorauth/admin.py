@@ -13,8 +13,8 @@ from django.utils.safestring import SafeString
 from payerdesk.core.admin import ReadOnlyAdmin, sync_through_services
 from payerdesk.core.models import User
 from payerdesk.core.roles import Role, group_name
-from payerdesk.priorauth import services
 from payerdesk.priorauth.models import ClockRule, Prescriber
+from payerdesk.priorauth.services.prescribers import provider_link, provider_unlink
 
 
 @admin.register(ClockRule)
@@ -68,8 +68,8 @@ class PrescriberAdmin(admin.ModelAdmin[Prescriber]):
         sync_through_services(
             form.cleaned_data["portal_users"],
             form.instance.portal_users.all(),
-            add=lambda user: services.provider_link(actor=actor, user=user, npi=npi),
-            remove=lambda user: services.provider_unlink(actor=actor, user=user, npi=npi),
+            add=lambda user: provider_link(actor=actor, user=user, npi=npi),
+            remove=lambda user: provider_unlink(actor=actor, user=user, npi=npi),
         )
 
     def formfield_for_manytomany(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:

@@ -15,11 +15,16 @@ from payerdesk.core.access import log_record_view, viewer
 from payerdesk.core.errors import NotPermitted
 from payerdesk.core.models import AccessLogEntry, User
 from payerdesk.core.roles import is_staff_member
-from payerdesk.priorauth import selectors, services
+from payerdesk.priorauth import selectors
 from payerdesk.priorauth.models import Channel, ClockRule, Prescriber, PriorAuthRequest
+from payerdesk.priorauth.services import clocks as clock_services
+from payerdesk.priorauth.services import criteria as criteria_services
+from payerdesk.priorauth.services import formulary as formulary_services
+from payerdesk.priorauth.services import prescribers as prescriber_services
+from payerdesk.priorauth.services import requests as request_services
 
 router = Router(tags=["prior authorization"])
-RECORD_TYPE = services.RECORD_TYPE
+RECORD_TYPE = request_services.RECORD_TYPE
 
 
 def api_user(request: HttpRequest) -> User:
@@ -159,7 +164,7 @@ def request_submit(request: HttpRequest, body: RequestIn) -> Status[RequestOut]:
     """Decided at once when the answers meet the drug's criteria; otherwise referred to a
     pharmacist (status `in_review`, with the unmet criteria)."""
     user = api_user(request)
-    pa = services.prior_auth_submit(
+    pa = request_services.prior_auth_submit(
         actor=user,
         member_id=body.member_id,
         group_number=body.group_number,
@@ -202,7 +207,9 @@ def request_detail(request: HttpRequest, request_id: int) -> RequestOut:
 
 
 class ApproveIn(Schema):
-    approval_days: int = Field(services.DEFAULT_APPROVAL_DAYS, ge=1, le=services.MAX_APPROVAL_DAYS)
+    approval_days: int = Field(
+        request_services.DEFAULT_APPROVAL_DAYS, ge=1, le=request_services.MAX_APPROVAL_DAYS
+    )
 
 
 class DenyIn(Schema):
@@ -232,7 +239,7 @@ def _visible(user: User, request_id: int) -> None:
 def request_approve(request: HttpRequest, request_id: int, body: ApproveIn) -> RequestOut:
     user = reader(request)
     _visible(user, request_id)
-    pa = services.prior_auth_approve(
+    pa = request_services.prior_auth_approve(
         actor=user, request_id=request_id, approval_days=body.approval_days
     )
     return _acted(request, user, pa)
@@ -243,7 +250,7 @@ def request_deny(request: HttpRequest, request_id: int, body: DenyIn) -> Request
     """Pharmacists only, with a specific reason; anyone else is refused (403)."""
     user = reader(request)
     _visible(user, request_id)
-    pa = services.prior_auth_deny(actor=user, request_id=request_id, reason=body.reason)
+    pa = request_services.prior_auth_deny(actor=user, request_id=request_id, reason=body.reason)
     return _acted(request, user, pa)
 
 
@@ -251,7 +258,9 @@ def request_deny(request: HttpRequest, request_id: int, body: DenyIn) -> Request
 def request_pend(request: HttpRequest, request_id: int, body: PendIn) -> RequestOut:
     user = reader(request)
     _visible(user, request_id)
-    pa = services.prior_auth_pend(actor=user, request_id=request_id, information=body.information)
+    pa = request_services.prior_auth_pend(
+        actor=user, request_id=request_id, information=body.information
+    )
     return _acted(request, user, pa)
 
 
@@ -263,7 +272,7 @@ def request_pend(request: HttpRequest, request_id: int, body: PendIn) -> Request
 def request_statement(request: HttpRequest, request_id: int, body: StatementIn) -> RequestOut:
     user = reader(request)
     _visible(user, request_id)
-    pa = services.prior_auth_statement_add(
+    pa = request_services.prior_auth_statement_add(
         actor=user, request_id=request_id, statement=body.statement
     )
     return _acted(request, user, pa)
@@ -318,12 +327,12 @@ def request_information(request: HttpRequest, request_id: int, body: Information
     user = reader(request)
     _visible(user, request_id)
     document = body.document
-    pa = services.prior_auth_information_receive(
+    pa = request_services.prior_auth_information_receive(
         actor=user,
         request_id=request_id,
         answers=body.answers,
         note=body.note,
-        document=services.Fax(document.file_name, document.content) if document else None,
+        document=request_services.Fax(document.file_name, document.content) if document else None,
     )
     return _acted(request, user, pa)
 
@@ -373,7 +382,7 @@ def formulary_upload(
 ) -> Status[FormularyOut]:
     """Pipe-delimited, columns by header name. The same file again changes nothing (200)."""
     user = staff_with(request, "priorauth.add_formularyversion", "import formularies")
-    result = services.formulary_import(
+    result = formulary_services.formulary_import(
         actor=user,
         formulary_name=formulary_file.name or "formulary.txt",
         formulary_content=formulary_file.read(),
@@ -420,7 +429,7 @@ def criteria_upload(
 ) -> Status[CriteriaOut]:
     """`rxcuis` is comma separated. The same content again for a code changes nothing (200)."""
     user = staff_with(request, "priorauth.add_criteriaset", "upload criteria")
-    result = services.criteria_upload(
+    result = criteria_services.criteria_upload(
         actor=user,
         code=code,
         title=title,
@@ -482,7 +491,7 @@ def prescriber_list(request: HttpRequest, query: Query[PrescriberQuery]) -> list
 def prescriber_register(request: HttpRequest, body: PrescriberIn) -> Status[PrescriberOut]:
     """The NPI's check digit is verified; an NPI already registered is refused (409)."""
     user = staff_with(request, "priorauth.add_prescriber", "register prescribers")
-    prescriber = services.prescriber_register(
+    prescriber = prescriber_services.prescriber_register(
         actor=user, npi=body.npi, name=body.name, email=body.email
     )
     return Status(201, PrescriberOut.of(prescriber))
@@ -493,7 +502,9 @@ def prescriber_register(request: HttpRequest, body: PrescriberIn) -> Status[Pres
 )
 def prescriber_update(request: HttpRequest, npi: str, body: PrescriberPatch) -> PrescriberOut:
     user = staff_with(request, "priorauth.change_prescriber", "change prescribers")
-    prescriber = services.prescriber_update(actor=user, npi=npi, name=body.name, email=body.email)
+    prescriber = prescriber_services.prescriber_update(
+        actor=user, npi=npi, name=body.name, email=body.email
+    )
     return PrescriberOut.of(prescriber)
 
 
@@ -531,6 +542,6 @@ def clock_rule_change(
 ) -> ClockRule:
     """Requests already received keep the clock they started with."""
     user = staff_with(request, "priorauth.change_clockrule", "change the determination clocks")
-    return services.clock_rule_change(
+    return clock_services.clock_rule_change(
         actor=user, line_of_business=line_of_business, urgency=urgency, **body.dict()
     )

@@ -12,9 +12,16 @@ from django.db import transaction
 from payerdesk.core.models import User
 from payerdesk.groups import selectors as group_selectors
 from payerdesk.groups import services as group_services
-from payerdesk.priorauth import services
 from payerdesk.priorauth.criteria_sets import demo_criteria_sets
 from payerdesk.priorauth.models import Prescriber, PriorAuthRequest
+from payerdesk.priorauth.services.criteria import criteria_upload
+from payerdesk.priorauth.services.formulary import formulary_import
+from payerdesk.priorauth.services.prescribers import prescriber_register, provider_link
+from payerdesk.priorauth.services.requests import (
+    prior_auth_deny,
+    prior_auth_pend,
+    prior_auth_submit,
+)
 
 if TYPE_CHECKING:
     from payerdesk.groups.models import Member
@@ -124,7 +131,7 @@ def _members() -> list[Member]:
 def demo_load() -> None:
     if Prescriber.objects.exists():
         return
-    services.formulary_import(
+    formulary_import(
         actor=None,
         formulary_name="formulary_2026.txt",
         formulary_content=_data("formulary_2026.txt"),
@@ -132,7 +139,7 @@ def demo_load() -> None:
         names_content=_data("drug_names.txt"),
     )
     for criteria in demo_criteria_sets():
-        services.criteria_upload(
+        criteria_upload(
             actor=None,
             code=criteria.slug,
             title=criteria.title,
@@ -141,10 +148,10 @@ def demo_load() -> None:
             decision=criteria.decision,
         )
     for npi, name, email in PRESCRIBERS:
-        services.prescriber_register(actor=None, npi=npi, name=name, email=email)
+        prescriber_register(actor=None, npi=npi, name=name, email=email)
     provider = User.objects.filter(username="provider").first()
     if provider is not None:
-        services.provider_link(actor=None, user=provider, npi=PRESCRIBERS[0][0])
+        provider_link(actor=None, user=provider, npi=PRESCRIBERS[0][0])
     _requests(_members())
 
 
@@ -165,7 +172,7 @@ def _requests(members: list[Member]) -> None:
         line_of_business: str = "medicare_part_d",
         channel: str = "phone",
     ) -> PriorAuthRequest:
-        return services.prior_auth_submit(
+        return prior_auth_submit(
             actor=actor,
             member_id=member.member_id,
             group_number=member.group.group_number,
@@ -183,7 +190,7 @@ def _requests(members: list[Member]) -> None:
         provider, second, reyes, SEMAGLUTIDE, SHORT_GLP1, channel="online", urgency="expedited"
     )
     # Pended: the provider sends what is asked from the request's page (or the API).
-    services.prior_auth_pend(
+    prior_auth_pend(
         actor=pharmacist,
         request_id=mine.pk,
         information="Confirm the diagnosis and send the latest A1c result.",
@@ -192,7 +199,7 @@ def _requests(members: list[Member]) -> None:
     review = submit(
         rep, fourth, tanaka, EVOLOCUMAB, SHORT_PCSK9, line_of_business="medicare_advantage"
     )
-    services.prior_auth_pend(
+    prior_auth_pend(
         actor=pharmacist,
         request_id=review.pk,
         information="Send the lipid panels since January and the statin history.",
@@ -201,7 +208,7 @@ def _requests(members: list[Member]) -> None:
     # A non-formulary exception still waiting for the prescriber's statement.
     submit(rep, third, reyes, LIPITOR, MEETS_LIPITOR, line_of_business="commercial")
     denied = submit(rep, second, okafor, EVOLOCUMAB, SHORT_PCSK9)
-    services.prior_auth_deny(
+    prior_auth_deny(
         actor=pharmacist,
         request_id=denied.pk,
         reason="LDL-C of 64 mg/dL is below the 70 mg/dL the criteria require on maximally "

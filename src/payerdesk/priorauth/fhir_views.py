@@ -20,9 +20,9 @@ from payerdesk.core.access import viewer
 from payerdesk.core.errors import NotAuthenticated, ServiceError
 from payerdesk.core.models import AccessLogEntry, User
 from payerdesk.core.uploads import body_too_large_message
-from payerdesk.priorauth import services
 from payerdesk.priorauth.fhir import FhirError, claim_response_build, pas_bundle_read
 from payerdesk.priorauth.models import Channel, LineOfBusiness, PriorAuthRequest, Status
+from payerdesk.priorauth.services.requests import prior_auth_submit
 
 FHIR_JSON = "application/fhir+json"
 # The reader speaks the model's line-of-business codes (one vocabulary for the model,
@@ -106,7 +106,7 @@ def claim_submit(request: HttpRequest) -> HttpResponse:
         return operation_outcome(400, error.message, error.path)
     line = submission.line_of_business
     try:
-        pa = services.prior_auth_submit(
+        pa = prior_auth_submit(
             actor=user,
             member_id=submission.member_id,
             prescriber_npi=submission.prescriber_npi,

@@ -5,7 +5,7 @@ from typing import Any
 from django import forms
 
 from payerdesk.priorauth.models import LineOfBusiness, Urgency
-from payerdesk.priorauth.services import DEFAULT_APPROVAL_DAYS, MAX_APPROVAL_DAYS
+from payerdesk.priorauth.services.requests import DEFAULT_APPROVAL_DAYS, MAX_APPROVAL_DAYS
 
 
 class IntakeForm(forms.Form):

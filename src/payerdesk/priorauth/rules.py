@@ -1,7 +1,7 @@
 """Decisions business people own: the determination clocks and the NPI check.
 
 The clocks are rows of `ClockRule` an administrator changes on the Determination clocks
-page (`services.clock_rule_change`, which keeps the history); the defaults below are what
+page (`services.clocks.clock_rule_change`, which keeps the history); the defaults below are what
 the regulations say and seed the table.
 """
 

@@ -28,7 +28,7 @@ from payerdesk.core.landing import Figure, module_home
 from payerdesk.core.models import AccessLogEntry, User
 from payerdesk.core.roles import is_staff_member
 from payerdesk.core.views import StaffRequest, is_htmx, may_write_page, staff_required
-from payerdesk.priorauth import selectors, services
+from payerdesk.priorauth import selectors
 from payerdesk.priorauth.forms import (
     ApproveForm,
     ClockRuleForm,
@@ -57,8 +57,13 @@ from payerdesk.priorauth.models import (
     Status,
 )
 from payerdesk.priorauth.questionnaire import Question
+from payerdesk.priorauth.services import clocks as clock_services
+from payerdesk.priorauth.services import criteria as criteria_services
+from payerdesk.priorauth.services import formulary as formulary_services
+from payerdesk.priorauth.services import prescribers as prescriber_services
+from payerdesk.priorauth.services import requests as request_services
 
-RECORD_TYPE = services.RECORD_TYPE
+RECORD_TYPE = request_services.RECORD_TYPE
 PAGE_SIZE = 50
 
 
@@ -338,7 +343,7 @@ def request_approve(request: StaffRequest, request_id: int) -> HttpResponse:
         request_id,
         form=ApproveForm(request.POST),
         form_name="approve_form",
-        action=lambda data: services.prior_auth_approve(
+        action=lambda data: request_services.prior_auth_approve(
             actor=request.user, request_id=request_id, approval_days=data["approval_days"]
         ),
         done="Approved: the letter is on the request and the prescriber is notified.",
@@ -353,7 +358,7 @@ def request_deny(request: StaffRequest, request_id: int) -> HttpResponse:
         request_id,
         form=DenyForm(request.POST),
         form_name="deny_form",
-        action=lambda data: services.prior_auth_deny(
+        action=lambda data: request_services.prior_auth_deny(
             actor=request.user, request_id=request_id, reason=data["reason"]
         ),
         done="Denied: the letter with appeal rights is on the request and sent.",
@@ -368,7 +373,7 @@ def request_pend(request: StaffRequest, request_id: int) -> HttpResponse:
         request_id,
         form=PendForm(request.POST),
         form_name="pend_form",
-        action=lambda data: services.prior_auth_pend(
+        action=lambda data: request_services.prior_auth_pend(
             actor=request.user, request_id=request_id, information=data["information"]
         ),
         done="Pended: the request for more information went to the prescriber.",
@@ -383,7 +388,7 @@ def request_statement(request: StaffRequest, request_id: int) -> HttpResponse:
         request_id,
         form=StatementForm(request.POST),
         form_name="statement_form",
-        action=lambda data: services.prior_auth_statement_add(
+        action=lambda data: request_services.prior_auth_statement_add(
             actor=request.user, request_id=request_id, statement=data["statement"]
         ),
         done="Statement recorded: the clock started and the request was decided or referred.",
@@ -408,7 +413,7 @@ def _refused(form: Form, error: ServiceError) -> tuple[dict[str, str], int]:
     errors by linkId, returned), anything else on its field; a refusal by role is a 403."""
     if isinstance(error, NotPermitted):
         raise PermissionDenied(error.message) from None
-    if isinstance(error, services.AnswersInvalid):
+    if isinstance(error, request_services.AnswersInvalid):
         form.add_error(None, f"Some answers need attention: {error.message}")
         return dict(reversed(error.errors)), error.http_status
     form.add_error(error.field if error.field in form.fields else None, error.message)
@@ -430,12 +435,12 @@ def request_information(request: StaffRequest, request_id: int) -> HttpResponse:
     elif form.is_valid():
         upload = form.cleaned_data["document"]
         try:
-            services.prior_auth_information_receive(
+            request_services.prior_auth_information_receive(
                 actor=request.user,
                 request_id=request_id,
                 answers=_answers_posted(pa, request.POST),
                 note=form.cleaned_data["note"],
-                document=services.Fax(upload.name, upload.read()) if upload else None,
+                document=request_services.Fax(upload.name, upload.read()) if upload else None,
             )
         except ServiceError as error:
             errors, status = _refused(form, error)
@@ -555,7 +560,7 @@ def request_new(request: StaffRequest) -> HttpResponse:
         data = form.cleaned_data
         upload = data["fax"]
         try:
-            pa = services.prior_auth_submit(
+            pa = request_services.prior_auth_submit(
                 actor=request.user,
                 member_id=data["member_id"],
                 group_number=data["group_number"] or None,
@@ -566,7 +571,7 @@ def request_new(request: StaffRequest) -> HttpResponse:
                 channel=data["channel"],
                 answers=dict(_raw_answers(request.POST)),
                 supporting_statement=data["supporting_statement"],
-                fax=services.Fax(upload.name, upload.read()) if upload else None,
+                fax=request_services.Fax(upload.name, upload.read()) if upload else None,
                 # The rep is shown the request made: logged in its transaction.
                 viewer=viewer(request, request.user, channel=AccessLogEntry.Channel.WEB),
             )
@@ -606,7 +611,7 @@ def formulary_import(request: StaffRequest) -> HttpResponse:
         if form.is_valid():
             formulary, names = form.cleaned_data["formulary_file"], form.cleaned_data["names_file"]
             try:
-                result = services.formulary_import(
+                result = formulary_services.formulary_import(
                     actor=request.user,
                     formulary_name=formulary.name,
                     formulary_content=formulary.read(),
@@ -642,7 +647,7 @@ def criteria_upload(request: StaffRequest) -> HttpResponse:
         if form.is_valid():
             data = form.cleaned_data
             try:
-                result = services.criteria_upload(
+                result = criteria_services.criteria_upload(
                     actor=request.user,
                     code=data["code"],
                     title=data["title"],
@@ -707,7 +712,7 @@ def prescriber_new(request: StaffRequest) -> HttpResponse:
     if form.is_valid():
         data = form.cleaned_data
         try:
-            prescriber = services.prescriber_register(
+            prescriber = prescriber_services.prescriber_register(
                 actor=request.user, npi=data["npi"], name=data["name"], email=data["email"]
             )
         except ServiceError as error:
@@ -757,7 +762,7 @@ def prescriber_edit(request: StaffRequest, npi: str) -> HttpResponse:
     status = 400
     if form.is_valid():
         try:
-            services.prescriber_update(
+            prescriber_services.prescriber_update(
                 actor=request.user,
                 npi=npi,
                 name=form.cleaned_data["name"],
@@ -821,7 +826,7 @@ def clock_rule_edit(request: StaffRequest, line_of_business: str, urgency: str) 
     status = 400
     if form.is_valid():
         try:
-            services.clock_rule_change(
+            clock_services.clock_rule_change(
                 actor=request.user,
                 line_of_business=line_of_business,
                 urgency=urgency,

@@ -9,7 +9,7 @@ from payerdesk.priorauth.models.requests import PriorAuthRequest
 class Letter(models.Model):
     """A determination letter: recorded as due with the decision (in its transaction), then
     made (PDF), kept on the request and emailed to the prescriber by the task worker
-    (`services.letter_issue`). Until then it has no content and `issued_at` is empty."""
+    (`services.letters.letter_issue`). Until then it has no content and `issued_at` is empty."""
 
     class Kind(models.TextChoices):
         APPROVAL = "approval", "Approval"

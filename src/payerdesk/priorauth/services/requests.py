@@ -6,26 +6,19 @@ system approves when the criteria say so and otherwise refers to a pharmacist; o
 a pharmacist denies.
 """
 
-import hashlib
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
-from typing import Any
 
-from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
-from django.core.validators import validate_email
 from django.db import transaction
-from django.db.models import Model
 from django.utils import timezone
 
 from payerdesk.core.access import Viewer
 from payerdesk.core.errors import Conflict, ErrorCode, InvalidInput, NotFound, NotPermitted
 from payerdesk.core.models import Queue, TimelineEvent, User, WorkItem
-from payerdesk.core.notifications import email_on_commit, notice_email_on_commit, work_item_link
-from payerdesk.core.roles import is_staff_member
+from payerdesk.core.notifications import email_on_commit, work_item_link
 from payerdesk.core.selectors import moved_to_by
 from payerdesk.core.services import (
     recorded_event,
@@ -39,30 +32,23 @@ from payerdesk.core.services import (
 )
 from payerdesk.core.uploads import attachment_check
 from payerdesk.groups.selectors import member_lookup
-from payerdesk.priorauth import letters, rules, selectors
-from payerdesk.priorauth.criteria import AnswerError, Criteria, CriteriaError, DecisionError
-from payerdesk.priorauth.formulary import FormularyError, drug_names_read, formulary_read
+from payerdesk.priorauth import rules, selectors
+from payerdesk.priorauth.criteria import AnswerError, Criteria, DecisionError
 from payerdesk.priorauth.models import (
     Channel,
-    ClockRule,
-    ClockRuleChange,
-    CriteriaDrug,
-    CriteriaSet,
     Decision,
-    Drug,
-    FormularyDrug,
-    FormularyVersion,
     InformationReceipt,
     Letter,
     LineOfBusiness,
     Prescriber,
-    PrescriberChange,
     PriorAuthRequest,
     RequestType,
     Status,
     Urgency,
 )
-from payerdesk.priorauth.tasks import issue_letter
+from payerdesk.priorauth.services.common import invalid
+from payerdesk.priorauth.services.letters import letter_schedule
+from payerdesk.priorauth.services.prescribers import npi_check
 from payerdesk.priorauth.work import PRIOR_AUTH
 
 INTAKE_QUEUE = "coverage-review"
@@ -72,314 +58,6 @@ MAX_APPROVAL_DAYS = 730
 MIN_DENIAL_REASON = 30
 RECORD_TYPE = "prior_auth_request"  # a request's name in the access log
 NO_CRITERIA = "No approval criteria are on file for this drug: clinical review needed."
-
-
-def _invalid(message: str, field: str) -> InvalidInput:
-    return InvalidInput(ErrorCode.INVALID, message, field=field)
-
-
-# --- formulary ---------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class FormularyImport:
-    formulary: FormularyVersion
-    created: bool
-
-    @property
-    def message(self) -> str:
-        version = self.formulary
-        if not self.created:
-            return (
-                f"This file was already imported as {version} on "
-                f"{timezone.localtime(version.imported_at):%Y-%m-%d %H:%M}: nothing changed."
-            )
-        return f"Imported {version}: {version.drug_count} drug rows."
-
-
-def formulary_import(
-    *,
-    actor: User | None,
-    formulary_name: str,
-    formulary_content: bytes,
-    names_name: str,
-    names_content: bytes,
-) -> FormularyImport:
-    """Import a CMS basic formulary file and its drug names as a new version.
-
-    The same formulary file twice changes nothing. `actor` is None from the CLI.
-    """
-    if actor is not None and not actor.has_perm("priorauth.add_formularyversion"):
-        raise NotPermitted("Only an administrator imports formularies.")
-    digest = hashlib.sha256(formulary_content).hexdigest()
-    existing = FormularyVersion.objects.filter(sha256=digest).first()
-    if existing is not None:
-        return FormularyImport(existing, created=False)
-    try:
-        names = drug_names_read(names_name, names_content)
-    except FormularyError as error:
-        raise _invalid(error.message, "names_file") from None
-    try:
-        rows = formulary_read(formulary_name, formulary_content)
-    except FormularyError as error:
-        raise _invalid(error.message, "formulary_file") from None
-    for row in rows:
-        if row.rxcui not in names:
-            raise _invalid(
-                f"{formulary_name}, line {row.line}, column RXCUI: {row.rxcui} has no name "
-                f"in {names_name}",
-                "formulary_file",
-            )
-    with transaction.atomic():
-        first = rows[0]
-        version = FormularyVersion.objects.create(
-            formulary_id=first.formulary_id,
-            formulary_version=first.formulary_version,
-            contract_year=first.contract_year,
-            file_name=formulary_name[:200],
-            sha256=digest,
-            names_sha256=hashlib.sha256(names_content).hexdigest(),
-            drug_count=len(rows),
-            imported_by=actor,
-        )
-        drugs = _drugs_upsert({row.rxcui: names[row.rxcui] for row in rows})
-        FormularyDrug.objects.bulk_create(
-            FormularyDrug(
-                formulary=version,
-                drug=drugs[row.rxcui],
-                ndc=row.ndc,
-                tier=row.tier,
-                quantity_limit=row.quantity_limit,
-                quantity_limit_amount=row.quantity_limit_amount,
-                quantity_limit_days=row.quantity_limit_days,
-                prior_authorization=row.prior_authorization,
-                step_therapy=row.step_therapy,
-            )
-            for row in rows
-        )
-        # Names of drugs not on this formulary are kept too: exceptions ask for them.
-        _drugs_upsert(names)
-    return FormularyImport(version, created=True)
-
-
-def _drugs_upsert(names: dict[str, str]) -> dict[str, Drug]:
-    existing = {drug.rxcui: drug for drug in Drug.objects.filter(rxcui__in=list(names))}
-    changed = []
-    for rxcui, name in names.items():
-        drug = existing.get(rxcui)
-        if drug is None:
-            existing[rxcui] = Drug.objects.create(rxcui=rxcui, name=name)
-        elif drug.name != name:
-            drug.name = name
-            changed.append(drug)
-    Drug.objects.bulk_update(changed, ["name"])
-    return existing
-
-
-# --- criteria ----------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class CriteriaUpload:
-    criteria: CriteriaSet
-    created: bool
-
-
-def _json(text: str | bytes, field: str) -> Any:
-    try:
-        return json.loads(text)
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        where = ""
-        if isinstance(error, json.JSONDecodeError):
-            where = f" at line {error.lineno}, column {error.colno}"
-        raise _invalid(f"{field} is not valid JSON{where}: {error}", field) from None
-
-
-def criteria_upload(
-    *,
-    actor: User | None,
-    code: str,
-    title: str,
-    rxcuis: list[str],
-    questionnaire: str | bytes,
-    decision: str | bytes,
-) -> CriteriaUpload:
-    """Store a new version of the criteria for a drug or drug group, once checked.
-
-    The same questionnaire and decision again for the same code change nothing.
-    """
-    if actor is not None and not actor.has_perm("priorauth.add_criteriaset"):
-        raise NotPermitted("Only an administrator uploads criteria.")
-    slug = code.strip().lower()
-    if not slug or not all(c.isalnum() or c in "-_" for c in slug):
-        raise _invalid("The code is letters, digits and hyphens, e.g. glp1-t2d.", "code")
-    if not title.strip():
-        raise _invalid("Give the criteria a title.", "title")
-    wanted = sorted({rxcui.strip() for rxcui in rxcuis if rxcui.strip()})
-    if not wanted:
-        raise _invalid("Name at least one drug (RXCUI) the criteria apply to.", "rxcuis")
-    known = set(Drug.objects.filter(rxcui__in=wanted).values_list("rxcui", flat=True))
-    unknown = [rxcui for rxcui in wanted if rxcui not in known]
-    if unknown:
-        raise _invalid(f"Unknown RXCUI(s): {', '.join(unknown)}.", "rxcuis")
-    questionnaire_json = _json(questionnaire, "questionnaire")
-    decision_json = _json(decision, "decision")
-    try:
-        Criteria.load(questionnaire_json, decision_json)
-    except CriteriaError as error:
-        field = (
-            "decision" if error.where.lower().startswith(("decision", "jdm")) else "questionnaire"
-        )
-        raise _invalid(f"{error.where}: {error.message}", field) from None
-    canonical = json.dumps([questionnaire_json, decision_json, wanted], sort_keys=True)
-    digest = hashlib.sha256(canonical.encode()).hexdigest()
-    with transaction.atomic():
-        latest = (
-            CriteriaSet.objects.select_for_update().filter(code=slug).order_by("-version").first()
-        )
-        if latest is not None and latest.sha256 == digest:
-            return CriteriaUpload(latest, created=False)
-        criteria = CriteriaSet.objects.create(
-            code=slug,
-            version=(latest.version + 1) if latest else 1,
-            title=title.strip()[:200],
-            rxcuis=wanted,
-            questionnaire=questionnaire_json,
-            decision=decision_json,
-            sha256=digest,
-            uploaded_by=actor,
-        )
-        CriteriaDrug.objects.bulk_create(
-            CriteriaDrug(criteria=criteria, rxcui=rxcui) for rxcui in wanted
-        )
-    return CriteriaUpload(criteria, created=True)
-
-
-# --- prescribers -------------------------------------------------------------------------
-
-
-def npi_check(npi: str, field: str = "prescriber_npi") -> str:
-    text = npi.strip()
-    if not rules.npi_is_valid(text):
-        raise _invalid(
-            f"{text!r} is not a valid NPI: ten digits with a Luhn check digit (prefix 80840).",
-            field,
-        )
-    return text
-
-
-def _prescriber_name(name: str) -> str:
-    text = " ".join(name.split())
-    if not text:
-        raise _invalid("Give the prescriber's name.", "name")
-    if len(text) > 120:
-        raise _invalid("The name is longer than 120 characters.", "name")
-    return text
-
-
-def _prescriber_email(email: str) -> str:
-    text = email.strip()
-    if text:
-        try:
-            validate_email(text)
-        except ValidationError:
-            raise _invalid(f"{text!r} is not an email address.", "email") from None
-    return text
-
-
-def _fields_set(row: Model, wanted: Mapping[str, object]) -> dict[str, list[object]]:
-    """Save the fields of `wanted` that differ on `row`; answer them as field -> [before,
-    after], the history rows' form (empty when nothing changed)."""
-    changes = {
-        field: [getattr(row, field), value]
-        for field, value in wanted.items()
-        if getattr(row, field) != value
-    }
-    for field, (_, value) in changes.items():
-        setattr(row, field, value)
-    if changes:
-        row.save(update_fields=list(changes))
-    return changes
-
-
-def _may_manage_prescribers(actor: User | None, permission: str, what: str) -> None:
-    if actor is not None and not (is_staff_member(actor) and actor.has_perm(permission)):
-        raise NotPermitted(f"Your role does not {what} prescribers.")
-
-
-def prescriber_register(*, actor: User | None, npi: str, name: str, email: str = "") -> Prescriber:
-    """Register a prescriber by NPI (check digit verified); an NPI already registered is
-    refused, naming who holds it. `actor` is None from the demo and the CLI."""
-    _may_manage_prescribers(actor, "priorauth.add_prescriber", "register")
-    number = npi_check(npi, "npi")
-    clean_name, clean_email = _prescriber_name(name), _prescriber_email(email)
-    with transaction.atomic():
-        existing = Prescriber.objects.select_for_update().filter(npi=number).first()
-        if existing is not None:
-            raise Conflict(
-                ErrorCode.INVALID,
-                f"NPI {number} is already registered, as {existing.name}.",
-                field="npi",
-            )
-        prescriber = Prescriber.objects.create(npi=number, name=clean_name, email=clean_email)
-        PrescriberChange.objects.create(
-            prescriber=prescriber,
-            action=PrescriberChange.Action.REGISTERED,
-            changes={"name": [None, clean_name], "email": [None, clean_email]},
-            actor=actor,
-        )
-    return prescriber
-
-
-def prescriber_update(
-    *, actor: User, npi: str, name: str | None = None, email: str | None = None
-) -> Prescriber:
-    """Change a prescriber's name or email (letters and notices go to the email). The NPI
-    is who the prescriber is: it does not change."""
-    _may_manage_prescribers(actor, "priorauth.change_prescriber", "change")
-    wanted: dict[str, str] = {}
-    if name is not None:
-        wanted["name"] = _prescriber_name(name)
-    if email is not None:
-        wanted["email"] = _prescriber_email(email)
-    with transaction.atomic():
-        prescriber = Prescriber.objects.select_for_update().filter(npi=npi.strip()).first()
-        if prescriber is None:
-            raise NotFound(ErrorCode.NOT_FOUND, f"No prescriber with NPI {npi.strip()}.")
-        changes = _fields_set(prescriber, wanted)
-        if not changes:
-            return prescriber
-        PrescriberChange.objects.create(
-            prescriber=prescriber,
-            action=PrescriberChange.Action.CHANGED,
-            changes=changes,
-            actor=actor,
-        )
-    return prescriber
-
-
-def _linked_prescriber(actor: User | None, npi: str, verb: str) -> Prescriber:
-    """The prescriber whose provider users an administrator (or the CLI) links or unlinks."""
-    if actor is not None and not actor.has_perm("priorauth.link_portal_user"):
-        raise NotPermitted(f"Only an administrator {verb} provider users.")
-    prescriber = selectors.prescriber_get(npi_check(npi, "npi"))
-    if prescriber is None:
-        raise _invalid(f"No prescriber with NPI {npi} is registered.", "npi")
-    return prescriber
-
-
-def provider_link(*, actor: User | None, user: User, npi: str) -> Prescriber:
-    """Let a provider user act for an NPI and see its requests."""
-    prescriber = _linked_prescriber(actor, npi, "links")
-    prescriber.portal_users.add(user)
-    return prescriber
-
-
-def provider_unlink(*, actor: User | None, user: User, npi: str) -> Prescriber:
-    """Stop a provider user acting for an NPI: its requests close to them."""
-    prescriber = _linked_prescriber(actor, npi, "unlinks")
-    prescriber.portal_users.remove(user)
-    return prescriber
 
 
 # --- intake ------------------------------------------------------------------------------
@@ -430,7 +108,7 @@ def _choice(
     value: str, choices: type[LineOfBusiness] | type[Urgency] | type[Channel], field: str
 ) -> str:
     if value not in choices.values:
-        raise _invalid(f"{value!r} is not one of {', '.join(choices.values)}.", field)
+        raise invalid(f"{value!r} is not one of {', '.join(choices.values)}.", field)
     return value
 
 
@@ -473,7 +151,7 @@ def prior_auth_submit(
     )
     prescriber = state.prescriber
     if prescriber is None:
-        raise _invalid(f"No prescriber with NPI {npi} is registered.", "prescriber_npi")
+        raise invalid(f"No prescriber with NPI {npi} is registered.", "prescriber_npi")
     _may_submit(actor, prescriber)
     _choice(urgency, Urgency, "urgency")
     _choice(line_of_business, LineOfBusiness, "line_of_business")
@@ -555,7 +233,7 @@ def prior_auth_submit(
             )
         letters = []
         if approved:
-            letters.append(_letter(request, Letter.Kind.APPROVAL))
+            letters.append(letter_schedule(request, Letter.Kind.APPROVAL))
         if viewer is not None:
             viewer.record(record_type=RECORD_TYPE, record_id=str(request.pk))
     request.letters_made = letters
@@ -680,68 +358,13 @@ def _approve(request: PriorAuthRequest, *, actor: User | None, days: int) -> Non
         status="approved",
         reason=_approval_reason(request),
     )
-    _letter(request, Letter.Kind.APPROVAL)
+    letter_schedule(request, Letter.Kind.APPROVAL)
 
 
 def _approval_reason(request: PriorAuthRequest) -> str:
     actor = request.decided_by
     how = "automatically: the answers meet the criteria" if actor is None else f"by {actor}"
     return f"approved {how}, through {request.approval_end}"
-
-
-def _letter(request: PriorAuthRequest, kind: str) -> Letter:
-    """Record that a letter is due, and queue its task in the same transaction (an outbox:
-    the decision and its letter task commit together, or neither does). The worker makes,
-    keeps and sends it (`letter_issue`) once they commit, not while the requester waits."""
-    now = timezone.now()
-    letter = Letter(
-        request=request,
-        kind=kind,
-        file_name=letters.letter_file_name(request, kind, timezone.localdate(now)),
-        text=letters.letter_text(request, kind),
-        sent_to=request.prescriber.email,
-        created_at=now,
-    )
-    letter.save()
-    issue_letter.enqueue(letter.pk)
-    return letter
-
-
-@dataclass(frozen=True)
-class LetterIssue:
-    letter: Letter
-    issued: bool  # False: it was issued before, and nothing changed
-
-
-def letter_issue(*, letter_id: int) -> LetterIssue:
-    """Make a due letter's PDF, keep it on the request and queue the prescriber's notice
-    with it attached. A letter already issued changes nothing and sends nothing again."""
-    with transaction.atomic():
-        letter = (
-            Letter.objects.select_for_update(of=("self",))
-            .select_related("request__member", "request__prescriber", "request__drug")
-            .filter(pk=letter_id)
-            .first()
-        )
-        if letter is None:
-            raise NotFound(ErrorCode.NOT_FOUND, f"Letter {letter_id} does not exist.")
-        if letter.is_issued:
-            return LetterIssue(letter, issued=False)
-        request = letter.request
-        content = letters.letter_render(letter)
-        letter.content, letter.sha256 = content, hashlib.sha256(content).hexdigest()
-        letter.issued_at = timezone.now()
-        letter.save(update_fields=["content", "sha256", "issued_at"])
-        label = letter.get_kind_display()
-        notice_email_on_commit(
-            [letter.sent_to],
-            f"{request.number}: {label} for {request.drug.name}",
-            f"Dear {request.prescriber.name},\n\nThe {label.lower()} letter for prior "
-            f"authorization request {request.number} ({request.drug.name}) is attached.\n\n"
-            "payerdesk Coverage Review",
-            (letter.file_name, "application/pdf", content),
-        )
-    return LetterIssue(letter, issued=True)
 
 
 # --- after intake ------------------------------------------------------------------------
@@ -782,7 +405,7 @@ def prior_auth_approve(
 ) -> PriorAuthRequest:
     _require_pharmacist(actor, "approve")
     if not 1 <= approval_days <= MAX_APPROVAL_DAYS:
-        raise _invalid(f"Approve for 1 to {MAX_APPROVAL_DAYS} days.", "approval_days")
+        raise invalid(f"Approve for 1 to {MAX_APPROVAL_DAYS} days.", "approval_days")
     with transaction.atomic():
         request = _locked(request_id)
         _require_undecided(request)
@@ -795,7 +418,7 @@ def prior_auth_deny(*, actor: User, request_id: int, reason: str) -> PriorAuthRe
     _require_pharmacist(actor, "deny")
     text = reason.strip()
     if len(text) < MIN_DENIAL_REASON:
-        raise _invalid(
+        raise invalid(
             f"Give the specific reason (at least {MIN_DENIAL_REASON} characters): which "
             "criterion is not met and what the record shows.",
             "reason",
@@ -814,7 +437,7 @@ def prior_auth_deny(*, actor: User, request_id: int, reason: str) -> PriorAuthRe
         request.work_item = work_item_close(
             actor=actor, item_id=request.work_item_id, status="denied", reason=f"denied by {actor}"
         )
-        _letter(request, Letter.Kind.DENIAL)
+        letter_schedule(request, Letter.Kind.DENIAL)
     return request
 
 
@@ -823,7 +446,7 @@ def prior_auth_pend(*, actor: User, request_id: int, information: str) -> PriorA
     _require_pharmacist(actor, "pend")
     text = information.strip()
     if not text:
-        raise _invalid("Say what information the prescriber should send.", "information")
+        raise invalid("Say what information the prescriber should send.", "information")
     with transaction.atomic():
         request = _locked(request_id)
         _require_undecided(request)
@@ -835,7 +458,7 @@ def prior_auth_pend(*, actor: User, request_id: int, information: str) -> PriorA
             to_status="pended",
             reason=f"more information requested by {actor}",
         )
-        _letter(request, Letter.Kind.MORE_INFORMATION)
+        letter_schedule(request, Letter.Kind.MORE_INFORMATION)
     return request
 
 
@@ -901,7 +524,7 @@ def prior_auth_information_receive(
             if request.answers.get(link_id) != recorded.get(link_id)
         }
         if not (changed or text or document):
-            raise _invalid(
+            raise invalid(
                 "Record what arrived: a changed answer, a note or the document received.",
                 "note",
             )
@@ -976,7 +599,7 @@ def prior_auth_statement_add(*, actor: User, request_id: int, statement: str) ->
     """Record the prescriber's supporting statement of an exception; its clock starts now."""
     text = statement.strip()
     if not text:
-        raise _invalid("The supporting statement is empty.", "statement")
+        raise invalid("The supporting statement is empty.", "statement")
     with transaction.atomic():
         request = _locked(request_id)
         _may_submit(actor, request.prescriber)
@@ -999,63 +622,3 @@ def prior_auth_statement_add(*, actor: User, request_id: int, statement: str) ->
         cleaned = criteria.clean(request.answers) if criteria else {}
         _determine(request, criteria, cleaned)
     return request
-
-
-# --- determination clocks ----------------------------------------------------------------
-
-CLOCK_MAX_HOURS = 24 * 365
-CLOCK_REASON_MAX = 300
-CLOCK_SOURCE_MAX = 120
-
-
-def _clock_values(hours: int, escalate_before_hours: int, source: str) -> dict[str, object]:
-    if not 1 <= hours <= CLOCK_MAX_HOURS:
-        raise _invalid(f"A clock runs from 1 to {CLOCK_MAX_HOURS} hours.", "hours")
-    if not 0 <= escalate_before_hours < hours:
-        raise _invalid(
-            f"Escalation comes 0 to {hours - 1} hours before the clock ends.",
-            "escalate_before_hours",
-        )
-    if len(source.strip()) > CLOCK_SOURCE_MAX:
-        raise _invalid(f"The source is at most {CLOCK_SOURCE_MAX} characters.", "source")
-    return {
-        "hours": hours,
-        "escalate_before_hours": escalate_before_hours,
-        "source": source.strip(),
-    }
-
-
-def clock_rule_change(
-    *,
-    actor: User,
-    line_of_business: str,
-    urgency: str,
-    hours: int,
-    escalate_before_hours: int,
-    source: str,
-    reason: str,
-) -> ClockRule:
-    """Change how long determinations of a line of business and urgency may take. Requests
-    already received keep the clock they started with; the change and its reason are kept
-    in the rule's history."""
-    if not (is_staff_member(actor) and actor.has_perm("priorauth.change_clockrule")):
-        raise NotPermitted("Only an administrator changes the determination clocks.")
-    wanted = _clock_values(hours, escalate_before_hours, source)
-    why = reason.strip()
-    if not why or len(why) > CLOCK_REASON_MAX:
-        raise _invalid(
-            f"Say why the clock changes (at most {CLOCK_REASON_MAX} characters).", "reason"
-        )
-    with transaction.atomic():
-        rule = (
-            ClockRule.objects.select_for_update()
-            .filter(line_of_business=line_of_business, urgency=urgency)
-            .first()
-        )
-        if rule is None:
-            raise NotFound(ErrorCode.NOT_FOUND, f"No clock rule for {line_of_business} {urgency}.")
-        changes = _fields_set(rule, wanted)
-        if not changes:
-            return rule
-        ClockRuleChange.objects.create(rule=rule, changes=changes, reason=why, actor=actor)
-    return rule

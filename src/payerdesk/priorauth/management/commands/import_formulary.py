@@ -17,7 +17,7 @@ class Command(BaseCommand):
         parser.add_argument("drug_names_file", type=Path)
 
     def handle(self, *args: Any, **options: Any) -> None:
-        from payerdesk.priorauth.services import formulary_import
+        from payerdesk.priorauth.services.formulary import formulary_import
 
         formulary: Path = options["formulary_file"]
         names: Path = options["drug_names_file"]
