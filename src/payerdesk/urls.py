@@ -3,6 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from payerdesk.api import api
+from payerdesk.priorauth.urls import fhir_urlpatterns
 
 handler400 = "payerdesk.core.views.bad_request"
 
@@ -17,6 +18,6 @@ urlpatterns = [
     path("groups/", include("payerdesk.groups.urls")),
     path("billing/", include("payerdesk.billing.urls")),
     path("priorauth/", include("payerdesk.priorauth.urls")),
-    path("fhir/", include("payerdesk.priorauth.fhir_urls")),
+    path("fhir/", include((fhir_urlpatterns, "fhir"))),
     path("", include("payerdesk.core.urls")),
 ]

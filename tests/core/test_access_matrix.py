@@ -26,7 +26,7 @@ from payerdesk.core.models import WorkItem
 from payerdesk.core.roles import Role
 from payerdesk.core.urls import urlpatterns as core_urls
 from payerdesk.groups.urls import urlpatterns as groups_urls
-from payerdesk.priorauth.fhir_urls import urlpatterns as fhir_urls
+from payerdesk.priorauth.urls import fhir_urlpatterns as fhir_urls
 from payerdesk.priorauth.urls import urlpatterns as priorauth_urls
 from tests.access import (
     EVERYONE,

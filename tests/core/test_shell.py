@@ -14,7 +14,7 @@ from payerdesk.core import menus, selectors
 from payerdesk.core.menus import Menu, MenuLink, Perm
 from payerdesk.core.templatetags.display import money, yes_no
 from payerdesk.priorauth.questionnaire import Question
-from payerdesk.priorauth.views import _answer_text
+from payerdesk.priorauth.views.requests import _answer_text
 
 STAFF_MENUS = ["Work", "Prior authorization", "Groups", "Billing"]
 BARS = {

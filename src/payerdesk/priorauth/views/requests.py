@@ -23,53 +23,34 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from payerdesk.core import selectors as core_selectors
 from payerdesk.core.access import log_record_view, viewer
-from payerdesk.core.errors import InvalidInput, NotFound, NotPermitted, ServiceError
+from payerdesk.core.errors import InvalidInput, NotFound, ServiceError
 from payerdesk.core.landing import Figure, module_home
 from payerdesk.core.models import AccessLogEntry, User
 from payerdesk.core.roles import is_staff_member
-from payerdesk.core.views import StaffRequest, is_htmx, may_write_page, staff_required
+from payerdesk.core.views import StaffRequest, staff_required
 from payerdesk.priorauth import selectors
-from payerdesk.priorauth.forms import (
+from payerdesk.priorauth.forms.requests import (
     ApproveForm,
-    ClockRuleForm,
-    CriteriaUploadForm,
     DenyForm,
-    DrugSearchForm,
-    FormularyImportForm,
     InformationForm,
     IntakeForm,
     PendForm,
-    PrescriberEditForm,
-    PrescriberForm,
-    PrescriberSearchForm,
     ProviderInformationForm,
     StatementForm,
 )
 from payerdesk.priorauth.models import (
-    ClockRule,
     CriteriaSet,
     Drug,
     FormularyDrug,
-    FormularyVersion,
     InformationReceipt,
-    Prescriber,
     PriorAuthRequest,
     Status,
 )
 from payerdesk.priorauth.questionnaire import Question
-from payerdesk.priorauth.services import clocks as clock_services
-from payerdesk.priorauth.services import criteria as criteria_services
-from payerdesk.priorauth.services import formulary as formulary_services
-from payerdesk.priorauth.services import prescribers as prescriber_services
 from payerdesk.priorauth.services import requests as request_services
+from payerdesk.priorauth.views.common import PAGE_SIZE, refused, require_perm
 
 RECORD_TYPE = request_services.RECORD_TYPE
-PAGE_SIZE = 50
-
-
-def _require_perm(request: StaffRequest, permission: str) -> None:
-    if not request.user.has_perm(permission):
-        raise PermissionDenied("Your role does not open this page.")
 
 
 def _reader(request: StaffRequest) -> User:
@@ -326,7 +307,7 @@ def _act(
         try:
             action(form.cleaned_data)
         except ServiceError as error:
-            _, status = _refused(form, error)
+            _, status = refused(form, error)
         else:
             messages.success(request, done)
             return redirect("priorauth:request-detail", request_id=request_id)
@@ -408,18 +389,6 @@ def _answers_posted(pa: PriorAuthRequest, data: QueryDict) -> dict[str, object]:
     return answers
 
 
-def _refused(form: Form, error: ServiceError) -> tuple[dict[str, str], int]:
-    """Show a service's refusal on the form: answer problems on their questions (the
-    errors by linkId, returned), anything else on its field; a refusal by role is a 403."""
-    if isinstance(error, NotPermitted):
-        raise PermissionDenied(error.message) from None
-    if isinstance(error, request_services.AnswersInvalid):
-        form.add_error(None, f"Some answers need attention: {error.message}")
-        return dict(reversed(error.errors)), error.http_status
-    form.add_error(error.field if error.field in form.fields else None, error.message)
-    return {}, error.http_status
-
-
 @require_POST
 @login_required
 def request_information(request: StaffRequest, request_id: int) -> HttpResponse:
@@ -443,7 +412,7 @@ def request_information(request: StaffRequest, request_id: int) -> HttpResponse:
                 document=request_services.Fax(upload.name, upload.read()) if upload else None,
             )
         except ServiceError as error:
-            errors, status = _refused(form, error)
+            errors, status = refused(form, error)
         else:
             done = "recorded" if is_staff_member(request.user) else "sent"
             messages.success(
@@ -526,7 +495,7 @@ def _questions(data: QueryDict, errors: dict[str, str] | None = None) -> dict[st
 @require_GET
 @staff_required
 def request_questions(request: StaffRequest) -> HttpResponse:
-    _require_perm(request, "priorauth.add_priorauthrequest")
+    require_perm(request, "priorauth.add_priorauthrequest")
     return render(request, "priorauth/partials/questions.html", _questions(request.GET))
 
 
@@ -545,7 +514,7 @@ def request_information_questions(request: StaffRequest, request_id: int) -> Htt
 @require_http_methods(["GET", "POST"])
 @staff_required
 def request_new(request: StaffRequest) -> HttpResponse:
-    _require_perm(request, "priorauth.add_priorauthrequest")
+    require_perm(request, "priorauth.add_priorauthrequest")
     if request.method == "GET":
         form = IntakeForm(initial=request.GET.dict())
         context = {"form": form, **_questions(request.GET)}
@@ -576,265 +545,9 @@ def request_new(request: StaffRequest) -> HttpResponse:
                 viewer=viewer(request, request.user, channel=AccessLogEntry.Channel.WEB),
             )
         except ServiceError as error:
-            errors, status = _refused(form, error)
+            errors, status = refused(form, error)
         else:
             messages.success(request, f"{pa.number}: {pa.get_status_display()}.")
             return redirect("priorauth:request-detail", request_id=pa.pk)
     context = {"form": form, **_questions(request.POST, errors)}
     return render(request, "priorauth/request_new.html", context, status=status)
-
-
-# --- reference data ----------------------------------------------------------------------------
-
-
-@require_GET
-@staff_required
-def drug_search(request: StaffRequest) -> HttpResponse:
-    _require_perm(request, "priorauth.view_formularydrug")
-    form = DrugSearchForm(request.GET or None)
-    hits = selectors.drug_search(form.cleaned_data["q"]) if form.is_valid() else []
-    context = {"form": form, "hits": hits, "formulary": selectors.current_formulary()}
-    template = "priorauth/partials/drug_hits.html" if is_htmx(request) else "priorauth/drugs.html"
-    return render(request, template, context)
-
-
-@require_http_methods(["GET", "POST"])
-@staff_required
-def formulary_import(request: StaffRequest) -> HttpResponse:
-    can_import = may_write_page(
-        request, read="priorauth.view_formularyversion", write="priorauth.add_formularyversion"
-    )
-    form = FormularyImportForm(request.POST or None, request.FILES or None)
-    status = 200
-    if request.method == "POST":
-        status = 400
-        if form.is_valid():
-            formulary, names = form.cleaned_data["formulary_file"], form.cleaned_data["names_file"]
-            try:
-                result = formulary_services.formulary_import(
-                    actor=request.user,
-                    formulary_name=formulary.name,
-                    formulary_content=formulary.read(),
-                    names_name=names.name,
-                    names_content=names.read(),
-                )
-            except ServiceError as error:
-                field = error.field if error.field in form.fields else None
-                form.add_error(field, error.message)
-                status = error.http_status
-            else:
-                messages.success(request, result.message)
-                return redirect("priorauth:formulary-import")
-    versions = FormularyVersion.objects.select_related("imported_by")[:20]
-    return render(
-        request,
-        "priorauth/formulary_import.html",
-        {"form": form, "versions": versions, "can_import": can_import},
-        status=status,
-    )
-
-
-@require_http_methods(["GET", "POST"])
-@staff_required
-def criteria_upload(request: StaffRequest) -> HttpResponse:
-    can_upload = may_write_page(
-        request, read="priorauth.view_criteriaset", write="priorauth.add_criteriaset"
-    )
-    form = CriteriaUploadForm(request.POST or None, request.FILES or None)
-    status = 200
-    if request.method == "POST":
-        status = 400
-        if form.is_valid():
-            data = form.cleaned_data
-            try:
-                result = criteria_services.criteria_upload(
-                    actor=request.user,
-                    code=data["code"],
-                    title=data["title"],
-                    rxcuis=data["rxcuis"].split(","),
-                    questionnaire=data["questionnaire"].read(),
-                    decision=data["decision"].read(),
-                )
-            except ServiceError as error:
-                field = error.field if error.field in form.fields else None
-                form.add_error(field, error.message)
-                status = error.http_status
-            else:
-                criteria = result.criteria
-                messages.success(
-                    request,
-                    f"Stored {criteria} for RXCUI {', '.join(criteria.rxcuis)}."
-                    if result.created
-                    else f"Same as {criteria}: nothing changed.",
-                )
-                return redirect("priorauth:criteria-upload")
-    sets = CriteriaSet.objects.select_related("uploaded_by")[:50]
-    return render(
-        request,
-        "priorauth/criteria_upload.html",
-        {"form": form, "sets": sets, "can_upload": can_upload},
-        status=status,
-    )
-
-
-# --- prescribers -------------------------------------------------------------------------------
-
-
-def _prescribers_page(
-    request: StaffRequest, form: PrescriberForm | None = None, status: int = 200
-) -> HttpResponse:
-    search = PrescriberSearchForm(request.GET)
-    query = search.cleaned_data["q"] if search.is_valid() else ""
-    page = Paginator(selectors.prescriber_list(query), PAGE_SIZE).get_page(request.GET.get("page"))
-    context = {
-        "search": search,
-        "query": query,
-        "page": page,
-        "form": form or PrescriberForm(),
-        "can_register": request.user.has_perm("priorauth.add_prescriber"),
-    }
-    return render(request, "priorauth/prescribers.html", context, status=status)
-
-
-@require_GET
-@staff_required
-def prescriber_list(request: StaffRequest) -> HttpResponse:
-    _require_perm(request, "priorauth.view_prescriber")
-    return _prescribers_page(request)
-
-
-@require_POST
-@staff_required
-def prescriber_new(request: StaffRequest) -> HttpResponse:
-    _require_perm(request, "priorauth.add_prescriber")
-    form = PrescriberForm(request.POST)
-    status = 400
-    if form.is_valid():
-        data = form.cleaned_data
-        try:
-            prescriber = prescriber_services.prescriber_register(
-                actor=request.user, npi=data["npi"], name=data["name"], email=data["email"]
-            )
-        except ServiceError as error:
-            _, status = _refused(form, error)
-        else:
-            messages.success(request, f"Registered {prescriber}.")
-            return redirect("priorauth:prescriber", npi=prescriber.npi)
-    return _prescribers_page(request, form, status)
-
-
-def _prescriber(npi: str) -> Prescriber:
-    found = selectors.prescriber_get(npi)
-    if found is None:
-        raise Http404(f"No prescriber with NPI {npi}")
-    return found
-
-
-def _prescriber_page(
-    request: StaffRequest,
-    prescriber: Prescriber,
-    form: PrescriberEditForm | None = None,
-    status: int = 200,
-) -> HttpResponse:
-    context = {
-        "prescriber": prescriber,
-        "form": form
-        or PrescriberEditForm(initial={"name": prescriber.name, "email": prescriber.email}),
-        "can_edit": request.user.has_perm("priorauth.change_prescriber"),
-        "changes": prescriber.changes.select_related("actor"),
-    }
-    return render(request, "priorauth/prescriber.html", context, status=status)
-
-
-@require_GET
-@staff_required
-def prescriber_detail(request: StaffRequest, npi: str) -> HttpResponse:
-    _require_perm(request, "priorauth.view_prescriber")
-    return _prescriber_page(request, _prescriber(npi))
-
-
-@require_POST
-@staff_required
-def prescriber_edit(request: StaffRequest, npi: str) -> HttpResponse:
-    _require_perm(request, "priorauth.change_prescriber")
-    prescriber = _prescriber(npi)
-    form = PrescriberEditForm(request.POST)
-    status = 400
-    if form.is_valid():
-        try:
-            prescriber_services.prescriber_update(
-                actor=request.user,
-                npi=npi,
-                name=form.cleaned_data["name"],
-                email=form.cleaned_data["email"],
-            )
-        except ServiceError as error:
-            _, status = _refused(form, error)
-        else:
-            messages.success(request, "Saved: letters made from now on go to the new details.")
-            return redirect("priorauth:prescriber", npi=npi)
-    return _prescriber_page(request, prescriber, form, status)
-
-
-# --- determination clocks ----------------------------------------------------------------
-
-
-@require_GET
-@staff_required
-def clock_rule_list(request: StaffRequest) -> HttpResponse:
-    _require_perm(request, "priorauth.view_clockrule")
-    return render(request, "priorauth/clock_rules.html", {"rules": selectors.clock_rules()})
-
-
-def _clock_rule(line_of_business: str, urgency: str) -> ClockRule:
-    found = selectors.clock_rule_get(line_of_business, urgency)
-    if found is None:
-        raise Http404(f"No clock rule for {line_of_business} {urgency}")
-    return found
-
-
-def _clock_rule_page(
-    request: StaffRequest, rule: ClockRule, form: ClockRuleForm | None = None, status: int = 200
-) -> HttpResponse:
-    initial = {
-        "hours": rule.hours,
-        "escalate_before_hours": rule.escalate_before_hours,
-        "source": rule.source,
-    }
-    context = {
-        "rule": rule,
-        "form": form or ClockRuleForm(initial=initial),
-        "can_edit": request.user.has_perm("priorauth.change_clockrule"),
-        "changes": rule.changes.select_related("actor"),
-    }
-    return render(request, "priorauth/clock_rule.html", context, status=status)
-
-
-@require_GET
-@staff_required
-def clock_rule_detail(request: StaffRequest, line_of_business: str, urgency: str) -> HttpResponse:
-    _require_perm(request, "priorauth.view_clockrule")
-    return _clock_rule_page(request, _clock_rule(line_of_business, urgency))
-
-
-@require_POST
-@staff_required
-def clock_rule_edit(request: StaffRequest, line_of_business: str, urgency: str) -> HttpResponse:
-    _require_perm(request, "priorauth.change_clockrule")
-    rule = _clock_rule(line_of_business, urgency)
-    form = ClockRuleForm(request.POST)
-    status = 400
-    if form.is_valid():
-        try:
-            clock_services.clock_rule_change(
-                actor=request.user,
-                line_of_business=line_of_business,
-                urgency=urgency,
-                **form.cleaned_data,
-            )
-        except ServiceError as error:
-            _, status = _refused(form, error)
-        else:
-            messages.success(request, "Saved: requests received from now on run on this clock.")
-            return redirect("priorauth:clock-rule", line_of_business, urgency)
-    return _clock_rule_page(request, rule, form, status)

@@ -1,0 +1,1 @@
+"""priorauth page forms, one module per feature."""

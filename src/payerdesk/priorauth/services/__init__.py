@@ -1,0 +1,2 @@
+"""Every change to priorauth data, one module per feature. Import the feature module:
+there is no re-export here."""

@@ -1,0 +1,1 @@
+"""priorauth pages, one module per feature; urls.py maps them."""
