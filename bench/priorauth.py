@@ -60,7 +60,7 @@ os.environ["EMAIL_BACKEND"] = "django.core.mail.backends.locmem.EmailBackend"
 
 import django  # noqa: E402
 
-from payerdesk.priorauth.criteria import Criteria  # noqa: E402
+from payerdesk.priorauth.criteria.engine import Criteria  # noqa: E402
 from payerdesk.priorauth.criteria_sets import demo_criteria_sets  # noqa: E402
 
 # Which drug each demo set is asked for, and what an exception adds.

@@ -13,7 +13,7 @@ from payerdesk.billing.remit_selectors import PeriodSummary
 from payerdesk.core import menus, selectors
 from payerdesk.core.menus import Menu, MenuLink, Perm
 from payerdesk.core.templatetags.display import money, yes_no
-from payerdesk.priorauth.questionnaire import Question
+from payerdesk.priorauth.criteria.questionnaire import Question
 from payerdesk.priorauth.views.requests import _answer_text
 
 STAFF_MENUS = ["Work", "Prior authorization", "Groups", "Billing"]

@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 
-from payerdesk.priorauth.criteria import Criteria, CriteriaError, Decision, DecisionError
-from payerdesk.priorauth.criteria import decision_from_result as from_result
-from payerdesk.priorauth.jdm import names_read
+from payerdesk.priorauth.criteria.engine import Criteria, CriteriaError, Decision, DecisionError
+from payerdesk.priorauth.criteria.engine import decision_from_result as from_result
+from payerdesk.priorauth.criteria.jdm import names_read
 
 QUESTIONNAIRE: dict[str, Any] = {
     "resourceType": "Questionnaire",

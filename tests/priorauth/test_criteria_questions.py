@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from payerdesk.priorauth.criteria import AnswerError, Criteria, CriteriaError
+from payerdesk.priorauth.criteria.engine import AnswerError, Criteria, CriteriaError
 
 # A decision that only reads nothing: approve whatever the answers.
 APPROVE_ALL: dict[str, Any] = {

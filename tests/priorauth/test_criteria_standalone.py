@@ -6,7 +6,9 @@ import sys
 import pytest
 
 
-@pytest.mark.parametrize("module", ["payerdesk.priorauth.criteria", "payerdesk.priorauth.fhir"])
+@pytest.mark.parametrize(
+    "module", ["payerdesk.priorauth.criteria.engine", "payerdesk.priorauth.formats.fhir"]
+)
 def test_pure_modules_import_no_django(module):
     script = (
         f"import sys, {module};"

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from payerdesk.priorauth.criteria import Criteria, Question
+from payerdesk.priorauth.criteria.engine import Criteria, Question
 from payerdesk.priorauth.criteria_sets import demo_criteria_sets
 
 SETS = {s.slug: s for s in demo_criteria_sets()}

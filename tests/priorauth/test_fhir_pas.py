@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from fhir.resources.R4B.claimresponse import ClaimResponse
 
-from payerdesk.priorauth.fhir import (
+from payerdesk.priorauth.formats.fhir import (
     NDC_SYSTEM,
     RXNORM_SYSTEM,
     FhirError,

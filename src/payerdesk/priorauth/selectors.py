@@ -9,7 +9,7 @@ from django.db.models import Count, Max, Q, QuerySet
 from payerdesk.core.errors import ErrorCode, InvalidInput, NotFound
 from payerdesk.core.models import Queue, TimelineEvent, User
 from payerdesk.core.roles import Role, has_role, is_staff_member
-from payerdesk.priorauth.criteria import Criteria
+from payerdesk.priorauth.criteria.engine import Criteria
 from payerdesk.priorauth.models import (
     OPEN_STATUSES,
     ClockRule,

@@ -32,8 +32,8 @@ import zen
 if TYPE_CHECKING:
     from zen import DecisionEvaluateOptions
 
-from payerdesk.priorauth.jdm import engine_message, graph_check
-from payerdesk.priorauth.questionnaire import (
+from payerdesk.priorauth.criteria.jdm import engine_message, graph_check
+from payerdesk.priorauth.criteria.questionnaire import (
     AnswerError,
     CriteriaError,
     EnableWhen,

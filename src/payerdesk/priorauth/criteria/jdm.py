@@ -28,7 +28,7 @@ from typing import Any
 
 import zen
 
-from payerdesk.priorauth.questionnaire import CriteriaError
+from payerdesk.priorauth.criteria.questionnaire import CriteriaError
 
 ALLOWED_NODES = ("inputNode", "outputNode", "decisionTableNode", "expressionNode", "switchNode")
 OUTCOMES = ("approve", "refer")

@@ -9,7 +9,7 @@ from django.db import transaction
 
 from payerdesk.core.errors import NotPermitted
 from payerdesk.core.models import User
-from payerdesk.priorauth.criteria import Criteria, CriteriaError
+from payerdesk.priorauth.criteria.engine import Criteria, CriteriaError
 from payerdesk.priorauth.models import (
     CriteriaDrug,
     CriteriaSet,

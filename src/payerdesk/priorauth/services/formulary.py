@@ -8,7 +8,11 @@ from django.utils import timezone
 
 from payerdesk.core.errors import NotPermitted
 from payerdesk.core.models import User
-from payerdesk.priorauth.formulary import FormularyError, drug_names_read, formulary_read
+from payerdesk.priorauth.formats.formulary_files import (
+    FormularyError,
+    drug_names_read,
+    formulary_read,
+)
 from payerdesk.priorauth.models import (
     Drug,
     FormularyDrug,

@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from payerdesk.core.errors import ErrorCode, NotFound
 from payerdesk.core.notifications import notice_email_on_commit
-from payerdesk.priorauth import letters
+from payerdesk.priorauth.formats import letters
 from payerdesk.priorauth.models import (
     Letter,
     PriorAuthRequest,

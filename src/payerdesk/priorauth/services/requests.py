@@ -33,7 +33,7 @@ from payerdesk.core.services import (
 from payerdesk.core.uploads import attachment_check
 from payerdesk.groups.selectors import member_lookup
 from payerdesk.priorauth import rules, selectors
-from payerdesk.priorauth.criteria import AnswerError, Criteria, DecisionError
+from payerdesk.priorauth.criteria.engine import AnswerError, Criteria, DecisionError
 from payerdesk.priorauth.models import (
     Channel,
     Decision,

@@ -20,7 +20,7 @@ from payerdesk.core.access import viewer
 from payerdesk.core.errors import NotAuthenticated, ServiceError
 from payerdesk.core.models import AccessLogEntry, User
 from payerdesk.core.uploads import body_too_large_message
-from payerdesk.priorauth.fhir import FhirError, claim_response_build, pas_bundle_read
+from payerdesk.priorauth.formats.fhir import FhirError, claim_response_build, pas_bundle_read
 from payerdesk.priorauth.models import Channel, LineOfBusiness, PriorAuthRequest, Status
 from payerdesk.priorauth.services.requests import prior_auth_submit
 

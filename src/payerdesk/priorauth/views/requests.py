@@ -29,6 +29,7 @@ from payerdesk.core.models import AccessLogEntry, User
 from payerdesk.core.roles import is_staff_member
 from payerdesk.core.views import StaffRequest, staff_required
 from payerdesk.priorauth import selectors
+from payerdesk.priorauth.criteria.questionnaire import Question
 from payerdesk.priorauth.forms.requests import (
     ApproveForm,
     DenyForm,
@@ -46,7 +47,6 @@ from payerdesk.priorauth.models import (
     PriorAuthRequest,
     Status,
 )
-from payerdesk.priorauth.questionnaire import Question
 from payerdesk.priorauth.services import requests as request_services
 from payerdesk.priorauth.views.common import PAGE_SIZE, refused, require_perm
 
