@@ -9,8 +9,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from payerdesk.core.errors import InvalidInput, NotPermitted
-from payerdesk.priorauth import selectors
 from payerdesk.priorauth.models import CriteriaSet
+from payerdesk.priorauth.selectors import reference as reference_selectors
 from payerdesk.priorauth.services.criteria import criteria_upload
 from tests.priorauth.conftest import DECISION, QUESTIONNAIRE, SEMAGLUTIDE
 
@@ -36,7 +36,7 @@ def test_versions_count_up_and_the_newest_applies(formulary):
     changed["nodes"][2]["content"]["rules"][0]["d"] = "90"
     second = upload(decision=changed).criteria
     assert (first.version, second.version) == (1, 2)
-    assert selectors.criteria_for(SEMAGLUTIDE) == second
+    assert reference_selectors.criteria_for(SEMAGLUTIDE) == second
     assert second.questionnaire == QUESTIONNAIRE and second.decision == changed
 
 

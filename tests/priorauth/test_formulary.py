@@ -6,8 +6,8 @@ from django.core.management import CommandError, call_command
 from django.urls import reverse
 
 from payerdesk.core.errors import InvalidInput, NotPermitted
-from payerdesk.priorauth import selectors
 from payerdesk.priorauth.models import Drug, FormularyDrug, FormularyVersion
+from payerdesk.priorauth.selectors import reference as reference_selectors
 from payerdesk.priorauth.services.formulary import formulary_import
 from tests.priorauth.conftest import BRAND_X, FORMULARY, HEADER, NAMES, ROWS, SEMAGLUTIDE
 
@@ -58,8 +58,8 @@ def test_versions_are_kept_and_the_latest_is_current(db):
     first = run(FORMULARY).formulary
     second = run(FORMULARY.replace("|8|2026|", "|9|2026|").replace("|3|Y|3|28|", "|2|Y|3|28|"))
     assert FormularyVersion.objects.count() == 2
-    assert selectors.current_formulary() == second.formulary != first
-    [hit] = [h for h in selectors.drug_search("ozempic") if h.ndc]
+    assert reference_selectors.current_formulary() == second.formulary != first
+    [hit] = [h for h in reference_selectors.drug_search("ozempic") if h.ndc]
     assert hit.tier == 2
 
 
@@ -120,9 +120,9 @@ def test_only_administrators_import(users):
 
 
 def test_search_by_name_rxcui_and_ndc_shows_tier_and_flags(formulary, criteria):
-    by_name = selectors.drug_search("OZEMPIC")
-    by_rxcui = selectors.drug_search(SEMAGLUTIDE)
-    by_ndc = selectors.drug_search("00169413212")
+    by_name = reference_selectors.drug_search("OZEMPIC")
+    by_rxcui = reference_selectors.drug_search(SEMAGLUTIDE)
+    by_ndc = reference_selectors.drug_search("00169413212")
     assert by_name == by_rxcui == by_ndc
     [hit] = by_name
     assert (hit.tier, hit.prior_authorization, hit.step_therapy, hit.quantity_limit) == (
@@ -132,25 +132,25 @@ def test_search_by_name_rxcui_and_ndc_shows_tier_and_flags(formulary, criteria):
         True,
     )
     assert hit.quantity_limit_text == "3 per 28 days" and hit.has_criteria and hit.on_formulary
-    [brand] = selectors.drug_search("brandex")
+    [brand] = reference_selectors.drug_search("brandex")
     assert not brand.on_formulary and brand.tier is None
 
 
 @pytest.mark.parametrize("label", ["00169-4132-12", "0169-4132-12"])
 def test_search_takes_the_ndc_as_printed_on_the_label(formulary, label):
-    [hit] = selectors.drug_search(label)
+    [hit] = reference_selectors.drug_search(label)
     assert hit.ndc == "00169413212"
 
 
 @pytest.mark.parametrize("code", [SEMAGLUTIDE, "00169413212", "00169-4132-12", "0169-4132-12"])
 def test_a_request_names_its_drug_by_rxcui_or_ndc_as_printed(formulary, code):
-    assert selectors.drug_resolve(code).rxcui == SEMAGLUTIDE
+    assert reference_selectors.drug_resolve(code).rxcui == SEMAGLUTIDE
 
 
 @pytest.mark.parametrize("code", ["0169-4132-13", "0169413212", "123-4567-89", "", "ozempic"])
 def test_an_unknown_drug_code_is_refused_naming_the_field(formulary, code):
     with pytest.raises(InvalidInput, match="No drug with RXCUI or NDC") as refused:
-        selectors.drug_resolve(code)
+        reference_selectors.drug_resolve(code)
     assert refused.value.field == "drug"
 
 
@@ -168,7 +168,7 @@ def test_an_unknown_drug_code_is_refused_naming_the_field(formulary, code):
     ],
 )
 def test_ndc_11(text, ndc):
-    assert selectors.ndc_11(text) == ndc
+    assert reference_selectors.ndc_11(text) == ndc
 
 
 def test_command_imports_and_says_when_nothing_changed(db, tmp_path, capsys):

@@ -9,8 +9,8 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from payerdesk.priorauth.metrics import CSV_HEADER, turnaround_report
 from payerdesk.priorauth.models import PriorAuthRequest
+from payerdesk.priorauth.selectors.metrics import CSV_HEADER, turnaround_report
 from payerdesk.priorauth.services.requests import (
     prior_auth_approve,
     prior_auth_deny,

@@ -12,7 +12,8 @@ class PriorAuthConfig(AppConfig):
         from django.db.models.signals import post_delete, post_save
 
         from payerdesk.core.roles import Role, grant
-        from payerdesk.priorauth import models, selectors, work
+        from payerdesk.priorauth import models, work
+        from payerdesk.priorauth.selectors import reference as reference_selectors
 
         work.register_kinds()
         register_menus()
@@ -26,7 +27,7 @@ class PriorAuthConfig(AppConfig):
         ):
             for signal in (post_save, post_delete):
                 signal.connect(
-                    selectors.reference_cache_clear,
+                    reference_selectors.reference_cache_clear,
                     sender=model,
                     dispatch_uid=f"priorauth-reference-{model.__name__}-{signal is post_save}",
                 )

@@ -16,7 +16,7 @@ def issue_letter(letter_id: int) -> bool:
 def issue_due_letters() -> int:
     """Make and send every letter still due (the worker's own task after each decision
     may have failed or been lost): the scheduled catch-up. Returns how many it issued."""
-    from payerdesk.priorauth.selectors import letters_due
+    from payerdesk.priorauth.selectors.requests import letters_due
     from payerdesk.priorauth.services.letters import letter_issue
 
     return sum(letter_issue(letter_id=letter_id).issued for letter_id in letters_due())

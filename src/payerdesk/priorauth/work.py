@@ -37,7 +37,7 @@ PRIOR_AUTH = kinds.WorkItemKind(
 
 
 def _request_name(user: User, request_id: str) -> str | None:
-    from payerdesk.priorauth.selectors import requests_visible_to
+    from payerdesk.priorauth.selectors.requests import requests_visible_to
 
     key = request_id.upper().removeprefix("PA-")
     if not key.isdigit() or not requests_visible_to(user).filter(pk=int(key)).exists():

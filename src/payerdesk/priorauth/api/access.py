@@ -6,8 +6,8 @@ from payerdesk.core.access import log_record_view
 from payerdesk.core.errors import NotPermitted
 from payerdesk.core.models import AccessLogEntry, User
 from payerdesk.core.roles import is_staff_member
-from payerdesk.priorauth import selectors
 from payerdesk.priorauth.models import PriorAuthRequest
+from payerdesk.priorauth.selectors import requests as request_selectors
 from payerdesk.priorauth.services import requests as request_services
 
 RECORD_TYPE = request_services.RECORD_TYPE
@@ -30,7 +30,9 @@ def staff_with(request: HttpRequest, permission: str, what: str) -> User:
 def reader(request: HttpRequest) -> User:
     """Staff who read requests, or a provider (who sees only their own)."""
     user = api_user(request)
-    if not (user.has_perm("priorauth.view_priorauthrequest") or selectors.is_provider(user)):
+    if not (
+        user.has_perm("priorauth.view_priorauthrequest") or request_selectors.is_provider(user)
+    ):
         raise NotPermitted("Your role does not see prior authorization requests.")
     return user
 

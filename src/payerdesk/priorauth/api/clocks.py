@@ -3,7 +3,6 @@
 from django.http import HttpRequest
 from ninja import Router
 
-from payerdesk.priorauth import selectors
 from payerdesk.priorauth.api.access import (
     staff_with,
 )
@@ -12,6 +11,7 @@ from payerdesk.priorauth.api.schemas import (
     ClockRulePatch,
 )
 from payerdesk.priorauth.models import ClockRule
+from payerdesk.priorauth.selectors import clocks as clock_selectors
 from payerdesk.priorauth.services import clocks as clock_services
 
 router = Router()
@@ -20,7 +20,7 @@ router = Router()
 @router.get("/priorauth/clock-rules", response=list[ClockRuleOut], summary="Determination clocks")
 def clock_rule_list(request: HttpRequest) -> list[ClockRule]:
     staff_with(request, "priorauth.view_clockrule", "see the determination clocks")
-    return list(selectors.clock_rules())
+    return list(clock_selectors.clock_rules())
 
 
 @router.patch(

@@ -5,7 +5,6 @@ from django.utils import timezone
 from ninja import File, Form, Query, Router, Status
 from ninja.files import UploadedFile
 
-from payerdesk.priorauth import selectors
 from payerdesk.priorauth.api.access import (
     staff_with,
 )
@@ -19,6 +18,7 @@ from payerdesk.priorauth.api.schemas import (
     PrescriberPatch,
     PrescriberQuery,
 )
+from payerdesk.priorauth.selectors import reference as reference_selectors
 from payerdesk.priorauth.services import criteria as criteria_services
 from payerdesk.priorauth.services import formulary as formulary_services
 from payerdesk.priorauth.services import prescribers as prescriber_services
@@ -30,7 +30,7 @@ router = Router()
 def drug_search(request: HttpRequest, query: Query[DrugQuery]) -> list[DrugOut]:
     """By name (any part), RXCUI or NDC, with tier and PA/ST/QL flags of the current formulary."""
     staff_with(request, "priorauth.view_formularydrug", "search the formulary")
-    return [DrugOut(**hit.__dict__) for hit in selectors.drug_search(query.q)]
+    return [DrugOut(**hit.__dict__) for hit in reference_selectors.drug_search(query.q)]
 
 
 @router.post(
@@ -104,7 +104,7 @@ def criteria_upload(
 @router.get("/priorauth/prescribers", response=list[PrescriberOut], summary="Find prescribers")
 def prescriber_list(request: HttpRequest, query: Query[PrescriberQuery]) -> list[PrescriberOut]:
     staff_with(request, "priorauth.view_prescriber", "see prescribers")
-    rows = selectors.prescriber_list(query.q)[query.offset : query.offset + query.limit]
+    rows = reference_selectors.prescriber_list(query.q)[query.offset : query.offset + query.limit]
     return [PrescriberOut.of(row) for row in rows]
 
 

@@ -5,7 +5,6 @@ from ninja import Query, Router, Status
 
 from payerdesk.core.access import viewer
 from payerdesk.core.models import AccessLogEntry, User
-from payerdesk.priorauth import selectors
 from payerdesk.priorauth.api.access import (
     api_user,
     log_view,
@@ -22,6 +21,7 @@ from payerdesk.priorauth.api.schemas import (
     StatementIn,
 )
 from payerdesk.priorauth.models import Channel, PriorAuthRequest
+from payerdesk.priorauth.selectors import requests as request_selectors
 from payerdesk.priorauth.services import requests as request_services
 
 router = Router()
@@ -53,7 +53,7 @@ def request_submit(request: HttpRequest, body: RequestIn) -> Status[RequestOut]:
 @router.get("/priorauth/requests", response=list[RequestOut], summary="Requests you may see")
 def request_list(request: HttpRequest, query: Query[RequestQuery]) -> list[RequestOut]:
     user = reader(request)
-    rows = selectors.requests_visible_to(user).select_related("criteria", "duplicate_of")
+    rows = request_selectors.requests_visible_to(user).select_related("criteria", "duplicate_of")
     if query.status:
         rows = rows.filter(status=query.status)
     page = list(rows[query.offset : query.offset + query.limit])
@@ -65,20 +65,20 @@ def request_list(request: HttpRequest, query: Query[RequestQuery]) -> list[Reque
 @router.get("/priorauth/requests/{request_id}", response=RequestOut, summary="One request")
 def request_detail(request: HttpRequest, request_id: int) -> RequestOut:
     user = reader(request)
-    pa = selectors.request_get(user=user, request_id=request_id)
+    pa = request_selectors.request_get(user=user, request_id=request_id)
     log_view(request, user, pa)
     return RequestOut.of(pa)
 
 
 def _acted(request: HttpRequest, user: User, pa: PriorAuthRequest) -> RequestOut:
-    fresh = selectors.request_get(user=user, request_id=pa.pk)
+    fresh = request_selectors.request_get(user=user, request_id=pa.pk)
     log_view(request, user, fresh)
     return RequestOut.of(fresh)
 
 
 def _visible(user: User, request_id: int) -> None:
     # Out of sight reads the same as nonexistent, before any permission answer.
-    selectors.request_get(user=user, request_id=request_id)
+    request_selectors.request_get(user=user, request_id=request_id)
 
 
 @router.post("/priorauth/requests/{request_id}/approve", response=RequestOut, summary="Approve")

@@ -7,11 +7,12 @@ from django.db import transaction
 from payerdesk.core.errors import Conflict, ErrorCode, NotFound, NotPermitted
 from payerdesk.core.models import User
 from payerdesk.core.roles import is_staff_member
-from payerdesk.priorauth import rules, selectors
+from payerdesk.priorauth import rules
 from payerdesk.priorauth.models import (
     Prescriber,
     PrescriberChange,
 )
+from payerdesk.priorauth.selectors import reference as reference_selectors
 from payerdesk.priorauth.services.common import fields_set, invalid
 
 
@@ -104,7 +105,7 @@ def _linked_prescriber(actor: User | None, npi: str, verb: str) -> Prescriber:
     """The prescriber whose provider users an administrator (or the CLI) links or unlinks."""
     if actor is not None and not actor.has_perm("priorauth.link_portal_user"):
         raise NotPermitted(f"Only an administrator {verb} provider users.")
-    prescriber = selectors.prescriber_get(npi_check(npi, "npi"))
+    prescriber = reference_selectors.prescriber_get(npi_check(npi, "npi"))
     if prescriber is None:
         raise invalid(f"No prescriber with NPI {npi} is registered.", "npi")
     return prescriber

@@ -32,7 +32,7 @@ from payerdesk.core.services import (
 )
 from payerdesk.core.uploads import attachment_check
 from payerdesk.groups.selectors import member_lookup
-from payerdesk.priorauth import rules, selectors
+from payerdesk.priorauth import rules
 from payerdesk.priorauth.criteria.engine import AnswerError, Criteria, DecisionError
 from payerdesk.priorauth.models import (
     Channel,
@@ -46,6 +46,8 @@ from payerdesk.priorauth.models import (
     Status,
     Urgency,
 )
+from payerdesk.priorauth.selectors import reference as reference_selectors
+from payerdesk.priorauth.selectors import requests as request_selectors
 from payerdesk.priorauth.services.common import invalid
 from payerdesk.priorauth.services.letters import letter_schedule
 from payerdesk.priorauth.services.prescribers import npi_check
@@ -115,9 +117,9 @@ def _choice(
 def _may_submit(actor: User, prescriber: Prescriber) -> None:
     if actor.has_perm("priorauth.add_priorauthrequest"):
         return
-    if selectors.is_provider(actor) and selectors.acts_for(actor, prescriber):
+    if request_selectors.is_provider(actor) and request_selectors.acts_for(actor, prescriber):
         return
-    if selectors.is_provider(actor):
+    if request_selectors.is_provider(actor):
         raise NotPermitted(f"You do not act for NPI {prescriber.npi}.")
     raise NotPermitted("Your role does not take prior authorization requests.")
 
@@ -143,7 +145,7 @@ def prior_auth_submit(
     `viewer`: the caller shows the request it made to this user (an API response), so the
     view goes to the access log in the same transaction."""
     npi = npi_check(prescriber_npi)
-    state = selectors.intake_state(
+    state = reference_selectors.intake_state(
         line_of_business=line_of_business,
         urgency=urgency,
         queues=(INTAKE_QUEUE, REVIEW_QUEUE),
@@ -156,10 +158,10 @@ def prior_auth_submit(
     _choice(urgency, Urgency, "urgency")
     _choice(line_of_business, LineOfBusiness, "line_of_business")
     _choice(channel, Channel, "channel")
-    reference = selectors.drug_reference(drug, stamp=state.stamp)
+    reference = reference_selectors.drug_reference(drug, stamp=state.stamp)
     found, row, criteria = reference.drug, reference.formulary_row, reference.criteria
     member = member_lookup(member_id=member_id, group_number=group_number)
-    duplicate_of_id = selectors.open_duplicate_id(member_id=member.pk, drug_id=found.pk)
+    duplicate_of_id = request_selectors.open_duplicate_id(member_id=member.pk, drug_id=found.pk)
     cleaned = answers_clean(criteria, answers)
     if fax is not None:
         attachment_check(fax.name, fax.content, field="fax")
@@ -464,10 +466,10 @@ def prior_auth_pend(*, actor: User, request_id: int, information: str) -> PriorA
 
 def _information_source(actor: User, prescriber: Prescriber) -> str:
     """The receipt's source for `actor`, or NotPermitted saying why they may not."""
-    source = selectors.information_source(actor, prescriber)
+    source = request_selectors.information_source(actor, prescriber)
     if source is not None:
         return source
-    if actor.has_perm(selectors.SEND_INFORMATION):
+    if actor.has_perm(request_selectors.SEND_INFORMATION):
         raise NotPermitted(f"You do not act for NPI {prescriber.npi}.")
     raise NotPermitted("Your role does not record information on requests.")
 
@@ -509,7 +511,7 @@ def prior_auth_information_receive(
                 f"{request.number} is not pended for more information "
                 f"(it is {request.get_status_display().lower()}).",
             )
-        criteria = selectors.compiled(request.criteria) if request.criteria else None
+        criteria = reference_selectors.compiled(request.criteria) if request.criteria else None
         merged = dict(request.answers)
         for link_id, value in (answers or {}).items():
             if value is None or (isinstance(value, str) and not value.strip()):
@@ -618,7 +620,7 @@ def prior_auth_statement_add(*, actor: User, request_id: int, statement: str) ->
             module_checked=True,
         )
         _start_clock(request, now)
-        criteria = selectors.compiled(request.criteria) if request.criteria else None
+        criteria = reference_selectors.compiled(request.criteria) if request.criteria else None
         cleaned = criteria.clean(request.answers) if criteria else {}
         _determine(request, criteria, cleaned)
     return request

@@ -7,13 +7,13 @@ from django.views.decorators.http import require_GET, require_POST
 
 from payerdesk.core.errors import ServiceError
 from payerdesk.core.views import StaffRequest, staff_required
-from payerdesk.priorauth import selectors
 from payerdesk.priorauth.forms.clocks import (
     ClockRuleForm,
 )
 from payerdesk.priorauth.models import (
     ClockRule,
 )
+from payerdesk.priorauth.selectors import clocks as clock_selectors
 from payerdesk.priorauth.services import clocks as clock_services
 from payerdesk.priorauth.views.common import refused, require_perm
 
@@ -24,11 +24,11 @@ from payerdesk.priorauth.views.common import refused, require_perm
 @staff_required
 def clock_rule_list(request: StaffRequest) -> HttpResponse:
     require_perm(request, "priorauth.view_clockrule")
-    return render(request, "priorauth/clock_rules.html", {"rules": selectors.clock_rules()})
+    return render(request, "priorauth/clock_rules.html", {"rules": clock_selectors.clock_rules()})
 
 
 def _clock_rule(line_of_business: str, urgency: str) -> ClockRule:
-    found = selectors.clock_rule_get(line_of_business, urgency)
+    found = clock_selectors.clock_rule_get(line_of_business, urgency)
     if found is None:
         raise Http404(f"No clock rule for {line_of_business} {urgency}")
     return found

@@ -12,7 +12,7 @@ from django.views.decorators.http import require_GET
 
 from payerdesk.core import permissions
 from payerdesk.core.views import StaffRequest, staff_required
-from payerdesk.priorauth.metrics import (
+from payerdesk.priorauth.selectors.metrics import (
     MAX_RANGE_DAYS,
     TurnaroundReport,
     outcome_chart,

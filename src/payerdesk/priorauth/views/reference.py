@@ -8,7 +8,6 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from payerdesk.core.errors import ServiceError
 from payerdesk.core.views import StaffRequest, is_htmx, may_write_page, staff_required
-from payerdesk.priorauth import selectors
 from payerdesk.priorauth.forms.reference import (
     CriteriaUploadForm,
     DrugSearchForm,
@@ -22,6 +21,7 @@ from payerdesk.priorauth.models import (
     FormularyVersion,
     Prescriber,
 )
+from payerdesk.priorauth.selectors import reference as reference_selectors
 from payerdesk.priorauth.services import criteria as criteria_services
 from payerdesk.priorauth.services import formulary as formulary_services
 from payerdesk.priorauth.services import prescribers as prescriber_services
@@ -35,8 +35,8 @@ from payerdesk.priorauth.views.common import PAGE_SIZE, refused, require_perm
 def drug_search(request: StaffRequest) -> HttpResponse:
     require_perm(request, "priorauth.view_formularydrug")
     form = DrugSearchForm(request.GET or None)
-    hits = selectors.drug_search(form.cleaned_data["q"]) if form.is_valid() else []
-    context = {"form": form, "hits": hits, "formulary": selectors.current_formulary()}
+    hits = reference_selectors.drug_search(form.cleaned_data["q"]) if form.is_valid() else []
+    context = {"form": form, "hits": hits, "formulary": reference_selectors.current_formulary()}
     template = "priorauth/partials/drug_hits.html" if is_htmx(request) else "priorauth/drugs.html"
     return render(request, template, context)
 
@@ -128,7 +128,9 @@ def _prescribers_page(
 ) -> HttpResponse:
     search = PrescriberSearchForm(request.GET)
     query = search.cleaned_data["q"] if search.is_valid() else ""
-    page = Paginator(selectors.prescriber_list(query), PAGE_SIZE).get_page(request.GET.get("page"))
+    page = Paginator(reference_selectors.prescriber_list(query), PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
     context = {
         "search": search,
         "query": query,
@@ -167,7 +169,7 @@ def prescriber_new(request: StaffRequest) -> HttpResponse:
 
 
 def _prescriber(npi: str) -> Prescriber:
-    found = selectors.prescriber_get(npi)
+    found = reference_selectors.prescriber_get(npi)
     if found is None:
         raise Http404(f"No prescriber with NPI {npi}")
     return found

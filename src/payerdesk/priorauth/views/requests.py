@@ -28,7 +28,6 @@ from payerdesk.core.landing import Figure, module_home
 from payerdesk.core.models import AccessLogEntry, User
 from payerdesk.core.roles import is_staff_member
 from payerdesk.core.views import StaffRequest, staff_required
-from payerdesk.priorauth import selectors
 from payerdesk.priorauth.criteria.questionnaire import Question
 from payerdesk.priorauth.forms.requests import (
     ApproveForm,
@@ -47,6 +46,8 @@ from payerdesk.priorauth.models import (
     PriorAuthRequest,
     Status,
 )
+from payerdesk.priorauth.selectors import reference as reference_selectors
+from payerdesk.priorauth.selectors import requests as request_selectors
 from payerdesk.priorauth.services import requests as request_services
 from payerdesk.priorauth.views.common import PAGE_SIZE, refused, require_perm
 
@@ -55,7 +56,9 @@ RECORD_TYPE = request_services.RECORD_TYPE
 
 def _reader(request: StaffRequest) -> User:
     user = request.user
-    if not (user.has_perm("priorauth.view_priorauthrequest") or selectors.is_provider(user)):
+    if not (
+        user.has_perm("priorauth.view_priorauthrequest") or request_selectors.is_provider(user)
+    ):
         raise PermissionDenied("Your role does not see prior authorization requests.")
     return user
 
@@ -73,7 +76,7 @@ def _log(request: StaffRequest, pa: PriorAuthRequest, action: str = "view") -> N
 
 def _get(request: StaffRequest, request_id: int) -> PriorAuthRequest:
     try:
-        return selectors.request_get(user=request.user, request_id=request_id)
+        return request_selectors.request_get(user=request.user, request_id=request_id)
     except NotFound:
         raise Http404(f"Request PA-{request_id} does not exist") from None
 
@@ -82,7 +85,7 @@ def _get(request: StaffRequest, request_id: int) -> PriorAuthRequest:
 
 
 def _home_figures(user: User) -> list[Figure]:
-    counts = selectors.open_counts_by_status(user)
+    counts = request_selectors.open_counts_by_status(user)
     url = reverse("priorauth:requests")
     return [
         Figure(Status(status).label, str(count), f"{url}?status={status}")
@@ -104,7 +107,7 @@ def home(request: HttpRequest) -> HttpResponse:
 @login_required
 def request_list(request: StaffRequest) -> HttpResponse:
     user = _reader(request)
-    rows = selectors.requests_visible_to(user).select_related("duplicate_of")
+    rows = request_selectors.requests_visible_to(user).select_related("duplicate_of")
     status = request.GET.get("status", "open")
     if status == "open":
         rows = rows.filter(status__in=[Status.AWAITING_STATEMENT, Status.IN_REVIEW, Status.PENDED])
@@ -154,7 +157,7 @@ def _answer_text(question: Question | None, value: object) -> str:
 def _questions_of(pa: PriorAuthRequest) -> dict[str, Question]:
     if pa.criteria is None:
         return {}
-    return {q.link_id: q for q in selectors.compiled(pa.criteria).questions}
+    return {q.link_id: q for q in reference_selectors.compiled(pa.criteria).questions}
 
 
 def _answer_rows(pa: PriorAuthRequest, questions: dict[str, Question]) -> list[AnswerLine]:
@@ -192,7 +195,8 @@ def _receipt_rows(
 
 def _records_information(user: User, pa: PriorAuthRequest) -> bool:
     return (
-        pa.status == Status.PENDED and selectors.information_source(user, pa.prescriber) is not None
+        pa.status == Status.PENDED
+        and request_selectors.information_source(user, pa.prescriber) is not None
     )
 
 
@@ -225,7 +229,7 @@ def _information_questions(
         errors,
         reverse("priorauth:request-information-questions", args=[pa.pk]),
         drug=pa.drug,
-        formulary_row=selectors.formulary_row(pa.drug),
+        formulary_row=reference_selectors.formulary_row(pa.drug),
         criteria_set=pa.criteria,
     )
 
@@ -242,7 +246,7 @@ def _detail_context(
     user = request.user
     decides = user.has_perm("priorauth.decide_priorauthrequest")
     records = _records_information(user, pa)
-    provider = selectors.is_provider(user)
+    provider = request_selectors.is_provider(user)
     questions = _questions_of(pa)
     return {
         "provider_view": provider,
@@ -255,7 +259,7 @@ def _detail_context(
         "answers": _answer_rows(pa, questions),
         "letters": pa.letters.all(),
         "timeline": core_selectors.timeline(pa.work_item) if not provider else [],
-        "history": selectors.provider_history(pa, user) if provider else [],
+        "history": request_selectors.provider_history(pa, user) if provider else [],
         "attachments": pa.work_item.attachments.all() if not provider else [],
         "can_decide": decides and pa.status in (Status.IN_REVIEW, Status.PENDED),
         "can_add_statement": pa.status == Status.AWAITING_STATEMENT,
@@ -382,7 +386,7 @@ def _answers_posted(pa: PriorAuthRequest, data: QueryDict) -> dict[str, object]:
     service names them."""
     answers: dict[str, object] = {}
     if pa.criteria is not None:
-        for question in selectors.compiled(pa.criteria).questions:
+        for question in reference_selectors.compiled(pa.criteria).questions:
             answers[question.link_id] = None
     for key, value in _raw_answers(data).items():
         answers[key] = value
@@ -462,7 +466,7 @@ def _questions_context(
         "branching": set(),
     }
     if criteria_set is not None:
-        criteria = selectors.compiled(criteria_set)
+        criteria = reference_selectors.compiled(criteria_set)
         context["questions"] = criteria.enabled(answers)
         # Answers other questions depend on re-render the questions when they change.
         context["branching"] = {
@@ -479,7 +483,9 @@ def _questions(data: QueryDict, errors: dict[str, str] | None = None) -> dict[st
     if not code:
         return _questions_context(answers, errors, url)
     try:
-        reference = selectors.drug_reference(code, stamp=selectors.reference_stamp())
+        reference = reference_selectors.drug_reference(
+            code, stamp=reference_selectors.reference_stamp()
+        )
     except InvalidInput as error:
         return _questions_context(answers, errors, url, drug_error=error.message)
     return _questions_context(
