@@ -24,7 +24,7 @@ from payerdesk.priorauth.views.common import refused, require_perm
 @staff_required
 def clock_rule_list(request: StaffRequest) -> HttpResponse:
     require_perm(request, "priorauth.view_clockrule")
-    return render(request, "priorauth/clock_rules.html", {"rules": clock_selectors.clock_rules()})
+    return render(request, "priorauth/clocks/list.html", {"rules": clock_selectors.clock_rules()})
 
 
 def _clock_rule(line_of_business: str, urgency: str) -> ClockRule:
@@ -48,7 +48,7 @@ def _clock_rule_page(
         "can_edit": request.user.has_perm("priorauth.change_clockrule"),
         "changes": rule.changes.select_related("actor"),
     }
-    return render(request, "priorauth/clock_rule.html", context, status=status)
+    return render(request, "priorauth/clocks/detail.html", context, status=status)
 
 
 @require_GET

@@ -65,7 +65,7 @@ def metrics(request: StaffRequest) -> HttpResponse:
         "query": request.GET.urlencode() if report and request.GET else "",
     }
     status = 200 if report else 400
-    return render(request, "priorauth/metrics.html", context, status=status)
+    return render(request, "priorauth/metrics/turnaround.html", context, status=status)
 
 
 @require_GET

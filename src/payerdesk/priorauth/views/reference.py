@@ -37,7 +37,11 @@ def drug_search(request: StaffRequest) -> HttpResponse:
     form = DrugSearchForm(request.GET or None)
     hits = reference_selectors.drug_search(form.cleaned_data["q"]) if form.is_valid() else []
     context = {"form": form, "hits": hits, "formulary": reference_selectors.current_formulary()}
-    template = "priorauth/partials/drug_hits.html" if is_htmx(request) else "priorauth/drugs.html"
+    template = (
+        "priorauth/reference/partials/drug_hits.html"
+        if is_htmx(request)
+        else "priorauth/reference/drugs.html"
+    )
     return render(request, template, context)
 
 
@@ -71,7 +75,7 @@ def formulary_import(request: StaffRequest) -> HttpResponse:
     versions = FormularyVersion.objects.select_related("imported_by")[:20]
     return render(
         request,
-        "priorauth/formulary_import.html",
+        "priorauth/reference/formulary_import.html",
         {"form": form, "versions": versions, "can_import": can_import},
         status=status,
     )
@@ -114,7 +118,7 @@ def criteria_upload(request: StaffRequest) -> HttpResponse:
     sets = CriteriaSet.objects.select_related("uploaded_by")[:50]
     return render(
         request,
-        "priorauth/criteria_upload.html",
+        "priorauth/reference/criteria_upload.html",
         {"form": form, "sets": sets, "can_upload": can_upload},
         status=status,
     )
@@ -138,7 +142,7 @@ def _prescribers_page(
         "form": form or PrescriberForm(),
         "can_register": request.user.has_perm("priorauth.add_prescriber"),
     }
-    return render(request, "priorauth/prescribers.html", context, status=status)
+    return render(request, "priorauth/reference/prescribers.html", context, status=status)
 
 
 @require_GET
@@ -188,7 +192,7 @@ def _prescriber_page(
         "can_edit": request.user.has_perm("priorauth.change_prescriber"),
         "changes": prescriber.changes.select_related("actor"),
     }
-    return render(request, "priorauth/prescriber.html", context, status=status)
+    return render(request, "priorauth/reference/prescriber.html", context, status=status)
 
 
 @require_GET

@@ -119,7 +119,7 @@ def request_list(request: StaffRequest) -> HttpResponse:
     for pa in page:
         _log(request, pa)
     context = {"page": page, "status": status, "statuses": Status.choices}
-    return render(request, "priorauth/request_list.html", context)
+    return render(request, "priorauth/requests/list.html", context)
 
 
 @dataclass(frozen=True)
@@ -276,7 +276,7 @@ def request_detail(request: StaffRequest, request_id: int) -> HttpResponse:
     _reader(request)
     pa = _get(request, request_id)
     _log(request, pa)
-    return render(request, "priorauth/request_detail.html", _detail_context(request, pa))
+    return render(request, "priorauth/requests/detail.html", _detail_context(request, pa))
 
 
 @require_GET
@@ -317,7 +317,7 @@ def _act(
             return redirect("priorauth:request-detail", request_id=request_id)
     _log(request, pa)
     context = _detail_context(request, pa, {form_name: form})
-    return render(request, "priorauth/request_detail.html", context, status=status)
+    return render(request, "priorauth/requests/detail.html", context, status=status)
 
 
 @require_POST
@@ -427,7 +427,7 @@ def request_information(request: StaffRequest, request_id: int) -> HttpResponse:
     context = _detail_context(
         request, pa, {"information_form": form}, posted=request.POST, answer_errors=errors
     )
-    return render(request, "priorauth/request_detail.html", context, status=status)
+    return render(request, "priorauth/requests/detail.html", context, status=status)
 
 
 # --- the guided intake form ------------------------------------------------------------------
@@ -502,7 +502,7 @@ def _questions(data: QueryDict, errors: dict[str, str] | None = None) -> dict[st
 @staff_required
 def request_questions(request: StaffRequest) -> HttpResponse:
     require_perm(request, "priorauth.add_priorauthrequest")
-    return render(request, "priorauth/partials/questions.html", _questions(request.GET))
+    return render(request, "priorauth/requests/partials/questions.html", _questions(request.GET))
 
 
 @require_GET
@@ -514,7 +514,7 @@ def request_information_questions(request: StaffRequest, request_id: int) -> Htt
     _require_records_information(request.user, pa)
     _log(request, pa)
     context = _information_questions(pa, request.GET, None)
-    return render(request, "priorauth/partials/questions.html", context)
+    return render(request, "priorauth/requests/partials/questions.html", context)
 
 
 @require_http_methods(["GET", "POST"])
@@ -524,11 +524,11 @@ def request_new(request: StaffRequest) -> HttpResponse:
     if request.method == "GET":
         form = IntakeForm(initial=request.GET.dict())
         context = {"form": form, **_questions(request.GET)}
-        return render(request, "priorauth/request_new.html", context)
+        return render(request, "priorauth/requests/new.html", context)
     form = IntakeForm(request.POST, request.FILES)
     if "refresh" in request.POST:
         context = {"form": IntakeForm(request.POST), **_questions(request.POST)}
-        return render(request, "priorauth/request_new.html", context)
+        return render(request, "priorauth/requests/new.html", context)
     errors: dict[str, str] = {}
     status = 400
     if form.is_valid():
@@ -556,4 +556,4 @@ def request_new(request: StaffRequest) -> HttpResponse:
             messages.success(request, f"{pa.number}: {pa.get_status_display()}.")
             return redirect("priorauth:request-detail", request_id=pa.pk)
     context = {"form": form, **_questions(request.POST, errors)}
-    return render(request, "priorauth/request_new.html", context, status=status)
+    return render(request, "priorauth/requests/new.html", context, status=status)
