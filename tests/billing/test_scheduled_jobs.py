@@ -126,7 +126,7 @@ def test_each_scheduled_job_run_twice_the_same_day_changes_nothing_the_second_ti
     group, scene, job_name
 ):
     """A day with something for each job: bills due, a group past its grace period, an
-    item past its escalation time (the letters job: tests/priorauth/test_letters.py)."""
+    item past its escalation time (the letters job: tests/priorauth/services/test_letters.py)."""
     listbills.list_bill_generate(actor=None, group=group, period_start=JAN)
     job = next(job for job in scheduler_jobs() if job.id == job_name)
     with time_machine.travel(local(date(2026, 2, 2), 3), tick=False):

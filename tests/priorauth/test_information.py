@@ -37,7 +37,7 @@ from tests.priorauth.conftest import (
     QUESTIONNAIRE,
     SEMAGLUTIDE,
 )
-from tests.priorauth.test_intake import PDF, pdf_text
+from tests.priorauth.services.test_requests import PDF, pdf_text
 
 ASKED = "Send the A1c history and the metformin start date."
 # What the office sends: the A1c is higher than first reported, and metformin was tried.

@@ -20,8 +20,8 @@ from payerdesk.priorauth.services.requests import (
 )
 from tests.conftest import PASSWORD
 from tests.priorauth.conftest import FALLS_SHORT, NPI, OTHER_NPI
+from tests.priorauth.services.test_requests import PDF
 from tests.priorauth.test_information import ASKED, NOW_MEETS, _unchanged
-from tests.priorauth.test_intake import PDF
 
 PORTAL = InformationReceipt.Source.PROVIDER_PORTAL
 

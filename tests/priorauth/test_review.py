@@ -12,7 +12,7 @@ from payerdesk.priorauth.services.requests import (
     prior_auth_pend,
 )
 from tests.priorauth.conftest import FALLS_SHORT, MEETS
-from tests.priorauth.test_intake import pdf_text
+from tests.priorauth.services.test_requests import pdf_text
 
 REASON = "A1c of 6.2% is below the 7% the criteria require, and metformin was not tried."
 

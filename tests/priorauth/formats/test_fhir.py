@@ -20,7 +20,7 @@ from payerdesk.priorauth.formats.fhir import (
     pas_bundle_read,
 )
 
-FIXTURE = Path(__file__).parent / "fixtures" / "pas_semaglutide.json"
+FIXTURE = Path(__file__).parents[1] / "fixtures" / "pas_semaglutide.json"
 CLAIM, PATIENT, ROLE, PRACTITIONER = 0, 1, 2, 3
 COVERAGE, MEDREQ, QR = 6, 7, 8
 

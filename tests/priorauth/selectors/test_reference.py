@@ -15,8 +15,8 @@ from payerdesk.core.models import Queue
 from payerdesk.priorauth.models import ClockRule, CriteriaDrug, CriteriaSet, Status
 from payerdesk.priorauth.services.criteria import criteria_upload
 from payerdesk.priorauth.services.formulary import formulary_import
+from tests.priorauth.api.test_requests import URL, body
 from tests.priorauth.conftest import DECISION, MEETS, QUESTIONNAIRE, SEMAGLUTIDE, pa_files
-from tests.priorauth.test_api_intake import URL, body
 
 
 def _refers_everything() -> dict[str, object]:

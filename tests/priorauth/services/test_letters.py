@@ -13,7 +13,7 @@ from payerdesk.priorauth.services.letters import letter_issue
 from payerdesk.priorauth.services.requests import prior_auth_deny, prior_auth_pend
 from payerdesk.priorauth.tasks import issue_due_letters, issue_letter
 from tests.priorauth.conftest import FALLS_SHORT, MEETS
-from tests.priorauth.test_intake import pdf_text
+from tests.priorauth.services.test_requests import pdf_text
 
 REASON = "A1c of 6.2% is below the 7% the criteria require, and metformin was not tried."
 

@@ -22,7 +22,7 @@ from payerdesk.priorauth.services.prescribers import prescriber_register
 from tests.priorauth.conftest import NPI
 
 BUNDLE: dict[str, Any] = json.loads(
-    (Path(__file__).parent / "fixtures" / "pas_semaglutide.json").read_text()
+    (Path(__file__).parents[1] / "fixtures" / "pas_semaglutide.json").read_text()
 )
 URL = "/fhir/Claim/$submit"
 

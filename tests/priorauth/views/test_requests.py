@@ -10,7 +10,7 @@ from payerdesk.core.models import AccessLogEntry, Attachment
 from payerdesk.priorauth.models import PriorAuthRequest
 from payerdesk.priorauth.services.prescribers import prescriber_register, provider_link
 from tests.priorauth.conftest import ADALIMUMAB, FALLS_SHORT, NPI, SEMAGLUTIDE
-from tests.priorauth.test_intake import PDF
+from tests.priorauth.services.test_requests import PDF
 
 NEW = reverse("priorauth:request-new")
 QUESTIONS = reverse("priorauth:request-questions")
