@@ -238,7 +238,7 @@ def receive(path: Path) -> None:
 
 def accounted(remittance_id: int, differing: dict[str, str]) -> list[str]:
     """Differing lines with no variance of their class: should be none."""
-    from payerdesk.billing.remit_models import Variance
+    from payerdesk.billing.models import Variance
 
     found = set(
         Variance.objects.filter(remittance_id=remittance_id).values_list("member_ref", "kind")
@@ -247,7 +247,7 @@ def accounted(remittance_id: int, differing: dict[str, str]) -> list[str]:
 
 
 def reconcile_half(group_id: int) -> None:
-    from payerdesk.billing.remit_models import Variance
+    from payerdesk.billing.models import Variance
     from payerdesk.core.models import Queue, SlaPolicy
 
     policy = SlaPolicy.objects.create(

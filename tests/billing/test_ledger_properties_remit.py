@@ -15,9 +15,16 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from payerdesk.billing import selectors
-from payerdesk.billing.models import Account, JournalEntry, JournalLine, ListBillLine
+from payerdesk.billing.models import (
+    Account,
+    JournalEntry,
+    JournalLine,
+    ListBillLine,
+    Refund,
+    Remittance,
+    Variance,
+)
 from payerdesk.billing.refunds import premium_reverse, refund_decide, refunds_export
-from payerdesk.billing.remit_models import Refund, Remittance, Variance
 from payerdesk.billing.remittances import remittance_file_receive
 from payerdesk.billing.suspense import variance_apply, variance_refund, variance_write_off
 from payerdesk.core.errors import ServiceError

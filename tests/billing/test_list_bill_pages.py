@@ -12,8 +12,7 @@ from openpyxl import load_workbook
 from pypdf import PdfReader
 
 from payerdesk.billing import delinquency, listbills, selectors
-from payerdesk.billing.models import Account, BillingSchedule, Delinquency, ListBill
-from payerdesk.billing.remit_models import Variance
+from payerdesk.billing.models import Account, BillingSchedule, Delinquency, ListBill, Variance
 from payerdesk.billing.remittances import remittance_file_receive
 from payerdesk.core.models import AccessLogEntry
 from payerdesk.groups import services as group_services

@@ -15,8 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from payerdesk.billing import delinquency, selectors
-from payerdesk.billing.models import Account, Delinquency, JournalLine, ListBill
-from payerdesk.billing.remit_models import Refund, Variance
+from payerdesk.billing.models import Account, Delinquency, JournalLine, ListBill, Refund, Variance
 from payerdesk.groups import selectors as group_selectors
 from payerdesk.groups.models import Member
 from payerdesk.groups.terminations import member_terminate

@@ -9,8 +9,7 @@ import pytest
 from django.utils import timezone
 
 from payerdesk.billing import listbills, nacha, refunds, selectors
-from payerdesk.billing.models import Account
-from payerdesk.billing.remit_models import Refund, RefundStatus
+from payerdesk.billing.models import Account, Refund, RefundStatus
 from payerdesk.core.errors import Conflict, InvalidInput
 
 ORIGIN = nacha.Origin(

@@ -8,8 +8,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from payerdesk.billing import remittances, selectors
-from payerdesk.billing.models import Account
-from payerdesk.billing.remit_models import Remittance
+from payerdesk.billing.models import Account, Remittance
 from payerdesk.core.errors import NotPermitted
 from payerdesk.groups import services as group_services
 from tests.billing.remit_support import bill, csv_bytes

@@ -8,8 +8,15 @@ import pytest
 from openpyxl import Workbook
 
 from payerdesk.billing import selectors
-from payerdesk.billing.models import Account, BillingSchedule, JournalEntry, ListBill
-from payerdesk.billing.remit_models import Remittance, RemittanceLine, Variance
+from payerdesk.billing.models import (
+    Account,
+    BillingSchedule,
+    JournalEntry,
+    ListBill,
+    Remittance,
+    RemittanceLine,
+    Variance,
+)
 from payerdesk.billing.remittances import payment_record, remittance_file_receive
 from payerdesk.core.errors import InvalidInput, NotPermitted
 from payerdesk.core.models import WorkItem

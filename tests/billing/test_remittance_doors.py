@@ -10,8 +10,7 @@ from django.core.management import CommandError, call_command
 from django.urls import reverse
 
 from payerdesk.billing import selectors
-from payerdesk.billing.models import Account, BillingSchedule
-from payerdesk.billing.remit_models import Refund, Remittance, Variance
+from payerdesk.billing.models import Account, BillingSchedule, Refund, Remittance, Variance
 from payerdesk.core.models import AccessLogEntry
 from payerdesk.groups.models import Coverage, Member
 from tests import samples

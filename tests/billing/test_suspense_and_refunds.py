@@ -10,9 +10,8 @@ import pytest
 from django.test import override_settings
 
 from payerdesk.billing import selectors
-from payerdesk.billing.models import Account, BillingSchedule
+from payerdesk.billing.models import Account, BillingSchedule, Refund, Variance
 from payerdesk.billing.refunds import premium_reverse, refund_decide, refunds_export
-from payerdesk.billing.remit_models import Refund, Variance
 from payerdesk.billing.remittances import remittance_file_receive
 from payerdesk.billing.suspense import variance_apply, variance_refund, variance_write_off
 from payerdesk.core.errors import Conflict, InvalidInput, NotPermitted

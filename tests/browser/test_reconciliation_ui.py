@@ -8,8 +8,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from payerdesk.billing import listbills, selectors
-from payerdesk.billing.models import Account
-from payerdesk.billing.remit_models import Remittance
+from payerdesk.billing.models import Account, Remittance
 from tests.browser.billing_scene import billed_group
 from tests.browser.navigation import menu_go
 from tests.browser.test_work_queue_ui import sign_in

@@ -19,8 +19,7 @@ from typing import TYPE_CHECKING
 from payerdesk.billing import selectors
 from payerdesk.billing.intake import PaidLine
 from payerdesk.billing.ledger import Line
-from payerdesk.billing.models import Account, BillingSchedule
-from payerdesk.billing.remit_models import VarianceKind, VarianceStatus
+from payerdesk.billing.models import Account, BillingSchedule, VarianceKind, VarianceStatus
 from payerdesk.core.money import ZERO
 from payerdesk.groups import selectors as group_selectors
 

@@ -31,9 +31,11 @@ from payerdesk.billing.models import (
     LineKind,
     ListBill,
     ListBillLine,
+    Refund,
+    RefundStatus,
+    Variance,
 )
 from payerdesk.billing.reconciliation import signed_line
-from payerdesk.billing.remit_models import Refund, RefundStatus, Variance
 from payerdesk.billing.status import list_bills_refresh
 from payerdesk.core.errors import Conflict, ErrorCode, InvalidInput, NotFound, NotPermitted
 from payerdesk.core.models import User

@@ -12,8 +12,7 @@ from ninja import Field, File, Form, Query, Router, Schema
 from ninja.files import UploadedFile
 
 from payerdesk.billing import refunds, remit_selectors, suspense
-from payerdesk.billing.models import ListBill
-from payerdesk.billing.remit_models import Refund, Variance
+from payerdesk.billing.models import ListBill, Refund, Variance
 from payerdesk.billing.remittances import RemittanceResult, payment_record, remittance_file_receive
 from payerdesk.core.access import log_record_view
 from payerdesk.core.api import staff_user

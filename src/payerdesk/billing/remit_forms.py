@@ -2,7 +2,7 @@
 
 from django import forms
 
-from payerdesk.billing.remit_models import PaymentMethod
+from payerdesk.billing.models import PaymentMethod
 
 
 class RemittanceUploadForm(forms.Form):

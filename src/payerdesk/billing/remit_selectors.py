@@ -10,8 +10,16 @@ from typing import TYPE_CHECKING
 from django.db.models import Count, DecimalField, Q, QuerySet, Sum, Value
 from django.db.models.functions import Coalesce
 
-from payerdesk.billing.models import Account, JournalLine, ListBill, ListBillStatus
-from payerdesk.billing.remit_models import Refund, Remittance, Variance, VarianceStatus
+from payerdesk.billing.models import (
+    Account,
+    JournalLine,
+    ListBill,
+    ListBillStatus,
+    Refund,
+    Remittance,
+    Variance,
+    VarianceStatus,
+)
 from payerdesk.core.errors import ErrorCode, NotFound
 from payerdesk.core.models import User
 from payerdesk.core.money import ZERO, to_cents

@@ -4,7 +4,7 @@ from decimal import Decimal
 
 from django.db.models import Sum
 
-from payerdesk.billing.remit_models import Remittance, Variance, VarianceStatus
+from payerdesk.billing.models import Remittance, Variance, VarianceStatus
 from payerdesk.billing.work import BILLING_QUEUE
 from payerdesk.core import kinds
 from payerdesk.core.errors import ErrorCode, InvalidInput

@@ -19,8 +19,8 @@ from django.utils import timezone
 
 from payerdesk.billing import bulk, intake, reconciliation, remit_work, selectors
 from payerdesk.billing.intake import PaidLine, SheetError
-from payerdesk.billing.models import ListBill
-from payerdesk.billing.remit_models import (
+from payerdesk.billing.models import (
+    ListBill,
     PaymentMethod,
     Remittance,
     RemittanceLine,

@@ -9,8 +9,14 @@ from typing import TYPE_CHECKING
 
 from django.db.models import Sum
 
-from payerdesk.billing.models import Account, JournalLine, ListBill, ListBillStatus
-from payerdesk.billing.remit_models import Variance, VarianceStatus
+from payerdesk.billing.models import (
+    Account,
+    JournalLine,
+    ListBill,
+    ListBillStatus,
+    Variance,
+    VarianceStatus,
+)
 
 if TYPE_CHECKING:
     from payerdesk.groups.models import EmployerGroup

@@ -10,9 +10,8 @@ from django.utils import timezone
 
 from payerdesk.billing import refunds
 from payerdesk.billing.ledger import journal_post
-from payerdesk.billing.models import Account
+from payerdesk.billing.models import Account, Refund, Variance, VarianceStatus
 from payerdesk.billing.reconciliation import signed_line
-from payerdesk.billing.remit_models import Refund, Variance, VarianceStatus
 from payerdesk.billing.status import list_bills_refresh
 from payerdesk.core import services as core_services
 from payerdesk.core.errors import Conflict, ErrorCode, InvalidInput, NotFound, NotPermitted

@@ -30,9 +30,8 @@ from payerdesk.billing.forms import (
     PortalUploadForm,
     ScheduleForm,
 )
-from payerdesk.billing.models import BillingSchedule, Delinquency, ListBill
+from payerdesk.billing.models import BillingSchedule, Delinquency, ListBill, RefundStatus
 from payerdesk.billing.notices import lapse_notice, list_bill_document
-from payerdesk.billing.remit_models import RefundStatus
 from payerdesk.core.access import log_record_view
 from payerdesk.core.documents import render_pdf
 from payerdesk.core.errors import NotPermitted, ServiceError

@@ -1,14 +1,10 @@
-"""Premium billing: schedules, list bills and a double-entry premium ledger.
-
-Money moves only through balanced journal entries; balances are sums of journal lines
-(see `selectors`), never a stored column that someone edits.
-"""
+"""Billing schedules and the list bills they produce, line by line."""
 
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
 
-from payerdesk.core.models import AppendOnlyModel, User, WorkItem
+from payerdesk.core.models import User
 from payerdesk.core.money import ZERO
 
 
@@ -138,122 +134,3 @@ class ListBillLine(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.amount} ({self.period_start:%Y-%m-%d})"
-
-
-class Account(models.TextChoices):
-    PREMIUM_RECEIVABLE = "premium_receivable", "Premium receivable"
-    CASH = "cash", "Cash"
-    SUSPENSE = "suspense", "Suspense"
-    REFUNDS_PAYABLE = "refunds_payable", "Refunds payable"
-    WRITE_OFF = "write_off", "Write-off"
-    PREMIUM_INCOME = "premium_income", "Premium income"
-
-
-class JournalEntry(AppendOnlyModel):
-    """One balanced movement of money. Never changed: a mistake is reversed."""
-
-    at = models.DateTimeField(default=timezone.now)
-    effective_date = models.DateField()
-    memo = models.CharField(max_length=200)
-    source = models.CharField(max_length=30, help_text='What posted it: "list_bill", "payment"')
-    source_id = models.CharField(max_length=40, blank=True)
-    group = models.ForeignKey("groups.EmployerGroup", on_delete=models.PROTECT, related_name="+")
-    created_by = models.ForeignKey(
-        User, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
-    reverses = models.OneToOneField(
-        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="reversed_by"
-    )
-
-    class Meta:
-        ordering = ["at", "id"]
-        verbose_name_plural = "journal entries"
-        indexes = [models.Index(fields=["source", "source_id"], name="journalentry_source")]
-
-    def __str__(self) -> str:
-        return f"journal entry {self.pk} {self.source} {self.source_id}"
-
-
-class JournalLine(AppendOnlyModel):
-    """A debit or a credit to one account; exactly one of the two is above zero."""
-
-    entry = models.ForeignKey(JournalEntry, on_delete=models.PROTECT, related_name="lines")
-    account = models.CharField(max_length=20, choices=Account.choices)
-    group = models.ForeignKey("groups.EmployerGroup", on_delete=models.PROTECT, related_name="+")
-    member = models.ForeignKey(
-        "groups.Member", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
-    period_start = models.DateField(null=True, blank=True)
-    debit = models.DecimalField(max_digits=14, decimal_places=2, default=ZERO)
-    credit = models.DecimalField(max_digits=14, decimal_places=2, default=ZERO)
-
-    class Meta:
-        ordering = ["entry", "id"]
-        indexes = [
-            models.Index(fields=["account", "group", "member"], name="journalline_balance"),
-        ]
-        constraints = [
-            models.CheckConstraint(
-                condition=models.Q(debit__gte=0, credit__gte=0)
-                & (models.Q(debit=0) | models.Q(credit=0)),
-                name="journal_line_one_side_not_negative",
-            ),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.account} Dr {self.debit} Cr {self.credit}"
-
-
-class DelinquencyStage(models.TextChoices):
-    LAPSED = "lapsed", "Lapsed: grace period over, notice sent"
-    CANCELLED = "cancelled", "Cancelled for non-payment"
-    REINSTATED = "reinstated", "Reinstated: back premium paid"
-
-
-class Delinquency(models.Model):
-    """Premium unpaid past its grace period, from lapse to cancellation or
-    reinstatement: the whole group's (`member` empty), or one member's when the
-    employer paid the bill but not for that member. The work item is the
-    administrator's to-do."""
-
-    group = models.ForeignKey("groups.EmployerGroup", on_delete=models.PROTECT, related_name="+")
-    member = models.ForeignKey(
-        "groups.Member", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
-    bill = models.ForeignKey(ListBill, on_delete=models.PROTECT, related_name="+")
-    stage = models.CharField(max_length=12, choices=DelinquencyStage.choices)
-    amount_due = models.DecimalField(max_digits=14, decimal_places=2)
-    grace_ended_on = models.DateField()
-    lapsed_on = models.DateField()
-    cancel_on = models.DateField(help_text="Cancelled for non-payment on this day if unpaid")
-    paid_through = models.DateField(help_text="Last day of the last fully paid period")
-    cancelled_on = models.DateField(null=True, blank=True)
-    reinstated_on = models.DateField(null=True, blank=True)
-    # Coverages the cancellation ended, so a reinstatement restores exactly those.
-    ended_coverage_ids = models.JSONField(default=list)
-    work_item = models.OneToOneField(WorkItem, on_delete=models.PROTECT, related_name="+")
-
-    class Meta:
-        ordering = ["-lapsed_on", "id"]
-        verbose_name_plural = "delinquencies"
-        constraints = [
-            models.UniqueConstraint(
-                fields=["group"],
-                condition=~models.Q(stage="reinstated") & models.Q(member__isnull=True),
-                name="one_open_delinquency_per_group",
-            ),
-            models.UniqueConstraint(
-                fields=["member"],
-                condition=~models.Q(stage="reinstated") & models.Q(member__isnull=False),
-                name="one_open_delinquency_per_member",
-            ),
-        ]
-
-    def __str__(self) -> str:
-        whose = f"member {self.member_id} of " if self.member_id else ""
-        return f"delinquency {self.pk} of {whose}{self.group.group_number} ({self.stage})"
-
-
-# Remittances, variances and refunds live in their own module (the `remit` work);
-# importing it here registers them with the billing app.
-from payerdesk.billing import remit_models  # noqa: E402, F401

@@ -1,8 +1,7 @@
 """Remittances, their reconciliation variances, and refunds.
 
-Imported by `billing.models` so Django registers them with the billing app. Money on
-these rows is what was received or decided; what it did to the ledger is in the
-journal entries they point at by `source` / `source_id`.
+Money on these rows is what was received or decided; what it did to the ledger is in
+the journal entries they point at by `source` / `source_id`.
 """
 
 from decimal import Decimal
