@@ -6,8 +6,8 @@ from collections.abc import Sequence
 from datetime import date, timedelta
 from decimal import Decimal
 
-from payerdesk.billing.ledger import Line, journal_post
 from payerdesk.billing.models import Account, ListBill, ListBillLine
+from payerdesk.billing.services.ledger import Line, journal_post
 from payerdesk.groups.models import Coverage, EmployerGroup, Member
 
 

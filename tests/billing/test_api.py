@@ -4,8 +4,8 @@ from datetime import date
 
 import pytest
 
-from payerdesk.billing import delinquency, listbills
 from payerdesk.billing.models import Delinquency, ListBill
+from payerdesk.billing.services import delinquency, listbills
 
 JAN = date(2026, 1, 1)
 

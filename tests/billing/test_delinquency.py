@@ -9,9 +9,10 @@ import pytest
 from django.utils import timezone
 from pypdf import PdfReader
 
-from payerdesk.billing import delinquency, listbills, selectors
-from payerdesk.billing.ledger import Line, journal_post
 from payerdesk.billing.models import Account, Delinquency, ListBill
+from payerdesk.billing.selectors import listbills as listbill_selectors
+from payerdesk.billing.services import delinquency, listbills
+from payerdesk.billing.services.ledger import Line, journal_post
 from payerdesk.core.errors import Conflict
 from payerdesk.core.models import TimelineEvent, WorkItem
 from payerdesk.core.roles import Role
@@ -119,7 +120,7 @@ def test_unpaid_it_is_cancelled_and_paying_the_back_premium_reinstates_it(group,
         (MAR, date(2026, 4, 10), Decimal("76.05")),
         (APR, date(2026, 4, 10), Decimal("76.05")),
     ]
-    assert selectors.balance(Account.PREMIUM_RECEIVABLE, group=group) == Decimal("152.10")
+    assert listbill_selectors.balance(Account.PREMIUM_RECEIVABLE, group=group) == Decimal("152.10")
 
 
 def test_people_cancel_early_or_reinstate_only_when_the_premium_says_so(users, group, billed):
@@ -147,7 +148,7 @@ def test_aging_puts_unpaid_premium_in_buckets_oldest_bill_first(users, group, bi
     one, _ = billed
     listbills.list_bill_generate(actor=None, group=group, period_start=MAR)
     pay(group, {one: "10.00"}, FEB)  # applied to the oldest unpaid bill, February
-    [row] = selectors.aging(user=users["supervisor"], today=date(2026, 4, 5))
+    [row] = listbill_selectors.aging(user=users["supervisor"], today=date(2026, 4, 5))
     # February was due 63 days ago, March 35 days ago; January is paid.
     assert row.buckets == {
         "current": Decimal("0.00"),
@@ -156,14 +157,17 @@ def test_aging_puts_unpaid_premium_in_buckets_oldest_bill_first(users, group, bi
         "90+": Decimal("0.00"),
     }
     assert (row.total, row.oldest_due) == (Decimal("142.10"), FEB)
-    assert selectors.aging(user=users["groupadmin"], today=date(2026, 4, 5), market="TRI")
-    assert not selectors.aging(user=users["supervisor"], today=date(2026, 4, 5), market="TX")
+    assert listbill_selectors.aging(user=users["groupadmin"], today=date(2026, 4, 5), market="TRI")
+    assert not listbill_selectors.aging(
+        user=users["supervisor"], today=date(2026, 4, 5), market="TX"
+    )
     texas = make_user("texas-admin", Role.GROUP_ADMIN, ("TX",))
-    assert selectors.aging(user=texas, today=date(2026, 4, 5)) == []
+    assert listbill_selectors.aging(user=texas, today=date(2026, 4, 5)) == []
     assert [
-        r.group for r in selectors.delinquent_groups(user=users["auditor"], today=date(2026, 4, 5))
+        r.group
+        for r in listbill_selectors.delinquent_groups(user=users["auditor"], today=date(2026, 4, 5))
     ] == [group]
-    assert selectors.delinquent_groups(user=users["auditor"], today=date(2026, 1, 1)) == []
+    assert listbill_selectors.delinquent_groups(user=users["auditor"], today=date(2026, 1, 1)) == []
 
 
 def test_bill_statuses_follow_the_payments(group, billed):

@@ -5,9 +5,9 @@ from decimal import Decimal
 
 import pytest
 
-from payerdesk.billing import selectors
-from payerdesk.billing.ledger import Line, journal_post, journal_reverse
 from payerdesk.billing.models import Account, JournalEntry, JournalLine
+from payerdesk.billing.selectors import listbills as listbill_selectors
+from payerdesk.billing.services.ledger import Line, journal_post, journal_reverse
 from payerdesk.core.errors import Conflict, InvalidInput
 
 R, CASH, INCOME = Account.PREMIUM_RECEIVABLE, Account.CASH, Account.PREMIUM_INCOME
@@ -35,11 +35,11 @@ def test_a_bill_and_a_payment_leave_the_member_balance_billed_minus_paid(group, 
         lines=[Line(CASH, debit=Decimal("10.00")),
                Line(R, credit=Decimal("10.00"), member_id=member.pk, period_start=JAN)],
     )  # fmt: skip
-    assert selectors.balance(R, group=group, member=member) == Decimal("2.40")
-    assert selectors.balance(R, group=group, period=JAN) == Decimal("2.40")
-    assert selectors.balance(CASH) == Decimal("10.00")
-    assert selectors.balance(INCOME, group=group) == Decimal("12.40")
-    assert selectors.member_balances(group) == {member.pk: Decimal("2.40")}
+    assert listbill_selectors.balance(R, group=group, member=member) == Decimal("2.40")
+    assert listbill_selectors.balance(R, group=group, period=JAN) == Decimal("2.40")
+    assert listbill_selectors.balance(CASH) == Decimal("10.00")
+    assert listbill_selectors.balance(INCOME, group=group) == Decimal("12.40")
+    assert listbill_selectors.member_balances(group) == {member.pk: Decimal("2.40")}
 
 
 @pytest.mark.parametrize(
@@ -78,7 +78,7 @@ def test_a_reversal_mirrors_the_entry_once(group, make_member):
     entry = bill(group, member, "12.40")
     reversal = journal_reverse(entry=entry, memo="billed in error")
     assert reversal.reverses == entry and reversal.source_id == entry.source_id
-    assert selectors.balance(R, group=group, member=member) == Decimal("0.00")
-    assert selectors.balance(INCOME) == Decimal("0.00")
+    assert listbill_selectors.balance(R, group=group, member=member) == Decimal("0.00")
+    assert listbill_selectors.balance(INCOME) == Decimal("0.00")
     with pytest.raises(Conflict, match="already reversed"):
         journal_reverse(entry=entry, memo="again")

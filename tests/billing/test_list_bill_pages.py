@@ -11,9 +11,10 @@ from django.urls import reverse
 from openpyxl import load_workbook
 from pypdf import PdfReader
 
-from payerdesk.billing import delinquency, listbills, selectors
 from payerdesk.billing.models import Account, BillingSchedule, Delinquency, ListBill, Variance
-from payerdesk.billing.remittances import remittance_file_receive
+from payerdesk.billing.selectors import listbills as listbill_selectors
+from payerdesk.billing.services import delinquency, listbills
+from payerdesk.billing.services.remittances import remittance_file_receive
 from payerdesk.core.models import AccessLogEntry
 from payerdesk.groups import services as group_services
 from payerdesk.groups.models import Member, PlanDesign
@@ -203,4 +204,4 @@ def test_a_zero_paid_for_the_dependent_is_no_variance(users, scene, child, kind)
     assert result.applied == Decimal("76.05") and result.held == Decimal("0.00")
     bill.refresh_from_db()
     assert bill.status == "reconciled"
-    assert selectors.balance(Account.PREMIUM_RECEIVABLE, group=scene) == Decimal("0.00")
+    assert listbill_selectors.balance(Account.PREMIUM_RECEIVABLE, group=scene) == Decimal("0.00")

@@ -6,8 +6,9 @@ from decimal import Decimal
 
 import pytest
 
-from payerdesk.billing import listbills, selectors
 from payerdesk.billing.models import Account, JournalEntry, ListBill, ListBillLine
+from payerdesk.billing.selectors import listbills as listbill_selectors
+from payerdesk.billing.services import listbills
 from payerdesk.core.errors import Conflict, InvalidInput, NotPermitted
 from payerdesk.core.roles import Role
 from payerdesk.groups import services as group_services
@@ -61,9 +62,12 @@ def test_a_bill_has_a_line_per_member_per_coverage_and_posts_receivable(
     assert (bill.bill_date, bill.due_date, bill.period_end) == (
         date(2025, 12, 17), JAN, date(2026, 1, 31)
     )  # fmt: skip
-    assert selectors.balance(R, group=group) == Decimal("76.05")
-    assert selectors.balance(Account.PREMIUM_INCOME, group=group) == Decimal("76.05")
-    assert selectors.member_balances(group) == {one.pk: Decimal("42.40"), two.pk: Decimal("33.65")}
+    assert listbill_selectors.balance(R, group=group) == Decimal("76.05")
+    assert listbill_selectors.balance(Account.PREMIUM_INCOME, group=group) == Decimal("76.05")
+    assert listbill_selectors.member_balances(group) == {
+        one.pk: Decimal("42.40"),
+        two.pk: Decimal("33.65"),
+    }
 
 
 def test_the_same_period_twice_changes_nothing(users, group, schedule, enrolled):
@@ -102,9 +106,11 @@ def test_retroactive_adds_terminations_and_rate_changes_become_adjustments(
     assert notes == {"Retroactive add", "Retroactive termination", "Rate change"}
     assert march.total == Decimal("156.95")
     # Billed minus nothing applied: each member owes what their coverage history says.
-    assert selectors.balance(R, group=group, member=two) == Decimal("33.65")  # January only
-    assert selectors.balance(R, group=group, member=three) == Decimal("37.20")
-    assert selectors.balance(R, group=group, member=one, period=FEB) == Decimal("97.90")
+    assert listbill_selectors.balance(R, group=group, member=two) == Decimal(
+        "33.65"
+    )  # January only
+    assert listbill_selectors.balance(R, group=group, member=three) == Decimal("37.20")
+    assert listbill_selectors.balance(R, group=group, member=one, period=FEB) == Decimal("97.90")
     # Nothing left to carry: April has no adjustments.
     april = generate(users, group, date(2026, 4, 1)).bill
     assert not april.lines.filter(kind="adjustment").exists()
@@ -159,7 +165,7 @@ def test_a_late_job_bills_every_missed_period_with_its_own_dates(users, group, s
 
 
 def test_a_lapsed_group_is_billed_until_its_cancellation_date(users, group, schedule, enrolled):
-    from payerdesk.billing.delinquency import delinquency_review
+    from payerdesk.billing.services.delinquency import delinquency_review
 
     listbills.list_bills_generate_due(today=date(2026, 1, 17))  # January and February
     # Nothing paid: January's grace ends 02/01, the group lapses 02/02 (cancellation
@@ -276,8 +282,8 @@ def test_a_dependent_owing_nothing_gets_no_line_and_no_adjustment(
         ("M2", "premium", JAN, Decimal("33.65")),
         ("M2-01", "premium", JAN, Decimal("5.00")),  # per-unit: the spouse's own premium
     ]
-    assert jan.total == Decimal("81.05") == selectors.balance(R, group=group)
-    assert child.pk not in selectors.member_balances(group)
+    assert jan.total == Decimal("81.05") == listbill_selectors.balance(R, group=group)
+    assert child.pk not in listbill_selectors.member_balances(group)
     # A second child covered back to January, and the first one's coverage ended in
     # January: neither owes anything, so no adjustment either.
     second = Member.objects.create(

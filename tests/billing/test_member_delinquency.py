@@ -9,9 +9,9 @@ from io import BytesIO
 import pytest
 from pypdf import PdfReader
 
-from payerdesk.billing import delinquency, listbills
-from payerdesk.billing import selectors as billing_selectors
 from payerdesk.billing.models import Delinquency
+from payerdesk.billing.selectors import listbills as billing_selectors
+from payerdesk.billing.services import delinquency, listbills
 from payerdesk.core.errors import Conflict
 from payerdesk.core.models import WorkItem
 from payerdesk.groups import selectors as group_selectors

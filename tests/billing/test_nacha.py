@@ -8,8 +8,10 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from payerdesk.billing import listbills, nacha, refunds, selectors
+from payerdesk.billing import nacha
 from payerdesk.billing.models import Account, Refund, RefundStatus
+from payerdesk.billing.selectors import listbills as listbill_selectors
+from payerdesk.billing.services import listbills, refunds
 from payerdesk.core.errors import Conflict, InvalidInput
 
 ORIGIN = nacha.Origin(
@@ -131,7 +133,7 @@ def test_approved_refunds_are_exported_once_and_paid(users, approved):
     assert entry[39:54].rstrip() == f"REFUND {approved.pk}"
     approved.refresh_from_db()
     assert approved.status == RefundStatus.EXPORTED
-    assert selectors.balance(Account.CASH, group=approved.group) == Decimal("-40.00")
+    assert listbill_selectors.balance(Account.CASH, group=approved.group) == Decimal("-40.00")
     with pytest.raises(Conflict, match="No approved refund"):
         refunds.refunds_export_ach(actor=users["groupadmin"], effective_date=today)
 
@@ -147,7 +149,7 @@ def test_a_refund_with_a_bad_account_is_named_and_nothing_is_paid(users, approve
         refunds.refunds_export_ach(actor=users["groupadmin"], effective_date=timezone.localdate())
     approved.refresh_from_db()
     assert approved.status == RefundStatus.APPROVED
-    assert selectors.balance(Account.CASH, group=approved.group) == Decimal("0.00")
+    assert listbill_selectors.balance(Account.CASH, group=approved.group) == Decimal("0.00")
 
 
 def test_the_page_and_the_api_export_nacha(users, approved, client_for, api_client):

@@ -7,8 +7,9 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from payerdesk.billing import remittances, selectors
 from payerdesk.billing.models import Account, Remittance
+from payerdesk.billing.selectors import listbills as listbill_selectors
+from payerdesk.billing.services import remittances
 from payerdesk.core.errors import NotPermitted
 from payerdesk.groups import services as group_services
 from tests.billing.remit_support import bill, csv_bytes
@@ -38,7 +39,7 @@ def test_the_employer_pays_its_bill_by_sending_it_back(users, client_for, group,
     content = csv_bytes([("M1", "12.40", "2026-01-01", ""), ("M2", "12.40", "", "")])
     response = upload(client, content)
     assert response.status_code == 302 and response["Location"] == reverse("billing:portal")
-    assert selectors.balance(Account.PREMIUM_RECEIVABLE, group=group) == Decimal("0.00")
+    assert listbill_selectors.balance(Account.PREMIUM_RECEIVABLE, group=group) == Decimal("0.00")
     remittance = Remittance.objects.get()
     assert (remittance.total, remittance.received_by) == (Decimal("24.80"), users["employer"])
     page = client.get(reverse("billing:portal"))
@@ -46,7 +47,7 @@ def test_the_employer_pays_its_bill_by_sending_it_back(users, client_for, group,
     # The same file again changes nothing.
     assert upload(client, content).status_code == 302
     assert Remittance.objects.count() == 1
-    assert selectors.balance(Account.CASH, group=group) == Decimal("24.80")
+    assert listbill_selectors.balance(Account.CASH, group=group) == Decimal("24.80")
 
 
 def test_a_bad_row_is_located_and_nothing_is_posted(users, client_for, group, portal):
@@ -55,7 +56,7 @@ def test_a_bad_row_is_located_and_nothing_is_posted(users, client_for, group, po
     assert response.status_code == 422
     assert b"row 5, column amount" in response.content
     assert not Remittance.objects.exists()
-    assert selectors.balance(Account.CASH, group=group) == Decimal("0.00")
+    assert listbill_selectors.balance(Account.CASH, group=group) == Decimal("0.00")
 
 
 def test_only_its_own_group(users, client_for, group, portal, markets):

@@ -7,7 +7,6 @@ from decimal import Decimal
 import pytest
 from openpyxl import Workbook
 
-from payerdesk.billing import selectors
 from payerdesk.billing.models import (
     Account,
     BillingSchedule,
@@ -17,7 +16,8 @@ from payerdesk.billing.models import (
     RemittanceLine,
     Variance,
 )
-from payerdesk.billing.remittances import payment_record, remittance_file_receive
+from payerdesk.billing.selectors import listbills as listbill_selectors
+from payerdesk.billing.services.remittances import payment_record, remittance_file_receive
 from payerdesk.core.errors import InvalidInput, NotPermitted
 from payerdesk.core.models import WorkItem
 from payerdesk.groups.models import Coverage
@@ -67,10 +67,10 @@ def test_an_820_is_reconciled_into_every_class_of_variance(setup, users):
         ("MG", "paid_not_billed", "suspense", D("25.00")),
         ("MH", "short_paid", "applied", D("0.00")),
     }
-    assert result.held == D("245.00") == selectors.balance(Account.SUSPENSE, group=group)
+    assert result.held == D("245.00") == listbill_selectors.balance(Account.SUSPENSE, group=group)
     assert result.written_off == D("0.30")
-    assert selectors.balance(Account.CASH, group=group) == D("604.70")
-    balances = selectors.member_period_balances(group)
+    assert listbill_selectors.balance(Account.CASH, group=group) == D("604.70")
+    balances = listbill_selectors.member_period_balances(group)
     assert balances[(members["A"].pk, JAN)] == 0 == balances[(members["H"].pk, JAN)]
     assert balances[(members["B"].pk, JAN)] == D("40.00")
     assert balances[(members["D"].pk, JAN)] == D("100.00")
@@ -85,7 +85,7 @@ def test_an_820_is_reconciled_into_every_class_of_variance(setup, users):
 
 
 def _assert_balanced(group):
-    rows = selectors.trial_balance(group)
+    rows = listbill_selectors.trial_balance(group)
     assert sum(r.debit for r in rows) == sum(r.credit for r in rows)
 
 
@@ -164,7 +164,7 @@ def test_a_returned_list_bill_in_excel_for_the_chosen_bill(setup, users):
     )  # fmt: skip
     assert result.remittance.source == "excel" and result.remittance.total == D("180.00")
     assert result.by_kind["short_paid"] == 0
-    balances = selectors.member_period_balances(group)
+    balances = listbill_selectors.member_period_balances(group)
     assert balances[(members["A"].pk, JAN)] == 0
     _assert_balanced(group)
 
@@ -199,7 +199,7 @@ def test_a_keyed_payment_of_another_amount_waits_in_suspense(setup, users):
     )  # fmt: skip
     [variance] = Variance.objects.all()
     assert (variance.kind, variance.held, variance.billed) == ("short_paid", D("550.00"), D("600"))
-    assert result.held == selectors.balance(Account.SUSPENSE, group=group)
+    assert result.held == listbill_selectors.balance(Account.SUSPENSE, group=group)
 
 
 @pytest.mark.parametrize(
@@ -232,7 +232,7 @@ def test_a_payment_for_a_cancelled_group_is_held_whole(setup, users):
     )
     [variance] = Variance.objects.all()
     assert (variance.kind, variance.held) == ("group_cancelled", D("100.00"))
-    assert result.held == selectors.balance(Account.SUSPENSE, group=group)
+    assert result.held == listbill_selectors.balance(Account.SUSPENSE, group=group)
 
 
 def test_roles_without_billing_cannot_post_payments(setup, users):

@@ -9,11 +9,11 @@ from decimal import Decimal
 import pytest
 from django.test import override_settings
 
-from payerdesk.billing import selectors
 from payerdesk.billing.models import Account, BillingSchedule, Refund, Variance
-from payerdesk.billing.refunds import premium_reverse, refund_decide, refunds_export
-from payerdesk.billing.remittances import remittance_file_receive
-from payerdesk.billing.suspense import variance_apply, variance_refund, variance_write_off
+from payerdesk.billing.selectors import listbills as listbill_selectors
+from payerdesk.billing.services.refunds import premium_reverse, refund_decide, refunds_export
+from payerdesk.billing.services.remittances import remittance_file_receive
+from payerdesk.billing.services.suspense import variance_apply, variance_refund, variance_write_off
 from payerdesk.core.errors import Conflict, InvalidInput, NotPermitted
 from payerdesk.core.models import WorkItem
 from payerdesk.groups.models import Coverage
@@ -41,18 +41,21 @@ def held(group, make_member, cover, accident, users):
 
 
 def _balanced(group):
-    rows = selectors.trial_balance(group)
+    rows = listbill_selectors.trial_balance(group)
     assert sum(r.debit for r in rows) == sum(r.credit for r in rows)
 
 
 def test_suspense_applied_to_a_member_and_period(held, users):
     group, members, over, _ = held
-    assert selectors.balance(Account.SUSPENSE, group=group) == D("800.00")
+    assert listbill_selectors.balance(Account.SUSPENSE, group=group) == D("800.00")
     variance_apply(actor=users["groupadmin"], variance_id=over.pk, member_id="MB", period_start=JAN)
     over.refresh_from_db()
     assert over.status == "resolved_applied" and over.resolved_by == users["groupadmin"]
-    assert selectors.balance(Account.SUSPENSE, group=group) == D("700.00")
-    assert selectors.balance(Account.PREMIUM_RECEIVABLE, group=group, member=members["MB"]) == 0
+    assert listbill_selectors.balance(Account.SUSPENSE, group=group) == D("700.00")
+    assert (
+        listbill_selectors.balance(Account.PREMIUM_RECEIVABLE, group=group, member=members["MB"])
+        == 0
+    )
     _balanced(group)
 
 
@@ -72,7 +75,7 @@ def test_write_off_needs_a_reason_and_clears_suspense(held, users):
     with pytest.raises(InvalidInput, match="Give a reason"):
         variance_write_off(actor=users["groupadmin"], variance_id=over.pk, reason=" ")
     variance_write_off(actor=users["groupadmin"], variance_id=over.pk, reason="employer error")
-    assert selectors.balance(Account.WRITE_OFF, group=group) == D("-100.00")
+    assert listbill_selectors.balance(Account.WRITE_OFF, group=group) == D("-100.00")
     with pytest.raises(Conflict, match="not in suspense"):
         variance_write_off(actor=users["groupadmin"], variance_id=over.pk, reason="again")
     _balanced(group)
@@ -97,12 +100,12 @@ def test_a_refund_above_the_limit_needs_a_second_person(held, users):
     assert small.status == "approved"  # 100.00 is within the limit
     big = variance_refund(actor=users["groupadmin"], variance_id=unknown.pk, reason="not ours")
     assert big.status == "requested"
-    assert selectors.balance(Account.REFUNDS_PAYABLE, group=group) == D("100.00")
+    assert listbill_selectors.balance(Account.REFUNDS_PAYABLE, group=group) == D("100.00")
     with pytest.raises(NotPermitted, match="not the one who asked"):
         refund_decide(actor=users["groupadmin"], refund_id=big.pk, approve=True)
     refund_decide(actor=users["supervisor"], refund_id=big.pk, approve=True)
-    assert selectors.balance(Account.REFUNDS_PAYABLE, group=group) == D("800.00")
-    assert selectors.balance(Account.SUSPENSE, group=group) == 0
+    assert listbill_selectors.balance(Account.REFUNDS_PAYABLE, group=group) == D("800.00")
+    assert listbill_selectors.balance(Account.SUSPENSE, group=group) == 0
     _balanced(group)
 
 
@@ -126,8 +129,8 @@ def test_approved_refunds_export_once_as_a_payment_instruction(held, users):
         group.group_number, "100.00", group.legal_name,
     )  # fmt: skip
     assert "MA" not in content.decode()  # the bank gets no member ids
-    assert selectors.balance(Account.REFUNDS_PAYABLE, group=group) == 0
-    assert selectors.balance(Account.CASH, group=group) == D("800.00")
+    assert listbill_selectors.balance(Account.REFUNDS_PAYABLE, group=group) == 0
+    assert listbill_selectors.balance(Account.CASH, group=group) == D("800.00")
     assert refunds_export(actor=users["groupadmin"])[1] == 0
     _balanced(group)
 
@@ -170,8 +173,8 @@ def test_a_retro_termination_reverses_premium_and_refunds_what_was_paid(
     assert total == D("200.00")  # February (paid) and March (not paid)
     assert refund is not None and refund.amount == D("100.00") and refund.status == "approved"
     assert refund.breakdown == {"2026-02-01": "100.00"}
-    assert selectors.balance(Account.PREMIUM_RECEIVABLE, group=group, member=member) == 0
-    assert selectors.balance(Account.REFUNDS_PAYABLE, group=group) == D("100.00")
+    assert listbill_selectors.balance(Account.PREMIUM_RECEIVABLE, group=group, member=member) == 0
+    assert listbill_selectors.balance(Account.REFUNDS_PAYABLE, group=group) == D("100.00")
     with pytest.raises(Conflict, match="Nothing billed to reverse"):
         premium_reverse(actor=users["groupadmin"], member=member, since=FEB, reason="again")
     _balanced(group)
@@ -190,7 +193,7 @@ def test_premium_billed_for_a_coverage_cancelled_before_it_began_is_reversed(
         actor=users["groupadmin"], member=member, since=FEB, reason="cancelled before it began"
     )
     assert (total, refund) == (D("12.40"), None)
-    assert selectors.balance(Account.PREMIUM_RECEIVABLE, group=group, member=member) == 0
+    assert listbill_selectors.balance(Account.PREMIUM_RECEIVABLE, group=group, member=member) == 0
     _balanced(group)
 
 
@@ -203,7 +206,9 @@ def test_a_decrease_reverses_the_difference_only(group, make_member, cover, acci
         new_premium=D("80.00"),
     )  # fmt: skip
     assert (total, refund) == (D("20.00"), None)
-    assert selectors.balance(Account.PREMIUM_RECEIVABLE, group=group, member=member) == D("80.00")
+    assert listbill_selectors.balance(Account.PREMIUM_RECEIVABLE, group=group, member=member) == D(
+        "80.00"
+    )
     with pytest.raises(InvalidInput):
         premium_reverse(
             actor=users["groupadmin"], member=member, since=JAN, reason="x", new_premium=D("-1")
@@ -220,8 +225,8 @@ def test_refund_pages_and_rules_refuse_roles_without_billing(held, users):
 def test_the_next_list_bill_does_not_reverse_a_reversed_termination_again(
     group, make_member, cover, accident, users
 ):
-    from payerdesk.billing.listbills import billing_schedule_set, list_bill_generate
     from payerdesk.billing.models import ListBillLine
+    from payerdesk.billing.services.listbills import billing_schedule_set, list_bill_generate
 
     billing_schedule_set(actor=None, group=group, mode="monthly", first_period_start=JAN)
     member = make_member("MA")
@@ -235,5 +240,7 @@ def test_the_next_list_bill_does_not_reverse_a_reversed_termination_again(
     assert total == D("12.40")
     march = list_bill_generate(actor=None, group=group, period_start=MAR).bill
     assert not ListBillLine.objects.filter(bill=march, kind="adjustment").exists()
-    assert selectors.balance(Account.PREMIUM_RECEIVABLE, group=group, member=member) == D("12.40")
+    assert listbill_selectors.balance(Account.PREMIUM_RECEIVABLE, group=group, member=member) == D(
+        "12.40"
+    )
     _balanced(group)

@@ -10,9 +10,10 @@ from django.http import HttpRequest
 from django.utils import timezone
 from ninja import Field, Query, Router, Schema, Status
 
-from payerdesk.billing import delinquency as delinquency_services
-from payerdesk.billing import listbills, selectors
 from payerdesk.billing.models import Delinquency, ListBill
+from payerdesk.billing.selectors import listbills as listbill_selectors
+from payerdesk.billing.services import delinquency as delinquency_services
+from payerdesk.billing.services import listbills
 from payerdesk.core.access import log_record_view
 from payerdesk.core.api import staff_user
 from payerdesk.core.errors import ErrorCode, NotFound, NotPermitted
@@ -126,7 +127,7 @@ class BillFilter(Schema):
 @router.get("/list-bills", response=list[BillOut], summary="List bills you may see")
 def list_bills(request: HttpRequest, filters: Query[BillFilter]) -> list[BillOut]:
     user = _billing_user(request, "billing.view_listbill")
-    bills = selectors.list_bills_visible_to(user).order_by("-period_start", "group")
+    bills = listbill_selectors.list_bills_visible_to(user).order_by("-period_start", "group")
     if filters.group:
         bills = bills.filter(group__group_number=filters.group.strip().upper())
     if filters.status:
@@ -158,7 +159,7 @@ class Paging(Schema):
 @router.get("/list-bills/{bill_id}", response=BillDetailOut, summary="A list bill and its lines")
 def list_bill_detail(request: HttpRequest, bill_id: int, paging: Query[Paging]) -> BillDetailOut:
     user = _billing_user(request, "billing.view_listbill")
-    bill = selectors.list_bills_visible_to(user).filter(pk=bill_id).first()
+    bill = listbill_selectors.list_bills_visible_to(user).filter(pk=bill_id).first()
     if bill is None:
         raise NotFound(ErrorCode.NOT_FOUND, f"List bill {bill_id} does not exist.")
     log_record_view(
@@ -210,7 +211,9 @@ def aging(request: HttpRequest, query: Query[AgingQuery]) -> list[AgingOut]:
     user = _billing_user(request, "billing.view_journalentry")
     today = query.as_of or timezone.localdate()
     market = query.market.strip().upper() if query.market else None
-    finder = selectors.delinquent_groups if query.delinquent_only else selectors.aging
+    finder = (
+        listbill_selectors.delinquent_groups if query.delinquent_only else listbill_selectors.aging
+    )
     return [
         AgingOut(
             group=row.group.group_number,

@@ -11,9 +11,14 @@ from django.utils import timezone
 from ninja import Field, File, Form, Query, Router, Schema
 from ninja.files import UploadedFile
 
-from payerdesk.billing import refunds, remit_selectors, suspense
 from payerdesk.billing.models import ListBill, Refund, Variance
-from payerdesk.billing.remittances import RemittanceResult, payment_record, remittance_file_receive
+from payerdesk.billing.selectors import remittances as remittance_selectors
+from payerdesk.billing.services import refunds, suspense
+from payerdesk.billing.services.remittances import (
+    RemittanceResult,
+    payment_record,
+    remittance_file_receive,
+)
 from payerdesk.core.access import log_record_view
 from payerdesk.core.api import staff_user
 from payerdesk.core.errors import ErrorCode, InvalidInput, NotFound, NotPermitted
@@ -57,7 +62,7 @@ def _group(user: User, group_number: str | None) -> EmployerGroup | None:
     if not group_number:
         return None
     try:
-        return remit_selectors.group_get(user=user, group_number=group_number)
+        return remittance_selectors.group_get(user=user, group_number=group_number)
     except NotFound:
         raise InvalidInput(
             ErrorCode.INVALID, f"No group {group_number!r}.", field="group"
@@ -151,7 +156,7 @@ def get_remittance(request: HttpRequest, remittance_id: int) -> RemittanceOut:
     """Its variances name members by id: the read is access-logged."""
     user = staff_user(request)
     _require(user, "billing.view_remittance")
-    remittance = remit_selectors.remittance_get(user=user, remittance_id=remittance_id)
+    remittance = remittance_selectors.remittance_get(user=user, remittance_id=remittance_id)
     log_record_view(
         request, user, record_type="billing.remittance", record_id=str(remittance.pk),
         channel=AccessLogEntry.Channel.API,
@@ -160,7 +165,7 @@ def get_remittance(request: HttpRequest, remittance_id: int) -> RemittanceOut:
         id=remittance.pk, group=remittance.group.group_number, source=remittance.source,
         total=remittance.total, payment_date=remittance.payment_date,
         reference=remittance.reference, lines=remittance.lines.count(),
-        variances=[VarianceOut.of(v) for v in remit_selectors.variance_list(remittance)],
+        variances=[VarianceOut.of(v) for v in remittance_selectors.variance_list(remittance)],
     )  # fmt: skip
 
 
@@ -176,7 +181,7 @@ def resolve_variance(request: HttpRequest, variance_id: int, payload: ResolveIn)
     """Apply the held amount to a member and period, refund it, or write it off."""
     user = staff_user(request)
     _require(user, suspense.PERMISSION)
-    variance = remit_selectors.variance_get(user=user, variance_id=variance_id)
+    variance = remittance_selectors.variance_get(user=user, variance_id=variance_id)
     if payload.action == "apply":
         if payload.period_start is None:
             raise InvalidInput(ErrorCode.INVALID, "Say which period.", field="period_start")
@@ -214,7 +219,7 @@ class RefundOut(Schema):
 def list_refunds(request: HttpRequest, status: str | None = None) -> list[RefundOut]:
     user = staff_user(request)
     _require(user, "billing.view_refund")
-    found = remit_selectors.refunds_visible_to(user)
+    found = remittance_selectors.refunds_visible_to(user)
     if status:
         found = found.filter(status=status)
     return [RefundOut.of(refund) for refund in found[:500]]
@@ -229,7 +234,7 @@ def decide_refund(request: HttpRequest, refund_id: int, payload: DecisionIn) -> 
     """A second person (not the requester) approves or rejects a refund above the limit."""
     user = staff_user(request)
     _require(user, refunds.PERMISSION)
-    if not remit_selectors.refunds_visible_to(user).filter(pk=refund_id).exists():
+    if not remittance_selectors.refunds_visible_to(user).filter(pk=refund_id).exists():
         raise NotFound(ErrorCode.NOT_FOUND, f"Refund {refund_id} does not exist.")
     return RefundOut.of(
         refunds.refund_decide(actor=user, refund_id=refund_id, approve=payload.approve)
@@ -306,6 +311,6 @@ class PeriodOut(Schema):
 def reconciliation(request: HttpRequest, group_number: str) -> list[PeriodOut]:
     user = staff_user(request)
     _require(user, "billing.view_remittance")
-    group = remit_selectors.group_get(user=user, group_number=group_number)
-    rows = remit_selectors.reconciliation_summary(group)
+    group = remittance_selectors.group_get(user=user, group_number=group_number)
+    rows = remittance_selectors.reconciliation_summary(group)
     return [PeriodOut(**row.__dict__) for row in rows]

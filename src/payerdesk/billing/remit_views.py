@@ -12,7 +12,6 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from payerdesk.billing import refunds, remit_selectors, suspense
 from payerdesk.billing.models import ListBill
 from payerdesk.billing.remit_forms import (
     DecisionForm,
@@ -22,7 +21,13 @@ from payerdesk.billing.remit_forms import (
     ResolveForm,
     ReversalForm,
 )
-from payerdesk.billing.remittances import RemittanceResult, payment_record, remittance_file_receive
+from payerdesk.billing.selectors import remittances as remittance_selectors
+from payerdesk.billing.services import refunds, suspense
+from payerdesk.billing.services.remittances import (
+    RemittanceResult,
+    payment_record,
+    remittance_file_receive,
+)
 from payerdesk.core.access import log_record_view
 from payerdesk.core.errors import NotFound, ServiceError
 from payerdesk.core.models import AccessLogEntry
@@ -42,7 +47,7 @@ def _group(request: StaffRequest, number: str) -> EmployerGroup | None:
     if not number:
         return None
     try:
-        return remit_selectors.group_get(user=request.user, group_number=number)
+        return remittance_selectors.group_get(user=request.user, group_number=number)
     except NotFound:
         return None
 
@@ -50,7 +55,7 @@ def _group(request: StaffRequest, number: str) -> EmployerGroup | None:
 def _list_page(request: StaffRequest, status: int = 200, **context: Any) -> HttpResponse:
     context.setdefault("upload", RemittanceUploadForm())
     context.setdefault("payment", PaymentForm())
-    context["remittances"] = remit_selectors.remittances_visible_to(request.user)[:50]
+    context["remittances"] = remittance_selectors.remittances_visible_to(request.user)[:50]
     return render(request, "billing/remittances.html", context, status=status)
 
 
@@ -124,7 +129,9 @@ def _detail(
     request: StaffRequest, remittance_id: int, status: int = 200, **extra: Any
 ) -> HttpResponse:
     try:
-        remittance = remit_selectors.remittance_get(user=request.user, remittance_id=remittance_id)
+        remittance = remittance_selectors.remittance_get(
+            user=request.user, remittance_id=remittance_id
+        )
     except NotFound:
         raise Http404("No such remittance") from None
     # Variances name members by id: the view is access-logged.
@@ -134,7 +141,7 @@ def _detail(
     )  # fmt: skip
     context = {
         "remittance": remittance,
-        "variances": remit_selectors.variance_list(remittance),
+        "variances": remittance_selectors.variance_list(remittance),
         "line_count": remittance.lines.count(),
         "resolve": ResolveForm(),
         "received": request.GET.get("received"),
@@ -157,7 +164,7 @@ def remittance_detail(request: StaffRequest, remittance_id: int) -> HttpResponse
 def variance_resolve(request: StaffRequest, variance_id: int) -> HttpResponse:
     _require(request, suspense.PERMISSION)
     try:
-        variance = remit_selectors.variance_get(user=request.user, variance_id=variance_id)
+        variance = remittance_selectors.variance_get(user=request.user, variance_id=variance_id)
     except NotFound:
         raise Http404("No such variance") from None
     form = ResolveForm(request.POST)
@@ -201,7 +208,7 @@ def refund_list(request: StaffRequest) -> HttpResponse:
 
 def _refunds(request: StaffRequest, status: int = 200, error: str = "") -> HttpResponse:
     context = {
-        "refunds": remit_selectors.refunds_visible_to(request.user)[:200],
+        "refunds": remittance_selectors.refunds_visible_to(request.user)[:200],
         "limit": refunds.approval_limit(),
         "may_decide": request.user.has_perm(refunds.PERMISSION),
         "error": error,
@@ -213,7 +220,7 @@ def _refunds(request: StaffRequest, status: int = 200, error: str = "") -> HttpR
 @staff_required
 def refund_decide(request: StaffRequest, refund_id: int) -> HttpResponse:
     _require(request, refunds.PERMISSION)
-    if not remit_selectors.refunds_visible_to(request.user).filter(pk=refund_id).exists():
+    if not remittance_selectors.refunds_visible_to(request.user).filter(pk=refund_id).exists():
         raise Http404("No such refund")
     form = DecisionForm(request.POST)
     if not form.is_valid():
@@ -256,11 +263,11 @@ def _summary(request: StaffRequest, group_id: int, status: int = 200, **extra: A
     group = group_selectors.groups_visible_to(request.user).filter(pk=group_id).first()
     if group is None:
         raise Http404("No such group")
-    rows = remit_selectors.reconciliation_summary(group)
+    rows = remittance_selectors.reconciliation_summary(group)
     context = {
         "group": group,
         "rows": rows,
-        "chart": remit_selectors.billed_vs_paid_chart(rows),
+        "chart": remittance_selectors.billed_vs_paid_chart(rows),
         "reversal": ReversalForm(),
         "may_reverse": request.user.has_perm(refunds.PERMISSION),
         **extra,

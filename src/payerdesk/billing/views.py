@@ -21,8 +21,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from payerdesk.billing import delinquency as delinquency_services
-from payerdesk.billing import exports, listbills, remit_selectors, remittances, selectors
+from payerdesk.billing import exports
 from payerdesk.billing.forms import (
     BillFilterForm,
     GenerateForm,
@@ -32,6 +31,10 @@ from payerdesk.billing.forms import (
 )
 from payerdesk.billing.models import BillingSchedule, Delinquency, ListBill, RefundStatus
 from payerdesk.billing.notices import lapse_notice, list_bill_document
+from payerdesk.billing.selectors import listbills as listbill_selectors
+from payerdesk.billing.selectors import remittances as remittance_selectors
+from payerdesk.billing.services import delinquency as delinquency_services
+from payerdesk.billing.services import listbills, remittances
 from payerdesk.core.access import log_record_view
 from payerdesk.core.documents import render_pdf
 from payerdesk.core.errors import NotPermitted, ServiceError
@@ -72,7 +75,7 @@ def bills_reader(view: View) -> View:
 def _bill(request: HttpRequest, bill_id: int) -> ListBill:
     assert isinstance(request.user, User)
     try:
-        return selectors.list_bills_visible_to(request.user).get(pk=bill_id)
+        return listbill_selectors.list_bills_visible_to(request.user).get(pk=bill_id)
     except ListBill.DoesNotExist:
         raise Http404(f"List bill {bill_id} does not exist") from None
 
@@ -86,12 +89,12 @@ def _log(request: HttpRequest, bill: ListBill, action: str = AccessLogEntry.Acti
 
 
 def _home_figures(user: User) -> list[Figure]:
-    bills = selectors.open_bills(user).aggregate(count=Count("id"), total=Sum("total"))
-    refunds = remit_selectors.refunds_visible_to(user).filter(status=RefundStatus.REQUESTED)
+    bills = listbill_selectors.open_bills(user).aggregate(count=Count("id"), total=Sum("total"))
+    refunds = remittance_selectors.refunds_visible_to(user).filter(status=RefundStatus.REQUESTED)
     return [
         Figure("List bills not paid in full", str(bills["count"]), reverse("billing:list-bills")),
         Figure("Total of those bills", money(bills["total"] or 0)),
-        Figure("In suspense", money(remit_selectors.suspense_total(user))),
+        Figure("In suspense", money(remittance_selectors.suspense_total(user))),
         Figure("Refunds awaiting approval", str(refunds.count()), reverse("billing:refunds")),
     ]
 
@@ -108,7 +111,9 @@ def home(request: HttpRequest) -> HttpResponse:
 def list_bills(request: StaffRequest) -> HttpResponse:
     _require_perm(request, "billing.view_listbill")
     form = BillFilterForm(request.GET or None)
-    bills = selectors.list_bills_visible_to(request.user).order_by("-period_start", "group")
+    bills = listbill_selectors.list_bills_visible_to(request.user).order_by(
+        "-period_start", "group"
+    )
     if form.is_valid():
         if form.cleaned_data["group"]:
             bills = bills.filter(group__group_number=form.cleaned_data["group"].strip().upper())
@@ -149,7 +154,7 @@ def list_bill_generate(request: StaffRequest) -> HttpResponse:
                 request, "List bill generated." if result.created else "That bill already exists."
             )
             return redirect("billing:list-bill", bill_id=result.bill.pk)
-    bills = selectors.list_bills_visible_to(request.user).order_by("-period_start")
+    bills = listbill_selectors.list_bills_visible_to(request.user).order_by("-period_start")
     context = {
         "form": BillFilterForm(),
         "page": Paginator(bills, 50).get_page(1),
@@ -232,9 +237,9 @@ def _portal_page(
     request: HttpRequest, form: PortalUploadForm, status: int = 200, **extra: Any
 ) -> HttpResponse:
     assert isinstance(request.user, User)
-    bills = selectors.list_bills_visible_to(request.user).order_by("-period_start")
+    bills = listbill_selectors.list_bills_visible_to(request.user).order_by("-period_start")
     page = Paginator(bills, 50).get_page(request.GET.get("page"))
-    received = remit_selectors.remittances_visible_to(request.user)[:10]
+    received = remittance_selectors.remittances_visible_to(request.user)[:10]
     context = {"page": page, "upload": form, "received": received, **extra}
     return render(request, "billing/portal.html", context, status=status)
 
@@ -303,7 +308,7 @@ def aging(request: StaffRequest) -> HttpResponse:
     form = MarketFilterForm(request.GET or None)
     market = form.cleaned_data["market"].strip().upper() if form.is_valid() else ""
     today = _today(request)
-    rows = selectors.aging(user=request.user, today=today, market=market or None)
+    rows = listbill_selectors.aging(user=request.user, today=today, market=market or None)
     delinquent = [row for row in rows if row.oldest_due is not None and row.oldest_due < today]
     cases = (
         Delinquency.objects.filter(group__in=groups_visible_to(request.user))
@@ -336,7 +341,7 @@ def delinquency_detail(request: StaffRequest, delinquency_id: int) -> HttpRespon
     context = {
         "case": case,
         "can_act": request.user.has_perm("billing.change_delinquency"),
-        "outstanding": selectors.bills_outstanding(case.group),
+        "outstanding": listbill_selectors.bills_outstanding(case.group),
     }
     return render(request, "billing/delinquency.html", context)
 
@@ -362,7 +367,7 @@ def _delinquency_action(
     except ServiceError as error:
         messages.error(request, error.message)
         context = {"case": case, "can_act": True, "error": error.message,
-                   "outstanding": selectors.bills_outstanding(case.group)}  # fmt: skip
+                   "outstanding": listbill_selectors.bills_outstanding(case.group)}  # fmt: skip
         return render(request, "billing/delinquency.html", context, status=error.http_status)
     messages.success(request, done)
     return redirect("billing:delinquency", delinquency_id=case.pk)

@@ -36,7 +36,7 @@ from typing import TYPE_CHECKING
 from django.db import transaction
 from django.utils import timezone
 
-from payerdesk.billing import listbills, rules, selectors
+from payerdesk.billing import rules
 from payerdesk.billing.models import (
     BillingSchedule,
     Delinquency,
@@ -44,6 +44,8 @@ from payerdesk.billing.models import (
     ListBill,
 )
 from payerdesk.billing.notices import lapse_notice
+from payerdesk.billing.selectors import listbills as listbill_selectors
+from payerdesk.billing.services import listbills
 from payerdesk.billing.work import BILLING_QUEUE, DELINQUENCY, MEMBER_DELINQUENCY
 from payerdesk.core.documents import render_pdf
 from payerdesk.core.errors import Conflict, ErrorCode, InvalidInput, NotFound
@@ -89,11 +91,13 @@ def member_grace_days(member: Member) -> int:
     return days if days is not None else group_grace_days(member.group)
 
 
-def _overdue(group: EmployerGroup, grace_days: int, today: date) -> list[selectors.BillOutstanding]:
+def _overdue(
+    group: EmployerGroup, grace_days: int, today: date
+) -> list[listbill_selectors.BillOutstanding]:
     """Bills with premium still unpaid after their grace period."""
     return [
         item
-        for item in selectors.bills_outstanding(group)
+        for item in listbill_selectors.bills_outstanding(group)
         if item.outstanding > 0 and rules.grace_end(item.bill.due_date, grace_days) < today
     ]
 
@@ -101,20 +105,26 @@ def _overdue(group: EmployerGroup, grace_days: int, today: date) -> list[selecto
 def _unpaid_due(group: EmployerGroup, today: date) -> Decimal:
     """Back premium: everything billed and due by today that is still unpaid."""
     return sum(
-        (i.outstanding for i in selectors.bills_outstanding(group) if i.bill.due_date <= today),
+        (
+            i.outstanding
+            for i in listbill_selectors.bills_outstanding(group)
+            if i.bill.due_date <= today
+        ),
         ZERO,
     )
 
 
 def _paid_for(group: EmployerGroup, period: date) -> bool:
     """Whether the employer paid anything for the period, for any member."""
-    return selectors.receivable_credited(group=group, period=period, sources=PAYMENT_SOURCES)
+    return listbill_selectors.receivable_credited(
+        group=group, period=period, sources=PAYMENT_SOURCES
+    )
 
 
 def _owed_by_member(group: EmployerGroup) -> dict[int, dict[date, Decimal]]:
     """What each member of the group owes, by period (positive balances only)."""
     owed: dict[int, dict[date, Decimal]] = defaultdict(dict)
-    for (member, period), amount in selectors.member_period_balances(group).items():
+    for (member, period), amount in listbill_selectors.member_period_balances(group).items():
         if amount > 0:
             owed[member][period] = amount
     return owed
@@ -262,7 +272,7 @@ def _queue() -> Queue:
 def _lapse(
     group: EmployerGroup,
     grace_days: int,
-    overdue: list[selectors.BillOutstanding],
+    overdue: list[listbill_selectors.BillOutstanding],
     today: date,
 ) -> Delinquency:
     first = overdue[0].bill

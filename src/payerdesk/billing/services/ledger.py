@@ -2,7 +2,7 @@
 
 Every amount that moves (a bill, a payment, an application from suspense, a refund, a
 write-off, a reversal) is one `journal_post`. Debits equal credits in every entry; a
-correction is a reversing entry, never an edit. Balances: `selectors.balance`.
+correction is a reversing entry, never an edit. Balances: `selectors.listbills.balance`.
 """
 
 from __future__ import annotations

@@ -19,7 +19,6 @@ from django.db import connection, transaction
 from django.db.models import F, Max, Sum
 
 from payerdesk.billing import rules, schedules
-from payerdesk.billing.ledger import SqlParam, journal_post_per_member
 from payerdesk.billing.models import (
     Account,
     BillingSchedule,
@@ -30,6 +29,7 @@ from payerdesk.billing.models import (
     ListBillLine,
     ListBillStatus,
 )
+from payerdesk.billing.services.ledger import SqlParam, journal_post_per_member
 from payerdesk.core.errors import Conflict, ErrorCode, InvalidInput
 from payerdesk.core.models import User
 from payerdesk.core.money import ZERO, to_cents
@@ -378,7 +378,7 @@ def list_bill_statuses_refresh(*, group: EmployerGroup) -> int:
     """Set each bill's status from what is left to pay on it (payments apply to the
     oldest bill first): open, partially paid or paid. A reconciled bill keeps its
     status: reconciliation owns it. Returns the number of bills changed."""
-    from payerdesk.billing.selectors import bills_outstanding
+    from payerdesk.billing.selectors.listbills import bills_outstanding
 
     changed = 0
     with transaction.atomic():

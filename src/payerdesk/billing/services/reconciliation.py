@@ -16,10 +16,10 @@ from datetime import date
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from payerdesk.billing import selectors
 from payerdesk.billing.intake import PaidLine
-from payerdesk.billing.ledger import Line
 from payerdesk.billing.models import Account, BillingSchedule, VarianceKind, VarianceStatus
+from payerdesk.billing.selectors import listbills as listbill_selectors
+from payerdesk.billing.services.ledger import Line
 from payerdesk.core.money import ZERO
 from payerdesk.groups import selectors as group_selectors
 
@@ -135,7 +135,7 @@ def reconcile(
         _hold_all(build, lines, members)
         return outcome
     paid, unknown = _paid_by_key(lines, members)
-    due = selectors.member_period_balances(group)
+    due = listbill_selectors.member_period_balances(group)
     for line in unknown:
         if line.member_ref:
             _hold_unmatched_line(build, line, members.get(line.member_ref))

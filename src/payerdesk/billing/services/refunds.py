@@ -23,7 +23,6 @@ from django.utils import timezone
 
 from payerdesk.billing import nacha
 from payerdesk.billing.checks import refund_approval_limit
-from payerdesk.billing.ledger import Line, journal_post
 from payerdesk.billing.models import (
     Account,
     BillingSchedule,
@@ -35,8 +34,9 @@ from payerdesk.billing.models import (
     RefundStatus,
     Variance,
 )
-from payerdesk.billing.reconciliation import signed_line
-from payerdesk.billing.status import list_bills_refresh
+from payerdesk.billing.services.ledger import Line, journal_post
+from payerdesk.billing.services.reconciliation import signed_line
+from payerdesk.billing.services.status import list_bills_refresh
 from payerdesk.core.errors import Conflict, ErrorCode, InvalidInput, NotFound, NotPermitted
 from payerdesk.core.models import User
 from payerdesk.core.money import ZERO, to_cents

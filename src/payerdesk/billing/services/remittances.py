@@ -17,7 +17,7 @@ from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
 
-from payerdesk.billing import bulk, intake, reconciliation, remit_work, selectors
+from payerdesk.billing import bulk, intake, remit_work
 from payerdesk.billing.intake import PaidLine, SheetError
 from payerdesk.billing.models import (
     ListBill,
@@ -28,7 +28,9 @@ from payerdesk.billing.models import (
     Variance,
     VarianceStatus,
 )
-from payerdesk.billing.status import list_bills_refresh
+from payerdesk.billing.selectors import listbills as listbill_selectors
+from payerdesk.billing.services import reconciliation
+from payerdesk.billing.services.status import list_bills_refresh
 from payerdesk.core.errors import ErrorCode, InvalidInput, NotPermitted
 from payerdesk.core.models import User
 from payerdesk.core.money import ZERO, is_cents
@@ -229,7 +231,7 @@ def payment_record(
 def _keyed_lines(group: EmployerGroup, amount: Decimal, bill: ListBill | None) -> list[PaidLine]:
     if bill is None:
         return [PaidLine(1, "", None, amount, note="keyed payment, no bill named")]
-    due = selectors.member_period_balances(group)
+    due = listbill_selectors.member_period_balances(group)
     refs = {pk: ref for ref, pk in group_selectors.member_ids(group=group).items()}
     owed = {key: value for key, value in due.items() if key[1] == bill.period_start and value > 0}
     if sum(owed.values(), Decimal(0)) != amount:

@@ -8,11 +8,11 @@ from datetime import date
 from django.db import transaction
 from django.utils import timezone
 
-from payerdesk.billing import refunds
-from payerdesk.billing.ledger import journal_post
 from payerdesk.billing.models import Account, Refund, Variance, VarianceStatus
-from payerdesk.billing.reconciliation import signed_line
-from payerdesk.billing.status import list_bills_refresh
+from payerdesk.billing.services import refunds
+from payerdesk.billing.services.ledger import journal_post
+from payerdesk.billing.services.reconciliation import signed_line
+from payerdesk.billing.services.status import list_bills_refresh
 from payerdesk.core import services as core_services
 from payerdesk.core.errors import Conflict, ErrorCode, InvalidInput, NotFound, NotPermitted
 from payerdesk.core.models import User, WorkItem
