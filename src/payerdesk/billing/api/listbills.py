@@ -2,15 +2,27 @@
 
 from __future__ import annotations
 
-from datetime import date
-from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from django.http import HttpRequest
 from django.utils import timezone
-from ninja import Field, Query, Router, Schema, Status
+from ninja import Query, Router, Status
 
-from payerdesk.billing.models import Delinquency, ListBill
+from payerdesk.billing.api.schemas import (
+    AgingOut,
+    AgingQuery,
+    BillDetailOut,
+    BillFilter,
+    BillOut,
+    DelinquencyOut,
+    GeneratedOut,
+    GenerateIn,
+    LineOut,
+    Paging,
+    ScheduleIn,
+    ScheduleOut,
+)
+from payerdesk.billing.models import Delinquency
 from payerdesk.billing.selectors import listbills as listbill_selectors
 from payerdesk.billing.services import delinquency as delinquency_services
 from payerdesk.billing.services import listbills
@@ -18,7 +30,6 @@ from payerdesk.core.access import log_record_view
 from payerdesk.core.api import staff_user
 from payerdesk.core.errors import ErrorCode, NotFound, NotPermitted
 from payerdesk.core.models import AccessLogEntry, User
-from payerdesk.core.money import ZERO
 from payerdesk.groups.selectors import groups_visible_to
 
 if TYPE_CHECKING:
@@ -41,21 +52,6 @@ def _group(user: User, group_number: str) -> EmployerGroup:
     return group
 
 
-class ScheduleIn(Schema):
-    mode: str
-    first_period_start: date
-    bill_day: int = 1
-    lead_days: int = 15
-    tolerance: Decimal = ZERO
-    refund_routing_number: str = Field("", description="ABA routing number for ACH refunds")
-    refund_account_number: str = ""
-    refund_account_type: str = "checking"
-
-
-class ScheduleOut(ScheduleIn):
-    group: str
-
-
 @router.put(
     "/billing/groups/{group_number}/schedule",
     response=ScheduleOut,
@@ -75,35 +71,6 @@ def schedule_set(request: HttpRequest, group_number: str, payload: ScheduleIn) -
     )  # fmt: skip
 
 
-class BillOut(Schema):
-    id: int
-    group: str
-    period_start: date
-    period_end: date
-    bill_date: date
-    due_date: date
-    status: str
-    total: Decimal
-
-    @staticmethod
-    def of(bill: ListBill) -> BillOut:
-        return BillOut(
-            id=bill.pk, group=bill.group.group_number, period_start=bill.period_start,
-            period_end=bill.period_end, bill_date=bill.bill_date, due_date=bill.due_date,
-            status=bill.status, total=bill.total,
-        )  # fmt: skip
-
-
-class GenerateIn(Schema):
-    group: str
-    period: date
-
-
-class GeneratedOut(Schema):
-    created: bool
-    bill: BillOut
-
-
 @router.post(
     "/list-bills",
     response={200: GeneratedOut, 201: GeneratedOut},
@@ -119,11 +86,6 @@ def list_bill_generate(request: HttpRequest, payload: GenerateIn) -> Status[Gene
     return Status(201 if result.created else 200, body)
 
 
-class BillFilter(Schema):
-    group: str | None = None
-    status: str | None = None
-
-
 @router.get("/list-bills", response=list[BillOut], summary="List bills you may see")
 def list_bills(request: HttpRequest, filters: Query[BillFilter]) -> list[BillOut]:
     user = _billing_user(request, "billing.view_listbill")
@@ -133,27 +95,6 @@ def list_bills(request: HttpRequest, filters: Query[BillFilter]) -> list[BillOut
     if filters.status:
         bills = bills.filter(status=filters.status)
     return [BillOut.of(bill) for bill in bills[:500]]
-
-
-class LineOut(Schema):
-    member_id: str
-    product: str
-    tier: str
-    period_start: date
-    period_end: date
-    kind: str
-    amount: Decimal
-    note: str
-
-
-class BillDetailOut(BillOut):
-    lines: list[LineOut]
-    line_count: int
-
-
-class Paging(Schema):
-    offset: int = 0
-    limit: int = 1000
 
 
 @router.get("/list-bills/{bill_id}", response=BillDetailOut, summary="A list bill and its lines")
@@ -186,24 +127,6 @@ def list_bill_detail(request: HttpRequest, bill_id: int, paging: Query[Paging]) 
     return BillDetailOut(**BillOut.of(bill).dict(), lines=lines, line_count=bill.lines.count())
 
 
-class AgingOut(Schema):
-    group: str
-    market: str
-    status: str
-    current: Decimal
-    days_30: Decimal
-    days_60: Decimal
-    days_90_plus: Decimal
-    total: Decimal
-    oldest_due: date | None
-
-
-class AgingQuery(Schema):
-    market: str | None = None
-    as_of: date | None = None
-    delinquent_only: bool = False
-
-
 @router.get("/billing/aging", response=list[AgingOut], summary="Aging and delinquent groups")
 def aging(request: HttpRequest, query: Query[AgingQuery]) -> list[AgingOut]:
     """Outstanding premium per group by days past due; `delinquent_only` gives the
@@ -228,28 +151,6 @@ def aging(request: HttpRequest, query: Query[AgingQuery]) -> list[AgingOut]:
         )
         for row in finder(user=user, today=today, market=market)
     ]
-
-
-class DelinquencyOut(Schema):
-    id: int
-    group: str
-    stage: str
-    amount_due: Decimal
-    lapsed_on: date
-    cancel_on: date
-    paid_through: date
-    cancelled_on: date | None
-    reinstated_on: date | None
-    work_item: int
-
-    @staticmethod
-    def of(case: Delinquency) -> DelinquencyOut:
-        return DelinquencyOut(
-            id=case.pk, group=case.group.group_number, stage=case.stage,
-            amount_due=case.amount_due, lapsed_on=case.lapsed_on, cancel_on=case.cancel_on,
-            paid_through=case.paid_through, cancelled_on=case.cancelled_on,
-            reinstated_on=case.reinstated_on, work_item=case.work_item_id,
-        )  # fmt: skip
 
 
 @router.get(

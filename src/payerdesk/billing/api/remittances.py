@@ -1,21 +1,32 @@
-"""Remittances, suspense, refunds and reversals over REST (mounted by `payerdesk.api`)."""
+"""Remittances, suspense, refunds and reversals over REST (assembled by `billing.api`)."""
 
 from __future__ import annotations
 
 from datetime import date
-from decimal import Decimal
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING
 
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
-from ninja import Field, File, Form, Query, Router, Schema
+from ninja import File, Form, Query, Router
 from ninja.files import UploadedFile
 
-from payerdesk.billing.models import ListBill, Refund, Variance
+from payerdesk.billing.api.schemas import (
+    DecisionIn,
+    ExportQuery,
+    PaymentIn,
+    PeriodOut,
+    RefundOut,
+    RemittanceOut,
+    RemittanceResultOut,
+    ResolveIn,
+    ReversalIn,
+    ReversalOut,
+    VarianceOut,
+)
+from payerdesk.billing.models import ListBill
 from payerdesk.billing.selectors import remittances as remittance_selectors
 from payerdesk.billing.services import refunds, suspense
 from payerdesk.billing.services.remittances import (
-    RemittanceResult,
     payment_record,
     remittance_file_receive,
 )
@@ -34,28 +45,6 @@ router = Router(tags=["premium remittances"])
 def _require(user: User, perm: str) -> None:
     if not user.has_perm(perm):
         raise NotPermitted("Your role does not work premium remittances.")
-
-
-class RemittanceResultOut(Schema):
-    remittance: int
-    already_received: bool
-    total: Decimal
-    lines: int
-    applied: Decimal
-    written_off: Decimal
-    held: Decimal
-    variances: dict[str, int]
-    work_item: int | None
-    summary: str
-
-    @staticmethod
-    def of(result: RemittanceResult) -> RemittanceResultOut:
-        return RemittanceResultOut(
-            remittance=result.remittance.pk, already_received=result.already_received,
-            total=result.remittance.total, lines=result.lines, applied=result.applied,
-            written_off=result.written_off, held=result.held, variances=dict(result.by_kind),
-            work_item=result.work_item_id, summary=result.summary(),
-        )  # fmt: skip
 
 
 def _group(user: User, group_number: str | None) -> EmployerGroup | None:
@@ -90,15 +79,6 @@ def upload_remittance(
     return RemittanceResultOut.of(result)
 
 
-class PaymentIn(Schema):
-    group: str
-    amount: Decimal
-    payment_date: date
-    method: Literal["check", "ach"]
-    reference: str
-    bill_period: date | None = None
-
-
 @router.post("/remittances/payments", response=RemittanceResultOut, summary="Key a payment")
 def key_payment(request: HttpRequest, payload: PaymentIn) -> RemittanceResultOut:
     user = staff_user(request)
@@ -119,38 +99,6 @@ def key_payment(request: HttpRequest, payload: PaymentIn) -> RemittanceResultOut
     return RemittanceResultOut.of(result)
 
 
-class VarianceOut(Schema):
-    id: int
-    kind: str
-    status: str
-    member: str
-    period_start: date | None
-    billed: Decimal
-    paid: Decimal
-    held: Decimal
-    reason: str
-
-    @staticmethod
-    def of(variance: Variance) -> VarianceOut:
-        return VarianceOut(
-            id=variance.pk, kind=variance.kind, status=variance.status,
-            member=variance.member_ref, period_start=variance.period_start,
-            billed=variance.billed, paid=variance.paid, held=variance.held,
-            reason=variance.reason,
-        )  # fmt: skip
-
-
-class RemittanceOut(Schema):
-    id: int
-    group: str
-    source: str
-    total: Decimal
-    payment_date: date
-    reference: str
-    lines: int
-    variances: list[VarianceOut]
-
-
 @router.get("/remittances/{remittance_id}", response=RemittanceOut, summary="A remittance")
 def get_remittance(request: HttpRequest, remittance_id: int) -> RemittanceOut:
     """Its variances name members by id: the read is access-logged."""
@@ -167,13 +115,6 @@ def get_remittance(request: HttpRequest, remittance_id: int) -> RemittanceOut:
         reference=remittance.reference, lines=remittance.lines.count(),
         variances=[VarianceOut.of(v) for v in remittance_selectors.variance_list(remittance)],
     )  # fmt: skip
-
-
-class ResolveIn(Schema):
-    action: Literal["apply", "refund", "write_off"]
-    member: str = ""
-    period_start: date | None = None
-    reason: str = ""
 
 
 @router.post("/variances/{variance_id}/resolve", response=VarianceOut, summary="Clear suspense")
@@ -197,24 +138,6 @@ def resolve_variance(request: HttpRequest, variance_id: int, payload: ResolveIn)
     return VarianceOut.of(variance)
 
 
-class RefundOut(Schema):
-    id: int
-    group: str
-    amount: Decimal
-    reason: str
-    status: str
-    requested_by: str
-    decided_by: str
-
-    @staticmethod
-    def of(refund: Refund) -> RefundOut:
-        return RefundOut(
-            id=refund.pk, group=refund.group.group_number, amount=refund.amount,
-            reason=refund.reason, status=refund.status,
-            requested_by=str(refund.requested_by or ""), decided_by=str(refund.decided_by or ""),
-        )  # fmt: skip
-
-
 @router.get("/refunds", response=list[RefundOut], summary="Refunds")
 def list_refunds(request: HttpRequest, status: str | None = None) -> list[RefundOut]:
     user = staff_user(request)
@@ -223,10 +146,6 @@ def list_refunds(request: HttpRequest, status: str | None = None) -> list[Refund
     if status:
         found = found.filter(status=status)
     return [RefundOut.of(refund) for refund in found[:500]]
-
-
-class DecisionIn(Schema):
-    approve: bool
 
 
 @router.post("/refunds/{refund_id}/decision", response=RefundOut, summary="Approve a refund")
@@ -239,12 +158,6 @@ def decide_refund(request: HttpRequest, refund_id: int, payload: DecisionIn) -> 
     return RefundOut.of(
         refunds.refund_decide(actor=user, refund_id=refund_id, approve=payload.approve)
     )
-
-
-class ExportQuery(Schema):
-    format: Literal["csv", "nacha"] = "csv"
-    effective_date: date | None = Field(None, description="NACHA: the settlement date wanted")
-    sec_code: Literal["CCD", "PPD"] = "CCD"
 
 
 @router.post(
@@ -269,19 +182,6 @@ def export_refunds(request: HttpRequest, query: Query[ExportQuery]) -> HttpRespo
     return response
 
 
-class ReversalIn(Schema):
-    member: str
-    group: str
-    since: date
-    reason: str
-    new_premium: Decimal | None = None
-
-
-class ReversalOut(Schema):
-    reversed: Decimal
-    refund: RefundOut | None
-
-
 @router.post("/reversals", response=ReversalOut, summary="Reverse premium since a date")
 def reverse_premium(request: HttpRequest, payload: ReversalIn) -> ReversalOut:
     """After a retroactive termination (or, with `new_premium`, a decrease)."""
@@ -295,16 +195,6 @@ def reverse_premium(request: HttpRequest, payload: ReversalIn) -> ReversalOut:
         new_premium=payload.new_premium,
     )  # fmt: skip
     return ReversalOut(reversed=total, refund=RefundOut.of(refund) if refund else None)
-
-
-class PeriodOut(Schema):
-    period_start: date
-    billed: Decimal
-    paid: Decimal
-    open: Decimal
-    status: str
-    variances: int
-    unsettled: int
 
 
 @router.get("/reconciliation/{group_number}", response=list[PeriodOut], summary="Billed vs paid")

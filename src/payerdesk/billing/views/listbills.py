@@ -22,7 +22,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from payerdesk.billing import exports
-from payerdesk.billing.forms import (
+from payerdesk.billing.forms.listbills import (
     BillFilterForm,
     GenerateForm,
     MarketFilterForm,

@@ -12,8 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from payerdesk.billing.models import ListBill
-from payerdesk.billing.remit_forms import (
+from payerdesk.billing.forms.remittances import (
     DecisionForm,
     ExportForm,
     PaymentForm,
@@ -21,6 +20,7 @@ from payerdesk.billing.remit_forms import (
     ResolveForm,
     ReversalForm,
 )
+from payerdesk.billing.models import ListBill
 from payerdesk.billing.selectors import remittances as remittance_selectors
 from payerdesk.billing.services import refunds, suspense
 from payerdesk.billing.services.remittances import (
