@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from payerdesk.billing import nacha
+from payerdesk.billing.formats import nacha
 from payerdesk.billing.models import Account, Refund, RefundStatus
 from payerdesk.billing.selectors import listbills as listbill_selectors
 from payerdesk.billing.services import listbills, refunds

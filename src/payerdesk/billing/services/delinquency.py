@@ -37,13 +37,13 @@ from django.db import transaction
 from django.utils import timezone
 
 from payerdesk.billing import rules
+from payerdesk.billing.formats.notices import lapse_notice
 from payerdesk.billing.models import (
     BillingSchedule,
     Delinquency,
     DelinquencyStage,
     ListBill,
 )
-from payerdesk.billing.notices import lapse_notice
 from payerdesk.billing.selectors import listbills as listbill_selectors
 from payerdesk.billing.services import listbills
 from payerdesk.billing.work import BILLING_QUEUE, DELINQUENCY, MEMBER_DELINQUENCY

@@ -110,7 +110,7 @@ def billing_schedule_set(
 
 
 def _refund_account(routing: str, account: str, kind: str) -> tuple[str, str]:
-    from payerdesk.billing import nacha
+    from payerdesk.billing.formats import nacha
 
     routing, account = routing.strip(), account.strip().replace(" ", "")
     if kind not in ("checking", "savings"):

@@ -16,7 +16,7 @@ from datetime import date
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from payerdesk.billing.intake import PaidLine
+from payerdesk.billing.formats.remittance_files import PaidLine
 from payerdesk.billing.models import Account, BillingSchedule, VarianceKind, VarianceStatus
 from payerdesk.billing.selectors import listbills as listbill_selectors
 from payerdesk.billing.services.ledger import Line

@@ -21,8 +21,8 @@ from django.db import transaction
 from django.db.models import Max, Sum
 from django.utils import timezone
 
-from payerdesk.billing import nacha
 from payerdesk.billing.checks import refund_approval_limit
+from payerdesk.billing.formats import nacha
 from payerdesk.billing.models import (
     Account,
     BillingSchedule,

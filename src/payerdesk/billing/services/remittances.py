@@ -17,8 +17,9 @@ from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
 
-from payerdesk.billing import bulk, intake, remit_work
-from payerdesk.billing.intake import PaidLine, SheetError
+from payerdesk.billing import bulk
+from payerdesk.billing.formats import remittance_files
+from payerdesk.billing.formats.remittance_files import PaidLine, SheetError
 from payerdesk.billing.models import (
     ListBill,
     PaymentMethod,
@@ -29,7 +30,7 @@ from payerdesk.billing.models import (
     VarianceStatus,
 )
 from payerdesk.billing.selectors import listbills as listbill_selectors
-from payerdesk.billing.services import reconciliation
+from payerdesk.billing.services import reconciliation, suspense
 from payerdesk.billing.services.status import list_bills_refresh
 from payerdesk.core.errors import ErrorCode, InvalidInput, NotPermitted
 from payerdesk.core.models import User
@@ -116,7 +117,7 @@ def remittance_portal_upload(
         user=actor, group=group
     ):
         raise NotPermitted("You may send remittances only for your own group.")
-    if intake.kind_of(name, content) == "820":
+    if remittance_files.kind_of(name, content) == "820":
         raise _invalid(f"{name}: send an 820 through your EDI channel; here, the list bill.")
     return _receive(actor, name, content, group, period)
 
@@ -142,14 +143,18 @@ def _receive(
     *,
     staff: bool = False,
 ) -> RemittanceResult:
-    kind = intake.kind_of(name, content)
+    kind = remittance_files.kind_of(name, content)
     x820: Remittance820 | None = None
     try:
         if kind == "820":
-            x820 = intake.read_820_bytes(content)
-            lines = intake.lines_from_820(x820)
+            x820 = remittance_files.read_820_bytes(content)
+            lines = remittance_files.lines_from_820(x820)
         else:
-            sheet = intake.read_csv(content) if kind == "csv" else intake.read_excel(content)
+            sheet = (
+                remittance_files.read_csv(content)
+                if kind == "csv"
+                else remittance_files.read_excel(content)
+            )
             lines = sheet.lines
     except (X12Error, SheetError) as error:
         raise _invalid(f"{name}: {error}") from None
@@ -285,7 +290,7 @@ def _store_lines(remittance: Remittance, lines: list[PaidLine], members: dict[st
 def _variances(remittance: Remittance, outcome: reconciliation.Outcome) -> int | None:
     held = [found for found in outcome.variances if found.status == VarianceStatus.SUSPENSE]
     item = (
-        remit_work.suspense_item_open(remittance=remittance, count=len(held), held=outcome.held)
+        suspense.suspense_item_open(remittance=remittance, count=len(held), held=outcome.held)
         if held
         else None
     )

@@ -4,22 +4,43 @@ when the last variance of the item is settled, the item resolved."""
 
 import contextlib
 from datetime import date
+from decimal import Decimal
 
 from django.db import transaction
 from django.utils import timezone
 
-from payerdesk.billing.models import Account, Refund, Variance, VarianceStatus
+from payerdesk.billing.models import Account, Refund, Remittance, Variance, VarianceStatus
 from payerdesk.billing.services import refunds
 from payerdesk.billing.services.ledger import journal_post
 from payerdesk.billing.services.reconciliation import signed_line
 from payerdesk.billing.services.status import list_bills_refresh
+from payerdesk.billing.work import BILLING_QUEUE, SUSPENSE
 from payerdesk.core import services as core_services
 from payerdesk.core.errors import Conflict, ErrorCode, InvalidInput, NotFound, NotPermitted
-from payerdesk.core.models import User, WorkItem
+from payerdesk.core.models import Queue, User, WorkItem
 from payerdesk.core.permissions import require_market_permission
 from payerdesk.groups import selectors as group_selectors
 
 PERMISSION = "billing.change_variance"
+
+
+def suspense_item_open(*, remittance: Remittance, count: int, held: Decimal) -> WorkItem:
+    """The work item for what a remittance could not apply (in the caller's transaction)."""
+    queue = Queue.objects.filter(slug=BILLING_QUEUE).first()
+    if queue is None:
+        raise InvalidInput(
+            ErrorCode.INVALID, f"No {BILLING_QUEUE!r} queue is configured.", field="queue"
+        )
+    group = remittance.group
+    return core_services.work_item_create(
+        actor=None,
+        kind=SUSPENSE,
+        title=f"Suspense: {count} variance(s), {held} from {group.group_number}",
+        queue=queue,
+        market=group.market,
+        description=f"Remittance {remittance.pk} ({remittance.get_source_display()}) "
+        f"for {group.legal_name}: {count} amount(s) could not be applied.",
+    )
 
 
 def _held(actor: User, variance_id: int) -> Variance:

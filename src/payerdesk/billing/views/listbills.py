@@ -21,7 +21,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from payerdesk.billing import exports
+from payerdesk.billing.formats import list_bill_files
+from payerdesk.billing.formats.notices import lapse_notice, list_bill_document
 from payerdesk.billing.forms.listbills import (
     BillFilterForm,
     GenerateForm,
@@ -30,7 +31,6 @@ from payerdesk.billing.forms.listbills import (
     ScheduleForm,
 )
 from payerdesk.billing.models import BillingSchedule, Delinquency, ListBill, RefundStatus
-from payerdesk.billing.notices import lapse_notice, list_bill_document
 from payerdesk.billing.selectors import listbills as listbill_selectors
 from payerdesk.billing.selectors import remittances as remittance_selectors
 from payerdesk.billing.services import delinquency as delinquency_services
@@ -197,7 +197,7 @@ def _name(bill: ListBill, extension: str) -> str:
 def list_bill_pdf(request: HttpRequest, bill_id: int) -> HttpResponse:
     bill = _bill(request, bill_id)
     _log(request, bill, AccessLogEntry.Action.DOWNLOAD)
-    document = list_bill_document(bill, exports.list_bill_pdf_rows(bill))
+    document = list_bill_document(bill, list_bill_files.list_bill_pdf_rows(bill))
     return _download(render_pdf(document), _name(bill, "pdf"), "application/pdf")
 
 
@@ -206,7 +206,7 @@ def list_bill_pdf(request: HttpRequest, bill_id: int) -> HttpResponse:
 def list_bill_csv(request: HttpRequest, bill_id: int) -> HttpResponse:
     bill = _bill(request, bill_id)
     _log(request, bill, AccessLogEntry.Action.DOWNLOAD)
-    return _download(exports.list_bill_csv(bill), _name(bill, "csv"), "text/csv")
+    return _download(list_bill_files.list_bill_csv(bill), _name(bill, "csv"), "text/csv")
 
 
 @require_GET
@@ -215,7 +215,7 @@ def list_bill_xlsx(request: HttpRequest, bill_id: int) -> HttpResponse:
     bill = _bill(request, bill_id)
     _log(request, bill, AccessLogEntry.Action.DOWNLOAD)
     mimetype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    return _download(exports.list_bill_xlsx(bill), _name(bill, "xlsx"), mimetype)
+    return _download(list_bill_files.list_bill_xlsx(bill), _name(bill, "xlsx"), mimetype)
 
 
 @require_GET
