@@ -126,7 +126,11 @@ def list_bills(request: StaffRequest) -> HttpResponse:
         "generate_form": GenerateForm(groups=groups_visible_to(request.user)),
         "can_generate": request.user.has_perm("billing.add_listbill"),
     }
-    template = "billing/partials/bill_table.html" if is_htmx(request) else "billing/list_bills.html"
+    template = (
+        "billing/listbills/partials/bill_table.html"
+        if is_htmx(request)
+        else "billing/listbills/list_bills.html"
+    )
     return render(request, template, context)
 
 
@@ -161,7 +165,7 @@ def list_bill_generate(request: StaffRequest) -> HttpResponse:
         "generate_form": form,
         "can_generate": True,
     }
-    return render(request, "billing/list_bills.html", context, status=status)
+    return render(request, "billing/listbills/list_bills.html", context, status=status)
 
 
 @require_GET
@@ -178,7 +182,11 @@ def list_bill_detail(request: HttpRequest, bill_id: int) -> HttpResponse:
         "page": page,
         "portal": not request.user.has_perm("billing.view_listbill"),
     }
-    template = "billing/partials/line_table.html" if is_htmx(request) else "billing/list_bill.html"
+    template = (
+        "billing/listbills/partials/line_table.html"
+        if is_htmx(request)
+        else "billing/listbills/list_bill.html"
+    )
     return render(request, template, context)
 
 
@@ -241,7 +249,7 @@ def _portal_page(
     page = Paginator(bills, 50).get_page(request.GET.get("page"))
     received = remittance_selectors.remittances_visible_to(request.user)[:10]
     context = {"page": page, "upload": form, "received": received, **extra}
-    return render(request, "billing/portal.html", context, status=status)
+    return render(request, "billing/listbills/portal.html", context, status=status)
 
 
 @require_POST
@@ -294,7 +302,7 @@ def schedule(request: StaffRequest, group_number: str) -> HttpResponse:
                 messages.success(request, f"Billing schedule of {group.group_number} saved.")
                 return redirect("billing:schedule", group_number=group.group_number)
     context = {"form": form, "group": group, "schedule": current}
-    return render(request, "billing/schedule.html", context, status=status)
+    return render(request, "billing/listbills/schedule.html", context, status=status)
 
 
 def _today(request: HttpRequest) -> date:
@@ -319,7 +327,7 @@ def aging(request: StaffRequest) -> HttpResponse:
         cases = cases.filter(group__market__code=market)
     context = {"form": form, "rows": rows, "delinquent": delinquent, "cases": cases,
                "today": today}  # fmt: skip
-    return render(request, "billing/aging.html", context)
+    return render(request, "billing/delinquency/aging.html", context)
 
 
 def _delinquency(request: StaffRequest, delinquency_id: int) -> Delinquency:
@@ -343,7 +351,7 @@ def delinquency_detail(request: StaffRequest, delinquency_id: int) -> HttpRespon
         "can_act": request.user.has_perm("billing.change_delinquency"),
         "outstanding": listbill_selectors.bills_outstanding(case.group),
     }
-    return render(request, "billing/delinquency.html", context)
+    return render(request, "billing/delinquency/delinquency.html", context)
 
 
 @require_GET
@@ -368,7 +376,9 @@ def _delinquency_action(
         messages.error(request, error.message)
         context = {"case": case, "can_act": True, "error": error.message,
                    "outstanding": listbill_selectors.bills_outstanding(case.group)}  # fmt: skip
-        return render(request, "billing/delinquency.html", context, status=error.http_status)
+        return render(
+            request, "billing/delinquency/delinquency.html", context, status=error.http_status
+        )
     messages.success(request, done)
     return redirect("billing:delinquency", delinquency_id=case.pk)
 

@@ -56,7 +56,7 @@ def _list_page(request: StaffRequest, status: int = 200, **context: Any) -> Http
     context.setdefault("upload", RemittanceUploadForm())
     context.setdefault("payment", PaymentForm())
     context["remittances"] = remittance_selectors.remittances_visible_to(request.user)[:50]
-    return render(request, "billing/remittances.html", context, status=status)
+    return render(request, "billing/remittances/remittances.html", context, status=status)
 
 
 @require_GET
@@ -149,7 +149,7 @@ def _detail(
         "may_resolve": request.user.has_perm(suspense.PERMISSION),
         **extra,
     }
-    return render(request, "billing/remittance.html", context, status=status)
+    return render(request, "billing/remittances/remittance.html", context, status=status)
 
 
 @require_GET
@@ -213,7 +213,7 @@ def _refunds(request: StaffRequest, status: int = 200, error: str = "") -> HttpR
         "may_decide": request.user.has_perm(refunds.PERMISSION),
         "error": error,
     }
-    return render(request, "billing/refunds.html", context, status=status)
+    return render(request, "billing/remittances/refunds.html", context, status=status)
 
 
 @require_POST
@@ -272,7 +272,7 @@ def _summary(request: StaffRequest, group_id: int, status: int = 200, **extra: A
         "may_reverse": request.user.has_perm(refunds.PERMISSION),
         **extra,
     }
-    return render(request, "billing/reconciliation.html", context, status=status)
+    return render(request, "billing/remittances/reconciliation.html", context, status=status)
 
 
 @require_GET
