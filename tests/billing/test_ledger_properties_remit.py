@@ -29,7 +29,7 @@ from payerdesk.billing.services.remittances import remittance_file_receive
 from payerdesk.billing.services.suspense import variance_apply, variance_refund, variance_write_off
 from payerdesk.core.errors import ServiceError
 from payerdesk.groups.models import Coverage
-from tests.billing.remit_support import bill, x820
+from tests.billing.support import bill, x820
 
 PERIODS = [date(2026, 1, 1), date(2026, 2, 1)]
 REFS = ["PA", "PB", "PC", "UNKNOWN"]

@@ -14,7 +14,7 @@ from payerdesk.billing.selectors import listbills as listbill_selectors
 from payerdesk.core.models import AccessLogEntry
 from payerdesk.groups.models import Coverage, Member
 from tests import samples
-from tests.billing.remit_support import bill, csv_bytes, x820
+from tests.billing.support import bill, csv_bytes, x820
 
 SAMPLES = samples.X820
 JAN = date(2026, 1, 1)

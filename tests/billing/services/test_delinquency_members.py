@@ -18,7 +18,7 @@ from payerdesk.groups import selectors as group_selectors
 from payerdesk.groups import services as group_services
 from payerdesk.groups import terminations
 from payerdesk.groups.models import Member, PlanDesign, PolicyEvent
-from tests.billing.test_delinquency import FEB, JAN, pay, review
+from tests.billing.services.test_delinquency import FEB, JAN, pay, review
 
 
 @pytest.fixture

@@ -21,7 +21,7 @@ from payerdesk.billing.services.remittances import payment_record, remittance_fi
 from payerdesk.core.errors import InvalidInput, NotPermitted
 from payerdesk.core.models import WorkItem
 from payerdesk.groups.models import Coverage
-from tests.billing.remit_support import bill, csv_bytes, x820
+from tests.billing.support import bill, csv_bytes, x820
 
 JAN, FEB = date(2026, 1, 1), date(2026, 2, 1)
 D = Decimal

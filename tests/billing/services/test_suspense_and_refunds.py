@@ -17,7 +17,7 @@ from payerdesk.billing.services.suspense import variance_apply, variance_refund,
 from payerdesk.core.errors import Conflict, InvalidInput, NotPermitted
 from payerdesk.core.models import WorkItem
 from payerdesk.groups.models import Coverage
-from tests.billing.remit_support import bill, x820
+from tests.billing.support import bill, x820
 
 JAN, FEB, MAR = date(2026, 1, 1), date(2026, 2, 1), date(2026, 3, 1)
 D = Decimal

@@ -18,7 +18,7 @@ from payerdesk.billing.services.remittances import remittance_file_receive
 from payerdesk.core.models import AccessLogEntry
 from payerdesk.groups import services as group_services
 from payerdesk.groups.models import Member, PlanDesign
-from tests.billing.remit_support import csv_bytes, x820
+from tests.billing.support import csv_bytes, x820
 
 JAN = date(2026, 1, 1)
 

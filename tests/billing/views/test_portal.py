@@ -12,7 +12,7 @@ from payerdesk.billing.selectors import listbills as listbill_selectors
 from payerdesk.billing.services import remittances
 from payerdesk.core.errors import NotPermitted
 from payerdesk.groups import services as group_services
-from tests.billing.remit_support import bill, csv_bytes
+from tests.billing.support import bill, csv_bytes
 
 JAN = date(2026, 1, 1)
 
