@@ -47,7 +47,7 @@ def load() -> int:
     """The group, its two plans, its members and their coverages; returns the group id."""
     from django.core.management import call_command
 
-    from payerdesk.billing.listbills import billing_schedule_set
+    from payerdesk.billing.services.listbills import billing_schedule_set
     from payerdesk.core.models import Market, User
     from payerdesk.groups.models import Coverage, EmployerGroup, Member, PlanDesign, Product
 
@@ -117,7 +117,7 @@ def generate(group_id: int) -> None:
     and the CPU seconds spent by this process and by its database backend."""
     from django.db import connection
 
-    from payerdesk.billing.listbills import list_bill_generate
+    from payerdesk.billing.services.listbills import list_bill_generate
     from payerdesk.groups.models import EmployerGroup
 
     group = EmployerGroup.objects.get(pk=group_id)
@@ -174,11 +174,11 @@ CLASSES = ("short_paid", "over_paid", "unknown_member", "period_mismatch")
 
 def write_820(group_id: int, path: Path) -> dict[str, str]:
     """An 820 for the bill as the ledger holds it; returns differing member id -> class."""
-    from payerdesk.billing import selectors
+    from payerdesk.billing.selectors import listbills as listbill_selectors
     from payerdesk.groups.models import EmployerGroup, Member
 
     group = EmployerGroup.objects.get(pk=group_id)
-    owed = selectors.member_period_balances(group)
+    owed = listbill_selectors.member_period_balances(group)
     ids = dict(Member.objects.filter(group=group).values_list("pk", "member_id"))
     differing: dict[str, str] = {}
     segments: list[str] = []
@@ -220,7 +220,7 @@ def receive(path: Path) -> None:
     the CPU seconds spent by this process and by its database backend."""
     from django.db import connection
 
-    from payerdesk.billing.remittances import remittance_file_receive
+    from payerdesk.billing.services.remittances import remittance_file_receive
 
     content = path.read_bytes()
     with connection.cursor() as cursor:
@@ -238,7 +238,7 @@ def receive(path: Path) -> None:
 
 def accounted(remittance_id: int, differing: dict[str, str]) -> list[str]:
     """Differing lines with no variance of their class: should be none."""
-    from payerdesk.billing.remit_models import Variance
+    from payerdesk.billing.models import Variance
 
     found = set(
         Variance.objects.filter(remittance_id=remittance_id).values_list("member_ref", "kind")
@@ -247,7 +247,7 @@ def accounted(remittance_id: int, differing: dict[str, str]) -> list[str]:
 
 
 def reconcile_half(group_id: int) -> None:
-    from payerdesk.billing.remit_models import Variance
+    from payerdesk.billing.models import Variance
     from payerdesk.core.models import Queue, SlaPolicy
 
     policy = SlaPolicy.objects.create(

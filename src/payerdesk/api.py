@@ -9,7 +9,6 @@ from ninja.errors import AuthenticationError
 from ninja.security import HttpBearer
 
 from payerdesk.billing.api import router as billing_router
-from payerdesk.billing.remit_api import router as remit_router
 from payerdesk.core import services
 from payerdesk.core.api import router as core_router
 from payerdesk.core.errors import ServiceError
@@ -37,10 +36,9 @@ api = NinjaAPI(
 )
 api.add_router("/", core_router)
 api.add_router("/", groups_router)
-api.add_router("/", remit_router)
+api.add_router("/", billing_router)
 api.add_router("/", policy_changes_router)
 api.add_router("/", priorauth_router)
-api.add_router("/", billing_router)
 
 
 def _error(request: HttpRequest, status: int, body: dict[str, Any]) -> HttpResponse:

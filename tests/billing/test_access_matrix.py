@@ -12,8 +12,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
 
-from payerdesk.billing import delinquency, listbills
 from payerdesk.billing.models import Delinquency, ListBill
+from payerdesk.billing.services import delinquency, listbills
 from payerdesk.billing.urls import urlpatterns as billing_urls
 from payerdesk.groups import services as group_services
 from payerdesk.groups.models import Member, PlanDesign, Product, RateRow

@@ -6,8 +6,9 @@ from io import StringIO
 import pytest
 from django.core.management import CommandError, call_command
 
-from payerdesk.billing import listbills, tasks
+from payerdesk.billing import tasks
 from payerdesk.billing.models import Delinquency, ListBill
+from payerdesk.billing.services import listbills
 
 JAN = date(2026, 1, 1)
 

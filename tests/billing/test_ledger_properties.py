@@ -13,9 +13,9 @@ from django.db.models import Sum
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from payerdesk.billing import selectors
-from payerdesk.billing.ledger import Line, journal_post, journal_reverse
 from payerdesk.billing.models import Account, JournalEntry
+from payerdesk.billing.selectors import listbills as listbill_selectors
+from payerdesk.billing.services.ledger import Line, journal_post, journal_reverse
 
 R = Account.PREMIUM_RECEIVABLE
 PERIODS = [date(2026, month, 1) for month in (1, 2, 3)]
@@ -70,9 +70,9 @@ def test_the_ledger_stays_balanced(group, make_member, operations):
         for entry in JournalEntry.objects.filter(group=group):
             sums = entry.lines.aggregate(debit=Sum("debit"), credit=Sum("credit"))
             assert sums["debit"] == sums["credit"]
-        balances = selectors.member_balances(group)
+        balances = listbill_selectors.member_balances(group)
         for member in members:
             assert balances.get(member.pk, Decimal(0)) == expected[member.pk]
-            assert selectors.balance(R, group=group, member=member) == expected[member.pk]
-        assert selectors.balance(R, group=group) == sum(expected.values(), Decimal(0))
+            assert listbill_selectors.balance(R, group=group, member=member) == expected[member.pk]
+        assert listbill_selectors.balance(R, group=group) == sum(expected.values(), Decimal(0))
         transaction.set_rollback(True)

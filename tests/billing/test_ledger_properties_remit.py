@@ -14,15 +14,22 @@ from django.db.models import Sum
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from payerdesk.billing import selectors
-from payerdesk.billing.models import Account, JournalEntry, JournalLine, ListBillLine
-from payerdesk.billing.refunds import premium_reverse, refund_decide, refunds_export
-from payerdesk.billing.remit_models import Refund, Remittance, Variance
-from payerdesk.billing.remittances import remittance_file_receive
-from payerdesk.billing.suspense import variance_apply, variance_refund, variance_write_off
+from payerdesk.billing.models import (
+    Account,
+    JournalEntry,
+    JournalLine,
+    ListBillLine,
+    Refund,
+    Remittance,
+    Variance,
+)
+from payerdesk.billing.selectors import listbills as listbill_selectors
+from payerdesk.billing.services.refunds import premium_reverse, refund_decide, refunds_export
+from payerdesk.billing.services.remittances import remittance_file_receive
+from payerdesk.billing.services.suspense import variance_apply, variance_refund, variance_write_off
 from payerdesk.core.errors import ServiceError
 from payerdesk.groups.models import Coverage
-from tests.billing.remit_support import bill, x820
+from tests.billing.support import bill, x820
 
 PERIODS = [date(2026, 1, 1), date(2026, 2, 1)]
 REFS = ["PA", "PB", "PC", "UNKNOWN"]
@@ -92,14 +99,14 @@ def _check(group, members):
     refunds = Refund.objects.filter(group=group)
     exported = _amount(refunds.filter(status="exported"))
     cash = _amount(Remittance.objects.filter(group=group), "total") - exported
-    assert selectors.balance(Account.CASH, group=group) == cash
+    assert listbill_selectors.balance(Account.CASH, group=group) == cash
     pending_refund = refunds.filter(status="requested", variance__isnull=False)
     held = _amount(Variance.objects.filter(group=group, status="suspense"), "held") + _amount(
         pending_refund
     )
-    assert selectors.balance(Account.SUSPENSE, group=group) == held
+    assert listbill_selectors.balance(Account.SUSPENSE, group=group) == held
     approved = _amount(refunds.filter(status="approved"))
-    assert selectors.balance(Account.REFUNDS_PAYABLE, group=group) == approved
+    assert listbill_selectors.balance(Account.REFUNDS_PAYABLE, group=group) == approved
     receivable = JournalLine.objects.filter(account=Account.PREMIUM_RECEIVABLE, group=group)
     for member in members:
         billed = _amount(ListBillLine.objects.filter(member=member))
@@ -108,7 +115,10 @@ def _check(group, members):
         given_back = _amount(lines.exclude(entry__source__in=["list_bill", "reversal"]), "debit")
         # Billed includes the adjustment lines a reversal writes on the list bill.
         expected = billed - applied + given_back
-        assert selectors.balance(Account.PREMIUM_RECEIVABLE, group=group, member=member) == expected
+        assert (
+            listbill_selectors.balance(Account.PREMIUM_RECEIVABLE, group=group, member=member)
+            == expected
+        )
 
 
 @settings(

@@ -14,13 +14,13 @@ from django.core.management import call_command
 from django.urls import reverse
 from django.utils import timezone
 
-from payerdesk.billing import delinquency, selectors
-from payerdesk.billing.models import Account, Delinquency, JournalLine, ListBill
-from payerdesk.billing.remit_models import Refund, Variance
+from payerdesk.billing.models import Account, Delinquency, JournalLine, ListBill, Refund, Variance
+from payerdesk.billing.selectors import listbills as listbill_selectors
+from payerdesk.billing.services import delinquency
 from payerdesk.groups import selectors as group_selectors
 from payerdesk.groups.models import Member
 from payerdesk.groups.terminations import member_terminate
-from tests.billing.remit_support import x820
+from tests.billing.support import x820
 
 JAN, FEB, MAR, APR, MAY = (date(2026, m, 1) for m in (1, 2, 3, 4, 5))
 
@@ -35,19 +35,19 @@ def clock(monkeypatch):
 def balanced(group) -> dict[str, Decimal]:
     """Debits equal credits, every entry and overall; member receivables add up to the
     group's; returns the balances by account."""
-    rows = selectors.trial_balance(group)
+    rows = listbill_selectors.trial_balance(group)
     assert sum(r.debit for r in rows) == sum(r.credit for r in rows)
     entries = JournalLine.objects.filter(group=group).values_list("entry_id", flat=True)
     for entry_id in entries.distinct():
         lines = JournalLine.objects.filter(entry_id=entry_id)
         assert sum(x.debit for x in lines) == sum(x.credit for x in lines)
-    receivable = selectors.balance(Account.PREMIUM_RECEIVABLE, group=group)
+    receivable = listbill_selectors.balance(Account.PREMIUM_RECEIVABLE, group=group)
     unassigned = JournalLine.objects.filter(
         group=group, account=Account.PREMIUM_RECEIVABLE, member__isnull=True
     ).count()
-    by_member = sum(selectors.member_balances(group).values(), Decimal(0))
+    by_member = sum(listbill_selectors.member_balances(group).values(), Decimal(0))
     assert unassigned == 0 and by_member == receivable
-    return {account: selectors.balance(account, group=group) for account in Account.values}
+    return {account: listbill_selectors.balance(account, group=group) for account in Account.values}
 
 
 def test_a_month_of_a_group(
@@ -107,7 +107,7 @@ def test_a_month_of_a_group(
     assert page.status_code == 302
     now = balanced(group)
     assert now[Account.SUSPENSE] == Decimal("0.00")
-    assert selectors.balance(Account.PREMIUM_RECEIVABLE, member=three, period=FEB) == 0
+    assert listbill_selectors.balance(Account.PREMIUM_RECEIVABLE, member=three, period=FEB) == 0
 
     # 6. M3 left at the end of January (retroactive): February is reversed and, as it
     # was paid, refunded (API), then paid out by ACH (NACHA export, API).

@@ -9,13 +9,12 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
 from django.urls import reverse
 
-from payerdesk.billing import selectors
-from payerdesk.billing.models import Account, BillingSchedule
-from payerdesk.billing.remit_models import Refund, Remittance, Variance
+from payerdesk.billing.models import Account, BillingSchedule, Refund, Remittance, Variance
+from payerdesk.billing.selectors import listbills as listbill_selectors
 from payerdesk.core.models import AccessLogEntry
 from payerdesk.groups.models import Coverage, Member
 from tests import samples
-from tests.billing.remit_support import bill, csv_bytes, x820
+from tests.billing.support import bill, csv_bytes, x820
 
 SAMPLES = samples.X820
 JAN = date(2026, 1, 1)
@@ -99,7 +98,7 @@ def test_api_keyed_payment_remittance_and_suspense_resolution(billed, api_client
         content_type="application/json",
     )  # fmt: skip
     assert applied.json()["status"] == "resolved_applied"
-    assert selectors.balance(Account.SUSPENSE, group=group) == 0
+    assert listbill_selectors.balance(Account.SUSPENSE, group=group) == 0
 
 
 def test_api_refund_approval_by_a_second_person_and_export(billed, api_client, settings):
@@ -185,10 +184,10 @@ def test_every_sample_imports_with_the_total_it_states(name, group, make_member,
     call_command("import_820", str(SAMPLES / name), "--group", group.group_number, stdout=out)
     remittance = Remittance.objects.get()
     stated = {"sample_820_01.txt": D("102139.46"), "sample_820_02.txt": D("91977.81")}[name]
-    assert remittance.total == stated == selectors.balance(Account.CASH, group=group)
+    assert remittance.total == stated == listbill_selectors.balance(Account.CASH, group=group)
     assert remittance.lines.count() == {"sample_820_01.txt": 13, "sample_820_02.txt": 23}[name]
     # Nothing was billed here: every line waits in suspense, none is dropped.
-    assert selectors.balance(Account.SUSPENSE, group=group) == stated
+    assert listbill_selectors.balance(Account.SUSPENSE, group=group) == stated
     assert f"total {stated}" in out.getvalue()
     call_command("import_820", str(SAMPLES / name), "--group", group.group_number, stdout=out)
     assert "nothing changed" in out.getvalue() and Remittance.objects.count() == 1
@@ -249,7 +248,7 @@ def test_keyed_payment_page(billed, client_for, users):
     assert refused.status_code == 422 and b"must be above zero" in refused.content
     form["amount"] = "200.00"
     assert client.post(reverse("billing:payment-create"), form).status_code == 302
-    assert selectors.balance(Account.PREMIUM_RECEIVABLE, group=group) == 0
+    assert listbill_selectors.balance(Account.PREMIUM_RECEIVABLE, group=group) == 0
 
 
 def test_refund_pages_approve_and_export(billed, client_for, users, settings):

@@ -16,8 +16,8 @@ from django.core.management import call_command
 from django.test import override_settings
 from django_tasks_db.models import DBTaskResult
 
-from payerdesk.billing import listbills
 from payerdesk.billing.models import Delinquency, ListBill
+from payerdesk.billing.services import listbills
 from payerdesk.core import schedule, services
 from payerdesk.core.models import WorkItem
 from payerdesk.groups.models import EmployerGroup

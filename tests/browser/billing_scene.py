@@ -4,7 +4,7 @@ January 2026: the scene the billing pages are driven through."""
 from datetime import date
 from decimal import Decimal
 
-from payerdesk.billing import listbills
+from payerdesk.billing.services import listbills
 from payerdesk.core.models import Market, User
 from payerdesk.groups import services as group_services
 from payerdesk.groups.models import EmployerGroup, Member, PlanDesign, Product, RateRow

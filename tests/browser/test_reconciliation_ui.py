@@ -7,9 +7,9 @@ from decimal import Decimal
 import pytest
 from playwright.sync_api import Page, expect
 
-from payerdesk.billing import listbills, selectors
-from payerdesk.billing.models import Account
-from payerdesk.billing.remit_models import Remittance
+from payerdesk.billing.models import Account, Remittance
+from payerdesk.billing.selectors import listbills as listbill_selectors
+from payerdesk.billing.services import listbills
 from tests.browser.billing_scene import billed_group
 from tests.browser.navigation import menu_go
 from tests.browser.test_work_queue_ui import sign_in
@@ -51,8 +51,8 @@ def test_receive_reconcile_and_clear_suspense(page: Page, live_server, users, ma
     row.get_by_label("Member").fill("E2")
     row.get_by_role("button", name="Resolve").click()
     expect(page.locator("tr", has_text="E-2")).to_contain_text("Applied")
-    assert selectors.balance(Account.SUSPENSE, group=group) == Decimal("0.00")
-    assert selectors.balance(Account.PREMIUM_RECEIVABLE, group=group) == Decimal("0.00")
+    assert listbill_selectors.balance(Account.SUSPENSE, group=group) == Decimal("0.00")
+    assert listbill_selectors.balance(Account.PREMIUM_RECEIVABLE, group=group) == Decimal("0.00")
 
     page.get_by_role("link", name="Reconciliation of Pier Foods").click()
     expect(page.get_by_role("cell", name="24.80").first).to_be_visible()

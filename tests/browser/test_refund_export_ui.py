@@ -9,9 +9,8 @@ from django.urls import reverse
 from django.utils import timezone
 from playwright.sync_api import Page
 
-from payerdesk.billing import listbills
-from payerdesk.billing.models import Account
-from payerdesk.billing.remit_models import Refund, RefundStatus
+from payerdesk.billing.models import Account, Refund, RefundStatus
+from payerdesk.billing.services import listbills
 from payerdesk.groups import services as group_services
 from tests.browser.test_work_queue_ui import sign_in
 

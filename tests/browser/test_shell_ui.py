@@ -6,7 +6,7 @@ from datetime import date
 import pytest
 from playwright.sync_api import Page, expect
 
-from payerdesk.billing import listbills
+from payerdesk.billing.services import listbills
 from payerdesk.core.demo import PEOPLE
 from payerdesk.core.models import User
 from payerdesk.core.roles import Role

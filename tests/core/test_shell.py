@@ -9,7 +9,7 @@ from django.template import Context, Template
 from django.test import Client
 from django.urls import reverse
 
-from payerdesk.billing.remit_selectors import PeriodSummary
+from payerdesk.billing.selectors.remittances import PeriodSummary
 from payerdesk.core import menus, selectors
 from payerdesk.core.menus import Menu, MenuLink, Perm
 from payerdesk.core.templatetags.display import money, yes_no
@@ -117,7 +117,7 @@ def test_a_role_outside_a_module_is_refused_its_landing_page(users, client_for):
 
 def test_billing_landing_sums_money_in_suspense_to_the_cent(users, client_for, monkeypatch):
     monkeypatch.setattr(
-        "payerdesk.billing.remit_selectors.suspense_total", lambda user: Decimal("1234.5")
+        "payerdesk.billing.selectors.remittances.suspense_total", lambda user: Decimal("1234.5")
     )
     text = client_for(users["supervisor"]).get("/billing/").content.decode()
     assert "$1,234.50" in text

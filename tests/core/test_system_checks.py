@@ -29,7 +29,7 @@ def test_a_bad_refund_approval_limit_is_reported(limit):
 
 
 def test_the_refund_approval_limit_is_read_by_the_same_rule():
-    from payerdesk.billing.refunds import approval_limit
+    from payerdesk.billing.services.refunds import approval_limit
 
     with override_settings(BILLING_REFUND_APPROVAL_LIMIT=" 750.5 "):
         assert not _messages("billing.E001")

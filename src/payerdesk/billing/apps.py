@@ -9,14 +9,13 @@ class BillingConfig(AppConfig):
     def ready(self) -> None:
         from django.core import checks
 
-        from payerdesk.billing import remit_work, work
+        from payerdesk.billing import work
         from payerdesk.billing.checks import check_ach_origin, check_refund_approval_limit
         from payerdesk.core.roles import Role, grant
 
         checks.register(check_refund_approval_limit)
         checks.register(check_ach_origin)
         work.register_kinds()
-        remit_work.register_kinds()
         register_menus()
         managed = (
             "billingschedule", "listbill", "journalentry", "delinquency",
@@ -37,7 +36,7 @@ class BillingConfig(AppConfig):
 
 def register_menus() -> None:
     """Billing in the staff top bar, and the employer's bills beside their groups."""
-    from payerdesk.billing import remit_work, work
+    from payerdesk.billing import work
     from payerdesk.core import menus
     from payerdesk.core.menus import HasRole, MenuLink, Perm
 
@@ -54,7 +53,7 @@ def register_menus() -> None:
                 MenuLink("Refunds", "billing:refunds", Perm("billing.view_refund")),
             ),
             work_kinds=frozenset(
-                {work.DELINQUENCY.code, work.MEMBER_DELINQUENCY.code, remit_work.SUSPENSE}
+                {work.DELINQUENCY.code, work.MEMBER_DELINQUENCY.code, work.SUSPENSE}
             ),
             position=40,
         )

@@ -14,9 +14,9 @@ from typing import TYPE_CHECKING
 
 from django.db import connection
 
-from payerdesk.billing import ledger
-from payerdesk.billing.ledger import Line
 from payerdesk.billing.models import JournalEntry, JournalLine
+from payerdesk.billing.services import ledger
+from payerdesk.billing.services.ledger import Line
 from payerdesk.core.models import User
 
 if TYPE_CHECKING:

@@ -8,7 +8,7 @@ from typing import Any
 from django.conf import settings
 from django.core.checks import CheckMessage, Error
 
-from payerdesk.billing import nacha
+from payerdesk.billing.formats import nacha
 
 ACH_SETTINGS = (
     "BILLING_ACH_ODFI_ROUTING",

@@ -5,8 +5,9 @@ from datetime import date, timedelta
 
 from django.utils import timezone
 
-from payerdesk.billing import listbills, schedules
+from payerdesk.billing import schedules
 from payerdesk.billing.models import BillingSchedule
+from payerdesk.billing.services import listbills
 from payerdesk.groups import selectors as group_selectors
 
 MONTHS_OF_BILLS = 3

@@ -10,7 +10,7 @@ def generate_due_list_bills(today: str | None = None) -> dict[str, int]:
     """Generate every list bill whose bill date has come (one per group and period)."""
     from django.utils import timezone
 
-    from payerdesk.billing.listbills import list_bills_generate_due
+    from payerdesk.billing.services.listbills import list_bills_generate_due
 
     made = list_bills_generate_due(
         today=date.fromisoformat(today) if today else timezone.localdate()
@@ -21,7 +21,7 @@ def generate_due_list_bills(today: str | None = None) -> dict[str, int]:
 @task()
 def review_delinquency(today: str | None = None) -> dict[str, int]:
     """Lapse, cancel or reinstate groups as their payments say."""
-    from payerdesk.billing.delinquency import delinquency_review
+    from payerdesk.billing.services.delinquency import delinquency_review
 
     result = delinquency_review(today=date.fromisoformat(today) if today else None)
     return {

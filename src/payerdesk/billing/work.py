@@ -1,4 +1,5 @@
-"""The kinds of work the billing module puts on the core work queue."""
+"""The kinds of work the billing module puts on the core work queue: delinquent groups
+and members, and premium held in suspense."""
 
 from payerdesk.core import kinds
 from payerdesk.core.models import WorkItem
@@ -52,6 +53,33 @@ MEMBER_DELINQUENCY = kinds.WorkItemKind(
 )
 
 
+SUSPENSE = "premium-suspense"
+
+
+def _remittance_url(item: WorkItem) -> str | None:
+    from django.urls import reverse
+
+    from payerdesk.billing.models import Variance
+
+    found = Variance.objects.filter(work_item=item).values_list("remittance_id", flat=True)
+    remittance = found.first()
+    return reverse("billing:remittance", args=[remittance]) if remittance else None
+
+
+SUSPENSE_KIND = kinds.WorkItemKind(
+    code=SUSPENSE,
+    label="Premium in suspense",
+    description="Money a remittance paid that could not be applied: apply it to a member "
+    "and period, refund it, or write it off with a reason.",
+    statuses={"open": "In suspense", "working": "Being resolved", "resolved": "Resolved"},
+    initial="open",
+    transitions={"open": ("working", "resolved"), "working": ("open", "resolved")},
+    closed=frozenset({"resolved"}),
+    detail_url=_remittance_url,
+)
+
+
 def register_kinds() -> None:
     kinds.register(DELINQUENCY)
     kinds.register(MEMBER_DELINQUENCY)
+    kinds.register(SUSPENSE_KIND)

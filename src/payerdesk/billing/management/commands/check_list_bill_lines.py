@@ -2,7 +2,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
-from payerdesk.billing.selectors import list_bill_line_orphans
+from payerdesk.billing.selectors.listbills import list_bill_line_orphans
 
 SHOWN = 20
 

@@ -4,8 +4,8 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
-from payerdesk.billing import listbills
 from payerdesk.billing.models import BillingSchedule
+from payerdesk.billing.services import listbills
 from payerdesk.billing.tasks import generate_due_list_bills
 from payerdesk.core.errors import ServiceError
 from payerdesk.groups import selectors as group_selectors

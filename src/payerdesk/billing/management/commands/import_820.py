@@ -31,7 +31,7 @@ class Command(BaseCommand):
         self._receive(path, options["group"], options["user"])
 
     def _receive(self, path: Path, group_number: str | None, username: str | None) -> None:
-        from payerdesk.billing.remittances import remittance_file_receive
+        from payerdesk.billing.services.remittances import remittance_file_receive
         from payerdesk.core.errors import ServiceError
         from payerdesk.core.models import User
         from payerdesk.groups import selectors as group_selectors

@@ -3,7 +3,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from payerdesk.billing.delinquency import delinquency_review
+from payerdesk.billing.services.delinquency import delinquency_review
 from payerdesk.billing.tasks import review_delinquency
 from payerdesk.core.errors import ServiceError
 from payerdesk.groups import selectors as group_selectors
