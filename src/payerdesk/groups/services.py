@@ -35,8 +35,8 @@ from payerdesk.groups.models import (
     Relationship,
     SetupStep,
     Tier,
-    state_code,
 )
+from payerdesk.groups.models.groups import state_code
 from payerdesk.groups.terminations import coverage_in_force_after as coverage_in_force_after
 from payerdesk.groups.terminations import group_lapse as group_lapse
 from payerdesk.groups.terminations import group_reinstate as group_reinstate
