@@ -16,8 +16,8 @@ from payerdesk.billing.models import Account, BillingSchedule, Delinquency, List
 from payerdesk.billing.remit_models import Variance
 from payerdesk.billing.remittances import remittance_file_receive
 from payerdesk.core.models import AccessLogEntry
-from payerdesk.groups import services as group_services
 from payerdesk.groups.models import Member, PlanDesign
+from payerdesk.groups.services import groups as group_services
 from tests.billing.remit_support import csv_bytes, x820
 
 JAN = date(2026, 1, 1)

@@ -19,7 +19,7 @@ from payerdesk.billing.models import Account, Delinquency, JournalLine, ListBill
 from payerdesk.billing.remit_models import Refund, Variance
 from payerdesk.groups import selectors as group_selectors
 from payerdesk.groups.models import Member
-from payerdesk.groups.terminations import member_terminate
+from payerdesk.groups.services.terminations import member_terminate
 from tests.billing.remit_support import x820
 
 JAN, FEB, MAR, APR, MAY = (date(2026, m, 1) for m in (1, 2, 3, 4, 5))

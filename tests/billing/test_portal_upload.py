@@ -11,7 +11,7 @@ from payerdesk.billing import remittances, selectors
 from payerdesk.billing.models import Account
 from payerdesk.billing.remit_models import Remittance
 from payerdesk.core.errors import NotPermitted
-from payerdesk.groups import services as group_services
+from payerdesk.groups.services import groups as group_services
 from tests.billing.remit_support import bill, csv_bytes
 
 JAN = date(2026, 1, 1)

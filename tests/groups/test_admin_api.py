@@ -3,7 +3,6 @@
 import pytest
 
 from payerdesk.core.models import AccessLogEntry
-from payerdesk.groups import services
 from payerdesk.groups.models import (
     Coverage,
     EmployerGroup,
@@ -12,6 +11,7 @@ from payerdesk.groups.models import (
     Product,
     RateRow,
 )
+from payerdesk.groups.services import groups as services
 
 GROUP = {
     "group_number": "g2002", "legal_name": "Beta Foods Inc", "situs_state": "NY",

@@ -11,8 +11,8 @@ from django.utils import timezone
 from payerdesk.core import selectors
 from payerdesk.core.errors import InvalidInput, NotPermitted
 from payerdesk.core.sla import add_business_days
-from payerdesk.groups import services
 from payerdesk.groups.models import EmployerGroup
+from payerdesk.groups.services import groups as services
 
 
 def test_a_new_group_gets_a_checklist_and_a_welcome_call_in_two_business_days(

@@ -11,8 +11,8 @@ from django.core.management import CommandError, call_command
 from openpyxl import Workbook
 
 from payerdesk.core.errors import InvalidInput
-from payerdesk.groups.census import COLUMNS, census_apply
 from payerdesk.groups.models import CensusFile, Coverage, Member, PolicyEvent
+from payerdesk.groups.services.census import COLUMNS, census_apply
 
 HEADER = "group_number,subscriber_id,member_id,relationship,first_name,last_name,birth_date,sex,address_line1,city,state,postal_code,hire_date,employment_class,tobacco,product_code,tier,benefit_amount,effective_date"  # noqa: E501
 EMPLOYEE = "G1001,500,500,employee,Ana,Lopez,1986-03-15,F,1 Main St,Albany,NY,12207,2020-02-01,Full-time,N,term-life,EMP,50000,2026-01-01"  # noqa: E501

@@ -4,7 +4,7 @@ from datetime import date
 from decimal import Decimal
 
 from payerdesk.core.models import AccessLogEntry
-from payerdesk.groups import services
+from payerdesk.groups.services import groups as services
 from tests.groups.test_enrollment_834 import enrolled
 
 

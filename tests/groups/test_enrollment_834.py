@@ -8,7 +8,6 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from payerdesk.core.errors import InvalidInput
-from payerdesk.groups.enrollment import enrollment_834_apply
 from payerdesk.groups.models import (
     Coverage,
     EmployerGroup,
@@ -19,6 +18,7 @@ from payerdesk.groups.models import (
     RateRow,
 )
 from payerdesk.groups.selectors import coverage_as_of
+from payerdesk.groups.services.enrollment import enrollment_834_apply
 from tests import samples
 
 SAMPLES = samples.X834

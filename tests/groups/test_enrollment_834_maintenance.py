@@ -8,10 +8,10 @@ import pytest
 from django.urls import reverse
 
 from payerdesk.core.errors import InvalidInput
-from payerdesk.groups.enrollment import ABSENCE_MEANS, enrollment_834_apply
 from payerdesk.groups.models import Coverage, EnrollmentFile, Member, PolicyEvent
 from payerdesk.groups.selectors import coverage_as_of
-from payerdesk.groups.terminations import member_reinstate
+from payerdesk.groups.services.enrollment import ABSENCE_MEANS, enrollment_834_apply
+from payerdesk.groups.services.terminations import member_reinstate
 from tests.groups.x834_build import hd, loop, x834
 
 EMPLOYEE = "100200300"

@@ -8,9 +8,9 @@ from decimal import Decimal
 import pytest
 
 from payerdesk.core.errors import InvalidInput
-from payerdesk.groups.enrollment import enrollment_834_apply
 from payerdesk.groups.models import Coverage, Member, PlanDesign, Product, RateRow
 from payerdesk.groups.selectors import coverage_as_of
+from payerdesk.groups.services.enrollment import enrollment_834_apply
 from tests.groups.x834_build import hd, loop, x834
 
 

@@ -8,8 +8,8 @@ import pytest
 from django.urls import reverse
 
 from payerdesk.core.models import AccessLogEntry
-from payerdesk.groups import services
 from payerdesk.groups.models import Coverage, Member, Product
+from payerdesk.groups.services import groups as services
 
 EMPLOYEE_FORM = {
     "member_id": "555000111", "first_name": "Casey", "last_name": "Nguyen",

@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from payerdesk.core.errors import Conflict, InvalidInput, NotFound, NotPermitted
 from payerdesk.core.models import TimelineEvent
-from payerdesk.groups import selectors, services
+from payerdesk.groups import selectors
 from payerdesk.groups.models import (
     ChangeStatus,
     Coverage,
@@ -17,7 +17,8 @@ from payerdesk.groups.models import (
     PolicyEvent,
     PremiumChange,
 )
-from payerdesk.groups.policy_changes import (
+from payerdesk.groups.services import groups as services
+from payerdesk.groups.services.policy_changes import (
     PORTAL_RULE,
     ChangeRequest,
     policy_change_approve,

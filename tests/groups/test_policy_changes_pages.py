@@ -11,8 +11,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from payerdesk.core.models import AccessLogEntry
-from payerdesk.groups import services, underwriting
 from payerdesk.groups.models import Coverage, PolicyChange, UnderwritingRuleSet
+from payerdesk.groups.rules import underwriting
+from payerdesk.groups.services import groups as services
 
 TODAY = date(2026, 6, 15)
 

@@ -6,8 +6,8 @@ from decimal import Decimal
 import pytest
 from django.urls import reverse
 
-from payerdesk.groups import services
 from payerdesk.groups.models import EmployerGroup, PlanDesign, Product, RateRow
+from payerdesk.groups.services import groups as services
 
 GROUP_FORM = {
     "group_number": "g5005", "legal_name": "Delta Dairy Co-op", "situs_state": "NY",

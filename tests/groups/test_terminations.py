@@ -7,7 +7,7 @@ import pytest
 from django.utils import timezone
 
 from payerdesk.core.errors import Conflict, InvalidInput, NotPermitted
-from payerdesk.groups import selectors, services
+from payerdesk.groups import selectors
 from payerdesk.groups.models import (
     Coverage,
     Member,
@@ -17,7 +17,8 @@ from payerdesk.groups.models import (
     Product,
     RateRow,
 )
-from payerdesk.groups.terminations import (
+from payerdesk.groups.services import groups as services
+from payerdesk.groups.services.terminations import (
     coverage_reinstate,
     coverage_terminate,
     group_reinstate,

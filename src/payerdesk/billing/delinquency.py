@@ -53,7 +53,8 @@ from payerdesk.core.notifications import notice_email_on_commit
 from payerdesk.core.permissions import require_market_permission
 from payerdesk.core.services import work_item_close, work_item_create, work_item_follow
 from payerdesk.groups import selectors as group_selectors
-from payerdesk.groups import services as group_services
+from payerdesk.groups.services import groups as group_services
+from payerdesk.groups.services import terminations
 
 if TYPE_CHECKING:
     from payerdesk.groups.models import EmployerGroup, Member
@@ -269,7 +270,7 @@ def _lapse(
     amount = sum((item.outstanding for item in overdue), ZERO)
     grace_ended_on = rules.grace_end(first.due_date, grace_days)
     lapsed_on = rules.lapse_date(grace_ended_on)
-    group_services.group_lapse(actor=None, group=group, lapsed_on=lapsed_on)
+    terminations.group_lapse(actor=None, group=group, lapsed_on=lapsed_on)
     item = work_item_create(
         actor=None,
         kind=DELINQUENCY.code,
@@ -367,12 +368,12 @@ def _cancel(
     reason = NONPAYMENT
     ended: list[int] = []  # none when staff ended the member's coverage already
     if delinquency.member is None:
-        outcome = group_services.group_terminate(
+        outcome = terminations.group_terminate(
             actor=actor, group=group, termination_date=delinquency.paid_through, reason=reason
         )
         ended = [row.pk for row in outcome.ended + outcome.cancelled]
-    elif group_services.coverage_in_force_after(delinquency.member, delinquency.paid_through):
-        outcome = group_services.member_terminate(
+    elif terminations.coverage_in_force_after(delinquency.member, delinquency.paid_through):
+        outcome = terminations.member_terminate(
             actor=actor, member=delinquency.member,
             termination_date=delinquency.paid_through, reason=reason,
         )  # fmt: skip
@@ -399,9 +400,9 @@ def _reinstate(
 ) -> None:
     reason = PAYMENT_RECEIVED
     if delinquency.member is None:
-        group_services.group_reinstate(actor=actor, group=group, reason=reason)
+        terminations.group_reinstate(actor=actor, group=group, reason=reason)
     elif delinquency.stage == DelinquencyStage.CANCELLED and delinquency.ended_coverage_ids:
-        group_services.member_reinstate(actor=actor, member=delinquency.member, reason=reason)
+        terminations.member_reinstate(actor=actor, member=delinquency.member, reason=reason)
     delinquency.stage = DelinquencyStage.REINSTATED
     delinquency.reinstated_on = today
     delinquency.save(update_fields=["stage", "reinstated_on"])

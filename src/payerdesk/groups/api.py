@@ -13,7 +13,7 @@ from payerdesk.core.access import log_record_view
 from payerdesk.core.api import staff_user
 from payerdesk.core.errors import ErrorCode, InvalidInput, NotPermitted
 from payerdesk.core.models import AccessLogEntry, Market, User
-from payerdesk.groups import imports, selectors, services
+from payerdesk.groups import selectors
 from payerdesk.groups.models import (
     Coverage,
     EmployerGroup,
@@ -23,6 +23,8 @@ from payerdesk.groups.models import (
     Product,
     RateRow,
 )
+from payerdesk.groups.services import groups as services
+from payerdesk.groups.services import imports
 
 router = Router(tags=["group administration"])
 

@@ -12,7 +12,7 @@ from payerdesk.core.access import log_record_view
 from payerdesk.core.api import staff_user
 from payerdesk.core.errors import ErrorCode, InvalidInput, NotFound, NotPermitted
 from payerdesk.core.models import AccessLogEntry, User
-from payerdesk.groups import policy_changes, selectors, terminations
+from payerdesk.groups import selectors
 from payerdesk.groups.models import (
     Coverage,
     EmployerGroup,
@@ -23,7 +23,8 @@ from payerdesk.groups.models import (
     Product,
     UnderwritingRuleSet,
 )
-from payerdesk.groups.policy_changes import ChangeRequest
+from payerdesk.groups.services import policy_changes, terminations
+from payerdesk.groups.services.policy_changes import ChangeRequest
 
 router = Router(tags=["policy changes"])
 

@@ -36,7 +36,7 @@ class GroupsConfig(AppConfig):
     def demo_load(self) -> None:
         from payerdesk.core.models import User
         from payerdesk.groups import demo, demo_changes
-        from payerdesk.groups.policy_changes import underwriting_queue
+        from payerdesk.groups.services.policy_changes import underwriting_queue
 
         demo.load(
             actor=User.objects.get(username="groupadmin"),

@@ -16,7 +16,6 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from payerdesk.core.models import Market, User
-from payerdesk.groups import services
 from payerdesk.groups.models import (
     Coverage,
     EmployerGroup,
@@ -27,6 +26,7 @@ from payerdesk.groups.models import (
     Relationship,
     Tier,
 )
+from payerdesk.groups.services import groups as services
 
 PRODUCTS = [
     ("term-life", "Term life", "LIF"),

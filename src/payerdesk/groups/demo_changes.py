@@ -9,7 +9,7 @@ from django.utils import timezone
 from payerdesk.core.errors import ServiceError
 from payerdesk.core.models import User
 from payerdesk.groups.models import Coverage, CoverageStatus, RateBasis
-from payerdesk.groups.policy_changes import ChangeRequest, policy_change_request
+from payerdesk.groups.services.policy_changes import ChangeRequest, policy_change_request
 
 
 def load(*, actor: User) -> None:

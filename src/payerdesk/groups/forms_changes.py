@@ -15,7 +15,7 @@ from payerdesk.groups.models import (
     TerminationReason,
     Tier,
 )
-from payerdesk.groups.policy_changes import ChangeRequest
+from payerdesk.groups.services.policy_changes import ChangeRequest
 
 DATE = forms.DateInput(attrs={"type": "date"})
 BLANK: list[tuple[str, str]] = [("", "—")]

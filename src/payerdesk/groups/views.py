@@ -24,7 +24,7 @@ from payerdesk.core.models import AccessLogEntry, Market, User
 from payerdesk.core.money import ZERO
 from payerdesk.core.roles import Role, has_role, is_staff_member
 from payerdesk.core.views import StaffRequest, is_htmx, may_write_page, staff_required
-from payerdesk.groups import contract, selectors, services
+from payerdesk.groups import contract, selectors
 from payerdesk.groups.forms import (
     AsOfForm,
     CoverageForm,
@@ -37,6 +37,7 @@ from payerdesk.groups.forms import (
     RateRowForm,
 )
 from payerdesk.groups.models import ChangeStatus, EmployerGroup, GroupStatus, Member, PlanDesign
+from payerdesk.groups.services import groups as services
 
 T = TypeVar("T")
 

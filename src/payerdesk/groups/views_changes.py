@@ -24,7 +24,7 @@ from payerdesk.core.errors import ServiceError
 from payerdesk.core.models import AccessLogEntry
 from payerdesk.core.roles import Role, has_role, is_staff_member
 from payerdesk.core.views import StaffRequest, is_htmx, staff_required
-from payerdesk.groups import policy_changes, selectors, terminations
+from payerdesk.groups import selectors
 from payerdesk.groups.forms_changes import (
     FIELD_OF,
     DecideForm,
@@ -46,6 +46,7 @@ from payerdesk.groups.models import (
     PremiumChange,
     UnderwritingRuleSet,
 )
+from payerdesk.groups.services import policy_changes, terminations
 
 View = Callable[..., HttpResponseBase]
 

@@ -19,7 +19,7 @@ import zen
 from payerdesk.core.errors import ErrorCode, InvalidInput
 from payerdesk.groups.models import EmployerGroup, Product, UnderwritingRuleSet
 
-DEFAULT_FILE = Path(__file__).resolve().parent / "rules" / "underwriting-default.json"
+DEFAULT_FILE = Path(__file__).resolve().parent / "underwriting-default.json"
 OUTCOMES = ("allow", "refer")
 OUTPUTS = ("outcome", "rule")
 

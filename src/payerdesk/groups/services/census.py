@@ -4,7 +4,7 @@ One row is one person and one coverage line. Columns are found by their header n
 (case and spaces do not matter); the header is documented in `COLUMNS`. A column the
 header does not know is refused by name, and every bad cell is reported as
 "row 12, column birth_date: '1985-13-01' is not a date". Rows go through the same
-set-based member upsert and coverage add as an 834 (`intake.Batch`), in one
+set-based member upsert and coverage add as an 834 (`enrollment_batch.Batch`), in one
 transaction; a dry run rolls back on purpose. The same file twice changes nothing.
 
 What a row does: a person not stored is enrolled (an employee before their
@@ -30,7 +30,6 @@ from payerdesk.core.db import statements_unprepared
 from payerdesk.core.errors import ErrorCode, InvalidInput, NotPermitted
 from payerdesk.core.models import User
 from payerdesk.core.money import is_cents
-from payerdesk.groups.intake import Batch, CoverageFacts, PersonFacts, refused
 from payerdesk.groups.models import (
     CensusFile,
     Coverage,
@@ -39,6 +38,7 @@ from payerdesk.groups.models import (
     TerminationReason,
     Tier,
 )
+from payerdesk.groups.services.enrollment_batch import Batch, CoverageFacts, PersonFacts, refused
 
 # The documented header: column -> what it holds. Optional columns may be left out.
 COLUMNS = {

@@ -1,7 +1,7 @@
 """Applying an X12 834 to groups, members and coverages: all or nothing.
 
 The file is streamed (`payerdesk.edi`) and applied a chunk of member loops at a time,
-set-based (`intake.Batch`), inside one transaction: any problem, including one the
+set-based (`enrollment_batch.Batch`), inside one transaction: any problem, including one the
 trailer reveals at the end, rolls the whole file back and is reported with the segment
 it comes from. A dry run does the same work and rolls back on purpose, so it shows
 exactly what applying would change. The same file twice (same ISA13 and SHA-256)
@@ -28,7 +28,6 @@ from payerdesk.core.models import User
 from payerdesk.edi import EnrollmentHeader, X12Error, read_834
 from payerdesk.edi import Member as Member834
 from payerdesk.edi.x834 import Coverage as Coverage834
-from payerdesk.groups.intake import Batch, CoverageFacts, PersonFacts, refused
 from payerdesk.groups.models import (
     Coverage,
     CoverageStatus,
@@ -36,6 +35,7 @@ from payerdesk.groups.models import (
     Member,
     TerminationReason,
 )
+from payerdesk.groups.services.enrollment_batch import Batch, CoverageFacts, PersonFacts, refused
 
 CHUNK = 1000
 AUDIT = "030"

@@ -21,7 +21,6 @@ from payerdesk.core import permissions
 from payerdesk.core.errors import ErrorCode, InvalidInput
 from payerdesk.core.models import User
 from payerdesk.core.money import ZERO
-from payerdesk.groups import rating
 from payerdesk.groups.models import (
     Coverage,
     CoverageStatus,
@@ -33,8 +32,9 @@ from payerdesk.groups.models import (
     Relationship,
     Tier,
 )
+from payerdesk.groups.rules import rating
 from payerdesk.groups.selectors import end_before_termination
-from payerdesk.groups.terminations import reinstatement_event, termination_event
+from payerdesk.groups.services.terminations import reinstatement_event, termination_event
 
 # Fields a file may update on a stored member (when it gives a value).
 MEMBER_FIELDS = (

@@ -1,8 +1,8 @@
 """Group and worksite administration actions: case set-up, members, coverages.
 
-With `selectors`, this module is the groups API of the other apps: billing terminates,
-reinstates and locks groups through the names here (the termination services are
-`terminations`', named here too).
+With `selectors`, the `services` package is the groups API of the other apps: billing
+locks groups through this module and terminates and reinstates through
+`services.terminations`.
 """
 
 from datetime import date
@@ -21,7 +21,7 @@ from payerdesk.core.models import Market, Priority, Queue, User
 from payerdesk.core.roles import Role, has_role
 from payerdesk.core.services import work_item_create
 from payerdesk.core.sla import add_business_days
-from payerdesk.groups import rating, selectors
+from payerdesk.groups import selectors
 from payerdesk.groups.models import (
     AgeRule,
     Coverage,
@@ -37,12 +37,7 @@ from payerdesk.groups.models import (
     Tier,
 )
 from payerdesk.groups.models.groups import state_code
-from payerdesk.groups.terminations import coverage_in_force_after as coverage_in_force_after
-from payerdesk.groups.terminations import group_lapse as group_lapse
-from payerdesk.groups.terminations import group_reinstate as group_reinstate
-from payerdesk.groups.terminations import group_terminate as group_terminate
-from payerdesk.groups.terminations import member_reinstate as member_reinstate
-from payerdesk.groups.terminations import member_terminate as member_terminate
+from payerdesk.groups.rules import rating
 from payerdesk.groups.work import WELCOME_CALL
 
 GROUP_QUEUE = "group-administration"

@@ -21,9 +21,9 @@ from django.utils import timezone
 from payerdesk.core import permissions
 from payerdesk.core.errors import ErrorCode, NotFound, NotPermitted, ServiceError
 from payerdesk.core.models import User
-from payerdesk.groups.census import census_apply
-from payerdesk.groups.enrollment import Progress, enrollment_834_apply
 from payerdesk.groups.models import ImportJob
+from payerdesk.groups.services.census import census_apply
+from payerdesk.groups.services.enrollment import Progress, enrollment_834_apply
 
 DEFAULT_THRESHOLD = 1 << 20  # 1 MB: about 2,500 members of an 834
 

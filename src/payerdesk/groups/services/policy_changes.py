@@ -20,7 +20,7 @@ from payerdesk.core.models import Queue, SlaPolicy, User, WorkItem
 from payerdesk.core.money import ZERO
 from payerdesk.core.roles import Role, group_name, has_role
 from payerdesk.core.services import work_item_close, work_item_create
-from payerdesk.groups import rating, rerating, selectors, underwriting
+from payerdesk.groups import selectors
 from payerdesk.groups.models import (
     ChangeChannel,
     ChangeStatus,
@@ -37,6 +37,7 @@ from payerdesk.groups.models import (
     RuleOutcome,
     UnderwritingRuleSet,
 )
+from payerdesk.groups.rules import rating, rerating, underwriting
 from payerdesk.groups.work import POLICY_CHANGE
 
 UNDERWRITING_QUEUE = "underwriting"

@@ -36,7 +36,6 @@ from payerdesk.core import permissions
 from payerdesk.core.errors import Conflict, ErrorCode, InvalidInput
 from payerdesk.core.models import User
 from payerdesk.core.money import ZERO
-from payerdesk.groups import rating, rerating
 from payerdesk.groups.models import (
     Coverage,
     CoverageStatus,
@@ -48,6 +47,7 @@ from payerdesk.groups.models import (
     ReinstatementReason,
     TerminationReason,
 )
+from payerdesk.groups.rules import rating, rerating
 from payerdesk.groups.selectors import end_before_termination
 
 Event = PolicyEvent.Event
