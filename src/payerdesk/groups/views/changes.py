@@ -25,7 +25,7 @@ from payerdesk.core.models import AccessLogEntry
 from payerdesk.core.roles import Role, has_role, is_staff_member
 from payerdesk.core.views import StaffRequest, is_htmx, staff_required
 from payerdesk.groups import selectors
-from payerdesk.groups.forms_changes import (
+from payerdesk.groups.forms.changes import (
     FIELD_OF,
     DecideForm,
     DeclineForm,

@@ -1,5 +1,5 @@
 """Group administration pages: case set-up, members, eligibility, the group contract and
-the employer portal (read only). The enrollment import pages are in `import_views`."""
+the employer portal (read only). The enrollment import pages are in `views.imports`."""
 
 from collections.abc import Callable
 from typing import Any, TypeVar, cast
@@ -25,7 +25,7 @@ from payerdesk.core.money import ZERO
 from payerdesk.core.roles import Role, has_role, is_staff_member
 from payerdesk.core.views import StaffRequest, is_htmx, may_write_page, staff_required
 from payerdesk.groups import contract, selectors
-from payerdesk.groups.forms import (
+from payerdesk.groups.forms.groups import (
     AsOfForm,
     CoverageForm,
     EligibilityForm,

@@ -11,7 +11,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from payerdesk.core.errors import NotFound, NotPermitted, ServiceError
 from payerdesk.core.views import StaffRequest, is_htmx, staff_required
-from payerdesk.groups.forms import CensusUploadForm, Enrollment834Form
+from payerdesk.groups.forms.groups import CensusUploadForm, Enrollment834Form
 from payerdesk.groups.models import ImportJob
 from payerdesk.groups.services import imports
 from payerdesk.groups.services.census import COLUMNS
