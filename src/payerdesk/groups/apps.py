@@ -35,7 +35,7 @@ class GroupsConfig(AppConfig):
 
     def demo_load(self) -> None:
         from payerdesk.core.models import User
-        from payerdesk.groups import demo, demo_changes
+        from payerdesk.groups import demo
         from payerdesk.groups.services.policy_changes import underwriting_queue
 
         demo.load(
@@ -43,7 +43,7 @@ class GroupsConfig(AppConfig):
             employer=User.objects.filter(username="employer").first(),
         )
         underwriting_queue()
-        demo_changes.load(actor=User.objects.get(username="groupadmin"))
+        demo.policy_changes_load(actor=User.objects.get(username="groupadmin"))
 
 
 def register_menus() -> None:

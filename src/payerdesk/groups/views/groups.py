@@ -24,7 +24,8 @@ from payerdesk.core.models import AccessLogEntry, Market, User
 from payerdesk.core.money import ZERO
 from payerdesk.core.roles import Role, has_role, is_staff_member
 from payerdesk.core.views import StaffRequest, is_htmx, may_write_page, staff_required
-from payerdesk.groups import contract, selectors
+from payerdesk.groups import selectors
+from payerdesk.groups.formats import contract
 from payerdesk.groups.forms.groups import (
     AsOfForm,
     CoverageForm,
