@@ -97,7 +97,7 @@ def _form_page(
                 messages.success(request, done)
                 return redirect(url)
     context = {"form": form, "title": title, "back": back, "read_only": read_only}
-    return render(request, "groups/form_page.html", context, status=status)
+    return render(request, "groups/setup/form_page.html", context, status=status)
 
 
 def _group_url(group: EmployerGroup) -> str:
@@ -122,10 +122,10 @@ def group_list(request: StaffRequest) -> HttpResponse:
         "can_add": request.user.has_perm("groups.add_employergroup"),
     }
     if is_htmx(request):
-        return render(request, "groups/partials/group_table.html", context)
+        return render(request, "groups/setup/partials/group_table.html", context)
     # The module's landing page: its figures and pages above the list.
     context["summary"] = module_summary(request.user, "groups", _home_figures)
-    return render(request, "groups/group_list.html", context)
+    return render(request, "groups/setup/group_list.html", context)
 
 
 def _home_figures(user: User) -> list[Figure]:
@@ -214,7 +214,7 @@ def group_detail(request: StaffRequest, group_number: str) -> HttpResponse:
     _log_members_view(request, request.user, group)
     context = _group_context(group)
     context["can_change"] = request.user.has_perm("groups.change_employergroup")
-    return render(request, "groups/group_detail.html", context)
+    return render(request, "groups/setup/group_detail.html", context)
 
 
 @require_POST
@@ -232,7 +232,7 @@ def setup_step_mark(request: StaffRequest, group_number: str, position: int) -> 
     if is_htmx(request):
         context = {"group": group, "steps": group.setup_steps.select_related("done_by"),
                    "can_change": True}  # fmt: skip
-        return render(request, "groups/partials/checklist.html", context)
+        return render(request, "groups/setup/partials/checklist.html", context)
     return redirect(_group_url(group))
 
 
@@ -368,7 +368,7 @@ def member_detail(request: StaffRequest, member_pk: int) -> HttpResponse:
     context = _member_context(request, member)
     context["can_change"] = request.user.has_perm("groups.add_coverage")
     status = 400 if context["as_of_form"].errors else 200
-    return render(request, "groups/member_detail.html", context, status=status)
+    return render(request, "groups/members/member_detail.html", context, status=status)
 
 
 @require_http_methods(["GET", "POST"])
@@ -413,7 +413,7 @@ def eligibility(request: StaffRequest) -> HttpResponse:
             )  # fmt: skip
             coverages = selectors.coverage_as_of(member=member, on=data["date"])
             context.update(member=member, on=data["date"], coverages=coverages)
-    return render(request, "groups/eligibility.html", context, status=status)
+    return render(request, "groups/members/eligibility.html", context, status=status)
 
 
 @require_GET
@@ -445,7 +445,7 @@ def _employer(request: HttpRequest) -> User:
 @login_required
 def portal(request: HttpRequest) -> HttpResponse:
     groups = selectors.groups_visible_to(_employer(request))
-    return render(request, "groups/portal.html", {"groups": groups})
+    return render(request, "groups/portal/portal.html", {"groups": groups})
 
 
 @require_GET
@@ -454,7 +454,7 @@ def portal_group(request: HttpRequest, group_number: str) -> HttpResponse:
     user = _employer(request)
     group = _or_404(lambda: selectors.group_get(user=user, group_number=group_number))
     _log_members_view(request, user, group)
-    return render(request, "groups/portal_group.html", _group_context(group))
+    return render(request, "groups/portal/portal_group.html", _group_context(group))
 
 
 @require_GET
@@ -468,4 +468,4 @@ def portal_member(request: HttpRequest, member_pk: int) -> HttpResponse:
     )  # fmt: skip
     context = {**_member_context(request, member), "portal": True}
     status = 400 if context["as_of_form"].errors else 200
-    return render(request, "groups/member_detail.html", context, status=status)
+    return render(request, "groups/members/member_detail.html", context, status=status)

@@ -53,7 +53,7 @@ def _import(
 @staff_required
 def enrollment_upload(request: StaffRequest) -> HttpResponse:
     form = Enrollment834Form(request.POST or None, request.FILES or None)
-    return _import(request, form, ImportJob.Kind.X834, "groups/enrollment_upload.html", {})
+    return _import(request, form, ImportJob.Kind.X834, "groups/imports/enrollment_upload.html", {})
 
 
 @require_http_methods(["GET", "POST"])
@@ -61,7 +61,7 @@ def enrollment_upload(request: StaffRequest) -> HttpResponse:
 def census_upload(request: StaffRequest) -> HttpResponse:
     form = CensusUploadForm(request.POST or None, request.FILES or None)
     extra = {"columns": COLUMNS.items()}
-    return _import(request, form, ImportJob.Kind.CENSUS, "groups/census_upload.html", extra)
+    return _import(request, form, ImportJob.Kind.CENSUS, "groups/imports/census_upload.html", extra)
 
 
 @require_GET
@@ -75,7 +75,7 @@ def import_job(request: StaffRequest, job_id: int) -> HttpResponse:
     processed = imports.progress_read(job)
     context = {"job": job, "processed": processed, "percent": imports.percent(job, processed),
                "finished": job.state in {ImportJob.State.DONE, ImportJob.State.FAILED}}  # fmt: skip
-    template = "groups/partials/import_job_status.html" if is_htmx(request) else (
-        "groups/import_job.html"
+    template = "groups/imports/partials/import_job_status.html" if is_htmx(request) else (
+        "groups/imports/import_job.html"
     )  # fmt: skip
     return render(request, template, context)
