@@ -5,7 +5,7 @@ from decimal import Decimal
 
 from payerdesk.core.models import AccessLogEntry
 from payerdesk.groups.services import groups as services
-from tests.groups.test_enrollment_834 import enrolled
+from tests.groups.services.test_enrollment import enrolled
 
 
 def test_eligibility_answers_for_a_date_and_logs_the_look(

@@ -11,7 +11,7 @@ from django.core.management import call_command
 
 from payerdesk.groups.models import ImportJob, Member
 from payerdesk.groups.services import imports
-from tests.groups.test_census_import import ACCIDENT, EMPLOYEE, csv_file
+from tests.groups.services.test_census import ACCIDENT, EMPLOYEE, csv_file
 from tests.groups.x834_build import hd, loop, x834
 
 

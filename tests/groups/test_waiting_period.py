@@ -13,7 +13,7 @@ from payerdesk.groups.services import groups as services
 from payerdesk.groups.services.census import census_apply
 from payerdesk.groups.services.enrollment import enrollment_834_apply
 from payerdesk.groups.services.policy_changes import ChangeRequest, policy_change_request
-from tests.groups.test_census_import import EMPLOYEE, csv_file
+from tests.groups.services.test_census import EMPLOYEE, csv_file
 from tests.groups.x834_build import hd, loop, x834
 
 WAIT = (
