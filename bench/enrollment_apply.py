@@ -81,7 +81,7 @@ def setup() -> None:
 
 def main() -> None:
     django.setup()
-    from payerdesk.groups.enrollment import enrollment_834_apply
+    from payerdesk.groups.services.enrollment import enrollment_834_apply
 
     setup()
     buffer = io.StringIO()

@@ -179,8 +179,8 @@ def load() -> str:
     from payerdesk.core import services as core_services
     from payerdesk.core.models import Market, Queue, SlaPolicy, User
     from payerdesk.core.roles import Role, group_name
-    from payerdesk.groups import services as group_services
     from payerdesk.groups.models import Member
+    from payerdesk.groups.services import groups as group_services
     from payerdesk.priorauth.services import criteria as criteria_services
     from payerdesk.priorauth.services import formulary as formulary_services
     from payerdesk.priorauth.services import prescribers as prescriber_services

@@ -122,11 +122,11 @@ PLANTED = {
         "if TYPE_CHECKING:\n"
         "    from payerdesk.groups.models import Member\n"
         "SQL = 'SELECT id FROM groups_coverage c JOIN billing_listbill b'\n"  # 7
-        "from payerdesk.groups import terminations\n"  # 8
+        "from payerdesk.groups.rules import rating\n"  # 8
     ),
     "priorauth/services.py": (
         "def lookup():\n"
-        "    import payerdesk.groups.intake\n"  # 2
+        "    import payerdesk.groups.work\n"  # 2
         "    return f'SELECT * FROM {x} JOIN priorauth_prescriber p, core_user u'\n"  # 3
     ),
     "core/services.py": "from payerdesk.billing.models import ListBill\n",
@@ -149,12 +149,12 @@ def test_a_planted_violation_of_each_rule_is_named(tmp_path):
         "billing/listbills.py:4: billing imports payerdesk.groups.models.Coverage "
         "(use groups' selectors/services)",
         "billing/listbills.py:7: billing names the groups table groups_coverage",
-        "billing/listbills.py:8: billing imports payerdesk.groups.terminations "
+        "billing/listbills.py:8: billing imports payerdesk.groups.rules.rating "
         "(use groups' selectors/services)",
         "core/services.py:1: core imports the domain app module payerdesk.billing.models.ListBill",
         "core/views.py:2: core imports the domain app module payerdesk.engagement.selectors",
         "edi/reader.py:1: edi imports django.db.models (edi stands alone, without Django)",
-        "priorauth/services.py:2: priorauth imports payerdesk.groups.intake "
+        "priorauth/services.py:2: priorauth imports payerdesk.groups.work "
         "(use groups' selectors/services)",
         "priorauth/services.py:3: priorauth names the core table core_user",
     ]

@@ -15,7 +15,6 @@ from payerdesk.core.errors import ServiceError
 from payerdesk.core.models import User
 from payerdesk.core.uploads import body_too_large_message
 from payerdesk.groups.api import router as groups_router
-from payerdesk.groups.api_changes import router as policy_changes_router
 from payerdesk.priorauth.api import router as priorauth_router
 
 
@@ -37,7 +36,6 @@ api = NinjaAPI(
 api.add_router("/", core_router)
 api.add_router("/", groups_router)
 api.add_router("/", billing_router)
-api.add_router("/", policy_changes_router)
 api.add_router("/", priorauth_router)
 
 

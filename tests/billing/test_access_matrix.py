@@ -15,8 +15,8 @@ from django.urls import reverse
 from payerdesk.billing.models import Delinquency, ListBill
 from payerdesk.billing.services import delinquency, listbills
 from payerdesk.billing.urls import urlpatterns as billing_urls
-from payerdesk.groups import services as group_services
 from payerdesk.groups.models import Member, PlanDesign, Product, RateRow
+from payerdesk.groups.services import groups as group_services
 from tests import samples
 from tests.access import (
     EVERYONE,

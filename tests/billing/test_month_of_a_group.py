@@ -19,7 +19,7 @@ from payerdesk.billing.selectors import listbills as listbill_selectors
 from payerdesk.billing.services import delinquency
 from payerdesk.groups import selectors as group_selectors
 from payerdesk.groups.models import Member
-from payerdesk.groups.terminations import member_terminate
+from payerdesk.groups.services.terminations import member_terminate
 from tests.billing.support import x820
 
 JAN, FEB, MAR, APR, MAY = (date(2026, m, 1) for m in (1, 2, 3, 4, 5))

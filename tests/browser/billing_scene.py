@@ -6,8 +6,8 @@ from decimal import Decimal
 
 from payerdesk.billing.services import listbills
 from payerdesk.core.models import Market, User
-from payerdesk.groups import services as group_services
 from payerdesk.groups.models import EmployerGroup, Member, PlanDesign, Product, RateRow
+from payerdesk.groups.services import groups as group_services
 
 START = date(2026, 1, 1)
 

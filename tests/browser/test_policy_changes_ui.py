@@ -6,8 +6,8 @@ from decimal import Decimal
 import pytest
 from playwright.sync_api import Page, expect
 
-from payerdesk.groups import services
 from payerdesk.groups.models import Member, PlanDesign, Product, RateRow
+from payerdesk.groups.services import groups as services
 from tests.browser.test_work_queue_ui import sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

@@ -11,7 +11,7 @@ from playwright.sync_api import Page
 
 from payerdesk.billing.models import Account, Refund, RefundStatus
 from payerdesk.billing.services import listbills
-from payerdesk.groups import services as group_services
+from payerdesk.groups.services import groups as group_services
 from tests.browser.test_work_queue_ui import sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

@@ -10,7 +10,7 @@ from payerdesk.billing.services import listbills
 from payerdesk.core.demo import PEOPLE
 from payerdesk.core.models import User
 from payerdesk.core.roles import Role
-from payerdesk.groups import services as group_services
+from payerdesk.groups.services import groups as group_services
 from tests.browser.billing_scene import billed_group
 from tests.browser.navigation import menu_go
 from tests.browser.test_work_queue_ui import sign_in

@@ -4,9 +4,9 @@ import pytest
 from django.db import connection, transaction
 
 from payerdesk.core.db import statements_unprepared
-from payerdesk.groups import census, enrollment
+from payerdesk.groups.services import census, enrollment
 from payerdesk.settings import base
-from tests.groups.test_census_import import CHILD, csv_file
+from tests.groups.services.test_census import CHILD, csv_file
 from tests.groups.x834_build import loop, x834
 
 REPEATED = "SELECT COUNT(*) FROM core_queue WHERE slug = %s"

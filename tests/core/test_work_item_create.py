@@ -15,8 +15,8 @@ from payerdesk.core import services
 from payerdesk.core.errors import InvalidInput, NotPermitted
 from payerdesk.core.models import AccessLogEntry, Queue, SlaPolicy, TimelineEvent, WorkItem
 from payerdesk.core.roles import Role, group_name
-from payerdesk.groups import services as group_services
 from payerdesk.groups.models import EmployerGroup, Member
+from payerdesk.groups.services import groups as group_services
 
 NEW = {"kind": "task", "title": "Call the broker back", "queue": "group-administration",
        "market": "TRI"}  # fmt: skip

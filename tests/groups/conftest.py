@@ -3,8 +3,8 @@ from decimal import Decimal
 
 import pytest
 
-from payerdesk.groups import services
 from payerdesk.groups.models import Member, PlanDesign, Product, RateRow
+from payerdesk.groups.services import groups as services
 
 
 @pytest.fixture

@@ -13,11 +13,11 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
 
-from payerdesk.groups import services as group_services
-from payerdesk.groups import underwriting
-from payerdesk.groups.census import COLUMNS
 from payerdesk.groups.models import ImportJob, Member, PlanDesign, Product, RateRow
-from payerdesk.groups.policy_changes import ChangeRequest, policy_change_request
+from payerdesk.groups.rules import underwriting
+from payerdesk.groups.services import groups as group_services
+from payerdesk.groups.services.census import COLUMNS
+from payerdesk.groups.services.policy_changes import ChangeRequest, policy_change_request
 from tests import samples
 from tests.access import (
     EVERYONE,

@@ -10,8 +10,8 @@ from django.test import Client
 from django.urls import reverse
 
 from payerdesk.core.errors import InvalidInput, NotPermitted
-from payerdesk.groups import services
 from payerdesk.groups.models import EmployerGroup, GroupStatus, PolicyEvent, Product, RateRow
+from payerdesk.groups.services import groups as services
 
 MOVED = PolicyEvent.Event.GROUP_MARKET_CHANGED
 

@@ -6,8 +6,8 @@ from decimal import Decimal
 import pytest
 from django.urls import reverse
 
-from payerdesk.groups import services as group_services
 from payerdesk.groups.models import PlanDesign, Product, RateRow
+from payerdesk.groups.services import groups as group_services
 
 
 @pytest.fixture

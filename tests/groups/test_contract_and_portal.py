@@ -9,7 +9,7 @@ from pypdf import PdfReader
 
 from payerdesk.core.errors import InvalidInput
 from payerdesk.core.models import AccessLogEntry
-from payerdesk.groups import services
+from payerdesk.groups.services import groups as services
 from tests.conftest import PASSWORD
 
 

@@ -12,7 +12,7 @@ from django.test import Client
 from payerdesk.core import services as core_services
 from payerdesk.core.demo import demo_load
 from payerdesk.core.models import AccessLogEntry, User
-from payerdesk.groups import rating, selectors
+from payerdesk.groups import selectors
 from payerdesk.groups.models import (
     Coverage,
     EmployerGroup,
@@ -21,6 +21,7 @@ from payerdesk.groups.models import (
     RateBasis,
     Relationship,
 )
+from payerdesk.groups.rules import rating
 
 MARCH = date(2026, 3, 15)
 

@@ -4,8 +4,8 @@ from datetime import date
 from decimal import Decimal
 
 from payerdesk.core.models import AccessLogEntry
-from payerdesk.groups import services
-from tests.groups.test_enrollment_834 import enrolled
+from payerdesk.groups.services import groups as services
+from tests.groups.services.test_enrollment import enrolled
 
 
 def test_eligibility_answers_for_a_date_and_logs_the_look(

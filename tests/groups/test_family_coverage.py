@@ -11,12 +11,13 @@ import pytest
 from django.utils import timezone
 
 from payerdesk.core.errors import InvalidInput
-from payerdesk.groups import selectors, services
-from payerdesk.groups.census import census_apply
-from payerdesk.groups.enrollment import enrollment_834_apply
+from payerdesk.groups import selectors
 from payerdesk.groups.models import ChangeStatus, Coverage, Member
-from payerdesk.groups.policy_changes import ChangeRequest, policy_change_request
-from tests.groups.test_census_import import ACCIDENT, CHILD, csv_file
+from payerdesk.groups.services import groups as services
+from payerdesk.groups.services.census import census_apply
+from payerdesk.groups.services.enrollment import enrollment_834_apply
+from payerdesk.groups.services.policy_changes import ChangeRequest, policy_change_request
+from tests.groups.services.test_census import ACCIDENT, CHILD, csv_file
 from tests.groups.x834_build import hd, loop, x834
 
 EMPLOYEE, SPOUSE, CHILD_ID = "100200300", "100200300-01", "100200300-02"

@@ -9,9 +9,9 @@ from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 
-from payerdesk.groups import imports
 from payerdesk.groups.models import ImportJob, Member
-from tests.groups.test_census_import import ACCIDENT, EMPLOYEE, csv_file
+from payerdesk.groups.services import imports
+from tests.groups.services.test_census import ACCIDENT, EMPLOYEE, csv_file
 from tests.groups.x834_build import hd, loop, x834
 
 

@@ -5,9 +5,9 @@ from datetime import date
 import pytest
 
 from payerdesk.core.errors import InvalidInput
-from payerdesk.groups import services
 from payerdesk.groups.models import Member
 from payerdesk.groups.selectors import member_lookup
+from payerdesk.groups.services import groups as services
 
 
 @pytest.fixture

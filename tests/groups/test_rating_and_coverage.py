@@ -6,8 +6,10 @@ from decimal import Decimal
 import pytest
 
 from payerdesk.core.errors import InvalidInput
-from payerdesk.groups import rating, selectors, services
+from payerdesk.groups import selectors
 from payerdesk.groups.models import Coverage, PolicyEvent
+from payerdesk.groups.rules import rating
+from payerdesk.groups.services import groups as services
 
 
 def add(users, member, plan, tier, benefit, start):

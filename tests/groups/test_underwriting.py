@@ -9,9 +9,10 @@ from decimal import Decimal
 import pytest
 
 from payerdesk.core.errors import InvalidInput, NotPermitted
-from payerdesk.groups import services, underwriting
 from payerdesk.groups.models import Product, UnderwritingRuleSet
-from payerdesk.groups.policy_changes import (
+from payerdesk.groups.rules import underwriting
+from payerdesk.groups.services import groups as services
+from payerdesk.groups.services.policy_changes import (
     ChangeRequest,
     policy_change_preview,
     policy_change_request,

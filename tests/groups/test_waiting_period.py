@@ -8,12 +8,12 @@ import pytest
 from django.utils import timezone
 
 from payerdesk.core.errors import InvalidInput
-from payerdesk.groups import services
-from payerdesk.groups.census import census_apply
-from payerdesk.groups.enrollment import enrollment_834_apply
 from payerdesk.groups.models import Coverage, Member
-from payerdesk.groups.policy_changes import ChangeRequest, policy_change_request
-from tests.groups.test_census_import import EMPLOYEE, csv_file
+from payerdesk.groups.services import groups as services
+from payerdesk.groups.services.census import census_apply
+from payerdesk.groups.services.enrollment import enrollment_834_apply
+from payerdesk.groups.services.policy_changes import ChangeRequest, policy_change_request
+from tests.groups.services.test_census import EMPLOYEE, csv_file
 from tests.groups.x834_build import hd, loop, x834
 
 WAIT = (

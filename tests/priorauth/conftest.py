@@ -11,8 +11,8 @@ from django.test import TestCase
 
 from payerdesk.core.models import AccessLogEntry, Market, User
 from payerdesk.core.services import access_log_record
-from payerdesk.groups import services as group_services
 from payerdesk.groups.models import Member
+from payerdesk.groups.services import groups as group_services
 from payerdesk.priorauth.models import Prescriber, PriorAuthRequest
 from payerdesk.priorauth.services.criteria import criteria_upload
 from payerdesk.priorauth.services.formulary import formulary_import

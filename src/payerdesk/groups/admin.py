@@ -21,8 +21,8 @@ from payerdesk.core.admin import ReadOnlyAdmin, sync_through_services
 from payerdesk.core.errors import ServiceError
 from payerdesk.core.models import User
 from payerdesk.core.roles import Role, group_name
-from payerdesk.groups import services
 from payerdesk.groups.models import EmployerGroup, PlanDesign, Product, RateRow
+from payerdesk.groups.services import groups as services
 
 
 def _links(*pages: tuple[str, str]) -> SafeString:

@@ -24,7 +24,7 @@ class GroupsConfig(AppConfig):
         for role in (Role.GROUP_ADMIN, Role.SUPERVISOR, Role.ADMIN):
             grant(role, *managing)
         grant(Role.AUDITOR, *(f"groups.view_{model}" for model in models))
-        # Policy changes and underwriting (groups/policy_changes.py, underwriting.py).
+        # Policy changes and underwriting (services/policy_changes.py, rules/underwriting.py).
         work.register_policy_kinds()
         register_menus()
         rule_sets = ("groups.add_underwritingruleset", "groups.view_underwritingruleset")
@@ -35,15 +35,15 @@ class GroupsConfig(AppConfig):
 
     def demo_load(self) -> None:
         from payerdesk.core.models import User
-        from payerdesk.groups import demo, demo_changes
-        from payerdesk.groups.policy_changes import underwriting_queue
+        from payerdesk.groups import demo
+        from payerdesk.groups.services.policy_changes import underwriting_queue
 
         demo.load(
             actor=User.objects.get(username="groupadmin"),
             employer=User.objects.filter(username="employer").first(),
         )
         underwriting_queue()
-        demo_changes.load(actor=User.objects.get(username="groupadmin"))
+        demo.policy_changes_load(actor=User.objects.get(username="groupadmin"))
 
 
 def register_menus() -> None:

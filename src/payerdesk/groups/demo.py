@@ -6,6 +6,8 @@ employee's coverage; each dependent has a coverage row of their own at that tier
 nothing, so eligibility answers for them. A spouse also buys spouse term life and
 critical illness, rated on the spouse's own age.
 
+`policy_changes_load` then requests two policy changes on these coverages.
+
 Other modules' demos (prior authorization, billing) use these members and coverages.
 Names and ids are made up; the generator is seeded, so every demo is the same.
 """
@@ -15,10 +17,13 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
+from django.utils import timezone
+
+from payerdesk.core.errors import ServiceError
 from payerdesk.core.models import Market, User
-from payerdesk.groups import services
 from payerdesk.groups.models import (
     Coverage,
+    CoverageStatus,
     EmployerGroup,
     Member,
     PlanDesign,
@@ -27,6 +32,8 @@ from payerdesk.groups.models import (
     Relationship,
     Tier,
 )
+from payerdesk.groups.services import groups as services
+from payerdesk.groups.services.policy_changes import ChangeRequest, policy_change_request
 
 PRODUCTS = [
     ("term-life", "Term life", "LIF"),
@@ -295,3 +302,41 @@ def spouse_benefit(plan: PlanDesign, employee_benefit: Decimal | None) -> Decima
     half = (employee_benefit or Decimal(0)) / 2
     rounded = (half // SPOUSE_STEP) * SPOUSE_STEP
     return min(max(rounded, plan.min_benefit or SPOUSE_STEP), SPOUSE_CAP[plan.product.code])
+
+
+def policy_changes_load(*, actor: User) -> None:
+    """Demo policy changes: one applied and one waiting in underwriting, made through the
+    services so each has its rule outcome, premiums and work item."""
+    rows = list(
+        Coverage.objects.filter(
+            plan__rate_basis=RateBasis.PER_UNIT,
+            plan__guaranteed_issue__isnull=False,
+            plan__max_benefit__isnull=False,
+            member__relationship="18",
+            status=CoverageStatus.ACTIVE,
+            end_date__isnull=True,
+        ).select_related("plan", "member")[:50]
+    )
+    effective = (timezone.localdate().replace(day=1) + timedelta(days=32)).replace(day=1)
+    used: set[int] = set()
+    # Up to guaranteed issue (allowed, applied); to the plan maximum (referred for EOI).
+    for target in ("guaranteed_issue", "max_benefit"):
+        for row in rows:
+            amount: Decimal | None = getattr(row.plan, target)
+            if row.member_id in used or amount is None or amount <= (row.benefit_amount or 0):
+                continue
+            try:
+                policy_change_request(
+                    actor=actor,
+                    member=row.member,
+                    request=ChangeRequest(
+                        change_type="benefit_increase",
+                        effective_date=effective,
+                        plan=row.plan,
+                        benefit_amount=amount,
+                    ),
+                )
+            except ServiceError:
+                continue  # demo data that does not fit a change is left as it is
+            used.add(row.member_id)
+            break

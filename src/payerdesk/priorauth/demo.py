@@ -11,7 +11,7 @@ from django.db import transaction
 
 from payerdesk.core.models import User
 from payerdesk.groups import selectors as group_selectors
-from payerdesk.groups import services as group_services
+from payerdesk.groups.services import groups as group_services
 from payerdesk.priorauth.criteria_sets import demo_criteria_sets
 from payerdesk.priorauth.models import Prescriber, PriorAuthRequest
 from payerdesk.priorauth.services.criteria import criteria_upload

@@ -15,9 +15,9 @@ from payerdesk.billing.services import delinquency, listbills
 from payerdesk.core.errors import Conflict
 from payerdesk.core.models import WorkItem
 from payerdesk.groups import selectors as group_selectors
-from payerdesk.groups import services as group_services
-from payerdesk.groups import terminations
 from payerdesk.groups.models import Member, PlanDesign, PolicyEvent
+from payerdesk.groups.services import groups as group_services
+from payerdesk.groups.services import terminations
 from tests.billing.services.test_delinquency import FEB, JAN, pay, review
 
 

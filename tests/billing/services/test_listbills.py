@@ -11,8 +11,8 @@ from payerdesk.billing.selectors import listbills as listbill_selectors
 from payerdesk.billing.services import listbills
 from payerdesk.core.errors import Conflict, InvalidInput, NotPermitted
 from payerdesk.core.roles import Role
-from payerdesk.groups import services as group_services
 from payerdesk.groups.models import Coverage, Member, PlanDesign, Product, RateRow
+from payerdesk.groups.services import groups as group_services
 
 R = Account.PREMIUM_RECEIVABLE
 JAN, FEB, MAR = date(2026, 1, 1), date(2026, 2, 1), date(2026, 3, 1)

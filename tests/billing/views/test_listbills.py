@@ -16,8 +16,8 @@ from payerdesk.billing.selectors import listbills as listbill_selectors
 from payerdesk.billing.services import delinquency, listbills
 from payerdesk.billing.services.remittances import remittance_file_receive
 from payerdesk.core.models import AccessLogEntry
-from payerdesk.groups import services as group_services
 from payerdesk.groups.models import Member, PlanDesign
+from payerdesk.groups.services import groups as group_services
 from tests.billing.support import csv_bytes, x820
 
 JAN = date(2026, 1, 1)

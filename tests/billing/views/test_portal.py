@@ -11,7 +11,7 @@ from payerdesk.billing.models import Account, Remittance
 from payerdesk.billing.selectors import listbills as listbill_selectors
 from payerdesk.billing.services import remittances
 from payerdesk.core.errors import NotPermitted
-from payerdesk.groups import services as group_services
+from payerdesk.groups.services import groups as group_services
 from tests.billing.support import bill, csv_bytes
 
 JAN = date(2026, 1, 1)

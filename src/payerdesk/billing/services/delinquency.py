@@ -6,7 +6,7 @@ Two levels, one set of stages (lapsed, cancelled, reinstated):
 - the **group** lapses when a bill past its grace period was not paid at all for any
   member of it (every member billed on it still owes for its period): the group is
   lapsed, then cancelled with every coverage ended on the paid-through date, through
-  `groups.terminations` (`group_lapse`, `group_terminate`, `group_reinstate`);
+  `groups.services.terminations` (`group_lapse`, `group_terminate`, `group_reinstate`);
 - a **member** lapses when the employer paid the bill but not that member's premium:
   the notice and work item name the member; cancellation ends the member's coverage
   (`member_terminate`, reason non-payment) and reinstatement restores it
@@ -55,7 +55,8 @@ from payerdesk.core.notifications import notice_email_on_commit
 from payerdesk.core.permissions import require_market_permission
 from payerdesk.core.services import work_item_close, work_item_create, work_item_follow
 from payerdesk.groups import selectors as group_selectors
-from payerdesk.groups import services as group_services
+from payerdesk.groups.services import groups as group_services
+from payerdesk.groups.services import terminations
 
 if TYPE_CHECKING:
     from payerdesk.groups.models import EmployerGroup, Member
@@ -279,7 +280,7 @@ def _lapse(
     amount = sum((item.outstanding for item in overdue), ZERO)
     grace_ended_on = rules.grace_end(first.due_date, grace_days)
     lapsed_on = rules.lapse_date(grace_ended_on)
-    group_services.group_lapse(actor=None, group=group, lapsed_on=lapsed_on)
+    terminations.group_lapse(actor=None, group=group, lapsed_on=lapsed_on)
     item = work_item_create(
         actor=None,
         kind=DELINQUENCY.code,
@@ -377,12 +378,12 @@ def _cancel(
     reason = NONPAYMENT
     ended: list[int] = []  # none when staff ended the member's coverage already
     if delinquency.member is None:
-        outcome = group_services.group_terminate(
+        outcome = terminations.group_terminate(
             actor=actor, group=group, termination_date=delinquency.paid_through, reason=reason
         )
         ended = [row.pk for row in outcome.ended + outcome.cancelled]
-    elif group_services.coverage_in_force_after(delinquency.member, delinquency.paid_through):
-        outcome = group_services.member_terminate(
+    elif terminations.coverage_in_force_after(delinquency.member, delinquency.paid_through):
+        outcome = terminations.member_terminate(
             actor=actor, member=delinquency.member,
             termination_date=delinquency.paid_through, reason=reason,
         )  # fmt: skip
@@ -409,9 +410,9 @@ def _reinstate(
 ) -> None:
     reason = PAYMENT_RECEIVED
     if delinquency.member is None:
-        group_services.group_reinstate(actor=actor, group=group, reason=reason)
+        terminations.group_reinstate(actor=actor, group=group, reason=reason)
     elif delinquency.stage == DelinquencyStage.CANCELLED and delinquency.ended_coverage_ids:
-        group_services.member_reinstate(actor=actor, member=delinquency.member, reason=reason)
+        terminations.member_reinstate(actor=actor, member=delinquency.member, reason=reason)
     delinquency.stage = DelinquencyStage.REINSTATED
     delinquency.reinstated_on = today
     delinquency.save(update_fields=["stage", "reinstated_on"])

@@ -36,9 +36,9 @@ class Command(BaseCommand):
         if options["check"]:
             self._check(path)
             return
-        from payerdesk.groups.enrollment import enrollment_834_apply
-        from payerdesk.groups.imports import estimate_total
         from payerdesk.groups.models import ImportJob
+        from payerdesk.groups.services.enrollment import enrollment_834_apply
+        from payerdesk.groups.services.imports import estimate_total
 
         actor = None
         if options["user"]:

@@ -5,8 +5,8 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from payerdesk.core.errors import ServiceError
 from payerdesk.core.models import User
-from payerdesk.groups.census import COLUMNS
 from payerdesk.groups.management.progress import progress_bar
+from payerdesk.groups.services.census import COLUMNS
 
 
 class Command(BaseCommand):
@@ -21,9 +21,9 @@ class Command(BaseCommand):
         parser.add_argument("--user", help="Apply as this user (default: a trusted batch)")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        from payerdesk.groups.census import census_apply
-        from payerdesk.groups.imports import estimate_total
         from payerdesk.groups.models import ImportJob
+        from payerdesk.groups.services.census import census_apply
+        from payerdesk.groups.services.imports import estimate_total
 
         path: Path = options["file"]
         if not path.is_file():

@@ -1,0 +1,1 @@
+"""File formats the groups app writes: the group contract PDF."""

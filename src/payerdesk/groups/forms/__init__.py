@@ -1,0 +1,1 @@
+"""The groups forms, one module per feature."""

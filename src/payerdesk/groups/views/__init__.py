@@ -1,0 +1,1 @@
+"""The groups pages, one module per feature; `payerdesk.groups.urls` routes to them."""
