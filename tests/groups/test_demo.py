@@ -25,7 +25,7 @@ from payerdesk.groups.models import (
 MARCH = date(2026, 3, 15)
 
 
-@pytest.mark.django_db
+@pytest.mark.usefixtures("empty_database")
 def test_the_demo_installs_groups_members_and_coverages_through_the_services():
     demo_load()
     assert Product.objects.count() == 7
@@ -57,7 +57,7 @@ def _in_force(member: Member, on: date) -> dict[str, Coverage]:
     return {row.plan.product.code: row for row in selectors.coverage_as_of(member=member, on=on)}
 
 
-@pytest.mark.django_db
+@pytest.mark.usefixtures("empty_database")
 def test_every_demo_dependent_is_covered_at_the_family_tier_which_is_billed_once():
     demo_load()
     dependents = Member.objects.filter(employee__isnull=False).select_related("employee")
@@ -92,7 +92,7 @@ def test_every_demo_dependent_is_covered_at_the_family_tier_which_is_billed_once
     assert families >= 8
 
 
-@pytest.mark.django_db
+@pytest.mark.usefixtures("empty_database")
 def test_a_demo_spouse_is_eligible_rated_on_their_own_age_and_the_page_says_covered():
     demo_load()
     spouse = Member.objects.get(member_id="10020001001")  # Hudson Valley Tool & Die
