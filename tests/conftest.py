@@ -2,6 +2,7 @@
 
 import tempfile
 from collections.abc import Callable, Generator, Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
 
@@ -11,6 +12,7 @@ from django.utils import timezone
 from pytest_django import DjangoDbBlocker
 
 from payerdesk.core import services
+from payerdesk.core.demo import demo_load
 from payerdesk.core.models import Market, Queue, SlaPolicy, User, WorkItem
 from payerdesk.core.roles import Role
 from tests.world import (
@@ -70,7 +72,19 @@ def pytest_runtest_teardown(item: pytest.Item) -> Generator[None, None, None]:
 
 class _ModuleTransaction(TestCase):
     """Django's class-level transaction (the one `setUpTestData` writes in), held open for
-    a whole test module by `module_world`."""
+    a whole test module by `module_world` or `module_demo`."""
+
+
+@contextmanager
+def _module_transaction(django_db_blocker: DjangoDbBlocker) -> Iterator[None]:
+    # The database stays open to the module's fixtures (its scenes are module-scoped too).
+    with django_db_blocker.unblock():
+        _ModuleTransaction.setUpClass()
+        try:
+            yield
+        finally:
+            _ModuleTransaction.tearDownClass()
+            _ModuleTransaction.doClassCleanups()
 
 
 @pytest.fixture(scope="module")
@@ -80,14 +94,18 @@ def module_world(django_db_setup, django_db_blocker) -> Iterator[World]:
     the next never sees. A module uses it with
     `pytestmark = pytest.mark.usefixtures("module_world")`; its scene fixtures are then
     module-scoped too."""
-    # The database stays open to the module's fixtures (its scenes are module-scoped too).
-    with django_db_blocker.unblock():
-        _ModuleTransaction.setUpClass()
-        try:
-            yield world_get()
-        finally:
-            _ModuleTransaction.tearDownClass()
-            _ModuleTransaction.doClassCleanups()
+    with _module_transaction(django_db_blocker):
+        yield world_get()
+
+
+@pytest.fixture(scope="module")
+def module_demo(django_db_setup, django_db_blocker) -> Iterator[None]:
+    """The demo loaded once, on an empty database, for a module whose every test reads it
+    (`pytestmark = pytest.mark.usefixtures("module_demo")`); rolled back after the last."""
+    with _module_transaction(django_db_blocker):
+        world_delete()
+        demo_load()
+        yield
 
 
 # The baseline's rows, fetched fresh for each test: what a test changes in memory or in
