@@ -1,18 +1,18 @@
 """Shared fixtures: the demo organisation's shape, built small, and a user per role."""
 
-import copy
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
-from typing import TypeVar
 
 import pytest
-from django.db.models import Model
 from django.test import Client, TestCase, override_settings
 from django.utils import timezone
+from pytest_django import DjangoDbBlocker
 
 from payerdesk.core import services
+from payerdesk.core.demo import demo_load
 from payerdesk.core.models import Market, Queue, SlaPolicy, User, WorkItem
 from payerdesk.core.roles import Role
 from tests.world import (
@@ -20,14 +20,15 @@ from tests.world import (
 )
 from tests.world import (
     World,
-    markets_create,
-    queues_create,
-    sla_policy_create,
+    markets_get,
+    queues_get,
+    sla_policy_get,
     user_create,
-    users_create,
+    users_get,
+    world_delete,
+    world_ensure,
+    world_get,
 )
-
-Row = TypeVar("Row", bound=Model)
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -42,59 +43,93 @@ def data_folders() -> Iterator[Path]:
             yield root
 
 
+# The blocker of the session's test database once the baseline is in it; None before.
+_baseline_blocker: list[DjangoDbBlocker] = []
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup: None, django_db_blocker: DjangoDbBlocker) -> Iterator[None]:
+    """The test database (one per xdist worker) gets the baseline once, committed: each
+    test's transaction rolls back to it."""
+    with django_db_blocker.unblock():
+        world_ensure()
+    _baseline_blocker.append(django_db_blocker)
+    yield
+    _baseline_blocker.clear()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_teardown(item: pytest.Item) -> Generator[None, None, None]:
+    """A transactional test ends by flushing every table: the baseline comes back before
+    the next test."""
+    try:
+        yield
+    finally:
+        for blocker in _baseline_blocker:
+            with blocker.unblock():
+                world_ensure()
+
+
 class _ModuleTransaction(TestCase):
     """Django's class-level transaction (the one `setUpTestData` writes in), held open for
-    a whole test module by `module_world`."""
+    a whole test module by `module_world` or `module_demo`."""
 
 
-@pytest.fixture(scope="module")
-def module_world(django_db_setup, django_db_blocker) -> Iterator[World]:
-    """A world built once for a module and rolled back after its last test. Each test still
-    runs in its own savepoint (`db`), so what one test changes the next never sees. A module
-    uses it with `pytestmark = pytest.mark.usefixtures("module_world")`; its scene fixtures
-    are then module-scoped too, and `markets`, `sla_policy`, `queues` and `users` answer
-    from it (as copies, as `setUpTestData` hands out its instances)."""
+@contextmanager
+def _module_transaction(django_db_blocker: DjangoDbBlocker) -> Iterator[None]:
     # The database stays open to the module's fixtures (its scenes are module-scoped too).
     with django_db_blocker.unblock():
         _ModuleTransaction.setUpClass()
         try:
-            markets = markets_create()
-            policy = sla_policy_create()
-            yield World(markets, policy, queues_create(policy), users_create(markets))
+            yield
         finally:
             _ModuleTransaction.tearDownClass()
             _ModuleTransaction.doClassCleanups()
 
 
-def _fresh(rows: dict[str, Row]) -> dict[str, Row]:
-    """Copies of the module's instances, so that a test that changes one in memory leaves
-    the next test the instance as the database has it."""
-    return {key: copy.copy(row) for key, row in rows.items()}
+@pytest.fixture(scope="module")
+def module_world(django_db_setup, django_db_blocker) -> Iterator[World]:
+    """A transaction held open for a module's scene, built once and rolled back after its
+    last test. Each test still runs in its own savepoint (`db`), so what one test changes
+    the next never sees. A module uses it with
+    `pytestmark = pytest.mark.usefixtures("module_world")`; its scene fixtures are then
+    module-scoped too."""
+    with _module_transaction(django_db_blocker):
+        yield world_get()
 
 
-def _shared_world(request: pytest.FixtureRequest) -> World | None:
-    if "module_world" not in request.fixturenames:
-        return None
-    world: World = request.getfixturevalue("module_world")
-    return world
+@pytest.fixture(scope="module")
+def module_demo(django_db_setup, django_db_blocker) -> Iterator[None]:
+    """The demo loaded once, on an empty database, for a module whose every test reads it
+    (`pytestmark = pytest.mark.usefixtures("module_demo")`); rolled back after the last."""
+    with _module_transaction(django_db_blocker):
+        world_delete()
+        demo_load()
+        yield
+
+
+# The baseline's rows, fetched fresh for each test: what a test changes in memory or in
+# its transaction the next one never sees.
+@pytest.fixture
+def markets(db) -> dict[str, Market]:
+    return markets_get()
 
 
 @pytest.fixture
-def markets(request, db) -> dict[str, Market]:
-    world = _shared_world(request)
-    return markets_create() if world is None else _fresh(world.markets)
+def sla_policy(db) -> SlaPolicy:
+    return sla_policy_get()
 
 
 @pytest.fixture
-def sla_policy(request, db) -> SlaPolicy:
-    world = _shared_world(request)
-    return sla_policy_create() if world is None else copy.copy(world.sla_policy)
+def queues(db) -> dict[str, Queue]:
+    return queues_get()
 
 
 @pytest.fixture
-def queues(request, db, sla_policy) -> dict[str, Queue]:
-    world = _shared_world(request)
-    return queues_create(sla_policy) if world is None else _fresh(world.queues)
+def empty_database(db) -> None:
+    """The baseline taken away for this test (its transaction rolls the deletion back), for
+    what must start from an empty database, such as the demo."""
+    world_delete()
 
 
 @pytest.fixture
@@ -106,10 +141,9 @@ def make_user(db, markets) -> Callable[..., User]:
 
 
 @pytest.fixture
-def users(request, db, markets) -> dict[str, User]:
+def users(db) -> dict[str, User]:
     """One user per role, named by the role's short name, as in the demo."""
-    world = _shared_world(request)
-    return users_create(markets) if world is None else _fresh(world.users)
+    return users_get()
 
 
 @pytest.fixture

@@ -19,7 +19,7 @@ from payerdesk.groups.models import Coverage, Member
 TODAY = date(2026, 6, 10)
 
 
-@pytest.mark.django_db
+@pytest.mark.usefixtures("empty_database")
 def test_the_demo_list_bills_total_the_families_premium_once(monkeypatch):
     monkeypatch.setattr(timezone, "localdate", lambda *args, **kwargs: TODAY)
     demo_load()

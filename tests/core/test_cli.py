@@ -40,7 +40,7 @@ def _counts() -> dict[str, int]:
 # --- demo ---------------------------------------------------------------------------------
 
 
-@pytest.mark.django_db
+@pytest.mark.usefixtures("empty_database")
 def test_demo_loads_the_organisation_people_and_open_work():
     out = StringIO()
     call_command("demo", stdout=out)
@@ -72,7 +72,7 @@ def test_demo_loads_the_organisation_people_and_open_work():
     assert held and held <= served
 
 
-@pytest.mark.django_db
+@pytest.mark.usefixtures("empty_database")
 def test_running_the_demo_again_changes_nothing():
     call_command("demo", stdout=StringIO())
     before = _counts()

@@ -25,10 +25,11 @@ from payerdesk.groups.rules import rating
 
 MARCH = date(2026, 3, 15)
 
+# The demo is loaded once for the module; each test reads it in its own savepoint.
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("module_demo")]
 
-@pytest.mark.django_db
+
 def test_the_demo_installs_groups_members_and_coverages_through_the_services():
-    demo_load()
     assert Product.objects.count() == 7
     groups = list(EmployerGroup.objects.all())
     assert {g.market.code for g in groups} == {"TRI", "MAT"} and len(groups) == 4
@@ -58,9 +59,7 @@ def _in_force(member: Member, on: date) -> dict[str, Coverage]:
     return {row.plan.product.code: row for row in selectors.coverage_as_of(member=member, on=on)}
 
 
-@pytest.mark.django_db
 def test_every_demo_dependent_is_covered_at_the_family_tier_which_is_billed_once():
-    demo_load()
     dependents = Member.objects.filter(employee__isnull=False).select_related("employee")
     families = 0
     for dependent in dependents:
@@ -93,9 +92,7 @@ def test_every_demo_dependent_is_covered_at_the_family_tier_which_is_billed_once
     assert families >= 8
 
 
-@pytest.mark.django_db
 def test_a_demo_spouse_is_eligible_rated_on_their_own_age_and_the_page_says_covered():
-    demo_load()
     spouse = Member.objects.get(member_id="10020001001")  # Hudson Valley Tool & Die
     employee = spouse.employee
     assert employee is not None and spouse.relationship == Relationship.SPOUSE
